@@ -1,0 +1,341 @@
+// Command mend is Mend's one binary: the web server, the background worker,
+// migrations, the demo seed and account creation.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jmoiron/sqlx"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mend-practice/mend/internal/authz"
+	"github.com/mend-practice/mend/internal/config"
+	"github.com/mend-practice/mend/internal/db"
+	"github.com/mend-practice/mend/internal/jobs"
+	"github.com/mend-practice/mend/internal/library"
+	"github.com/mend-practice/mend/internal/seed"
+	"github.com/mend-practice/mend/internal/vault"
+	"github.com/mend-practice/mend/internal/web"
+)
+
+const usage = `mend — practice management for counselors who help two people rebuild trust
+
+Usage:
+  mend serve [--demo]     web server and background worker in one process
+                          (--demo: migrate and load the demo practice first)
+  mend web                web server only (several can run behind a load balancer)
+  mend worker             background worker and scheduler only
+  mend migrate [up|down|status]
+  mend seed --demo        load the demo practices (safe to run twice)
+  mend user create --role admin|counselor --email EMAIL --name NAME --practice SLUG [--practice-name NAME]
+  mend keys generate|status|rotate [--batch N]
+                          encryption keys: MEND_MASTER_KEY wraps the data keys
+                          (serve and web refuse to start without it; serve --demo
+                          falls back to a development key file, with a warning)
+
+Configuration comes from the environment; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], config.Environ(os.Environ()), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "mend:", err)
+		os.Exit(1)
+	}
+}
+
+// run executes one command with the given environment (variable → value)
+// and writes its output to out. It returns when the command is done or, for
+// the servers, when ctx is cancelled and they have drained.
+func run(ctx context.Context, args []string, environ map[string]string, out io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	cfg, err := config.LoadFrom(environ)
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger(os.Stderr)
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		fs := newFlagSet("serve [--demo]")
+		demo := fs.Bool("demo", false, "migrate and load the demo practices first")
+		if err := parseFlags(fs, rest); err != nil {
+			return err
+		}
+		return serve(ctx, cfg, log, out, true, true, *demo)
+	case "web", "worker":
+		if err := parseFlags(newFlagSet(cmd), rest); err != nil {
+			return err
+		}
+		return serve(ctx, cfg, log, out, cmd == "web", cmd == "worker", false)
+	case "migrate":
+		return migrate(ctx, cfg, out, rest)
+	case "seed":
+		fs := newFlagSet("seed --demo")
+		demo := fs.Bool("demo", false, "load the demo practices")
+		if err := parseFlags(fs, rest); err != nil {
+			return err
+		}
+		if !*demo {
+			return errors.New("seed: only --demo is available (usage: mend seed --demo)")
+		}
+		return seedDemo(ctx, cfg, log, out)
+	case "user":
+		return userCmd(ctx, cfg, out, rest)
+	case "keys":
+		return keysCmd(ctx, cfg, out, os.Stderr, rest)
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+}
+
+// newFlagSet makes a flag set that reports problems as returned errors
+// (with the command's usage line) instead of printing and exiting.
+func newFlagSet(usageLine string) *flag.FlagSet {
+	fs := flag.NewFlagSet("mend "+usageLine, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%s (usage: %s)", err, fs.Name())
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (usage: %s)", fs.Arg(0), fs.Name())
+	}
+	return nil
+}
+
+func openDB(ctx context.Context, cfg config.Config, migrateFirst bool) (*sqlx.DB, error) {
+	d, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if migrateFirst {
+		if err := migrateUp(ctx, d, cfg); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// serve runs the web server, the worker, or both, until SIGINT/SIGTERM; then
+// it stops taking requests, lets those in flight finish, and drains the
+// worker.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer, withWeb, withWorker, demo bool) error {
+	if demo {
+		if err := demoMasterKey(&cfg, log, out); err != nil {
+			return err
+		}
+	}
+	if withWeb {
+		if _, _, err := cfg.MasterKeys(); err != nil {
+			return err
+		}
+	}
+	d, err := openDB(ctx, cfg, withWeb)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if demo {
+		v, err := newVault(d, cfg)
+		if err != nil {
+			return err
+		}
+		logins, err := seed.Demo(ctx, d, v)
+		if err != nil {
+			return err
+		}
+		printLogins(out, cfg, logins)
+	}
+	redisOpt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(redisOpt)
+	defer rdb.Close()
+
+	g, gctx := errgroup.WithContext(ctx)
+	if withWorker {
+		asynqOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		mailer, relay, closeMail, err := jobs.NewMail(asynqOpt, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer closeMail()
+		reminders, err := jobs.NewReminders(d, cfg, log)
+		if err != nil {
+			return err
+		}
+		w := &jobs.Worker{DB: d, Redis: asynqOpt, Logger: log, Concurrency: cfg.WorkerConcurrency, Mail: mailer, Relay: relay,
+			Reminders: reminders}
+		g.Go(func() error { return w.Run(gctx) })
+	}
+	if withWeb {
+		enf, err := authz.New()
+		if err != nil {
+			return err
+		}
+		srv, err := web.New(web.Deps{Config: cfg, DB: d, Redis: rdb, Logger: log, Enforcer: enf})
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return listen(gctx, cfg, log, "web", cfg.ListenAddr, srv.Handler()) })
+		if cfg.MetricsAddr != "" {
+			g.Go(func() error { return listen(gctx, cfg, log, "metrics", cfg.MetricsAddr, srv.MetricsHandler()) })
+		}
+	}
+	return g.Wait()
+}
+
+func listen(ctx context.Context, cfg config.Config, log *slog.Logger, name, addr string, h http.Handler) error {
+	hs := &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	log.Info("listening", "server", name, "addr", addr, "base_url", cfg.BaseURL)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("%s server: %w", name, err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	log.Info("draining", "server", name)
+	return hs.Shutdown(sctx)
+}
+
+// newVault opens the vault under the configured master keys
+// (config.ErrNoMasterKey without one).
+func newVault(d *sqlx.DB, cfg config.Config) (*vault.Vault, error) {
+	current, old, err := cfg.MasterKeys()
+	if err != nil {
+		return nil, err
+	}
+	return vault.New(d, current, old...)
+}
+
+// migrateOptions gives the migrations that encrypt existing clinical text
+// the vault when a master key is configured. Without one, migrating works
+// as long as there is nothing to encrypt (a new database), and otherwise
+// stops with a message asking for MEND_MASTER_KEY.
+func migrateOptions(d *sqlx.DB, cfg config.Config) ([]db.MigrateOption, error) {
+	if cfg.MasterKey == "" {
+		return nil, nil
+	}
+	v, err := newVault(d, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return []db.MigrateOption{db.WithCipher(v)}, nil
+}
+
+// migrateUp applies pending migrations, then brings the built-in step
+// library up to date with the binary (a changed wording adds a version).
+func migrateUp(ctx context.Context, d *sqlx.DB, cfg config.Config) error {
+	opts, err := migrateOptions(d, cfg)
+	if err != nil {
+		return err
+	}
+	if err := db.Migrate(ctx, d, opts...); err != nil {
+		return err
+	}
+	return library.SyncBuiltins(ctx, d)
+}
+
+func migrate(ctx context.Context, cfg config.Config, out io.Writer, args []string) error {
+	d, err := openDB(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	sub := "up"
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	switch sub {
+	case "up":
+		if err := migrateUp(ctx, d, cfg); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "migrations applied")
+	case "down":
+		opts, err := migrateOptions(d, cfg)
+		if err != nil {
+			return err
+		}
+		if err := db.MigrateDown(ctx, d, opts...); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "rolled back one migration")
+	case "status":
+		lines, err := db.MigrationStatus(ctx, d)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, strings.Join(lines, "\n"))
+	default:
+		return fmt.Errorf("migrate: unknown %q (up, down or status)", sub)
+	}
+	return nil
+}
+
+// seedDemo loads the demo practices. The demo's clinical text is
+// encrypted like any other, so it needs a master key: MEND_MASTER_KEY, or
+// (as for serve --demo) the development key file.
+func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) error {
+	if err := demoMasterKey(&cfg, log, out); err != nil {
+		return err
+	}
+	d, err := openDB(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	v, err := newVault(d, cfg)
+	if err != nil {
+		return err
+	}
+	logins, err := seed.Demo(ctx, d, v)
+	if err != nil {
+		return err
+	}
+	printLogins(out, cfg, logins)
+	return nil
+}
+
+func printLogins(out io.Writer, cfg config.Config, logins []seed.Login) {
+	fmt.Fprintf(out, "\nMend demo practice is ready. Sign in at %s/login\nEvery demo password is %q.\n\n", cfg.BaseURL, seed.DemoPassword)
+	for _, l := range logins {
+		fmt.Fprintf(out, "  %-32s %-10s %s (%s)\n", l.Email, l.Role, l.Name, l.Practice)
+	}
+	fmt.Fprintln(out)
+}

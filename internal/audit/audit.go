@@ -1,0 +1,93 @@
+// Package audit appends to and reads the audit log: who read which client's
+// records, and every refused access. The table refuses updates and deletes.
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+// Outcomes.
+const (
+	OK     = "ok"
+	Denied = "denied"
+	Failed = "failed"
+)
+
+// Entry is one audited event. It never carries clinical text: only what kind
+// of thing was touched and its id.
+type Entry struct {
+	Action     string // e.g. "pair.read", "checkin.read", "route.denied"
+	ObjectType string // e.g. "pair", "checkin", "route"
+	ObjectID   int64
+	ClientID   int64 // the client whose records were involved, if any
+	Outcome    string
+}
+
+// Log writes audit entries.
+type Log struct {
+	DB *sqlx.DB
+}
+
+// Record appends e for the caller in s. q may be a transaction so that the
+// entry commits with the read or change it describes; nil uses the pool.
+func (l *Log) Record(ctx context.Context, q sqlx.ExecerContext, s mend.Scope, e Entry) error {
+	if q == nil {
+		q = l.DB
+	}
+	if e.Outcome == "" {
+		e.Outcome = OK
+	}
+	role := string(s.Role)
+	if role == "" {
+		role = string(mend.RoleAnonymous)
+	}
+	_, err := q.ExecContext(ctx, `
+		INSERT INTO audit_log (practice_id, user_id, role, action, object_type, object_id, client_id, outcome, ip)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		nullID(s.PracticeID), nullID(s.UserID), role, e.Action, e.ObjectType, nullID(e.ObjectID), nullID(e.ClientID), e.Outcome, s.IP)
+	if err != nil {
+		return fmt.Errorf("audit: record %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
+// Row is one audit entry as read back.
+type Row struct {
+	ID         int64          `db:"id"`
+	At         time.Time      `db:"at"`
+	UserID     sql.NullInt64  `db:"user_id"`
+	UserName   sql.NullString `db:"user_name"`
+	Role       string         `db:"role"`
+	Action     string         `db:"action"`
+	ObjectType string         `db:"object_type"`
+	ObjectID   sql.NullInt64  `db:"object_id"`
+	ClientID   sql.NullInt64  `db:"client_id"`
+	Outcome    string         `db:"outcome"`
+	IP         string         `db:"ip"`
+}
+
+// Recent returns the latest entries of the caller's practice (admins only:
+// the web layer's policy decides who reaches this).
+func (l *Log) Recent(ctx context.Context, s mend.Scope, limit int) ([]Row, error) {
+	var rows []Row
+	err := l.DB.SelectContext(ctx, &rows, `
+		SELECT a.id, a.at, a.user_id, u.name AS user_name, a.role, a.action, a.object_type,
+		       a.object_id, a.client_id, a.outcome, a.ip
+		FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
+		WHERE a.practice_id = $1
+		ORDER BY a.at DESC, a.id DESC
+		LIMIT $2`, s.PracticeID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit: recent: %w", err)
+	}
+	return rows, nil
+}

@@ -1,0 +1,65 @@
+package auth
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+func TestPasswordHashing(t *testing.T) {
+	h, err := HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Explicit argon2id parameters, not the library's machine-dependent
+	// defaults.
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("hash %q does not use the explicit argon2id parameters", h)
+	}
+	if !VerifyPassword("correct horse battery", h) {
+		t.Error("the right password does not verify")
+	}
+	if VerifyPassword("correct horse batterY", h) {
+		t.Error("a wrong password verifies")
+	}
+	h2, _ := HashPassword("correct horse battery")
+	if h == h2 {
+		t.Error("two hashes of one password are equal: no salt")
+	}
+	// An account without a password (invitation pending) and an unknown
+	// email (Login passes "") never match; VerifyPassword still runs a
+	// hash for them so that they take as long as a wrong password.
+	if VerifyPassword("", "") || VerifyPassword("x", "") || VerifyPassword("mend-no-such-account", "") {
+		t.Error("an empty hash matched")
+	}
+	if VerifyPassword("x", "not-a-hash") {
+		t.Error("a malformed hash matched")
+	}
+}
+
+func TestCheckNewPassword(t *testing.T) {
+	cases := []struct {
+		password, confirm, field, msg string
+	}{
+		{"eleven char", "eleven char", "password", "at least 12 characters"},
+		{"twelve chars", "twelve chars", "", ""},
+		{"ünïcödé-pässwörd", "ünïcödé-pässwörd", "", ""},
+		{"twelve chars", "twelve charz", "confirm", "do not match"},
+		{strings.Repeat("a", 129), strings.Repeat("a", 129), "password", "at most 128"},
+		{"twelve\xffchars", "twelve\xffchars", "password", "cannot be read"},
+	}
+	for _, tc := range cases {
+		var fe mend.FieldErrors
+		CheckNewPassword(&fe, "password", tc.password, tc.confirm)
+		if tc.field == "" {
+			if len(fe) != 0 {
+				t.Errorf("%q: unexpected %v", tc.password, fe)
+			}
+			continue
+		}
+		if !strings.Contains(fe[tc.field], tc.msg) {
+			t.Errorf("%q/%q: messages %v, want %q on %s", tc.password, tc.confirm, fe, tc.msg, tc.field)
+		}
+	}
+}

@@ -1,0 +1,277 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/mssola/useragent"
+
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+// Sessions keeps the index of live sessions per user (user_sessions) beside
+// scs's own table (sessions), which is keyed by token hash alone. The index
+// is authoritative: a session without an index row is refused, so a session
+// ended while one of its requests was in flight cannot be written back to
+// life by that request.
+type Sessions struct {
+	DB *sqlx.DB
+	// TouchEvery throttles last-seen updates: at most one write per session
+	// per interval.
+	TouchEvery time.Duration
+}
+
+// TokenHash is how scs stores a token when HashTokenInStore is on (and so
+// the key of both tables).
+func TokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+const maxUserAgent = 512
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+// Start indexes a new session for sc's user, after the token was renewed at
+// login. It also drops the index rows of the user's sessions that expired.
+func (s *Sessions) Start(ctx context.Context, token string, sc mend.Scope, userAgent string) error {
+	_, err := s.DB.ExecContext(ctx, `
+		WITH stale AS (
+			DELETE FROM user_sessions us WHERE us.user_id = $2 AND us.created_at < now() - interval '1 minute'
+			  AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.token = us.token_hash AND s.expiry > now()))
+		INSERT INTO user_sessions (token_hash, user_id, practice_id, ip, user_agent)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (token_hash) DO NOTHING`,
+		TokenHash(token), sc.UserID, sc.PracticeID, sc.IP, clip(userAgent, maxUserAgent))
+	if err != nil {
+		return fmt.Errorf("auth: index session: %w", err)
+	}
+	return nil
+}
+
+// Rekey moves a session's index row to its renewed token; verified marks
+// that the session has passed its second factor.
+func (s *Sessions) Rekey(ctx context.Context, oldToken, newToken string, verified bool) error {
+	_, err := s.DB.ExecContext(ctx, `
+		UPDATE user_sessions SET token_hash = $2,
+		       mfa_verified_at = CASE WHEN $3 THEN now() ELSE mfa_verified_at END
+		WHERE token_hash = $1`, TokenHash(oldToken), TokenHash(newToken), verified)
+	if err != nil {
+		return fmt.Errorf("auth: rekey session: %w", err)
+	}
+	return nil
+}
+
+// Forget removes a session's index row (logout: scs deletes its own row).
+func (s *Sessions) Forget(ctx context.Context, token string) error {
+	if token == "" {
+		return nil
+	}
+	_, err := s.DB.ExecContext(ctx, `DELETE FROM user_sessions WHERE token_hash = $1`, TokenHash(token))
+	return err
+}
+
+// SessionState is what a request learns about its session.
+type SessionState struct {
+	Found bool
+	// Pending: the session may only reach the second-factor pages, because
+	// the user has MFA and this session has not passed it, or because the
+	// practice requires MFA of this staff member and they have none yet.
+	Pending bool
+	// MustEnrol: pending because MFA has to be set up first.
+	MustEnrol bool
+}
+
+// Check looks up the session for a request and, at most once per
+// TouchEvery, records when and from where it was last seen.
+func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip string) (SessionState, error) {
+	var row struct {
+		ID       int64     `db:"id"`
+		LastSeen time.Time `db:"last_seen"`
+		IP       string    `db:"ip"`
+		Verified bool      `db:"verified"`
+		HasMFA   bool      `db:"has_mfa"`
+		Required bool      `db:"required"`
+	}
+	err := s.DB.GetContext(ctx, &row, `
+		SELECT us.id, us.last_seen, us.ip, us.mfa_verified_at IS NOT NULL AS verified,
+		       EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = us.user_id AND m.confirmed_at IS NOT NULL) AS has_mfa,
+		       (u.role IN ('admin', 'counselor') AND p.mfa_required) AS required
+		FROM user_sessions us
+		JOIN users u ON u.id = us.user_id
+		JOIN practices p ON p.id = u.practice_id
+		WHERE us.token_hash = $1 AND us.user_id = $2`, TokenHash(token), userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return SessionState{}, nil
+	}
+	if err != nil {
+		return SessionState{}, fmt.Errorf("auth: check session: %w", err)
+	}
+	st := SessionState{Found: true}
+	switch {
+	case row.HasMFA && !row.Verified:
+		st.Pending = true
+	case !row.HasMFA && row.Required:
+		st.Pending, st.MustEnrol = true, true
+	}
+	if time.Since(row.LastSeen) >= s.TouchEvery || row.IP != ip {
+		if _, err := s.DB.ExecContext(ctx, `UPDATE user_sessions SET last_seen = now(), ip = $2 WHERE id = $1`, row.ID, ip); err != nil {
+			return SessionState{}, fmt.Errorf("auth: touch session: %w", err)
+		}
+	}
+	return st, nil
+}
+
+// ActiveSession is one row of "your sessions".
+type ActiveSession struct {
+	ID        int64     `db:"id"`
+	CreatedAt time.Time `db:"created_at"`
+	LastSeen  time.Time `db:"last_seen"`
+	IP        string    `db:"ip"`
+	UserAgent string    `db:"user_agent"`
+	Current   bool      `db:"current"`
+}
+
+// Device describes the browser and system from the User-Agent.
+func (a ActiveSession) Device() string { return DeviceOf(a.UserAgent) }
+
+// DeviceOf turns a User-Agent into "Firefox on Linux"-style text.
+func DeviceOf(ua string) string {
+	if strings.TrimSpace(ua) == "" {
+		return "Unknown device"
+	}
+	p := useragent.New(ua)
+	browser, _ := p.Browser()
+	os := p.OS()
+	if os == "" {
+		os = p.Platform()
+	}
+	switch {
+	case browser != "" && os != "":
+		return browser + " on " + os
+	case browser != "":
+		return browser
+	}
+	return "Unknown device"
+}
+
+// List returns the user's live sessions, the current one first.
+func (s *Sessions) List(ctx context.Context, sc mend.Scope, currentToken string) ([]ActiveSession, error) {
+	var out []ActiveSession
+	err := s.DB.SelectContext(ctx, &out, `
+		SELECT us.id, us.created_at, us.last_seen, us.ip, us.user_agent, us.token_hash = $2 AS current
+		FROM user_sessions us
+		WHERE us.user_id = $1
+		  AND (us.token_hash = $2 OR EXISTS (SELECT 1 FROM sessions s WHERE s.token = us.token_hash AND s.expiry > now()))
+		ORDER BY us.token_hash = $2 DESC, us.last_seen DESC`, sc.UserID, TokenHash(currentToken))
+	if err != nil {
+		return nil, fmt.Errorf("auth: list sessions: %w", err)
+	}
+	return out, nil
+}
+
+// endSQL deletes index rows (chosen by the WHERE clause given) and the scs
+// rows they point to, in one statement, and counts them.
+func endSQL(where string) string {
+	return `
+		WITH gone AS (DELETE FROM user_sessions WHERE ` + where + ` RETURNING token_hash),
+		     scs AS (DELETE FROM sessions WHERE token IN (SELECT token_hash FROM gone))
+		SELECT count(*) FROM gone`
+}
+
+// End ends one of the caller's other sessions. Ending the current one is
+// signing out, which is its own route.
+func (s *Sessions) End(ctx context.Context, sc mend.Scope, id int64, currentToken string) error {
+	var n int
+	if err := s.DB.GetContext(ctx, &n, endSQL(`id = $1 AND user_id = $2 AND token_hash <> $3`), id, sc.UserID, TokenHash(currentToken)); err != nil {
+		return fmt.Errorf("auth: end session: %w", err)
+	}
+	if n == 0 {
+		return mend.NotFound("Session")
+	}
+	return nil
+}
+
+// EndOthers ends every session of the caller but the current one and says
+// how many it ended.
+func (s *Sessions) EndOthers(ctx context.Context, sc mend.Scope, currentToken string) (int, error) {
+	var n int
+	if err := s.DB.GetContext(ctx, &n, endSQL(`user_id = $1 AND token_hash <> $2`), sc.UserID, TokenHash(currentToken)); err != nil {
+		return 0, fmt.Errorf("auth: end sessions: %w", err)
+	}
+	return n, nil
+}
+
+// EndAll ends every session of a user (disabled account, MFA reset, an
+// admin's action). q may be the transaction of the change that calls for it.
+func (s *Sessions) EndAll(ctx context.Context, q sqlx.QueryerContext, userID int64) (int, error) {
+	if q == nil {
+		q = s.DB
+	}
+	var n int
+	if err := sqlx.GetContext(ctx, q, &n, endSQL(`user_id = $1`), userID); err != nil {
+		return 0, fmt.Errorf("auth: end all sessions: %w", err)
+	}
+	return n, nil
+}
+
+// EndStaffSessions is an admin ending every session of a staff member of
+// their practice. It returns the member's name and how many were ended.
+func (s *Sessions) EndStaffSessions(ctx context.Context, sc mend.Scope, userID int64) (string, int, error) {
+	var name string
+	err := s.DB.GetContext(ctx, &name, `
+		SELECT name FROM users WHERE id = $1 AND practice_id = $2 AND role IN ('admin', 'counselor')`, userID, sc.PracticeID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, mend.NotFound("Staff member")
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	if userID == sc.UserID {
+		return "", 0, mend.Errorf(mend.ECONFLICT, "To end your own sessions, use your account's sessions page.")
+	}
+	n, err := s.EndAll(ctx, nil, userID)
+	return name, n, err
+}
+
+// StaffSecurity is a staff member's row on the admin's security page.
+type StaffSecurity struct {
+	ID       int64        `db:"id"`
+	Name     string       `db:"name"`
+	Email    string       `db:"email"`
+	Role     string       `db:"role"`
+	Disabled bool         `db:"disabled"`
+	MFA      bool         `db:"mfa"`
+	Sessions int          `db:"sessions"`
+	LastSeen sql.NullTime `db:"last_seen"`
+}
+
+// StaffSecurity lists the practice's staff with their MFA and sessions.
+func (s *Sessions) StaffSecurity(ctx context.Context, sc mend.Scope) ([]StaffSecurity, error) {
+	var out []StaffSecurity
+	err := s.DB.SelectContext(ctx, &out, `
+		SELECT u.id, u.name, u.email, u.role, u.disabled_at IS NOT NULL AS disabled,
+		       EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = u.id AND m.confirmed_at IS NOT NULL) AS mfa,
+		       (SELECT count(*) FROM user_sessions us WHERE us.user_id = u.id
+		          AND EXISTS (SELECT 1 FROM sessions x WHERE x.token = us.token_hash AND x.expiry > now())) AS sessions,
+		       (SELECT max(us.last_seen) FROM user_sessions us WHERE us.user_id = u.id) AS last_seen
+		FROM users u
+		WHERE u.practice_id = $1 AND u.role IN ('admin', 'counselor')
+		ORDER BY u.role, u.name, u.id`, sc.PracticeID)
+	if err != nil {
+		return nil, fmt.Errorf("auth: staff security: %w", err)
+	}
+	return out, nil
+}

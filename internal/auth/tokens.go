@@ -1,0 +1,234 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+// Link purposes.
+const (
+	PurposeInvite = "invite"
+	PurposeReset  = "reset"
+)
+
+// Lifetimes of one-time links.
+const (
+	InviteTTL = 7 * 24 * time.Hour
+	ResetTTL  = 7 * 24 * time.Hour
+)
+
+// Link states a person can land on.
+const (
+	LinkValid   = "valid"
+	LinkExpired = "expired"
+	LinkUsed    = "used"
+	LinkUnknown = "unknown"
+)
+
+// Links issues and redeems invitation and password-reset links. The raw
+// token (32 random bytes) exists only in the link; the table keeps its
+// SHA-256, so reading the database gives no working link.
+type Links struct {
+	DB  *sqlx.DB
+	Now func() time.Time // nil means time.Now
+}
+
+// LinkInfo is what a link's page may show about it.
+type LinkInfo struct {
+	State       string
+	Purpose     string
+	UserID      int64
+	Name        string
+	Email       string
+	Role        string
+	PracticeID  int64
+	Practice    string
+	InviterName string
+	ExpiresAt   time.Time
+}
+
+func (l *Links) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+func hashToken(raw string) []byte {
+	h := sha256.Sum256([]byte(raw))
+	return h[:]
+}
+
+// Issue creates a link token for userID and returns the raw token. Older
+// unused links of the same purpose stop working: only the newest one sent
+// is valid. q is a transaction when the link is part of a larger change.
+func (l *Links) Issue(ctx context.Context, q sqlx.ExtContext, userID, createdBy int64, purpose string) (string, error) {
+	ttl := InviteTTL
+	if purpose == PurposeReset {
+		ttl = ResetTTL
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("auth: token: %w", err)
+	}
+	raw := base64.RawURLEncoding.EncodeToString(b)
+	now := l.now()
+	if _, err := q.ExecContext(ctx, `
+		UPDATE user_tokens SET expires_at = LEAST(expires_at, $3)
+		WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, userID, purpose, now); err != nil {
+		return "", fmt.Errorf("auth: retire old links: %w", err)
+	}
+	var creator sql.NullInt64
+	if createdBy != 0 {
+		creator = sql.NullInt64{Int64: createdBy, Valid: true}
+	}
+	if _, err := q.ExecContext(ctx, `
+		INSERT INTO user_tokens (user_id, purpose, token_hash, created_by, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, userID, purpose, hashToken(raw), creator, now, now.Add(ttl)); err != nil {
+		return "", fmt.Errorf("auth: store link: %w", err)
+	}
+	return raw, nil
+}
+
+type linkRow struct {
+	ID          int64          `db:"id"`
+	UserID      int64          `db:"user_id"`
+	Purpose     string         `db:"purpose"`
+	ExpiresAt   time.Time      `db:"expires_at"`
+	Used        bool           `db:"used"`
+	Name        string         `db:"name"`
+	Email       string         `db:"email"`
+	Role        string         `db:"role"`
+	Disabled    bool           `db:"disabled"`
+	PracticeID  int64          `db:"practice_id"`
+	Practice    string         `db:"practice"`
+	InviterName sql.NullString `db:"inviter_name"`
+}
+
+const linkQuery = `
+	SELECT t.id, t.user_id, t.purpose, t.expires_at, t.used_at IS NOT NULL AS used,
+	       u.name, u.email, u.role, u.disabled_at IS NOT NULL AS disabled,
+	       u.practice_id, p.name AS practice, inv.name AS inviter_name
+	FROM user_tokens t
+	JOIN users u ON u.id = t.user_id
+	JOIN practices p ON p.id = u.practice_id
+	LEFT JOIN users inv ON inv.id = t.created_by
+	WHERE t.token_hash = $1 AND t.purpose = $2`
+
+// Check tells what state a link is in, without using it.
+func (l *Links) Check(ctx context.Context, raw, purpose string) (LinkInfo, error) {
+	var r linkRow
+	err := l.DB.GetContext(ctx, &r, linkQuery, hashToken(raw), purpose)
+	return l.info(r, err)
+}
+
+func (l *Links) info(r linkRow, err error) (LinkInfo, error) {
+	if errors.Is(err, sql.ErrNoRows) {
+		return LinkInfo{State: LinkUnknown}, nil
+	}
+	if err != nil {
+		return LinkInfo{}, fmt.Errorf("auth: check link: %w", err)
+	}
+	info := LinkInfo{
+		State: LinkValid, Purpose: r.Purpose, UserID: r.UserID, Name: r.Name, Email: r.Email, Role: r.Role,
+		PracticeID: r.PracticeID, Practice: r.Practice, InviterName: r.InviterName.String, ExpiresAt: r.ExpiresAt,
+	}
+	switch {
+	case r.Disabled:
+		return LinkInfo{State: LinkUnknown}, nil
+	case r.Used:
+		info.State = LinkUsed
+	case !l.now().Before(r.ExpiresAt):
+		info.State = LinkExpired
+	}
+	return info, nil
+}
+
+// Redeem uses a valid link to set the account's password, once. It returns
+// the account's scope so that the person can be logged in straight away.
+func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip string) (mend.Scope, error) {
+	var fe mend.FieldErrors
+	CheckNewPassword(&fe, "password", password, confirm)
+	if err := fe.Err(); err != nil {
+		return mend.Scope{}, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return mend.Scope{}, err
+	}
+	tx, err := l.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return mend.Scope{}, err
+	}
+	defer tx.Rollback()
+	var r linkRow
+	err = tx.GetContext(ctx, &r, linkQuery+` FOR UPDATE OF t`, hashToken(raw), purpose)
+	info, err := l.info(r, err)
+	if err != nil {
+		return mend.Scope{}, err
+	}
+	if info.State != LinkValid {
+		return mend.Scope{}, &mend.Error{Code: mend.ENOTFOUND, Message: linkMessage(info.State)}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2 WHERE id = $1`, r.ID, l.now()); err != nil {
+		return mend.Scope{}, err
+	}
+	var a account
+	if err := tx.GetContext(ctx, &a, `UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING `+accountColumns, r.UserID, hash); err != nil {
+		return mend.Scope{}, err
+	}
+	// Whoever proved they own the address with a link may sign in again at
+	// once: the throttle's message tells a locked-out person to do this.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key = $1`, accountThrottleKey(a.Email)); err != nil {
+		return mend.Scope{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return mend.Scope{}, err
+	}
+	return a.scope(ip), nil
+}
+
+func linkMessage(state string) string {
+	switch state {
+	case LinkExpired:
+		return "This link has expired."
+	case LinkUsed:
+		return "This link has already been used."
+	}
+	return "This link is not valid."
+}
+
+// RequestReset issues a reset link for email if an enabled, activated
+// account has it, and calls send with the raw token and the account in the
+// same transaction, so that the link exists exactly when its email is
+// queued. For any other email it does nothing and returns nil: the caller
+// must answer the same way either way.
+func (l *Links) RequestReset(ctx context.Context, users *Users, email string, send func(tx *sqlx.Tx, raw string, to LinkInfo) error) error {
+	a, found, err := users.byEmail(ctx, NormalizeEmail(email))
+	if err != nil || !found || a.Disabled || !a.PasswordHash.Valid {
+		return err
+	}
+	tx, err := l.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	raw, err := l.Issue(ctx, tx, a.ID, 0, PurposeReset)
+	if err != nil {
+		return err
+	}
+	if err := send(tx, raw, LinkInfo{UserID: a.ID, Name: a.Name, Email: a.Email, PracticeID: a.PracticeID, Role: a.Role}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,206 @@
+// Package db opens PostgreSQL, creates the database if it is missing, applies
+// the embedded migrations and runs transactions.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/mend-practice/mend/migrations"
+)
+
+// Open connects to the database at dsn, creating the database first if it
+// does not exist, and checks the connection.
+func Open(ctx context.Context, dsn string) (*sqlx.DB, error) {
+	if err := ensureDatabase(ctx, dsn); err != nil {
+		return nil, err
+	}
+	d, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("db: open: %w", err)
+	}
+	d.SetMaxOpenConns(25)
+	d.SetMaxIdleConns(25)
+	d.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := d.PingContext(pctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("db: ping: %w", err)
+	}
+	return d, nil
+}
+
+// ensureDatabase creates the database named in dsn when it is missing, by
+// connecting to the server's "postgres" database.
+func ensureDatabase(ctx context.Context, dsn string) error {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return fmt.Errorf("db: parse DATABASE_URL: %w", err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" || name == "postgres" {
+		return nil
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	a, err := sql.Open("postgres", admin.String())
+	if err != nil {
+		return fmt.Errorf("db: open server: %w", err)
+	}
+	defer a.Close()
+	var exists bool
+	if err := a.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		// No access to the server's catalogue: let the real open report it.
+		return nil
+	}
+	if exists {
+		return nil
+	}
+	_, err = a.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name))
+	// Created meanwhile by another replica: PostgreSQL reports either
+	// duplicate_database or, when both CREATEs race in the catalogue, a
+	// unique violation on pg_database's name index.
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && (pqErr.Code == "42P04" || pqErr.Code == "23505") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("db: create database %s: %w", name, err)
+	}
+	return nil
+}
+
+// Migrate applies every pending migration. A PostgreSQL advisory lock makes
+// concurrent starts of several replicas safe: one migrates, the others wait.
+// WithCipher gives the migrations that encrypt existing clinical text their
+// key; without it they succeed only when there is nothing to encrypt.
+func Migrate(ctx context.Context, d *sqlx.DB, opts ...MigrateOption) error {
+	p, err := provider(d, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("db: migrate up: %w", err)
+	}
+	return nil
+}
+
+// MigrateTo applies pending migrations up to and including version (tests
+// of data migrations start from an older schema).
+func MigrateTo(ctx context.Context, d *sqlx.DB, version int64, opts ...MigrateOption) error {
+	p, err := provider(d, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("db: migrate up to %d: %w", version, err)
+	}
+	return nil
+}
+
+// MigrateDown rolls back the latest migration.
+func MigrateDown(ctx context.Context, d *sqlx.DB, opts ...MigrateOption) error {
+	p, err := provider(d, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Down(ctx); err != nil {
+		return fmt.Errorf("db: migrate down: %w", err)
+	}
+	return nil
+}
+
+// MigrateDownTo rolls back every migration above version (tests of data
+// migrations go back to the schema before them).
+func MigrateDownTo(ctx context.Context, d *sqlx.DB, version int64, opts ...MigrateOption) error {
+	p, err := provider(d, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := p.DownTo(ctx, version); err != nil {
+		return fmt.Errorf("db: migrate down to %d: %w", version, err)
+	}
+	return nil
+}
+
+// MigrationStatus returns one line per migration: version, file, applied time.
+func MigrationStatus(ctx context.Context, d *sqlx.DB) ([]string, error) {
+	p, err := provider(d, nil)
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: migration status: %w", err)
+	}
+	lines := make([]string, 0, len(st))
+	for _, s := range st {
+		applied := "pending"
+		if s.State == goose.StateApplied {
+			applied = s.AppliedAt.UTC().Format(time.RFC3339)
+		}
+		path := s.Source.Path
+		if path == "" {
+			path = goMigrationName(s.Source.Version)
+		}
+		lines = append(lines, fmt.Sprintf("%5d  %-45s %s", s.Source.Version, path, applied))
+	}
+	return lines, nil
+}
+
+func provider(d *sqlx.DB, opts []MigrateOption) (*goose.Provider, error) {
+	var o migrateOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+	if err != nil {
+		return nil, fmt.Errorf("db: migration lock: %w", err)
+	}
+	// The Go migrations are always registered, with or without a cipher:
+	// goose must never skip one and run the SQL migration after it.
+	p, err := goose.NewProvider(goose.DialectPostgres, d.DB, migrations.FS, goose.WithSessionLocker(locker),
+		goose.WithGoMigrations(goMigrations(o.cipher)...))
+	if err != nil {
+		return nil, fmt.Errorf("db: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// InTx runs fn in a transaction, committing when it returns nil and rolling
+// back otherwise.
+func InTx(ctx context.Context, d *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	tx, err := d.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation,
+// optionally of the named constraint.
+func IsUniqueViolation(err error, constraint string) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "23505" {
+		return false
+	}
+	return constraint == "" || pqErr.Constraint == constraint
+}

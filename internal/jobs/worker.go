@@ -1,0 +1,187 @@
+// Package jobs runs Mend's background work on asynq: task types (payloads
+// carry ids only, never clinical text), their handlers, and the periodic
+// scheduler.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mend-practice/mend/internal/config"
+	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/reminder"
+)
+
+// Queues, by priority. Safety alerts go to critical so that a backlog of
+// reminders never delays them.
+const (
+	QueueCritical = "critical"
+	QueueDefault  = "default"
+	QueueLow      = "low"
+)
+
+// Task types.
+const (
+	TypePrune = "maintenance:prune"
+)
+
+// Worker runs the task handlers and the periodic scheduler.
+type Worker struct {
+	DB          *sqlx.DB
+	Redis       asynq.RedisConnOpt
+	Logger      *slog.Logger
+	Concurrency int
+
+	// Mail delivers email_log rows (TypeDeliver tasks); Relay moves rows
+	// from PostgreSQL to asynq. Both nil: no mail work in this process.
+	Mail  *mail.Delivery
+	Relay *mail.Relay
+	// RelayEvery is how often the relay looks for new rows (default 1s);
+	// SweepEvery how often it takes back lost ones (default 15s).
+	RelayEvery, SweepEvery time.Duration
+
+	// Reminders queues check-in reminders, nudges and digests each minute;
+	// nil: not in this process.
+	Reminders *reminder.Scheduler
+}
+
+// QueueFor is the queue of a kind of email: a safety alert must never wait
+// behind a batch of reminders, and a digest can wait for everything else.
+func QueueFor(kind string) string {
+	switch kind {
+	case mail.KindSafetyAlert:
+		return QueueCritical
+	case mail.KindDigest:
+		return QueueLow
+	}
+	return QueueDefault
+}
+
+// NewMail builds the mail delivery and relay from the configuration. With
+// no SMTP_URL, messages are marked skipped ("no SMTP configured") and stay
+// readable in the admin's mail log. close releases the SMTP connections and
+// the asynq client.
+func NewMail(redis asynq.RedisConnOpt, cfg config.Config, log *slog.Logger) (*mail.Delivery, *mail.Relay, func(), error) {
+	state, err := mail.OpenStateDB(cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	del := &mail.Delivery{DB: state, Logger: log}
+	var smtp *mail.SMTPSender
+	if cfg.SMTPURL != "" {
+		smtp, err = mail.NewSMTPSender(cfg.SMTPURL, cfg.MailFrom, mail.SenderOptions{
+			Timeout: mail.DefaultSendTimeout, PoolSize: cfg.WorkerConcurrency,
+		})
+		if err != nil {
+			state.Close()
+			return nil, nil, nil, err
+		}
+		del.Sender = smtp
+	} else {
+		log.Warn("SMTP_URL is not set: emails are recorded in the mail log but not sent")
+	}
+	client := asynq.NewClient(redis)
+	relay := &mail.Relay{DB: state, Client: client, Logger: log, Queue: QueueFor}
+	return del, relay, func() {
+		client.Close()
+		if smtp != nil {
+			smtp.Close()
+		}
+		state.Close()
+	}, nil
+}
+
+// Run serves tasks until ctx is cancelled, then lets running tasks finish.
+func (w *Worker) Run(ctx context.Context) error {
+	cfg := asynq.Config{
+		Concurrency:     w.Concurrency,
+		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
+		StrictPriority:  false,
+		ShutdownTimeout: 15 * time.Second,
+		Logger:          asynqLogger{w.Logger},
+		LogLevel:        asynq.WarnLevel,
+	}
+	if w.Mail != nil {
+		cfg.RetryDelayFunc = w.Mail.RetryDelayFunc
+	}
+	srv := asynq.NewServer(w.Redis, cfg)
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypePrune, w.prune)
+	if w.Mail != nil {
+		mux.HandleFunc(mail.TypeDeliver, w.Mail.HandleTask)
+	}
+
+	sched := asynq.NewScheduler(w.Redis, &asynq.SchedulerOpts{Logger: asynqLogger{w.Logger}, LogLevel: asynq.WarnLevel})
+	// Idempotent work only: several schedulers may run at once.
+	if _, err := sched.Register("@every 10m", asynq.NewTask(TypePrune, nil), asynq.Queue(QueueLow), asynq.Unique(9*time.Minute)); err != nil {
+		return fmt.Errorf("jobs: schedule prune: %w", err)
+	}
+	if err := w.registerPlans(mux, sched); err != nil {
+		return err
+	}
+	if err := w.registerReminders(mux, sched); err != nil {
+		return err
+	}
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("jobs: start worker: %w", err)
+	}
+	if err := sched.Start(); err != nil {
+		srv.Shutdown()
+		return fmt.Errorf("jobs: start scheduler: %w", err)
+	}
+	w.Logger.Info("worker started", "concurrency", w.Concurrency)
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		if w.Relay != nil {
+			w.Relay.Run(ctx, or(w.RelayEvery, time.Second), or(w.SweepEvery, 15*time.Second))
+		}
+	}()
+	<-ctx.Done()
+	sched.Shutdown()
+	srv.Shutdown()
+	<-relayDone
+	w.Logger.Info("worker stopped")
+	return nil
+}
+
+func or(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// prune deletes login failures long past the throttle window and expired
+// sessions.
+func (w *Worker) prune(ctx context.Context, _ *asynq.Task) error {
+	if _, err := w.DB.ExecContext(ctx, `DELETE FROM login_failures WHERE failed_at < now() - interval '1 day'`); err != nil {
+		return fmt.Errorf("jobs: prune login failures: %w", err)
+	}
+	if _, err := w.DB.ExecContext(ctx, `DELETE FROM sessions WHERE expiry < now()`); err != nil {
+		return fmt.Errorf("jobs: prune sessions: %w", err)
+	}
+	// The per-user index of sessions loses the rows of sessions that are
+	// gone (a minute's grace: a login writes its index row before scs
+	// writes the session).
+	if _, err := w.DB.ExecContext(ctx, `
+		DELETE FROM user_sessions us WHERE us.created_at < now() - interval '1 minute'
+		  AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.token = us.token_hash)`); err != nil {
+		return fmt.Errorf("jobs: prune session index: %w", err)
+	}
+	return nil
+}
+
+// asynqLogger routes asynq's logs to slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }

@@ -1,0 +1,263 @@
+// Package mail renders Mend's emails and records them in the email log (the
+// outbox). A message is first a row, written in the same transaction as the
+// change that caused it; delivery works from the rows.
+package mail
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+// Kinds of message.
+const (
+	KindInvitation    = "invitation"
+	KindPasswordReset = "password_reset"
+)
+
+// Message is one email to queue. Data feeds templates/email/<Template>.txt
+// and .html; it must never hold clinical text.
+type Message struct {
+	PracticeID int64
+	UserID     int64
+	To         string
+	ToName     string
+	Kind       string
+	DedupeKey  string // empty: no deduplication
+	Template   string
+	Data       map[string]any
+	// Unsubscribe adds a one-click unsubscribe link for UserID (reminders):
+	// in the footer (.UnsubscribeURL) and as the List-Unsubscribe header.
+	Unsubscribe bool
+}
+
+// Outbox renders messages and writes them to the email log. Delivery picks
+// the rows up after the writing transaction commits (see Relay).
+type Outbox struct {
+	DB *sqlx.DB
+	// BaseURL starts the unsubscribe links (config BASE_URL).
+	BaseURL string
+	text    map[string]*texttemplate.Template
+	html    map[string]*htmltemplate.Template
+}
+
+// NewOutbox parses every email template in fsys (templates.FS).
+func NewOutbox(d *sqlx.DB, fsys fs.FS) (*Outbox, error) {
+	o := &Outbox{DB: d, text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	names, err := fs.Glob(fsys, "email/*.txt")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "email/"), ".txt")
+		t, err := texttemplate.ParseFS(fsys, n)
+		if err != nil {
+			return nil, fmt.Errorf("mail: %s: %w", n, err)
+		}
+		h, err := htmltemplate.ParseFS(fsys, "email/layout.html", "email/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("mail: %s.html: %w", name, err)
+		}
+		o.text[name], o.html[name] = t, h
+	}
+	return o, nil
+}
+
+// Rendered is a message's subject and bodies.
+type Rendered struct {
+	Subject, Text, HTML string
+}
+
+// Render renders a message without recording it.
+func (o *Outbox) Render(m Message) (Rendered, error) {
+	t, h := o.text[m.Template], o.html[m.Template]
+	if t == nil || h == nil {
+		return Rendered{}, fmt.Errorf("mail: no template %q", m.Template)
+	}
+	var subj, text, html bytes.Buffer
+	if err := t.ExecuteTemplate(&subj, "subject", m.Data); err != nil {
+		return Rendered{}, err
+	}
+	if err := t.ExecuteTemplate(&text, "body", m.Data); err != nil {
+		return Rendered{}, err
+	}
+	if err := h.ExecuteTemplate(&html, "layout", m.Data); err != nil {
+		return Rendered{}, err
+	}
+	// A subject is one line: CR/LF from a name can never start a header.
+	subject := strings.Join(strings.Fields(subj.String()), " ")
+	return Rendered{Subject: subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// Queue renders m and records it as queued, in q (a transaction when the
+// message belongs to a larger change). It returns the row id, or 0 when a
+// message with the same dedupe key exists already.
+func (o *Outbox) Queue(ctx context.Context, q sqlx.QueryerContext, m Message) (int64, error) {
+	var unsubscribe string
+	if m.Unsubscribe {
+		if m.UserID == 0 || m.PracticeID == 0 {
+			return 0, fmt.Errorf("mail: queue %s: an unsubscribe link needs a user and a practice", m.Kind)
+		}
+		token, err := mintUnsubscribe(ctx, q, m.PracticeID, m.UserID)
+		if err != nil {
+			return 0, err
+		}
+		unsubscribe = strings.TrimRight(o.BaseURL, "/") + "/unsubscribe/" + token
+		data := make(map[string]any, len(m.Data)+1)
+		for k, v := range m.Data {
+			data[k] = v
+		}
+		data["UnsubscribeURL"] = unsubscribe
+		m.Data = data
+	}
+	r, err := o.Render(m)
+	if err != nil {
+		return 0, err
+	}
+	var dedupe sql.NullString
+	if m.DedupeKey != "" {
+		dedupe = sql.NullString{String: m.DedupeKey, Valid: true}
+	}
+	var id int64
+	err = sqlx.GetContext(ctx, q, &id, `
+		INSERT INTO email_log (practice_id, user_id, to_address, to_name, kind, dedupe_key, subject, body_text, body_html, list_unsubscribe)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (dedupe_key) DO NOTHING
+		RETURNING id`,
+		nullID(m.PracticeID), nullID(m.UserID), m.To, m.ToName, m.Kind, dedupe, r.Subject, r.Text, r.HTML, unsubscribe)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("mail: queue %s: %w", m.Kind, err)
+	}
+	return id, nil
+}
+
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
+// LogEntry is an email log row as the admin sees it.
+type LogEntry struct {
+	ID        int64        `db:"id"`
+	To        string       `db:"to_address"`
+	ToName    string       `db:"to_name"`
+	Kind      string       `db:"kind"`
+	Subject   string       `db:"subject"`
+	Status    string       `db:"status"`
+	Attempts  int          `db:"attempts"`
+	LastError string       `db:"last_error"`
+	CreatedAt time.Time    `db:"created_at"`
+	SentAt    sql.NullTime `db:"sent_at"`
+	BodyText  string       `db:"body_text"`
+}
+
+// Recent lists the practice's latest messages (admin page).
+func (o *Outbox) Recent(ctx context.Context, sc mend.Scope, limit int) ([]LogEntry, error) {
+	var rows []LogEntry
+	err := o.DB.SelectContext(ctx, &rows, `
+		SELECT id, to_address, to_name, kind, subject, status, attempts, last_error, created_at, sent_at, '' AS body_text
+		FROM email_log WHERE practice_id = $1
+		ORDER BY created_at DESC, id DESC LIMIT $2`, sc.PracticeID, limit)
+	return rows, err
+}
+
+// Get returns one message of the caller's practice, with its text body.
+func (o *Outbox) Get(ctx context.Context, sc mend.Scope, id int64) (LogEntry, error) {
+	var e LogEntry
+	err := o.DB.GetContext(ctx, &e, `
+		SELECT id, to_address, to_name, kind, subject, status, attempts, last_error, created_at, sent_at, body_text
+		FROM email_log WHERE id = $1 AND practice_id = $2`, id, sc.PracticeID)
+	if err == sql.ErrNoRows {
+		return LogEntry{}, mend.NotFound("Message")
+	}
+	return e, err
+}
+
+// QueueMany renders and records several messages with one statement (the
+// reminder scheduler queues thousands at a time), in q. It returns the ids
+// of the rows written; messages whose dedupe key exists already are left
+// out.
+func (o *Outbox) QueueMany(ctx context.Context, q sqlx.QueryerContext, msgs []Message) ([]int64, error) {
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	n := len(msgs)
+	var (
+		practice, user            = make([]sql.NullInt64, n), make([]sql.NullInt64, n)
+		to, toName, kind          = make([]string, n), make([]string, n), make([]string, n)
+		dedupe                    = make([]sql.NullString, n)
+		subject, text, html, unsb = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		tokPractice, tokUser      []int64
+		tokHash                   [][]byte
+	)
+	for i, m := range msgs {
+		if m.Unsubscribe {
+			if m.UserID == 0 || m.PracticeID == 0 {
+				return nil, fmt.Errorf("mail: queue %s: an unsubscribe link needs a user and a practice", m.Kind)
+			}
+			token, err := newToken()
+			if err != nil {
+				return nil, err
+			}
+			tokPractice, tokUser, tokHash = append(tokPractice, m.PracticeID), append(tokUser, m.UserID), append(tokHash, hashToken(token))
+			unsb[i] = strings.TrimRight(o.BaseURL, "/") + "/unsubscribe/" + token
+			data := make(map[string]any, len(m.Data)+1)
+			for k, v := range m.Data {
+				data[k] = v
+			}
+			data["UnsubscribeURL"] = unsb[i]
+			m.Data = data
+		}
+		r, err := o.Render(m)
+		if err != nil {
+			return nil, err
+		}
+		practice[i], user[i] = nullID(m.PracticeID), nullID(m.UserID)
+		to[i], toName[i], kind[i] = m.To, m.ToName, m.Kind
+		if m.DedupeKey != "" {
+			dedupe[i] = sql.NullString{String: m.DedupeKey, Valid: true}
+		}
+		subject[i], text[i], html[i] = r.Subject, r.Text, r.HTML
+	}
+	if len(tokHash) > 0 {
+		var made int
+		err := sqlx.GetContext(ctx, q, &made, `
+			WITH ins AS (
+				INSERT INTO unsubscribe_tokens (practice_id, user_id, token_hash)
+				SELECT u.practice_id, u.id, t.hash
+				FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) AS t(practice_id, user_id, hash)
+				JOIN users u ON u.id = t.user_id AND u.practice_id = t.practice_id
+				RETURNING 1)
+			SELECT count(*) FROM ins`, pq.Array(tokPractice), pq.Array(tokUser), pq.ByteaArray(tokHash))
+		if err != nil {
+			return nil, fmt.Errorf("mail: unsubscribe links: %w", err)
+		}
+		if made != len(tokHash) {
+			return nil, errors.New("mail: unsubscribe link for a user outside the message's practice")
+		}
+	}
+	var ids []int64
+	err := sqlx.SelectContext(ctx, q, &ids, `
+		INSERT INTO email_log (practice_id, user_id, to_address, to_name, kind, dedupe_key, subject, body_text, body_html, list_unsubscribe)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+		ON CONFLICT (dedupe_key) DO NOTHING
+		RETURNING id`,
+		pq.Array(practice), pq.Array(user), pq.Array(to), pq.Array(toName), pq.Array(kind), pq.Array(dedupe),
+		pq.Array(subject), pq.Array(text), pq.Array(html), pq.Array(unsb))
+	if err != nil {
+		return nil, fmt.Errorf("mail: queue %d messages: %w", n, err)
+	}
+	return ids, nil
+}

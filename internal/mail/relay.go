@@ -1,0 +1,228 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Relay moves email_log rows to asynq. It is the only way rows reach the
+// queue: a row is visible to it only once the transaction that wrote it has
+// committed, so a rolled-back change never sends mail, and since PostgreSQL
+// holds the truth, losing Redis loses no email — the sweep enqueues again
+// whatever stays queued.
+//
+// Several processes may run a relay: rows are taken with SKIP LOCKED, and a
+// row enqueued twice collapses into one task (TaskID) or, at worst, into
+// two tasks of which only one can claim the row.
+type Relay struct {
+	DB     *sqlx.DB
+	Client *asynq.Client
+	Logger *slog.Logger
+	// Queue picks the asynq queue for a kind of message (safety alerts go
+	// to the critical queue). nil: "default".
+	Queue func(kind string) string
+	// Stale is how long a row may stay queued after being enqueued before
+	// the sweep enqueues it again (Redis lost, task orphaned).
+	Stale time.Duration
+	// Batch is how many rows one statement takes.
+	Batch int
+	// TaskTimeout bounds one delivery; MaxRetry is asynq's retry budget
+	// (the row's MaxAttempts decides first).
+	TaskTimeout time.Duration
+	MaxRetry    int
+	// Enqueuers is how many enqueues run at once.
+	Enqueuers int
+}
+
+type relayRow struct {
+	ID         int64  `db:"id"`
+	Kind       string `db:"kind"`
+	Generation int    `db:"generation"`
+}
+
+func (r *Relay) batch() int {
+	if r.Batch > 0 {
+		return r.Batch
+	}
+	return 2000
+}
+
+func (r *Relay) stale() time.Duration {
+	if r.Stale > 0 {
+		return r.Stale
+	}
+	return 5 * time.Minute
+}
+
+// Run enqueues new rows every `every` and sweeps every `sweepEvery` until
+// ctx ends. Errors are logged; the next round tries again.
+func (r *Relay) Run(ctx context.Context, every, sweepEvery time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	lastSweep := time.Time{}
+	for {
+		if time.Since(lastSweep) >= sweepEvery {
+			if _, err := r.Sweep(ctx); err != nil && ctx.Err() == nil {
+				r.log().Warn("mail relay sweep", "err", err)
+			}
+			lastSweep = time.Now()
+		}
+		for {
+			n, err := r.Pass(ctx)
+			if err != nil && ctx.Err() == nil {
+				r.log().Warn("mail relay", "err", err)
+			}
+			if err != nil || n < r.batch() {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Pass enqueues rows that were never enqueued; it returns how many it took.
+func (r *Relay) Pass(ctx context.Context) (int, error) {
+	var rows []relayRow
+	err := r.DB.SelectContext(ctx, &rows, `
+		WITH due AS (
+			SELECT id FROM email_log
+			WHERE status = 'queued' AND enqueued_at IS NULL
+			ORDER BY id LIMIT $1
+			FOR UPDATE SKIP LOCKED)
+		UPDATE email_log e SET enqueued_at = now()
+		FROM due WHERE e.id = due.id
+		RETURNING e.id, e.kind, e.generation`, r.batch())
+	if err != nil {
+		return 0, err
+	}
+	return len(rows), r.enqueue(ctx, rows)
+}
+
+// Sweep takes back what was lost: rows whose worker died (lease expired)
+// and rows queued too long (Redis flushed or a task orphaned). A dead
+// worker's row is sent again even if the worker got as far as the final
+// "." (see Delivery): a possible duplicate, never a lost message.
+func (r *Relay) Sweep(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		// A new generation: the dead worker's task may still be in Redis
+		// under the old TaskID (asynq recovers it only after its own lease)
+		// and must not swallow this one.
+		var rows []relayRow
+		err := r.DB.SelectContext(ctx, &rows, `
+			WITH due AS (
+				SELECT id FROM email_log
+				WHERE (status = 'sending' AND lease_until < now())
+				   OR (status = 'queued' AND enqueued_at < now() - make_interval(secs => $2))
+				ORDER BY id LIMIT $1
+				FOR UPDATE SKIP LOCKED)
+			UPDATE email_log e SET status = 'queued', lease_until = NULL, generation = e.generation + 1,
+			    enqueued_at = now(), updated_at = now()
+			FROM due WHERE e.id = due.id
+			RETURNING e.id, e.kind, e.generation`, r.batch(), r.stale().Seconds())
+		if err != nil {
+			return total, err
+		}
+		total += len(rows)
+		if err := r.enqueue(ctx, rows); err != nil {
+			return total, err
+		}
+		if len(rows) < r.batch() {
+			return total, nil
+		}
+	}
+}
+
+// Kick enqueues the given rows now (after a resend), without waiting for
+// the next pass.
+func (r *Relay) Kick(ctx context.Context, ids ...int64) error {
+	var rows []relayRow
+	err := r.DB.SelectContext(ctx, &rows, `
+		UPDATE email_log SET enqueued_at = now()
+		WHERE id = ANY($1) AND status = 'queued'
+		RETURNING id, kind, generation`, pq.Array(ids))
+	if err != nil {
+		return err
+	}
+	return r.enqueue(ctx, rows)
+}
+
+// enqueue hands rows to asynq, several at a time. Rows that could not be
+// enqueued (Redis down) are marked never-enqueued so the next pass retries
+// them.
+func (r *Relay) enqueue(ctx context.Context, rows []relayRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	workers := r.Enqueuers
+	if workers <= 0 {
+		workers = 8
+	}
+	timeout := r.TaskTimeout
+	if timeout <= 0 {
+		timeout = DefaultTaskTimeout
+	}
+	maxRetry := r.MaxRetry
+	if maxRetry <= 0 {
+		maxRetry = DefaultMaxAttempts + 2
+	}
+	var (
+		mu       sync.Mutex
+		failed   []int64
+		firstErr error
+		wg       sync.WaitGroup
+		next     = make(chan relayRow)
+	)
+	for range min(workers, len(rows)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for row := range next {
+				task, id := NewDeliverTask(row.ID, row.Generation)
+				queue := "default"
+				if r.Queue != nil {
+					queue = r.Queue(row.Kind)
+				}
+				_, err := r.Client.EnqueueContext(ctx, task, id, asynq.Queue(queue),
+					asynq.Timeout(timeout), asynq.MaxRetry(maxRetry))
+				if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+					mu.Lock()
+					failed = append(failed, row.ID)
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, row := range rows {
+		next <- row
+	}
+	close(next)
+	wg.Wait()
+	if len(failed) > 0 {
+		_, err := r.DB.ExecContext(context.WithoutCancel(ctx), `
+			UPDATE email_log SET enqueued_at = NULL WHERE id = ANY($1) AND status = 'queued'`, pq.Array(failed))
+		return errors.Join(firstErr, err)
+	}
+	return nil
+}
+
+func (r *Relay) log() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.Default()
+}

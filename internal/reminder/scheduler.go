@@ -1,0 +1,413 @@
+package reminder
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/db"
+	"github.com/mend-practice/mend/internal/mail"
+)
+
+// Scheduler queues the reminders, nudges and digests that are due. It is
+// safe to run any number of passes at once, in one process or many: rows
+// are claimed with FOR UPDATE SKIP LOCKED, and every email has a dedupe key
+// unique in the email log (reminder:<user>:<homework>:<period start>,
+// nudge:…, digest:<counselor>:<date>), so a retried or repeated pass never
+// sends anything twice.
+//
+// It is Mend's own work across practices: each row carries its practice,
+// and every join is held to that same practice.
+type Scheduler struct {
+	DB      *sqlx.DB
+	Outbox  *mail.Outbox
+	BaseURL string // links in emails start with it
+	Logger  *slog.Logger
+	// Now is the clock (tests set it); nil is time.Now.
+	Now func() time.Time
+	// Batch is how many rows one transaction claims (default 500);
+	// Parallel how many such transactions run at once (default 2).
+	Batch, Parallel int
+}
+
+// Stats says what a pass did.
+type Stats struct {
+	Claimed int // rows looked at
+	Queued  int // emails written to the email log
+}
+
+func (s *Scheduler) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Scheduler) batch() int {
+	if s.Batch > 0 {
+		return s.Batch
+	}
+	return 500
+}
+
+func (s *Scheduler) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// Run queues every reminder, nudge and digest due now, until none is left
+// or ctx ends. A pass that ends early leaves the rest for the next one.
+func (s *Scheduler) Run(ctx context.Context) (Stats, error) {
+	rs, err := s.Reminders(ctx)
+	if err != nil {
+		return rs, err
+	}
+	ds, err := s.Digests(ctx)
+	return Stats{Claimed: rs.Claimed + ds.Claimed, Queued: rs.Queued + ds.Queued}, err
+}
+
+// Reminders queues the reminders and nudges due now. Several transactions
+// of Batch rows run at once, each claiming its own rows.
+func (s *Scheduler) Reminders(ctx context.Context) (Stats, error) {
+	return s.drain(ctx, s.reminderBatch)
+}
+
+// drain runs batch in Parallel goroutines until a batch comes back short.
+func (s *Scheduler) drain(ctx context.Context, batch func(context.Context, time.Time) (Stats, error)) (Stats, error) {
+	par := s.Parallel
+	if par <= 0 {
+		par = 2
+	}
+	var (
+		mu    sync.Mutex
+		total Stats
+		errs  []error
+		wg    sync.WaitGroup
+	)
+	for range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				st, err := batch(ctx, s.now())
+				mu.Lock()
+				total.Claimed += st.Claimed
+				total.Queued += st.Queued
+				if err != nil {
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+				if err != nil || st.Claimed < s.batch() {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return total, errors.Join(errs...)
+}
+
+// dueRow is a claimed reminder_due row with everything its next email
+// depends on, read in the claiming statement.
+type dueRow struct {
+	UserID          int64         `db:"user_id"`
+	AssignmentID    int64         `db:"assignment_id"`
+	PracticeID      int64         `db:"practice_id"`
+	RemindedThrough nullDate      `db:"reminded_through"`
+	NudgedThrough   nullDate      `db:"nudged_through"`
+	StartsOn        checkin.Date  `db:"starts_on"`
+	DueOn           checkin.Date  `db:"due_on"`
+	Cadence         string        `db:"cadence"`
+	Weekdays        pq.Int64Array `db:"weekdays"`
+	// Target: the homework is active and for this client, who is still a
+	// member of the pair. Otherwise the row goes.
+	Target bool `db:"target"`
+	// Wants: the pair is active, the account enabled and activated, and
+	// reminders on. Otherwise the row waits (due_at NULL) for a change.
+	Wants        bool          `db:"wants"`
+	Email        string        `db:"email"`
+	Name         string        `db:"name"`
+	Timezone     string        `db:"timezone"`
+	Minute       int           `db:"reminder_minute"`
+	QuietStart   sql.NullInt64 `db:"quiet_start"`
+	QuietEnd     sql.NullInt64 `db:"quiet_end"`
+	PracticeName string        `db:"practice_name"`
+}
+
+func (r dueRow) schedule() checkin.Schedule {
+	sch := checkin.Schedule{StartsOn: r.StartsOn, DueOn: r.DueOn, Cadence: checkin.Cadence(r.Cadence)}
+	for _, w := range r.Weekdays {
+		sch.Weekdays = append(sch.Weekdays, int(w))
+	}
+	return sch
+}
+
+func (r dueRow) prefs() Prefs {
+	p := Prefs{Zone: checkin.LoadZone(r.Timezone), Minute: r.Minute}
+	if r.QuietStart.Valid && r.QuietEnd.Valid {
+		p.Quiet, p.QuietStart, p.QuietEnd = true, int(r.QuietStart.Int64), int(r.QuietEnd.Int64)
+	}
+	return p
+}
+
+// claimReminders takes up to $2 rows due at $1. The partial index on
+// due_at gives them in order; rows another pass holds are skipped.
+const claimReminders = `
+	SELECT r.user_id, r.assignment_id, r.practice_id, r.reminded_through, r.nudged_through,
+	       a.starts_on, a.due_on, a.cadence, a.weekdays,
+	       (a.status = 'active' AND p.status <> 'closed' AND m.user_id IS NOT NULL
+	        AND (a.for_user_id IS NULL OR a.for_user_id = r.user_id)) AS target,
+	       (p.status = 'active' AND u.reminders_enabled AND u.disabled_at IS NULL
+	        AND u.password_hash IS NOT NULL) AS wants,
+	       u.email, u.name, u.timezone, u.reminder_minute, u.quiet_start, u.quiet_end,
+	       pr.name AS practice_name
+	FROM reminder_due r
+	JOIN assignments a ON a.id = r.assignment_id AND a.practice_id = r.practice_id
+	JOIN pairs p ON p.id = a.pair_id AND p.practice_id = r.practice_id
+	JOIN users u ON u.id = r.user_id AND u.practice_id = r.practice_id
+	JOIN practices pr ON pr.id = r.practice_id
+	LEFT JOIN pair_members m ON m.pair_id = a.pair_id AND m.user_id = r.user_id AND m.current
+	WHERE r.due_at <= $1
+	ORDER BY r.due_at
+	LIMIT $2
+	FOR UPDATE OF r SKIP LOCKED`
+
+// maxPerRow bounds the emails one row yields in one pass: after an outage,
+// a reminder and the nudges of the periods still in their grace window.
+const maxPerRow = 2 + checkin.GraceDays
+
+// reminderBatch claims one batch of due rows, queues their emails and
+// moves each row to its next due time, in one transaction.
+func (s *Scheduler) reminderBatch(ctx context.Context, now time.Time) (Stats, error) {
+	var st Stats
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var rows []dueRow
+		if err := tx.SelectContext(ctx, &rows, claimReminders, now, s.batch()); err != nil {
+			return fmt.Errorf("reminder: claim: %w", err)
+		}
+		st.Claimed = len(rows)
+		if len(rows) == 0 {
+			return nil
+		}
+		checked, err := checkedIn(ctx, tx, rows, now)
+		if err != nil {
+			return err
+		}
+		var (
+			msgs []mail.Message
+			upd  updates
+			gone [2][]int64 // user ids, assignment ids
+		)
+		for _, r := range rows {
+			if !r.Target {
+				gone[0], gone[1] = append(gone[0], r.UserID), append(gone[1], r.AssignmentID)
+				continue
+			}
+			if !r.Wants {
+				upd.add(r, sql.NullTime{})
+				continue
+			}
+			sch, prefs := r.schedule(), r.prefs()
+			done := func(stage Stage, p checkin.Period) bool {
+				if checked[checkKey{r.UserID, r.AssignmentID, p.Start}] {
+					return true
+				}
+				through := r.RemindedThrough
+				if stage == Nudge {
+					through = r.NudgedThrough
+				}
+				return through.Valid && !p.Start.After(through.Date)
+			}
+			var next sql.NullTime // the next item's time, stored as due_at
+			over := false
+			for i := 0; ; i++ {
+				item, ok := Next(sch, prefs, now, done)
+				if !ok {
+					over = true
+					break
+				}
+				if item.At.After(now) {
+					next = sql.NullTime{Time: item.At, Valid: true}
+					break
+				}
+				if i == maxPerRow { // cannot happen; if it did, go on next pass
+					next = sql.NullTime{Time: now, Valid: true}
+					break
+				}
+				msgs = append(msgs, s.message(r, item))
+				if item.Stage == Remind {
+					r.RemindedThrough = nullDate{Date: item.Period.Start, Valid: true}
+				} else {
+					r.NudgedThrough = nullDate{Date: item.Period.Start, Valid: true}
+				}
+			}
+			if over {
+				// Nothing left to send for this homework: it is over, or
+				// every remaining period is checked in. Editing the
+				// homework brings the row back (trigger).
+				gone[0], gone[1] = append(gone[0], r.UserID), append(gone[1], r.AssignmentID)
+				continue
+			}
+			upd.add(r, next)
+		}
+		if len(msgs) > 0 {
+			ids, err := s.Outbox.QueueMany(ctx, tx, msgs)
+			if err != nil {
+				return fmt.Errorf("reminder: queue: %w", err)
+			}
+			st.Queued = len(ids)
+		}
+		if err := upd.apply(ctx, tx); err != nil {
+			return err
+		}
+		if len(gone[0]) > 0 {
+			if _, err := tx.ExecContext(ctx, `
+				DELETE FROM reminder_due r USING unnest($1::bigint[], $2::bigint[]) AS t(user_id, assignment_id)
+				WHERE r.user_id = t.user_id AND r.assignment_id = t.assignment_id`,
+				pq.Array(gone[0]), pq.Array(gone[1])); err != nil {
+				return fmt.Errorf("reminder: drop rows: %w", err)
+			}
+		}
+		return nil
+	})
+	return st, err
+}
+
+// message is the email for one item. It names no homework and says nothing
+// of what the client wrote: a short nudge and a link (which needs a login).
+func (s *Scheduler) message(r dueRow, it Item) mail.Message {
+	base := strings.TrimRight(s.BaseURL, "/")
+	link := fmt.Sprintf("%s/homework/%d/checkins/new?period=%s", base, r.AssignmentID, it.Period.Start)
+	m := mail.Message{
+		PracticeID: r.PracticeID, UserID: r.UserID, To: r.Email, ToName: r.Name,
+		Kind: mail.KindReminder, Template: "checkin_reminder", Unsubscribe: true,
+		DedupeKey: fmt.Sprintf("reminder:%d:%d:%s", r.UserID, r.AssignmentID, it.Period.Start),
+		Data:      map[string]any{"Name": r.Name, "PracticeName": r.PracticeName, "Link": link},
+	}
+	if it.Stage == Nudge {
+		m.Kind, m.Template = mail.KindOverdue, "checkin_overdue"
+		m.DedupeKey = fmt.Sprintf("nudge:%d:%d:%s", r.UserID, r.AssignmentID, it.Period.Start)
+		m.Data["Until"] = it.Period.LateUntil().Format("Monday 2 January")
+	}
+	return m
+}
+
+type checkKey struct {
+	user, assignment int64
+	start            checkin.Date
+}
+
+// checkedIn loads, for the claimed rows, the periods the client has checked
+// in for among those that can still get an email (from the period that
+// held the day before the grace window).
+func checkedIn(ctx context.Context, tx *sqlx.Tx, rows []dueRow, now time.Time) (map[checkKey]bool, error) {
+	var users, assignments []int64
+	var since []string
+	for _, r := range rows {
+		if !r.Target || !r.Wants {
+			continue
+		}
+		from := checkin.DateIn(now, r.prefs().Zone).AddDays(-checkin.GraceDays - 1)
+		if p, ok := r.schedule().Current(from); ok {
+			from = p.Start
+		}
+		users, assignments, since = append(users, r.UserID), append(assignments, r.AssignmentID), append(since, from.String())
+	}
+	out := map[checkKey]bool{}
+	if len(users) == 0 {
+		return out, nil
+	}
+	var found []struct {
+		UserID       int64        `db:"user_id"`
+		AssignmentID int64        `db:"assignment_id"`
+		Start        checkin.Date `db:"period_start"`
+	}
+	err := tx.SelectContext(ctx, &found, `
+		SELECT c.user_id, c.assignment_id, c.period_start
+		FROM unnest($1::bigint[], $2::bigint[], $3::date[]) AS t(user_id, assignment_id, since)
+		JOIN checkins c ON c.assignment_id = t.assignment_id AND c.user_id = t.user_id AND c.period_start >= t.since`,
+		pq.Array(users), pq.Array(assignments), pq.Array(since))
+	if err != nil {
+		return nil, fmt.Errorf("reminder: check-ins: %w", err)
+	}
+	for _, f := range found {
+		out[checkKey{f.UserID, f.AssignmentID, f.Start}] = true
+	}
+	return out, nil
+}
+
+// updates collects the rows' new state for one UPDATE … FROM unnest.
+type updates struct {
+	users, assignments []int64
+	due, reminded      []sql.NullString
+	nudged             []sql.NullString
+}
+
+func (u *updates) add(r dueRow, due sql.NullTime) {
+	u.users = append(u.users, r.UserID)
+	u.assignments = append(u.assignments, r.AssignmentID)
+	var d sql.NullString
+	if due.Valid {
+		d = sql.NullString{String: due.Time.UTC().Format(time.RFC3339Nano), Valid: true}
+	}
+	u.due = append(u.due, d)
+	u.reminded = append(u.reminded, r.RemindedThrough.text())
+	u.nudged = append(u.nudged, r.NudgedThrough.text())
+}
+
+func (u *updates) apply(ctx context.Context, tx *sqlx.Tx) error {
+	if len(u.users) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `
+		UPDATE reminder_due r SET due_at = t.due_at, reminded_through = t.reminded, nudged_through = t.nudged
+		FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::date[], $5::date[])
+		     AS t(user_id, assignment_id, due_at, reminded, nudged)
+		WHERE r.user_id = t.user_id AND r.assignment_id = t.assignment_id`,
+		pq.Array(u.users), pq.Array(u.assignments), pq.Array(u.due), pq.Array(u.reminded), pq.Array(u.nudged))
+	if err != nil {
+		return fmt.Errorf("reminder: move rows: %w", err)
+	}
+	return nil
+}
+
+// nullDate is a date column that may be NULL.
+type nullDate struct {
+	checkin.Date
+	Valid bool
+}
+
+func (n *nullDate) Scan(src any) error {
+	if src == nil {
+		*n = nullDate{}
+		return nil
+	}
+	n.Valid = true
+	return n.Date.Scan(src)
+}
+
+func (n nullDate) Value() (driver.Value, error) {
+	if !n.Valid {
+		return nil, nil
+	}
+	return n.Date.String(), nil
+}
+
+func (n nullDate) text() sql.NullString {
+	if !n.Valid {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: n.Date.String(), Valid: true}
+}

@@ -1,0 +1,334 @@
+package retention
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/mend-practice/mend/internal/audit"
+	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/vault"
+)
+
+// ArchiveFormat names the archive's layout; it changes when fields are
+// removed or change meaning (added fields keep it).
+const ArchiveFormat = "mend.pair-archive.v1"
+
+// Archive is everything Mend holds about a closed pair, decrypted: what a
+// practice hands over or keeps outside Mend before the pair is purged.
+type Archive struct {
+	Format       string          `json:"format"`
+	ExportedAt   time.Time       `json:"exported_at"`
+	ExportedBy   Person          `json:"exported_by"`
+	Practice     string          `json:"practice"`
+	Pair         ArchivePair     `json:"pair"`
+	Members      []ArchiveMember `json:"members"`
+	Events       []ArchiveEvent  `json:"events"`
+	Plans        []ArchivePlan   `json:"plans"`
+	Homework     []ArchiveWork   `json:"homework"`
+	Checkins     []ArchiveCheck  `json:"checkins"`
+	SafetyAlerts []ArchiveAlert  `json:"safety_alerts"`
+}
+
+// Person names someone in the archive.
+type Person struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// ArchivePair is the pair itself.
+type ArchivePair struct {
+	ID        int64     `json:"id"`
+	Label     string    `json:"label"`
+	Kind      string    `json:"kind"`
+	Status    string    `json:"status"`
+	Counselor *Person   `json:"counselor"`
+	CreatedAt time.Time `json:"created_at"`
+	ClosedAt  time.Time `json:"closed_at"`
+}
+
+// ArchiveMember is one client of the pair.
+type ArchiveMember struct {
+	UserID   int64  `json:"user_id" db:"user_id"`
+	Name     string `json:"name" db:"name"`
+	Email    string `json:"email" db:"email"`
+	Position int    `json:"position" db:"position"`
+	Side     string `json:"side" db:"side"`
+}
+
+// ArchiveEvent is one entry of the pair's history.
+type ArchiveEvent struct {
+	Kind          string         `json:"kind" db:"kind"`
+	At            time.Time      `json:"at" db:"at"`
+	Actor         sql.NullString `json:"-" db:"actor_name"`
+	ActorName     string         `json:"actor,omitempty" db:"-"`
+	FromCounselor sql.NullString `json:"-" db:"from_name"`
+	ToCounselor   sql.NullString `json:"-" db:"to_name"`
+	From          string         `json:"from_counselor,omitempty" db:"-"`
+	To            string         `json:"to_counselor,omitempty" db:"-"`
+	Detail        string         `json:"detail,omitempty" db:"detail"`
+}
+
+// ArchivePlan is a repair plan applied to the pair, with its steps.
+type ArchivePlan struct {
+	ID       int64         `json:"id" db:"id"`
+	Name     string        `json:"name" db:"name"`
+	Status   string        `json:"status" db:"status"`
+	StartsOn string        `json:"starts_on" db:"starts_on"`
+	Cadence  string        `json:"cadence" db:"cadence"`
+	EndedAt  *time.Time    `json:"ended_at,omitempty" db:"ended_at"`
+	Steps    []ArchiveStep `json:"steps" db:"-"`
+}
+
+// ArchiveStep is one step of an applied plan.
+type ArchiveStep struct {
+	PlanID   int64  `json:"-" db:"pair_plan_id"`
+	Position int    `json:"position" db:"position"`
+	Title    string `json:"title" db:"title"`
+	Days     int    `json:"days" db:"days"`
+}
+
+// ArchiveWork is one piece of homework with the counselor's note.
+type ArchiveWork struct {
+	ID          int64         `json:"id" db:"id"`
+	Title       string        `json:"title" db:"title"`
+	StepVersion int           `json:"step_version" db:"step_version"`
+	ForUserID   *int64        `json:"for_user_id" db:"for_user_id"`
+	StartsOn    string        `json:"starts_on" db:"starts_on"`
+	DueOn       string        `json:"due_on" db:"due_on"`
+	Cadence     string        `json:"cadence" db:"cadence"`
+	Weekdays    pq.Int64Array `json:"weekdays" db:"weekdays"`
+	Status      string        `json:"status" db:"status"`
+	CreatedAt   time.Time     `json:"created_at" db:"created_at"`
+	Note        string        `json:"note" db:"-"`
+	SealedNote  []byte        `json:"-" db:"note"`
+}
+
+// ArchiveCheck is one check-in with its earlier versions.
+type ArchiveCheck struct {
+	ID            int64           `json:"id" db:"id"`
+	AssignmentID  int64           `json:"homework_id" db:"assignment_id"`
+	UserID        int64           `json:"user_id" db:"user_id"`
+	PeriodStart   string          `json:"period_start" db:"period_start"`
+	PeriodEnd     string          `json:"period_end" db:"period_end"`
+	Status        string          `json:"status" db:"status"`
+	Trust         int             `json:"trust" db:"trust_rating"`
+	Communication int             `json:"communication" db:"communication_rating"`
+	Hope          int             `json:"hope" db:"hope_rating"`
+	Visibility    string          `json:"visibility" db:"visibility"`
+	Late          bool            `json:"late" db:"late"`
+	SafetyFlag    bool            `json:"safety_flag" db:"safety_flag"`
+	Version       int             `json:"version" db:"version"`
+	CreatedAt     time.Time       `json:"created_at" db:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at" db:"updated_at"`
+	ReviewedAt    *time.Time      `json:"reviewed_at" db:"reviewed_at"`
+	Answers       checkin.Answers `json:"answers" db:"-"`
+	Reflection    string          `json:"reflection" db:"-"`
+	SafetyNote    string          `json:"safety_note" db:"-"`
+	History       []ArchiveCheck  `json:"earlier_versions,omitempty" db:"-"`
+	sealed
+}
+
+// sealed are the encrypted columns of a check-in or history row.
+type sealed struct {
+	SealedAnswers    []byte     `json:"-" db:"answers"`
+	SealedReflection []byte     `json:"-" db:"reflection"`
+	SealedSafetyNote []byte     `json:"-" db:"safety_note"`
+	HistoryOf        int64      `json:"-" db:"checkin_id"`
+	SavedAt          *time.Time `json:"saved_at,omitempty" db:"saved_at"`
+}
+
+// ArchiveAlert is a safety alert and how it was acknowledged.
+type ArchiveAlert struct {
+	ID             int64      `json:"id" db:"id"`
+	CheckinID      int64      `json:"checkin_id" db:"checkin_id"`
+	CreatedAt      time.Time  `json:"created_at" db:"created_at"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at" db:"acknowledged_at"`
+	AcknowledgedBy *string    `json:"acknowledged_by" db:"acknowledged_by"`
+	AckNote        string     `json:"acknowledgement_note" db:"-"`
+	SealedAckNote  []byte     `json:"-" db:"ack_note"`
+}
+
+// Export returns a closed pair's archive for its counselor or an admin of
+// the practice, and records the export in the audit log (once per client).
+func (s *Store) Export(ctx context.Context, sc mend.Scope, pairID int64) (Archive, error) {
+	p, err := loadPair(ctx, s.DB, sc, pairID, false)
+	if err != nil {
+		return Archive{}, err
+	}
+	if p.Status != "closed" {
+		return Archive{}, mend.Errorf(mend.ECONFLICT, "Only a closed pair can be exported as an archive. While the pair is open, its pages and the progress exports show its records.")
+	}
+	a := Archive{
+		Format: ArchiveFormat, ExportedAt: s.now().UTC(), ExportedBy: Person{ID: sc.UserID, Name: sc.Name},
+		Practice: p.PracticeName,
+		Pair: ArchivePair{ID: p.ID, Label: p.Label, Kind: p.Kind, Status: p.Status, CreatedAt: p.CreatedAt,
+			ClosedAt: p.ClosedAt.Time},
+	}
+	if p.CounselorID.Valid {
+		a.Pair.Counselor = &Person{ID: p.CounselorID.Int64, Name: p.CounselorName.String}
+	}
+	q := s.DB
+	if err := q.SelectContext(ctx, &a.Members, `
+		SELECT m.user_id, u.name, u.email, m.position, m.side FROM pair_members m JOIN users u ON u.id = m.user_id
+		WHERE m.pair_id = $1 ORDER BY m.position`, pairID); err != nil {
+		return Archive{}, fmt.Errorf("retention: members: %w", err)
+	}
+	if err := q.SelectContext(ctx, &a.Events, `
+		SELECT e.kind, e.at, e.detail, a.name AS actor_name, f.name AS from_name, t.name AS to_name
+		FROM pair_events e LEFT JOIN users a ON a.id = e.actor_id
+		LEFT JOIN users f ON f.id = e.from_counselor_id LEFT JOIN users t ON t.id = e.to_counselor_id
+		WHERE e.pair_id = $1 ORDER BY e.at, e.id`, pairID); err != nil {
+		return Archive{}, fmt.Errorf("retention: events: %w", err)
+	}
+	for i := range a.Events {
+		e := &a.Events[i]
+		e.ActorName, e.From, e.To = e.Actor.String, e.FromCounselor.String, e.ToCounselor.String
+	}
+	if err := s.exportPlans(ctx, q, pairID, &a); err != nil {
+		return Archive{}, err
+	}
+	if err := s.exportHomework(ctx, q, pairID, &a); err != nil {
+		return Archive{}, err
+	}
+	if err := s.exportCheckins(ctx, q, pairID, &a); err != nil {
+		return Archive{}, err
+	}
+	for _, m := range a.Members {
+		if err := s.Audit.Record(ctx, nil, sc, audit.Entry{Action: "pair.exported", ObjectType: "pair", ObjectID: pairID, ClientID: m.UserID}); err != nil {
+			return Archive{}, err
+		}
+	}
+	return a, nil
+}
+
+func (s *Store) exportPlans(ctx context.Context, q *sqlx.DB, pairID int64, a *Archive) error {
+	if err := q.SelectContext(ctx, &a.Plans, `
+		SELECT id, name, status, starts_on::text, cadence, ended_at FROM pair_plans WHERE pair_id = $1 ORDER BY created_at, id`, pairID); err != nil {
+		return fmt.Errorf("retention: plans: %w", err)
+	}
+	var steps []ArchiveStep
+	if err := q.SelectContext(ctx, &steps, `
+		SELECT s.pair_plan_id, s.position, v.title, s.days
+		FROM pair_plan_steps s JOIN pair_plans pp ON pp.id = s.pair_plan_id JOIN step_versions v ON v.id = s.step_version_id
+		WHERE pp.pair_id = $1 ORDER BY s.pair_plan_id, s.position`, pairID); err != nil {
+		return fmt.Errorf("retention: plan steps: %w", err)
+	}
+	for i := range a.Plans {
+		a.Plans[i].Steps = []ArchiveStep{}
+		for _, st := range steps {
+			if st.PlanID == a.Plans[i].ID {
+				a.Plans[i].Steps = append(a.Plans[i].Steps, st)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) exportHomework(ctx context.Context, q *sqlx.DB, pairID int64, a *Archive) error {
+	if err := q.SelectContext(ctx, &a.Homework, `
+		SELECT a.id, v.title, v.version AS step_version, a.for_user_id, a.starts_on::text, a.due_on::text, a.cadence,
+		       a.weekdays, a.status, a.created_at, a.note
+		FROM assignments a JOIN step_versions v ON v.id = a.step_version_id
+		WHERE a.pair_id = $1 ORDER BY a.starts_on, a.id`, pairID); err != nil {
+		return fmt.Errorf("retention: homework: %w", err)
+	}
+	for i := range a.Homework {
+		w := &a.Homework[i]
+		note, err := s.Vault.OpenText(ctx, q, vault.AssignmentNote, w.ID, w.SealedNote)
+		if err != nil {
+			return fmt.Errorf("retention: note of homework %d: %w", w.ID, err)
+		}
+		w.Note = note
+	}
+	return nil
+}
+
+const checkColumns = `status, trust_rating, communication_rating, hope_rating, visibility, safety_flag, version,
+	answers, reflection, safety_note`
+
+func (s *Store) exportCheckins(ctx context.Context, q *sqlx.DB, pairID int64, a *Archive) error {
+	if err := q.SelectContext(ctx, &a.Checkins, `
+		SELECT id, assignment_id, user_id, period_start::text, period_end::text, late, created_at, updated_at, reviewed_at,
+		       `+checkColumns+`
+		FROM checkins WHERE pair_id = $1 ORDER BY period_start, created_at, id`, pairID); err != nil {
+		return fmt.Errorf("retention: check-ins: %w", err)
+	}
+	var history []ArchiveCheck
+	if err := q.SelectContext(ctx, &history, `
+		SELECT h.id, h.checkin_id, h.saved_at, h.replaced_at AS updated_at, h.saved_at AS created_at, `+prefixed("h.", checkColumns)+`
+		FROM checkin_history h JOIN checkins c ON c.id = h.checkin_id
+		WHERE c.pair_id = $1 ORDER BY h.checkin_id, h.version`, pairID); err != nil {
+		return fmt.Errorf("retention: history: %w", err)
+	}
+	at := map[int64]int{}
+	for i := range a.Checkins {
+		c := &a.Checkins[i]
+		if err := s.openCheck(ctx, q, c, vault.CheckinAnswers, vault.CheckinReflection, vault.CheckinSafetyNote); err != nil {
+			return err
+		}
+		at[c.ID] = i
+	}
+	for _, h := range history {
+		if err := s.openCheck(ctx, q, &h, vault.HistoryAnswers, vault.HistoryReflection, vault.HistorySafetyNote); err != nil {
+			return err
+		}
+		i := at[h.HistoryOf]
+		h.AssignmentID, h.UserID = a.Checkins[i].AssignmentID, a.Checkins[i].UserID
+		h.PeriodStart, h.PeriodEnd, h.Late = a.Checkins[i].PeriodStart, a.Checkins[i].PeriodEnd, a.Checkins[i].Late
+		a.Checkins[i].History = append(a.Checkins[i].History, h)
+	}
+	if err := q.SelectContext(ctx, &a.SafetyAlerts, `
+		SELECT sa.id, sa.checkin_id, sa.created_at, sa.acknowledged_at, u.name AS acknowledged_by, sa.ack_note
+		FROM safety_alerts sa LEFT JOIN users u ON u.id = sa.acknowledged_by
+		WHERE sa.pair_id = $1 ORDER BY sa.created_at, sa.id`, pairID); err != nil {
+		return fmt.Errorf("retention: safety alerts: %w", err)
+	}
+	for i := range a.SafetyAlerts {
+		al := &a.SafetyAlerts[i]
+		note, err := s.Vault.OpenText(ctx, q, vault.AlertAckNote, al.ID, al.SealedAckNote)
+		if err != nil {
+			return fmt.Errorf("retention: note of safety alert %d: %w", al.ID, err)
+		}
+		al.AckNote = note
+	}
+	return nil
+}
+
+// openCheck decrypts a check-in's (or earlier version's) text.
+func (s *Store) openCheck(ctx context.Context, q sqlx.QueryerContext, c *ArchiveCheck, answers, reflection, note vault.Field) error {
+	var err error
+	c.Answers = checkin.Answers{}
+	if c.SealedAnswers != nil {
+		raw, err := s.Vault.OpenText(ctx, q, answers, c.ID, c.SealedAnswers)
+		if err != nil {
+			return fmt.Errorf("retention: %s row %d: %w", answers, c.ID, err)
+		}
+		if err := json.Unmarshal([]byte(raw), &c.Answers); err != nil {
+			return fmt.Errorf("retention: %s row %d: %w", answers, c.ID, err)
+		}
+	}
+	if c.Reflection, err = s.Vault.OpenText(ctx, q, reflection, c.ID, c.SealedReflection); err != nil {
+		return fmt.Errorf("retention: %s row %d: %w", reflection, c.ID, err)
+	}
+	if c.SafetyNote, err = s.Vault.OpenText(ctx, q, note, c.ID, c.SealedSafetyNote); err != nil {
+		return fmt.Errorf("retention: %s row %d: %w", note, c.ID, err)
+	}
+	return nil
+}
+
+// prefixed puts a table alias before each column of a list.
+func prefixed(alias, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = alias + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}

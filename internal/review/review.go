@@ -1,0 +1,423 @@
+package review
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mend-practice/mend/internal/audit"
+	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/db"
+	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/pair"
+	"github.com/mend-practice/mend/internal/vault"
+)
+
+// Audiences of feedback.
+const (
+	ToClient = "client" // the check-in's author alone
+	ToBoth   = "both"   // both members of the pair
+)
+
+// Limits on what staff type.
+const (
+	MaxFeedback = 4000
+	MaxAckNote  = 2000
+)
+
+// Feedback is one piece of counselor feedback as staff see it.
+type Feedback struct {
+	ID            int64          `db:"id"`
+	CheckinID     int64          `db:"checkin_id"`
+	Audience      string         `db:"audience"`
+	RecipientName sql.NullString `db:"recipient_name"`
+	CounselorName string         `db:"counselor_name"`
+	Body          string         `db:"-"`
+	SealedBody    []byte         `db:"body"` // as read; opened into Body
+	CreatedAt     time.Time      `db:"created_at"`
+}
+
+// openFeedback decrypts feedback bodies as read.
+func (s *Store) openFeedback(ctx context.Context, fs []Feedback) error {
+	for i := range fs {
+		body, err := s.Vault.OpenText(ctx, s.DB, vault.FeedbackBody, fs[i].ID, fs[i].SealedBody)
+		if err != nil {
+			return fmt.Errorf("review: feedback %d: %w", fs[i].ID, err)
+		}
+		fs[i].Body = body
+	}
+	return nil
+}
+
+// AlertState is a check-in's safety alert and its acknowledgement.
+type AlertState struct {
+	ID             int64          `db:"id"`
+	CreatedAt      time.Time      `db:"created_at"`
+	AcknowledgedAt sql.NullTime   `db:"acknowledged_at"`
+	AckByName      sql.NullString `db:"ack_by_name"`
+	AckNote        string         `db:"ack_note"`
+}
+
+// Page is everything the counselor's review page shows about a check-in.
+type Page struct {
+	Checkin        checkin.Checkin
+	Partner        []checkin.Checkin // the partner's check-ins for the same period
+	Pair           pair.Pair
+	Author         pair.Member
+	ReviewedByName string
+	Alert          *AlertState
+	Feedback       []Feedback
+	// CanReview: the caller is the pair's counselor (admins read and
+	// acknowledge flags, but feedback and reviews are the counselor's).
+	CanReview bool
+}
+
+// Review returns a check-in of the caller's pairs with everything around
+// it. Reading it is audited (per author shown) by the check-in store.
+func (s *Store) Review(ctx context.Context, sc mend.Scope, checkinID int64) (Page, error) {
+	if !staff(sc) {
+		return Page{}, mend.NotFound("Check-in")
+	}
+	c, partner, err := s.Checkins.ForReview(ctx, sc, checkinID)
+	if err != nil {
+		return Page{}, err
+	}
+	pg := Page{Checkin: c, Partner: partner}
+	if pg.Pair, err = pair.Load(ctx, s.DB, sc, c.PairID); err != nil {
+		return Page{}, err
+	}
+	pg.Author, _ = pg.Pair.Member(c.UserID)
+	pg.CanReview = sc.Role == mend.RoleCounselor && pg.Pair.CounselorID.Int64 == sc.UserID
+	var extra struct {
+		ReviewedBy sql.NullString `db:"reviewed_by_name"`
+		AlertID    sql.NullInt64  `db:"alert_id"`
+		AlertAt    sql.NullTime   `db:"alert_at"`
+		AckAt      sql.NullTime   `db:"acknowledged_at"`
+		AckBy      sql.NullString `db:"ack_by_name"`
+		AckNote    []byte         `db:"ack_note"`
+	}
+	err = s.DB.GetContext(ctx, &extra, `
+		SELECT rb.name AS reviewed_by_name, sa.id AS alert_id, sa.created_at AS alert_at,
+		       sa.acknowledged_at, ab.name AS ack_by_name, sa.ack_note
+		FROM checkins c
+		JOIN pairs p ON p.id = c.pair_id
+		LEFT JOIN users rb ON rb.id = c.reviewed_by
+		LEFT JOIN safety_alerts sa ON sa.checkin_id = c.id
+		LEFT JOIN users ab ON ab.id = sa.acknowledged_by
+		WHERE c.id = $4 AND `+staffPairs, staffArgs(sc, checkinID)...)
+	if err != nil {
+		return Page{}, fmt.Errorf("review: check-in state: %w", err)
+	}
+	pg.ReviewedByName = extra.ReviewedBy.String
+	if extra.AlertID.Valid {
+		note, err := s.Vault.OpenText(ctx, s.DB, vault.AlertAckNote, extra.AlertID.Int64, extra.AckNote)
+		if err != nil {
+			return Page{}, fmt.Errorf("review: acknowledgement note: %w", err)
+		}
+		pg.Alert = &AlertState{ID: extra.AlertID.Int64, CreatedAt: extra.AlertAt.Time, AcknowledgedAt: extra.AckAt,
+			AckByName: extra.AckBy, AckNote: note}
+	}
+	if err := s.DB.SelectContext(ctx, &pg.Feedback, `
+		SELECT f.id, f.checkin_id, f.audience, r.name AS recipient_name, u.name AS counselor_name, f.body, f.created_at
+		FROM feedback f
+		JOIN pairs p ON p.id = f.pair_id
+		JOIN users u ON u.id = f.counselor_id
+		LEFT JOIN users r ON r.id = f.recipient_id
+		WHERE f.checkin_id = $4 AND `+staffPairs+`
+		ORDER BY f.created_at, f.id`, staffArgs(sc, checkinID)...); err != nil {
+		return Page{}, fmt.Errorf("review: feedback: %w", err)
+	}
+	return pg, s.openFeedback(ctx, pg.Feedback)
+}
+
+// reviewable is a check-in the caller may review: one of their own pairs'.
+type reviewable struct {
+	ID         int64        `db:"id"`
+	PracticeID int64        `db:"practice_id"`
+	PairID     int64        `db:"pair_id"`
+	UserID     int64        `db:"user_id"`
+	ReviewedAt sql.NullTime `db:"reviewed_at"`
+}
+
+// lockReviewable loads and locks a check-in of the counselor's own pairs.
+// Admins read reviews but do not write them: for them it is ENOTFOUND too,
+// like any id they cannot act on.
+func lockReviewable(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, id int64) (reviewable, error) {
+	var r reviewable
+	if sc.Role != mend.RoleCounselor {
+		return r, mend.NotFound("Check-in")
+	}
+	err := tx.GetContext(ctx, &r, `
+		SELECT c.id, c.practice_id, c.pair_id, c.user_id, c.reviewed_at
+		FROM checkins c JOIN pairs p ON p.id = c.pair_id
+		WHERE c.id = $1 AND p.practice_id = $2 AND p.counselor_id = $3
+		FOR NO KEY UPDATE OF c`, id, sc.PracticeID, sc.UserID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, mend.NotFound("Check-in")
+	}
+	if err != nil {
+		return r, fmt.Errorf("review: load check-in: %w", err)
+	}
+	return r, nil
+}
+
+// markReviewed sets the check-in reviewed (once: the first review counts),
+// which also ends the client's chance to change it.
+func (s *Store) markReviewed(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, r reviewable) error {
+	if r.ReviewedAt.Valid {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE checkins SET reviewed_at = $2, reviewed_by = $3 WHERE id = $1`,
+		r.ID, s.now(), sc.UserID); err != nil {
+		return fmt.Errorf("review: mark reviewed: %w", err)
+	}
+	return s.Audit.Record(ctx, tx, sc, audit.Entry{Action: "checkin.review", ObjectType: "checkin", ObjectID: r.ID, ClientID: r.UserID})
+}
+
+// MarkReviewed records that the counselor has read the check-in.
+func (s *Store) MarkReviewed(ctx context.Context, sc mend.Scope, checkinID int64) error {
+	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		r, err := lockReviewable(ctx, tx, sc, checkinID)
+		if err != nil {
+			return err
+		}
+		return s.markReviewed(ctx, tx, sc, r)
+	})
+}
+
+// FeedbackInput is the feedback form.
+type FeedbackInput struct {
+	Body     string
+	Audience string
+	Reviewed bool // also mark the check-in reviewed
+}
+
+func (in *FeedbackInput) validate() error {
+	var fe mend.FieldErrors
+	in.Body = strings.TrimSpace(in.Body)
+	switch {
+	case in.Body == "":
+		fe.Add("body", "Write your feedback, or use “Mark reviewed” to finish without feedback.")
+	case !utf8.ValidString(in.Body):
+		fe.Add("body", "The feedback contains characters that cannot be stored.")
+	case utf8.RuneCountInString(in.Body) > MaxFeedback:
+		fe.Add("body", fmt.Sprintf("Keep feedback to %d characters; it has %d.", MaxFeedback, utf8.RuneCountInString(in.Body)))
+	}
+	if in.Audience != ToClient && in.Audience != ToBoth {
+		fe.Add("audience", "Choose who reads this feedback.")
+	}
+	return fe.Err()
+}
+
+// AddFeedback stores the counselor's feedback on a check-in, for its author
+// or for both members, and (if asked) marks the check-in reviewed, in one
+// transaction. Nothing is stored when the input is invalid.
+func (s *Store) AddFeedback(ctx context.Context, sc mend.Scope, checkinID int64, in FeedbackInput) error {
+	if err := in.validate(); err != nil {
+		// Out-of-scope ids stay 404 even with a bad form.
+		if _, gerr := s.reviewableExists(ctx, sc, checkinID); gerr != nil {
+			return gerr
+		}
+		return err
+	}
+	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		r, err := lockReviewable(ctx, tx, sc, checkinID)
+		if err != nil {
+			return err
+		}
+		var recipient sql.NullInt64
+		if in.Audience == ToClient {
+			recipient = sql.NullInt64{Int64: r.UserID, Valid: true}
+		}
+		// The id comes first: the body's ciphertext is bound to its row.
+		var id int64
+		if err := tx.GetContext(ctx, &id, `SELECT nextval(pg_get_serial_sequence('feedback', 'id'))`); err != nil {
+			return fmt.Errorf("review: feedback id: %w", err)
+		}
+		body, err := s.Vault.SealText(ctx, tx, vault.PairScope(r.PracticeID, r.PairID), vault.FeedbackBody, id, in.Body)
+		if err != nil {
+			return fmt.Errorf("review: seal feedback: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO feedback (id, practice_id, pair_id, checkin_id, counselor_id, audience, recipient_id, body, created_at)
+			VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8)`,
+			r.PracticeID, r.PairID, r.ID, sc.UserID, in.Audience, recipient, body, s.now(), id); err != nil {
+			return fmt.Errorf("review: add feedback: %w", err)
+		}
+		if err := s.Audit.Record(ctx, tx, sc, audit.Entry{Action: "feedback.create", ObjectType: "feedback", ObjectID: id, ClientID: r.UserID}); err != nil {
+			return err
+		}
+		if in.Reviewed {
+			return s.markReviewed(ctx, tx, sc, r)
+		}
+		return nil
+	})
+}
+
+// reviewableExists checks that a check-in is one the counselor may review.
+func (s *Store) reviewableExists(ctx context.Context, sc mend.Scope, id int64) (bool, error) {
+	var ok bool
+	err := s.DB.GetContext(ctx, &ok, `
+		SELECT EXISTS (SELECT 1 FROM checkins c JOIN pairs p ON p.id = c.pair_id
+		               WHERE c.id = $1 AND p.practice_id = $2 AND p.counselor_id = $3)`, id, sc.PracticeID, sc.UserID)
+	if err != nil {
+		return false, fmt.Errorf("review: check-in exists: %w", err)
+	}
+	if !ok || sc.Role != mend.RoleCounselor {
+		return false, mend.NotFound("Check-in")
+	}
+	return true, nil
+}
+
+// Acknowledge records that a safety flag was seen and what was done, with a
+// note (required: the acknowledgement is what the practice can show later).
+// The pair's counselor acknowledges; so may an admin, who receives the
+// alerts of pairs without a counselor. It returns the check-in's id.
+func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, note string) (int64, error) {
+	if !staff(sc) {
+		return 0, mend.NotFound("Safety flag")
+	}
+	var checkinID int64
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var a struct {
+			CheckinID  int64        `db:"checkin_id"`
+			PracticeID int64        `db:"practice_id"`
+			PairID     int64        `db:"pair_id"`
+			ClientID   int64        `db:"client_id"`
+			AckedAt    sql.NullTime `db:"acknowledged_at"`
+		}
+		err := tx.GetContext(ctx, &a, `
+			SELECT sa.checkin_id, sa.practice_id, sa.pair_id, c.user_id AS client_id, sa.acknowledged_at
+			FROM safety_alerts sa
+			JOIN pairs p ON p.id = sa.pair_id
+			JOIN checkins c ON c.id = sa.checkin_id
+			WHERE sa.id = $4 AND `+staffPairs+`
+			FOR NO KEY UPDATE OF sa`, staffArgs(sc, alertID)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return mend.NotFound("Safety flag")
+		}
+		if err != nil {
+			return fmt.Errorf("review: load alert: %w", err)
+		}
+		checkinID = a.CheckinID
+		if a.AckedAt.Valid {
+			return mend.Errorf(mend.ECONFLICT, "This safety flag was already acknowledged.")
+		}
+		note = strings.TrimSpace(note)
+		var fe mend.FieldErrors
+		switch {
+		case note == "":
+			fe.Add("note", "Say what you did or will do, e.g. “Called Maya; safety plan agreed.”")
+		case !utf8.ValidString(note):
+			fe.Add("note", "The note contains characters that cannot be stored.")
+		case utf8.RuneCountInString(note) > MaxAckNote:
+			fe.Add("note", fmt.Sprintf("Keep the note to %d characters.", MaxAckNote))
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		sealed, err := s.Vault.SealText(ctx, tx, vault.PairScope(a.PracticeID, a.PairID), vault.AlertAckNote, alertID, note)
+		if err != nil {
+			return fmt.Errorf("review: seal note: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE safety_alerts SET acknowledged_at = $2, acknowledged_by = $3, ack_note = $4 WHERE id = $1`,
+			alertID, s.now(), sc.UserID, sealed); err != nil {
+			return fmt.Errorf("review: acknowledge: %w", err)
+		}
+		return s.Audit.Record(ctx, tx, sc, audit.Entry{Action: "safety_alert.acknowledge", ObjectType: "safety_alert",
+			ObjectID: alertID, ClientID: a.ClientID})
+	})
+	return checkinID, err
+}
+
+// Next returns the check-in to review after the one with id after (0: the
+// first of the queue), in the dashboard's order, wrapping round to the
+// start; 0 when nothing else is waiting. Only counselors have a queue.
+func (s *Store) Next(ctx context.Context, sc mend.Scope, after int64) (int64, error) {
+	if sc.Role != mend.RoleCounselor {
+		return 0, nil
+	}
+	var ids []int64
+	// The first branch is the next in order after the given check-in; the
+	// second, the start of the queue (for after = 0 or past the end).
+	err := s.DB.SelectContext(ctx, &ids, `
+		SELECT q.id FROM (
+			(SELECT c.id, 0 AS branch FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
+			 WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status <> 'closed'
+			   AND (NOT c.safety_flag, c.created_at, c.id) >
+			       (SELECT NOT k.safety_flag, k.created_at, k.id FROM checkins k WHERE k.id = $3 AND k.practice_id = $1)
+			 ORDER BY `+queueOrder+` LIMIT 1)
+			UNION ALL
+			(SELECT c.id, 1 AS branch FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
+			 WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status <> 'closed' AND c.id <> $3
+			 ORDER BY `+queueOrder+` LIMIT 1)
+		) q ORDER BY q.branch LIMIT 1`, sc.PracticeID, sc.UserID, after)
+	if err != nil {
+		return 0, fmt.Errorf("review: next: %w", err)
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	return ids[0], nil
+}
+
+// ClientFeedback is feedback as a client reads it on their home. About is
+// set only when the check-in it answers is one the client may see (their
+// own, or one their partner shared): feedback to both on a partner's
+// private check-in never reveals that check-in.
+type ClientFeedback struct {
+	ID            int64          `db:"id"`
+	Body          string         `db:"-"`
+	SealedBody    []byte         `db:"body"` // as read; opened into Body
+	CounselorName string         `db:"counselor_name"`
+	ToBoth        bool           `db:"to_both"`
+	CreatedAt     time.Time      `db:"created_at"`
+	AboutMine     bool           `db:"about_mine"`
+	AboutName     sql.NullString `db:"about_name"`
+	AboutTitle    sql.NullString `db:"about_title"`
+	AboutStart    *checkin.Date  `db:"about_start"`
+	AboutEnd      *checkin.Date  `db:"about_end"`
+}
+
+// LatestFeedback returns the newest feedback the client may read, newest
+// first: addressed to them, or to both members of their pair. Feedback to
+// the partner alone is filtered out in SQL.
+func (s *Store) LatestFeedback(ctx context.Context, sc mend.Scope, limit int) ([]ClientFeedback, error) {
+	if sc.Role != mend.RoleClient {
+		return nil, nil
+	}
+	var out []ClientFeedback
+	err := s.DB.SelectContext(ctx, &out, `
+		SELECT f.id, f.body, u.name AS counselor_name, f.audience = 'both' AS to_both, f.created_at,
+		       c.user_id = $2 AS about_mine,
+		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN au.name END AS about_name,
+		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN v.title END AS about_title,
+		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN c.period_start END AS about_start,
+		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN c.period_end END AS about_end
+		FROM feedback f
+		JOIN pair_members pm ON pm.pair_id = f.pair_id AND pm.user_id = $2 AND pm.current
+		JOIN users u ON u.id = f.counselor_id
+		JOIN checkins c ON c.id = f.checkin_id
+		JOIN users au ON au.id = c.user_id
+		JOIN assignments a ON a.id = c.assignment_id
+		JOIN step_versions v ON v.id = a.step_version_id
+		WHERE f.practice_id = $1 AND (f.audience = 'both' OR f.recipient_id = $2)
+		ORDER BY f.created_at DESC, f.id DESC
+		LIMIT $3`, sc.PracticeID, sc.UserID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("review: client feedback: %w", err)
+	}
+	for i := range out {
+		if out[i].Body, err = s.Vault.OpenText(ctx, s.DB, vault.FeedbackBody, out[i].ID, out[i].SealedBody); err != nil {
+			return nil, fmt.Errorf("review: feedback %d: %w", out[i].ID, err)
+		}
+	}
+	return out, nil
+}

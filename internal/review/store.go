@@ -1,0 +1,91 @@
+// Package review is the counselor's side of check-ins: the dashboard (the
+// working queue, most urgent first), reviewing a check-in (feedback, mark
+// reviewed, acknowledging a safety flag, walking the queue), a pair's
+// progress over time with its CSV export, the feedback a client reads on
+// their home, and the admin's overview of the practice.
+//
+// Every Store method takes the caller's Scope first and its SQL is
+// restricted to it: a counselor's own pairs (pairs.counselor_id), an admin's
+// practice, a client's own pair. An id outside that is ENOTFOUND.
+package review
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mend-practice/mend/internal/audit"
+	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/vault"
+)
+
+// Store reads the dashboard and progress and records reviews. Feedback
+// bodies and acknowledgement notes are stored encrypted under the pair's
+// data key (Vault), sealed in the writing transaction and opened after
+// reading; SQL never filters or sorts on them.
+type Store struct {
+	DB       *sqlx.DB
+	Vault    *vault.Vault
+	Audit    *audit.Log
+	Checkins *checkin.Store
+	Now      func() time.Time // the clock; tests set it
+
+	// pairs is the dashboard's main query, prepared once: planning it
+	// costs as much as running it, and a prepared statement is planned
+	// once per connection (PostgreSQL then keeps a generic plan).
+	prepMu sync.Mutex
+	pairs  *sqlx.Stmt
+}
+
+// pairsStmt returns the prepared dashboard query, preparing it on first
+// use (a failure is retried on the next request).
+func (s *Store) pairsStmt(ctx context.Context) (*sqlx.Stmt, error) {
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if s.pairs == nil {
+		st, err := s.DB.PreparexContext(ctx, pairsSQL())
+		if err != nil {
+			return nil, err
+		}
+		s.pairs = st
+	}
+	return s.pairs, nil
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// staff reports whether sc is a counselor or an admin.
+func staff(sc mend.Scope) bool { return sc.Role == mend.RoleCounselor || sc.Role == mend.RoleAdmin }
+
+// In staff queries $1 is the practice, $2 the caller and $3 whether the
+// caller is an admin; staffPairs restricts pairs (alias p) to the caller's.
+// (The same convention as internal/checkin.)
+const staffPairs = `p.practice_id = $1 AND ($3 OR p.counselor_id = $2)`
+
+func staffArgs(sc mend.Scope, more ...any) []any {
+	return append([]any{sc.PracticeID, sc.UserID, sc.Role == mend.RoleAdmin}, more...)
+}
+
+// auditClients records one audit entry per client for an action on an
+// object (reads and exports of a client's records).
+func (s *Store) auditClients(ctx context.Context, q sqlx.ExecerContext, sc mend.Scope, action, objType string, objID int64, clients []int64) error {
+	seen := map[int64]bool{}
+	for _, id := range clients {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if err := s.Audit.Record(ctx, q, sc, audit.Entry{Action: action, ObjectType: objType, ObjectID: objID, ClientID: id}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+package review
+
+import (
+	"fmt"
+
+	"github.com/mend-practice/mend/internal/chart"
+)
+
+// How the dashboard's values read on a page.
+
+// CompletionText is the completion rate, e.g. "83%", or "—" when nothing
+// was due.
+func (p PairRow) CompletionText() string {
+	if v, ok := p.Completion(); ok {
+		return fmt.Sprintf("%d%%", v)
+	}
+	return "—"
+}
+
+// CompletionLow reports a rate under two thirds (shown as a warning).
+func (p PairRow) CompletionLow() bool {
+	v, ok := p.Completion()
+	return ok && v < 67
+}
+
+// StepText names the current step, e.g. "Step 3 of 15: Active listening".
+func (p PairRow) StepText() string {
+	switch {
+	case p.CurrentID == 0:
+		return ""
+	case p.PlanPosition > 0:
+		return fmt.Sprintf("Step %d of %d: %s", p.PlanPosition, p.PlanSteps, p.CurrentTitle)
+	}
+	return p.CurrentTitle
+}
+
+// Label is the reason's kind as a short badge.
+func (r Reason) Label() string {
+	switch r.Kind {
+	case ReasonFalling:
+		return "Trust falling"
+	case ReasonDiverging:
+		return "Far apart"
+	case ReasonMissing:
+		return "Missed check-ins"
+	case ReasonOverdue:
+		return "Overdue"
+	}
+	return r.Kind
+}
+
+// Link is where the counselor acts on the reason: the progress tab for a
+// trend, the homework's page (to extend, complete or cancel it, or see who
+// checked in) for missed or overdue check-ins.
+func (r Reason) Link(pairID int64) string {
+	if r.HomeworkID != 0 {
+		return fmt.Sprintf("/assignments/%d", r.HomeworkID)
+	}
+	return fmt.Sprintf("/pairs/%d/progress", pairID)
+}
+
+// Action is the link's text.
+func (r Reason) Action() string {
+	if r.HomeworkID != 0 {
+		return "Open the homework"
+	}
+	return "See progress"
+}
+
+// Text is the completion as shown: "83% (5 of 6)" or "nothing due yet".
+func (m MemberRate) Text() string {
+	if v, ok := m.Percent(); ok {
+		return fmt.Sprintf("%d%% (%d of %d)", v, min(m.Done, m.Expected), m.Expected)
+	}
+	return "nothing due yet"
+}
+
+// GapText is the largest gap between the partners, e.g. "4".
+func (s Side) GapText() string { return chart.Value(s.Gap()) }

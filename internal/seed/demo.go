@@ -1,0 +1,170 @@
+// Package seed creates the demo practices described in DESIGN.md. Running it
+// again changes nothing: every row is found by a natural key first.
+package seed
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mend-practice/mend/internal/auth"
+	"github.com/mend-practice/mend/internal/db"
+	"github.com/mend-practice/mend/internal/vault"
+)
+
+// DemoPassword is every demo user's password.
+const DemoPassword = "demo-password"
+
+type demoPractice struct {
+	Slug, Name, Timezone string
+	AdminName            string
+	Counselors           []string // counselor1, counselor2, …
+	Pairs                []demoPair
+}
+
+type demoPair struct {
+	Counselor int // 1-based index into Counselors
+	Label     string
+	Kind      string
+	A, B      demoClient
+}
+
+type demoClient struct {
+	Name, Side string
+}
+
+var demoPractices = []demoPractice{
+	{
+		Slug: "northside.example", Name: "Northside Counseling", Timezone: "America/Chicago",
+		AdminName:  "Avery Admin",
+		Counselors: []string{"Dr. Rachel Moreno", "Sam Okafor, LMFT"},
+		Pairs: []demoPair{
+			{1, "Maya & Daniel", "romantic", demoClient{"Maya Brooks", "was_hurt"}, demoClient{"Daniel Brooks", "broke_trust"}},
+			{1, "Helen & Tom", "family", demoClient{"Helen Ward", "was_hurt"}, demoClient{"Tom Ward", "broke_trust"}},
+			{2, "Jordan & Alex", "romantic", demoClient{"Jordan Lee", "mutual"}, demoClient{"Alex Kim", "mutual"}},
+			{2, "Rosa & Lin", "colleagues", demoClient{"Rosa Diaz", "broke_trust"}, demoClient{"Lin Chen", "was_hurt"}},
+		},
+	},
+	{
+		Slug: "riverbank.example", Name: "Riverbank Relationship Care", Timezone: "Europe/London",
+		AdminName:  "Morgan Admin",
+		Counselors: []string{"Dr. Elena Petrova"},
+		Pairs: []demoPair{
+			{1, "Chris & Taylor", "romantic", demoClient{"Chris Evans", "broke_trust"}, demoClient{"Taylor Evans", "was_hurt"}},
+		},
+	},
+}
+
+// Login is one demo account, for the README and the serve --demo banner.
+type Login struct {
+	Email, Role, Name, Practice string
+}
+
+// Demo creates the demo practices and returns their logins. Clinical text
+// (notes, check-in answers and reflections) is written encrypted through v,
+// as the stores write it.
+func Demo(ctx context.Context, d *sqlx.DB, v *vault.Vault) ([]Login, error) {
+	if v == nil {
+		return nil, vault.ErrNoVault
+	}
+	hash, err := auth.HashPassword(DemoPassword)
+	if err != nil {
+		return nil, err
+	}
+	var logins []Login
+	err = db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		for _, p := range demoPractices {
+			ls, err := demoPeople(ctx, tx, p, hash)
+			if err != nil {
+				return fmt.Errorf("seed %s: %w", p.Slug, err)
+			}
+			logins = append(logins, ls...)
+		}
+		// Each area adds its demo data after the people exist; each step
+		// must be idempotent.
+
+		// (seed: pairs)
+		if err := demoHomework(ctx, tx, v); err != nil {
+			return err
+		}
+
+		// (seed: checkins)
+		if err := demoCheckins(ctx, tx, v, time.Now()); err != nil {
+			return err
+		}
+
+		// (seed: review)
+		if err := demoReview(ctx, tx, v, time.Now()); err != nil {
+			return fmt.Errorf("demo reviews: %w", err)
+		}
+
+		return nil
+	})
+	return logins, err
+}
+
+func demoPeople(ctx context.Context, tx *sqlx.Tx, p demoPractice, hash string) ([]Login, error) {
+	var practiceID int64
+	if err := tx.GetContext(ctx, &practiceID, `
+		INSERT INTO practices (name, slug, timezone) VALUES ($1, $2, $3)
+		ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug
+		RETURNING id`, p.Name, p.Slug, p.Timezone); err != nil {
+		return nil, err
+	}
+	var logins []Login
+	user := func(local, role, name string) (int64, error) {
+		email := local + "@" + p.Slug
+		var id int64
+		err := tx.GetContext(ctx, &id, `
+			INSERT INTO users (practice_id, role, email, name, password_hash, timezone)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
+			RETURNING id`, practiceID, role, email, name, hash, p.Timezone)
+		logins = append(logins, Login{Email: email, Role: role, Name: name, Practice: p.Name})
+		return id, err
+	}
+	if _, err := user("admin", "admin", p.AdminName); err != nil {
+		return nil, err
+	}
+	counselorIDs := make([]int64, len(p.Counselors))
+	for i, name := range p.Counselors {
+		id, err := user(fmt.Sprintf("counselor%d", i+1), "counselor", name)
+		if err != nil {
+			return nil, err
+		}
+		counselorIDs[i] = id
+	}
+	for i, pr := range p.Pairs {
+		n := i + 1
+		a, err := user(fmt.Sprintf("client%da", n), "client", pr.A.Name)
+		if err != nil {
+			return nil, err
+		}
+		b, err := user(fmt.Sprintf("client%db", n), "client", pr.B.Name)
+		if err != nil {
+			return nil, err
+		}
+		var pairID int64
+		err = tx.GetContext(ctx, &pairID, `
+			SELECT p.id FROM pairs p JOIN pair_members m ON m.pair_id = p.id
+			WHERE p.practice_id = $1 AND m.user_id = $2`, practiceID, a)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = tx.GetContext(ctx, &pairID, `
+				INSERT INTO pairs (practice_id, counselor_id, label, kind) VALUES ($1, $2, $3, $4) RETURNING id`,
+				practiceID, counselorIDs[pr.Counselor-1], pr.Label, pr.Kind)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO pair_members (pair_id, user_id, position, side) VALUES ($1, $2, 1, $3), ($1, $4, 2, $5)
+			ON CONFLICT DO NOTHING`, pairID, a, pr.A.Side, b, pr.B.Side); err != nil {
+			return nil, err
+		}
+	}
+	return logins, nil
+}

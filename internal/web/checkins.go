@@ -1,0 +1,285 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+// Client homework pages and check-ins, and the counselor's list of a pair's
+// check-ins. What each caller may see is decided by checkin.Store's SQL;
+// these handlers only parse, call and render.
+
+const (
+	tplHomework     = "homework"
+	tplHomeworkPage = "homework_page"
+	tplCheckinForm  = "checkin_form"
+	tplPairCheckins = "pair_checkins"
+)
+
+// maxAnswers bounds the answer_N fields read from a form; steps have a
+// handful of questions.
+const maxAnswers = 20
+
+// homework is the client's home: what is due today and this week, late
+// check-ins still possible, and past homework.
+func (s *Server) homework(c *gin.Context) {
+	home, err := s.checkins.Home(c.Request.Context(), scopeOf(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// The counselor's latest feedback to this client (area: review).
+	feedback, err := s.reviews.LatestFeedback(c.Request.Context(), scopeOf(c), homeFeedbackShown)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, tplHomework, H{"Home": home, "Feedback": feedback})
+}
+
+// homeworkPage shows one homework: the step, the client's instructions, the
+// counselor's note, the questions, the client's check-ins and those the
+// partner shared.
+func (s *Server) homeworkPage(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	hw, err := s.hw.ClientAssignment(ctx, sc, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d, err := s.checkins.Detail(ctx, sc, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	list, err := s.checkins.ForAssignment(ctx, sc, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var mine, partner []checkin.Checkin
+	for _, ch := range list {
+		if ch.Mine {
+			mine = append(mine, ch)
+		} else {
+			partner = append(partner, ch)
+		}
+	}
+	s.render(c, http.StatusOK, tplHomeworkPage, H{"Homework": d, "Step": hw, "Mine": mine, "Partner": partner})
+}
+
+// checkinNew shows the form for a new check-in on a homework, for the period
+// in ?period= or the one that most needs a check-in.
+func (s *Server) checkinNew(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	d, err := s.checkins.NewDraft(ctx, sc, id, c.Query("period"))
+	switch mend.ErrorCode(err) {
+	case "":
+	case mend.ECONFLICT, mend.EINVALID:
+		// Nothing to check in for (yet), or a period that does not take a
+		// check-in: say so on the homework page.
+		msg := mend.ErrorMessage(err)
+		for _, m := range mend.Fields(err) {
+			msg = m
+		}
+		s.flash(c, msg)
+		s.redirect(c, fmt.Sprintf("/homework/%d", id))
+		return
+	default:
+		s.fail(c, err)
+		return
+	}
+	if d.Existing != 0 {
+		s.flash(c, "You have already checked in for this period. You can change your check-in here.")
+		s.redirect(c, fmt.Sprintf("/checkins/%d/edit", d.Existing))
+		return
+	}
+	form := &Form{Values: url.Values{"period": {d.Period.Start.String()}, "visibility": {string(checkin.ToCounselor)}}}
+	s.render(c, http.StatusOK, tplCheckinForm, formData(d, H{"Form": form, "Action": fmt.Sprintf("/homework/%d/checkins", id)}))
+}
+
+// checkinCreate stores a new check-in.
+func (s *Server) checkinCreate(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	form, ferr := formOf(c)
+	if ferr == nil {
+		_, err = s.checkins.Create(ctx, sc, id, checkinInputOf(form))
+	} else {
+		err = ferr
+	}
+	if err == nil {
+		s.flash(c, "Thank you. Your check-in is saved.")
+		s.redirect(c, fmt.Sprintf("/homework/%d", id))
+		return
+	}
+	// Show the form again with what was typed. The draft is rebuilt for the
+	// period the form named if it still takes check-ins, else the default.
+	d, derr := s.checkins.NewDraft(ctx, sc, id, form.Get("period"))
+	if derr != nil {
+		d, derr = s.checkins.NewDraft(ctx, sc, id, "")
+	}
+	if derr != nil {
+		// The homework is out of scope (404) or takes no check-ins any more.
+		if mend.ErrorCode(err) == mend.ENOTFOUND || mend.ErrorCode(derr) == mend.ENOTFOUND {
+			s.fail(c, mend.NotFound("Homework"))
+			return
+		}
+		s.fail(c, err)
+		return
+	}
+	s.formFailed(c, err, tplCheckinForm, form, formData(d, H{"Action": fmt.Sprintf("/homework/%d/checkins", id)}))
+}
+
+// checkinEdit shows the form to change one of the client's own check-ins,
+// or why it can no longer be changed.
+func (s *Server) checkinEdit(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ch, err := s.checkins.Own(c.Request.Context(), scopeOf(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, tplCheckinForm, editData(ch, checkinValuesOf(ch)))
+}
+
+// checkinUpdate saves changes to one of the client's own check-ins.
+func (s *Server) checkinUpdate(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	form, err := formOf(c)
+	if err == nil {
+		var assignmentID int64
+		assignmentID, err = s.checkins.Update(ctx, sc, id, checkinInputOf(form))
+		if err == nil {
+			s.flash(c, "Your check-in is updated.")
+			s.redirect(c, fmt.Sprintf("/homework/%d", assignmentID))
+			return
+		}
+	}
+	ch, gerr := s.checkins.Own(ctx, sc, id)
+	if gerr != nil {
+		s.fail(c, gerr)
+		return
+	}
+	s.formFailed(c, err, tplCheckinForm, form, editData(ch, form.Values))
+}
+
+// editData is the form page's data for an existing check-in.
+func editData(ch checkin.Checkin, values url.Values) H {
+	questions := make([]string, len(ch.Answers))
+	for i, a := range ch.Answers {
+		questions[i] = a.Question
+	}
+	d := checkin.Draft{
+		AssignmentID: ch.AssignmentID, Title: ch.HomeworkTitle, Questions: questions,
+		Period: ch.Period(), Late: ch.Late,
+	}
+	return formData(d, H{
+		"Checkin": ch, "Form": &Form{Values: values},
+		"Action": fmt.Sprintf("/checkins/%d", ch.ID), "Locked": ch.EditableReason,
+	})
+}
+
+// questionField is one question on the check-in form.
+type questionField struct{ Name, Label string }
+
+// ratingScale is the choices of each 1–10 rating.
+func ratingScale() []int { return []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10} }
+
+// formData adds what every check-in form needs to data.
+func formData(d checkin.Draft, data H) H {
+	qs := make([]questionField, len(d.Questions))
+	for i, q := range d.Questions {
+		qs[i] = questionField{Name: "answer_" + strconv.Itoa(i+1), Label: q}
+	}
+	data["Draft"] = d
+	data["Questions"] = qs
+	data["Scale"] = ratingScale()
+	return data
+}
+
+// checkinInputOf reads a check-in form.
+func checkinInputOf(f *Form) checkin.Input {
+	in := checkin.Input{
+		Period:        f.Get("period"),
+		Status:        f.Get("status"),
+		Trust:         f.Get("trust"),
+		Communication: f.Get("communication"),
+		Hope:          f.Get("hope"),
+		Reflection:    f.Get("reflection"),
+		Visibility:    f.Get("visibility"),
+		Unsafe:        f.Get("unsafe") == "yes",
+		SafetyNote:    f.Get("safety_note"),
+	}
+	for i := 1; i <= maxAnswers; i++ {
+		in.Answers = append(in.Answers, f.Get("answer_"+strconv.Itoa(i)))
+	}
+	return in
+}
+
+// checkinValuesOf fills the form from a stored check-in.
+func checkinValuesOf(ch checkin.Checkin) url.Values {
+	v := url.Values{
+		"status":        {string(ch.Status)},
+		"trust":         {strconv.Itoa(ch.Trust)},
+		"communication": {strconv.Itoa(ch.Communication)},
+		"hope":          {strconv.Itoa(ch.Hope)},
+		"reflection":    {ch.Reflection},
+		"visibility":    {string(ch.Visibility)},
+		"safety_note":   {ch.SafetyNote},
+	}
+	if ch.SafetyFlag {
+		v.Set("unsafe", "yes")
+	}
+	for i, a := range ch.Answers {
+		v.Set("answer_"+strconv.Itoa(i+1), a.Answer)
+	}
+	return v
+}
+
+// pairCheckins is the counselor's list of a pair's check-ins: both
+// members, private and shared, safety flags marked.
+func (s *Server) pairCheckins(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page, _ := strconv.Atoi(c.Query("page"))
+	list, err := s.checkins.ForPair(c.Request.Context(), scopeOf(c), id, page)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, tplPairCheckins, H{"List": list})
+}

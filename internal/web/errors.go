@@ -1,0 +1,92 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+var errNotFound = mend.Errorf(mend.ENOTFOUND, "We could not find that page. It may have moved, or you may not have access to it.")
+
+// statusOf is the one mapping from domain error codes to HTTP statuses.
+func statusOf(code string) int {
+	switch code {
+	case mend.EINVALID:
+		return http.StatusUnprocessableEntity
+	case mend.ENOTFOUND:
+		return http.StatusNotFound
+	case mend.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case mend.EFORBIDDEN:
+		// Only for objects the caller can already see; anything outside
+		// their scope is ENOTFOUND.
+		return http.StatusForbidden
+	case mend.ECONFLICT:
+		return http.StatusConflict
+	case mend.ETHROTTLED:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// fail renders the one error page for err. Internal errors are logged and
+// shown as a generic message: no SQL, driver text or stack reaches the page.
+func (s *Server) fail(c *gin.Context, err error) {
+	code := mend.ErrorCode(err)
+	status := statusOf(code)
+	if status == http.StatusInternalServerError {
+		s.log.Error("internal error", "route", c.FullPath(), "err", err)
+	}
+	var title string
+	switch status {
+	case http.StatusNotFound:
+		title = "Not found"
+	case http.StatusInternalServerError:
+		title = "Something went wrong"
+	default:
+		title = http.StatusText(status)
+	}
+	// Not even a missing static file's page may be cached: the file may
+	// exist a minute later.
+	c.Header("Cache-Control", "no-store")
+	s.render(c, status, "error", H{"Title": title, "Status": status, "Message": mend.ErrorMessage(err)})
+	c.Abort()
+}
+
+// formFailed re-renders a form page after a domain error, with what was
+// typed kept: a validation error shows its messages next to the fields, and
+// every error also shows one message at the top of the form (for an error
+// that belongs to no field it is the only one; for field errors it is the
+// summary a screen reader announces first). Errors that are not about the
+// form (not found, internal) go to the error page.
+func (s *Server) formFailed(c *gin.Context, err error, page string, form *Form, data H) {
+	switch mend.ErrorCode(err) {
+	case mend.EINVALID, mend.ECONFLICT, mend.EUNAUTHORIZED, mend.ETHROTTLED:
+	default:
+		s.fail(c, err)
+		return
+	}
+	if data == nil {
+		data = H{}
+	}
+	if form == nil {
+		form = &Form{Values: url.Values{}}
+	}
+	form.Errors = mend.Fields(err)
+	data["Error"] = mend.ErrorMessage(err)
+	data["Form"] = form
+	s.render(c, statusOf(mend.ErrorCode(err)), page, data)
+}
+
+// idParam reads a numeric path parameter; anything else is not found.
+func idParam(c *gin.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errNotFound
+	}
+	return id, nil
+}

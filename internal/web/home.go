@@ -1,0 +1,25 @@
+package web
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+const tplDashboard = "dashboard"
+
+// home sends each role to its own home page.
+func (s *Server) home(c *gin.Context) {
+	switch scopeOf(c).Role {
+	case mend.RoleAdmin:
+		s.redirect(c, "/admin")
+	case mend.RoleCounselor:
+		s.redirect(c, "/dashboard")
+	default:
+		s.redirect(c, "/homework")
+	}
+}
+
+// The counselor's dashboard is in review.go.
+
+// The client's home, homework, is in checkins.go.

@@ -1,0 +1,140 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mend-practice/mend/internal/library"
+	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paging"
+)
+
+const (
+	tplLibrary  = "library"
+	tplStep     = "step"
+	tplStepForm = "step_form"
+)
+
+// libraryList is the step library with full-text search, a page at a time.
+func (s *Server) libraryList(c *gin.Context) {
+	q := c.Query("q")
+	page, err := s.steps.List(c.Request.Context(), scopeOf(c), q, paging.Parse(c.Query("page")))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, tplLibrary, H{"Steps": page, "Q": q, "PagerBase": "/library?q=" + url.QueryEscape(q) + "&"})
+}
+
+func (s *Server) stepShow(c *gin.Context) {
+	ctx := c.Request.Context()
+	sc := scopeOf(c)
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.steps.Get(ctx, sc, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	versions, err := s.steps.Versions(ctx, sc, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, tplStep, H{"Step": st, "Sections": st.Instructions.All(), "Versions": versions})
+}
+
+func stepForm(in library.StepInput) *Form {
+	return &Form{Values: url.Values{
+		"title": {in.Title}, "summary": {in.Summary}, "why": {in.Why}, "both": {in.Both}, "broke": {in.Broke},
+		"hurt": {in.Hurt}, "questions": {in.Questions}, "duration_days": {in.DurationDays},
+	}}
+}
+
+func stepInputOf(f *Form) library.StepInput {
+	return library.StepInput{
+		Title: f.Get("title"), Summary: f.Get("summary"), Why: f.Get("why"), Both: f.Get("both"), Broke: f.Get("broke"),
+		Hurt: f.Get("hurt"), Questions: f.Get("questions"), DurationDays: f.Get("duration_days"),
+	}
+}
+
+func (s *Server) stepNew(c *gin.Context) {
+	s.render(c, http.StatusOK, tplStepForm, H{"Form": stepForm(library.StepInput{DurationDays: "7"}), "Action": "/library", "Back": "/library"})
+}
+
+func (s *Server) stepCreate(c *gin.Context) {
+	form, err := formOf(c)
+	if err == nil {
+		var st library.Step
+		st, err = s.steps.Create(c.Request.Context(), scopeOf(c), stepInputOf(form))
+		if err == nil {
+			s.flash(c, "Step added to your practice's library.")
+			s.redirect(c, "/library/"+strconv.FormatInt(st.ID, 10))
+			return
+		}
+	}
+	s.formFailed(c, err, tplStepForm, form, H{"Action": "/library", "Back": "/library"})
+}
+
+// stepEdit edits a practice-owned step; built-in steps are read-only (the
+// page offers a copy instead).
+func (s *Server) stepEdit(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.steps.Get(c.Request.Context(), scopeOf(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if st.BuiltIn() {
+		s.fail(c, mend.Errorf(mend.EFORBIDDEN, "Built-in steps are read-only. Make a copy to change it."))
+		return
+	}
+	path := "/library/" + strconv.FormatInt(id, 10)
+	s.render(c, http.StatusOK, tplStepForm, H{"Form": stepForm(library.InputOf(st.Content)), "Step": st, "Action": path, "Back": path})
+}
+
+func (s *Server) stepUpdate(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	path := "/library/" + strconv.FormatInt(id, 10)
+	form, err := formOf(c)
+	if err == nil {
+		var st library.Step
+		st, err = s.steps.Update(c.Request.Context(), scopeOf(c), id, stepInputOf(form))
+		if err == nil {
+			s.flash(c, "Saved. The library now shows version "+strconv.Itoa(st.Version)+"; homework already given keeps its wording.")
+			s.redirect(c, path)
+			return
+		}
+	}
+	s.formFailed(c, err, tplStepForm, form, H{"Action": path, "Back": path})
+}
+
+// stepCopy makes an editable practice copy of a step and opens it.
+func (s *Server) stepCopy(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.steps.Copy(c.Request.Context(), scopeOf(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.flash(c, "This is your practice's own copy. Change it as you like.")
+	s.redirect(c, "/library/"+strconv.FormatInt(st.ID, 10)+"/edit")
+}

@@ -1,0 +1,150 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mend-practice/mend/internal/auth"
+	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+const (
+	tplSetPassword = "set_password"
+	tplLinkProblem = "link_problem"
+	tplForgot      = "forgot_password"
+)
+
+// inviteForm shows the invitation page, or explains why the link no longer
+// works (expired, already used).
+func (s *Server) inviteForm(c *gin.Context) {
+	s.linkForm(c, auth.PurposeInvite)
+}
+
+func (s *Server) inviteAccept(c *gin.Context) {
+	s.linkSubmit(c, auth.PurposeInvite)
+}
+
+func (s *Server) resetForm(c *gin.Context) {
+	s.linkForm(c, auth.PurposeReset)
+}
+
+func (s *Server) resetSubmit(c *gin.Context) {
+	s.linkSubmit(c, auth.PurposeReset)
+}
+
+func (s *Server) linkForm(c *gin.Context, purpose string) {
+	info, err := s.links.Check(c.Request.Context(), c.Param("token"), purpose)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if info.State != auth.LinkValid {
+		s.render(c, linkStatus(info.State), tplLinkProblem, H{"Link": info, "Purpose": purpose})
+		return
+	}
+	s.render(c, http.StatusOK, tplSetPassword, H{"Link": info, "Purpose": purpose})
+}
+
+func (s *Server) linkSubmit(c *gin.Context, purpose string) {
+	ctx := c.Request.Context()
+	token := c.Param("token")
+	info, err := s.links.Check(ctx, token, purpose)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if info.State != auth.LinkValid {
+		s.render(c, linkStatus(info.State), tplLinkProblem, H{"Link": info, "Purpose": purpose})
+		return
+	}
+	form, err := formOf(c)
+	data := H{"Link": info, "Purpose": purpose}
+	if err != nil {
+		s.formFailed(c, err, tplSetPassword, form, data)
+		return
+	}
+	sc, err := s.links.Redeem(ctx, token, purpose, form.Get("password"), form.Get("confirm"), c.ClientIP())
+	if err != nil {
+		form.Values.Del("password")
+		form.Values.Del("confirm")
+		s.formFailed(c, err, tplSetPassword, form, data)
+		return
+	}
+	// A new password ends every session the account had: whoever knew the
+	// old one is out.
+	if purpose == auth.PurposeReset {
+		if err := s.endSessionsForPasswordReset(c, sc); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	// Someone already signed in on this browser is signed out first: the
+	// link's owner is who continues.
+	if err := s.startSession(c, sc); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if purpose == auth.PurposeInvite {
+		s.flash(c, "Welcome to Mend. Your password is set.")
+	} else {
+		s.flash(c, "Your password has been changed.")
+	}
+	s.redirect(c, "/")
+}
+
+func linkStatus(state string) int {
+	if state == auth.LinkUnknown {
+		return http.StatusNotFound
+	}
+	return http.StatusGone
+}
+
+func (s *Server) forgotForm(c *gin.Context) {
+	s.render(c, http.StatusOK, tplForgot, nil)
+}
+
+// forgotSubmit answers the same whether or not the email has an account, so
+// that the form cannot be used to find out who is a client.
+func (s *Server) forgotSubmit(c *gin.Context) {
+	form, err := formOf(c)
+	if err != nil {
+		s.formFailed(c, err, tplForgot, form, nil)
+		return
+	}
+	ctx := c.Request.Context()
+	email := auth.NormalizeEmail(form.Get("email"))
+	if email == "" {
+		s.formFailed(c, mend.FieldErrors{"email": "Enter the email address you sign in with."}.Err(), tplForgot, form, nil)
+		return
+	}
+	err = s.links.RequestReset(ctx, s.users, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
+		practiceName, err := s.practiceName(c, to.PracticeID)
+		if err != nil {
+			return err
+		}
+		_, err = s.outbox.Queue(ctx, tx, mail.Message{
+			PracticeID: to.PracticeID, UserID: to.UserID, To: to.Email, ToName: to.Name,
+			Kind: mail.KindPasswordReset, Template: "password_reset",
+			Data: map[string]any{"Name": to.Name, "PracticeName": practiceName, "Link": s.absURL("/password/reset/" + raw)},
+		})
+		return err
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, tplForgot, H{"Sent": true, "Email": email})
+}
+
+func (s *Server) practiceName(c *gin.Context, practiceID int64) (string, error) {
+	p, err := s.practices.Get(c.Request.Context(), mend.Scope{PracticeID: practiceID})
+	return p.Name, err
+}
+
+// absURL makes a link for an email or to show once to an inviter.
+func (s *Server) absURL(path string) string {
+	return s.baseURL.Scheme + "://" + s.baseURL.Host + path
+}

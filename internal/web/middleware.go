@@ -1,0 +1,164 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mend-practice/mend/internal/audit"
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+const (
+	scopeKey       = "mend.scope"
+	sessionUserKey = "user_id"
+	maxBodyBytes   = 1 << 20
+)
+
+// contentSecurityPolicy allows only Mend's own files: no inline script, no
+// framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+// securityHeaders sets the headers every response carries, including 404s,
+// 500s and responses written by middleware. Pages may show client data, so
+// nothing is stored by browsers or proxies except static files.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	https := s.cfg.HTTPS()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if https {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		if strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "public, max-age=86400")
+		} else {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panic into the 500 page; the stack goes to the log,
+// never to the person.
+func (s *Server) recoverPanics(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic", "route", c.FullPath(), "panic", fmt.Sprint(r))
+			s.fail(c, fmt.Errorf("panic: %v", r))
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// limitBody caps request bodies; forms are small.
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+	}
+	c.Next()
+}
+
+// observe logs each request and counts it in the metrics, by route template
+// (never the raw path: links carry tokens).
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	d := time.Since(start)
+	s.metrics.observe(c.Request.Method, route, c.Writer.Status(), d)
+	if route == "/static/*file" || route == "/healthz" {
+		return
+	}
+	sc := scopeOf(c)
+	s.log.Info("request", "method", c.Request.Method, "route", route, "status", c.Writer.Status(),
+		"ms", d.Milliseconds(), "user", sc.UserID, "role", sc.Role)
+}
+
+// loadScope builds the caller's Scope once per request from the session. A
+// session whose account is gone or disabled is destroyed on the spot.
+func (s *Server) loadScope(c *gin.Context) {
+	ctx := c.Request.Context()
+	sc := mend.Scope{Role: mend.RoleAnonymous, IP: c.ClientIP()}
+	if uid := s.sessions.GetInt64(ctx, sessionUserKey); uid != 0 {
+		loaded, err := s.users.Scope(ctx, uid, sc.IP)
+		switch mend.ErrorCode(err) {
+		case "":
+			sc = loaded
+			var ok bool
+			if sc, ok = s.checkSession(c, sc); !ok {
+				c.Abort()
+				return
+			}
+		case mend.ENOTFOUND:
+			_ = s.sessions.Destroy(ctx)
+		default:
+			s.fail(c, err)
+			c.Abort()
+			return
+		}
+	}
+	c.Set(scopeKey, sc)
+	c.Next()
+}
+
+// scopeOf returns the request's Scope (anonymous before loadScope ran).
+func scopeOf(c *gin.Context) mend.Scope {
+	if v, ok := c.Get(scopeKey); ok {
+		return v.(mend.Scope)
+	}
+	return mend.Scope{Role: mend.RoleAnonymous, IP: c.ClientIP()}
+}
+
+// authorize checks casbin for the route's (object, action). An anonymous
+// caller is sent to the login page; a logged-in caller without the right
+// gets the same 404 as for a page that does not exist, and the refusal is
+// audited. A casbin error denies.
+func (s *Server) authorize(obj, act string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		sc := scopeOf(c)
+		ok, err := s.enforcer.Allowed(sc.Role, sc.PracticeID, obj, act)
+		if err != nil {
+			s.log.Error("authorization error", "err", err)
+		}
+		if ok && err == nil {
+			c.Next()
+			return
+		}
+		c.Abort()
+		if sc.Role == mend.RoleMFAPending {
+			// Password given, second factor not yet: back to the prompt,
+			// whatever was asked for.
+			s.redirect(c, "/login/mfa")
+			return
+		}
+		if sc.Anonymous() {
+			target := "/login"
+			if c.Request.Method == http.MethodGet {
+				target += "?next=" + url.QueryEscape(c.Request.URL.RequestURI())
+			}
+			c.Redirect(http.StatusSeeOther, target)
+			return
+		}
+		if err := s.audit.Record(c.Request.Context(), nil, sc, audit.Entry{
+			Action: "route.denied", ObjectType: obj, Outcome: audit.Denied,
+		}); err != nil {
+			s.log.Error("audit", "err", err)
+		}
+		s.fail(c, errNotFound)
+	}
+}

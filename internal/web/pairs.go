@@ -1,0 +1,276 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mend-practice/mend/internal/audit"
+	"github.com/mend-practice/mend/internal/homework"
+	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paging"
+	"github.com/mend-practice/mend/internal/pair"
+	"github.com/mend-practice/mend/internal/practice"
+)
+
+const (
+	tplPairs   = "pairs"
+	tplPairNew = "pair_new"
+	tplPair    = "pair"
+)
+
+// pairRow is a pair with its homework summary, for the pairs list.
+type pairRow struct {
+	pair.Pair
+	Summary homework.Summary
+}
+
+// pairsList lists the caller's pairs (an admin: the practice's), by label,
+// a page at a time: three queries whatever the number of pairs.
+func (s *Server) pairsList(c *gin.Context) {
+	ctx := c.Request.Context()
+	sc := scopeOf(c)
+	filter := c.Query("status")
+	if filter != pair.FilterClosed && filter != pair.FilterAll {
+		filter = pair.FilterOpen
+	}
+	page, err := s.pairs.List(ctx, sc, filter, paging.Parse(c.Query("page")))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ids := make([]int64, len(page.Items))
+	for i, p := range page.Items {
+		ids[i] = p.ID
+	}
+	sums, err := s.hw.Summaries(ctx, sc, ids)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	rows := paging.Page[pairRow]{Number: page.Number, HasNext: page.HasNext, Items: make([]pairRow, len(page.Items))}
+	for i, p := range page.Items {
+		rows.Items[i] = pairRow{Pair: p, Summary: sums[p.ID]}
+	}
+	s.render(c, http.StatusOK, tplPairs, H{
+		"Pairs": rows, "Filter": filter, "PagerBase": "/pairs?status=" + url.QueryEscape(filter) + "&",
+		"Filters": []pair.Choice{{Value: pair.FilterOpen, Label: "Active and paused"}, {Value: pair.FilterClosed, Label: "Closed"}, {Value: pair.FilterAll, Label: "All"}},
+	})
+}
+
+// pairFormData is what the new-pair form needs besides the form.
+func (s *Server) pairFormData(c *gin.Context) (H, error) {
+	p, err := s.practices.Get(c.Request.Context(), scopeOf(c))
+	if err != nil {
+		return nil, err
+	}
+	return H{"Kinds": pair.Kinds, "Sides": pair.Sides, "Timezones": timezonesFor(p.Timezone),
+		"Clients": []pairClientFields{{"a_", "First client"}, {"b_", "Second client"}}}, nil
+}
+
+// pairClientFields names one client's fieldset in the new-pair form.
+type pairClientFields struct{ Prefix, Legend string }
+
+// timezonesFor puts the practice's zone first in the list.
+func timezonesFor(first string) []string {
+	out := []string{first}
+	for _, tz := range timezones {
+		if tz != first {
+			out = append(out, tz)
+		}
+	}
+	return out
+}
+
+func (s *Server) pairNew(c *gin.Context) {
+	data, err := s.pairFormData(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	data["Form"] = &Form{Values: url.Values{"kind": {"romantic"}}}
+	s.render(c, http.StatusOK, tplPairNew, data)
+}
+
+// pairCreate creates the pair, its clients' accounts and invitations, and
+// shows the two links once.
+func (s *Server) pairCreate(c *gin.Context) {
+	form, err := formOf(c)
+	if err == nil {
+		client := func(prefix string) pair.NewClient {
+			return pair.NewClient{Side: form.Get(prefix + "side"), NewPerson: practice.NewPerson{
+				Name: form.Get(prefix + "name"), Email: form.Get(prefix + "email"), Timezone: form.Get(prefix + "timezone"),
+			}}
+		}
+		var created pair.Created
+		created, err = s.pairs.Create(c.Request.Context(), scopeOf(c), pair.NewPair{
+			Label: form.Get("label"), Kind: form.Get("kind"), A: client(pair.PrefixA), B: client(pair.PrefixB),
+		}, s.queueInvitation(c))
+		if err == nil {
+			intro := "Both clients have a Mend account now."
+			if len(created.Returning) > 0 {
+				intro += " Already signed up, so no new link needed: " + joinNames(created.Returning) + "."
+			}
+			s.renderInvitations(c, http.StatusCreated, created.Invitations, H{
+				"Heading": "Pair created: " + form.Get("label"), "Intro": intro,
+				"Next": "/pairs/" + strconv.FormatInt(created.PairID, 10), "NextLabel": "Go to the pair",
+			})
+			return
+		}
+	}
+	data, derr := s.pairFormData(c)
+	if derr != nil {
+		s.fail(c, derr)
+		return
+	}
+	s.formFailed(c, err, tplPairNew, form, data)
+}
+
+func joinNames(names []string) string {
+	out := ""
+	for i, n := range names {
+		if i > 0 {
+			out += " and "
+		}
+		out += n
+	}
+	return out
+}
+
+// pairShow is the pair page: members and sides, current homework, the
+// plan's position, past homework and the pair's history. Each read is
+// audited once per client. Its queries do not grow with the amount of
+// homework or pairs (pages of history, bounded lists).
+func (s *Server) pairShow(c *gin.Context) {
+	s.renderPair(c, http.StatusOK, nil)
+}
+
+func (s *Server) renderPair(c *gin.Context, status int, reassign *Form) {
+	ctx := c.Request.Context()
+	sc := scopeOf(c)
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.pairs.Get(ctx, sc, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, m := range p.Members {
+		if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "pair.read", ObjectType: "pair", ObjectID: p.ID, ClientID: m.UserID}); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	current, err := s.hw.Current(ctx, sc, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	plan, err := s.hw.Plan(ctx, sc, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	history, err := s.hw.History(ctx, sc, id, paging.Parse(c.Query("hpage")))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	events, err := s.pairs.Events(ctx, sc, id, paging.Parse(c.Query("epage")))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	counselors, err := s.pairs.Counselors(ctx, sc)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	base := "/pairs/" + strconv.FormatInt(id, 10)
+	if reassign == nil {
+		reassign = &Form{Values: url.Values{}}
+	}
+	s.render(c, status, tplPair, H{
+		"Pair": p, "Current": current, "Plan": plan, "History": history, "Events": events,
+		"HistoryBase": base + "?epage=" + strconv.Itoa(events.Number) + "&h",
+		"EventsBase":  base + "?hpage=" + strconv.Itoa(history.Number) + "&e",
+		"Counselors":  counselors, "Form": reassign,
+		"CanWrite": sc.Role == mend.RoleCounselor && p.Status != pair.StatusClosed,
+		"IsAdmin":  sc.Role == mend.RoleAdmin,
+	})
+}
+
+func (s *Server) pairPause(c *gin.Context) {
+	s.pairStatus(c, s.pairs.Pause, "Paused. No new plan steps start until you resume the pair.")
+}
+
+func (s *Server) pairResume(c *gin.Context) {
+	s.pairStatus(c, s.pairs.Resume, "Resumed.")
+}
+
+func (s *Server) pairClose(c *gin.Context) {
+	s.pairStatus(c, s.pairs.Close, "Closed. Open homework was cancelled and the plan stopped.")
+}
+
+func (s *Server) pairStatus(c *gin.Context, change func(context.Context, mend.Scope, int64) (pair.Pair, error), msg string) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if _, err := change(c.Request.Context(), scopeOf(c), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.flash(c, msg)
+	s.redirect(c, "/pairs/"+strconv.FormatInt(id, 10))
+}
+
+// pairReassign gives the pair to another counselor (admin).
+func (s *Server) pairReassign(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	form, err := formOf(c)
+	if err == nil {
+		var p pair.Pair
+		p, err = s.pairs.Reassign(c.Request.Context(), scopeOf(c), id, form.Get("counselor"))
+		if err == nil {
+			s.flash(c, "The pair is now with "+p.CounselorName.String+".")
+			s.redirect(c, "/pairs/"+strconv.FormatInt(id, 10))
+			return
+		}
+	}
+	if mend.ErrorCode(err) == mend.EINVALID {
+		form.Errors = mend.Fields(err)
+		s.renderPair(c, http.StatusUnprocessableEntity, form)
+		return
+	}
+	s.fail(c, err)
+}
+
+// pairReinvite issues a fresh invitation link for a member who has not set
+// a password yet, queues the email, and shows the link once.
+func (s *Server) pairReinvite(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	inv, err := s.pairs.Reinvite(c.Request.Context(), scopeOf(c), id, c.Param("position"), s.queueInvitation(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.renderInvitations(c, http.StatusOK, []practice.Invitation{inv}, H{
+		"Next": "/pairs/" + strconv.FormatInt(id, 10), "NextLabel": "Back to the pair",
+	})
+}

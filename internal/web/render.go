@@ -1,0 +1,171 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+// renderer holds one template set per page: layout + partials + the page,
+// so that pages' blocks never overwrite each other.
+type renderer struct {
+	pages map[string]*template.Template
+}
+
+func newRenderer(fsys fs.FS) (*renderer, error) {
+	partials, err := fs.Glob(fsys, "partials/*.html")
+	if err != nil {
+		return nil, err
+	}
+	files, err := fs.Glob(fsys, "pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	r := &renderer{pages: map[string]*template.Template{}}
+	for _, f := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(f, "pages/"), ".html")
+		set := append([]string{"layout.html"}, partials...)
+		set = append(set, f)
+		t, err := template.New(name).Funcs(templateFuncs).ParseFS(fsys, set...)
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", f, err)
+		}
+		r.pages[name] = t
+	}
+	return r, nil
+}
+
+var templateFuncs = template.FuncMap{
+	"date": func(t time.Time) string { return t.Format("Mon 2 Jan 2006") },
+	"datetime": func(t time.Time, tz string) string {
+		if loc, err := time.LoadLocation(tz); err == nil {
+			t = t.In(loc)
+		}
+		return t.Format("2 Jan 2006, 15:04 MST")
+	},
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
+	},
+	"title": func(s string) string {
+		if s == "" {
+			return s
+		}
+		return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "_", " ")
+	},
+}
+
+// Form is the one way a page form keeps what was typed and shows a message
+// next to each field that needs correcting.
+type Form struct {
+	Values url.Values
+	Errors map[string]string
+}
+
+// Get returns what was typed in a field.
+func (f *Form) Get(name string) string {
+	if f == nil {
+		return ""
+	}
+	return f.Values.Get(name)
+}
+
+// Error returns the message for a field, or "".
+func (f *Form) Error(name string) string {
+	if f == nil {
+		return ""
+	}
+	return f.Errors[name]
+}
+
+// HasErrors reports whether any field has a message.
+func (f *Form) HasErrors() bool { return f != nil && len(f.Errors) > 0 }
+
+// formOf parses the request's form; a body that is too large or malformed
+// is a field-less validation error.
+func formOf(c *gin.Context) (*Form, error) {
+	if err := c.Request.ParseForm(); err != nil {
+		return &Form{Values: url.Values{}}, mend.Errorf(mend.EINVALID, "The form could not be read. It may be too large.")
+	}
+	return &Form{Values: c.Request.PostForm}, nil
+}
+
+// H is a page's data; render adds Scope, Flash and Path.
+type H map[string]any
+
+const flashKey = "flash"
+
+// flash stores a one-time message shown on the next page.
+func (s *Server) flash(c *gin.Context, msg string) {
+	s.sessions.Put(c.Request.Context(), flashKey, msg)
+}
+
+// render executes a page. It pops the flash first: session changes must
+// happen before the body is written.
+func (s *Server) render(c *gin.Context, status int, page string, data H) {
+	if data == nil {
+		data = H{}
+	}
+	data["Scope"] = scopeOf(c)
+	data["Path"] = c.Request.URL.Path
+	data["Nav"] = s.nav(c)
+	if _, ok := data["Flash"]; !ok && s.sessions.Exists(c.Request.Context(), flashKey) {
+		data["Flash"] = s.sessions.PopString(c.Request.Context(), flashKey)
+	}
+	b, err := s.execute(page, data)
+	if err != nil {
+		s.log.Error("render", "page", page, "err", err)
+		c.String(http.StatusInternalServerError, "Something went wrong on our side.")
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", b)
+}
+
+func (s *Server) execute(page string, data H) ([]byte, error) {
+	t, ok := s.pages.pages[page]
+	if !ok {
+		return nil, fmt.Errorf("no page template %q", page)
+	}
+	if _, ok := data["Form"]; !ok {
+		data["Form"] = &Form{Values: url.Values{}}
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// errorPage writes the error page outside gin (for the cross-origin and
+// session layers, which run before it), as seen by a signed-out visitor.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	b, err := s.execute("error", H{
+		"Scope": mend.Scope{Role: mend.RoleAnonymous}, "Path": r.URL.Path,
+		"Title": title, "Status": status, "Message": msg,
+	})
+	if err != nil {
+		s.log.Error("render", "page", "error", "err", err)
+		http.Error(w, msg, status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// redirect sends the browser to path after a form post (303: see other).
+func (s *Server) redirect(c *gin.Context, path string) {
+	c.Redirect(http.StatusSeeOther, path)
+}

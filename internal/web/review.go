@@ -1,0 +1,324 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mend-practice/mend/internal/chart"
+	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/report"
+	"github.com/mend-practice/mend/internal/review"
+)
+
+// The counselor's dashboard and review pages (area: review). What each
+// caller may see is decided by review.Store's SQL; these handlers parse,
+// call and render.
+
+const (
+	tplReview   = "review"
+	tplProgress = "progress"
+)
+
+// navCountsKey holds counts a handler already read, so that the navigation
+// does not read them again.
+const navCountsKey = "review.counts"
+
+// navCounts gives the navigation its numbers ("Review (4)"), read at most
+// once per request and only when a counselor's navigation is drawn.
+type navCounts struct {
+	s    *Server
+	c    *gin.Context
+	once sync.Once
+	n    review.Counts
+}
+
+// Counts returns the counselor's counts; on a database error the
+// navigation shows no numbers rather than failing the page.
+func (n *navCounts) Counts() review.Counts {
+	n.once.Do(func() {
+		if v, ok := n.c.Get(navCountsKey); ok {
+			n.n = v.(review.Counts)
+			return
+		}
+		got, err := n.s.reviews.Counts(n.c.Request.Context(), scopeOf(n.c))
+		if err != nil {
+			n.s.log.Error("navigation counts", "err", err)
+		}
+		n.n = got
+	})
+	return n.n
+}
+
+// Under reports whether the page is under path (to mark the current
+// navigation entry).
+func (n *navCounts) Under(path string) bool { return strings.HasPrefix(n.c.Request.URL.Path, path) }
+
+// nav is the per-request navigation data the layout may use.
+func (s *Server) nav(c *gin.Context) *navCounts { return &navCounts{s: s, c: c} }
+
+// dashboard is the counselor's working queue.
+func (s *Server) dashboard(c *gin.Context) {
+	d, err := s.reviews.Dashboard(c.Request.Context(), scopeOf(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Set(navCountsKey, d.Counts)
+	s.render(c, http.StatusOK, tplDashboard, H{"D": d})
+}
+
+// reviewNext opens the next check-in waiting for review (after the one in
+// ?after=, to skip it), or the dashboard when none is left.
+func (s *Server) reviewNext(c *gin.Context) {
+	after, _ := strconv.ParseInt(c.Query("after"), 10, 64)
+	next, err := s.reviews.Next(c.Request.Context(), scopeOf(c), after)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if next == 0 {
+		s.flash(c, "Nothing else is waiting for review.")
+		s.redirect(c, "/dashboard")
+		return
+	}
+	s.redirect(c, fmt.Sprintf("/review/checkins/%d", next))
+}
+
+// reviewShow is the review page of one check-in.
+func (s *Server) reviewShow(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	form := &Form{Values: url.Values{"audience": {review.ToClient}, "reviewed": {"yes"}}}
+	s.renderReview(c, http.StatusOK, id, form, nil)
+}
+
+// renderReview draws the review page with the feedback form (and, after a
+// failed acknowledgement, that form's messages in ack).
+func (s *Server) renderReview(c *gin.Context, status int, id int64, form, ack *Form) {
+	pg, err := s.reviews.Review(c.Request.Context(), scopeOf(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if ack == nil {
+		ack = &Form{Values: url.Values{}}
+	}
+	data := H{"Page": pg, "Form": form, "Ack": ack, "MaxFeedback": review.MaxFeedback, "MaxAckNote": review.MaxAckNote}
+	if form != nil && form.HasErrors() {
+		data["Error"] = "Your feedback was not sent. Please correct the highlighted fields."
+	}
+	s.render(c, status, tplReview, data)
+}
+
+// reviewFeedback sends feedback on a check-in and, if asked, marks it
+// reviewed and moves on to the next one.
+func (s *Server) reviewFeedback(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	form, err := formOf(c)
+	in := review.FeedbackInput{Body: form.Get("body"), Audience: form.Get("audience"), Reviewed: form.Get("reviewed") == "yes"}
+	if err == nil {
+		err = s.reviews.AddFeedback(ctx, sc, id, in)
+	}
+	switch mend.ErrorCode(err) {
+	case "":
+	case mend.EINVALID:
+		form.Errors = mend.Fields(err)
+		s.renderReview(c, http.StatusUnprocessableEntity, id, form, nil)
+		return
+	default:
+		s.fail(c, err)
+		return
+	}
+	msg := "Feedback sent."
+	if in.Audience == review.ToBoth {
+		msg = "Feedback sent to both clients."
+	}
+	if !in.Reviewed {
+		s.flash(c, msg)
+		s.redirect(c, fmt.Sprintf("/review/checkins/%d", id))
+		return
+	}
+	s.afterReview(c, id, msg+" The check-in is marked reviewed.")
+}
+
+// reviewMark marks a check-in reviewed without feedback and moves on.
+func (s *Server) reviewMark(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.reviews.MarkReviewed(c.Request.Context(), scopeOf(c), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.afterReview(c, id, "Marked reviewed.")
+}
+
+// afterReview goes on to the next check-in in the queue, or back to the
+// dashboard when the queue is empty.
+func (s *Server) afterReview(c *gin.Context, id int64, msg string) {
+	next, err := s.reviews.Next(c.Request.Context(), scopeOf(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if next == 0 {
+		s.flash(c, msg+" Nothing else is waiting for review.")
+		s.redirect(c, "/dashboard")
+		return
+	}
+	s.flash(c, msg+" Here is the next check-in.")
+	s.redirect(c, fmt.Sprintf("/review/checkins/%d", next))
+}
+
+// alertAcknowledge records that a safety flag was seen, with a note.
+func (s *Server) alertAcknowledge(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	form, err := formOf(c)
+	var checkinID int64
+	if err == nil {
+		checkinID, err = s.reviews.Acknowledge(ctx, sc, id, form.Get("note"))
+	}
+	switch {
+	case err == nil:
+		s.flash(c, "Safety flag acknowledged. Your note is kept with it.")
+		s.redirect(c, fmt.Sprintf("/review/checkins/%d", checkinID))
+	case mend.ErrorCode(err) == mend.EINVALID && checkinID != 0:
+		form.Errors = mend.Fields(err)
+		s.renderReview(c, http.StatusUnprocessableEntity, checkinID,
+			&Form{Values: url.Values{"audience": {review.ToClient}, "reviewed": {"yes"}}}, form)
+	default:
+		s.fail(c, err)
+	}
+}
+
+// pairProgress is the progress tab of a pair.
+func (s *Server) pairProgress(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	form := &Form{Values: url.Values{"from": {c.Query("from")}, "to": {c.Query("to")}}}
+	status := http.StatusOK
+	rg, rerr := review.ParseRange(form.Get("from"), form.Get("to"), sc.Timezone, time.Now())
+	if rerr != nil {
+		// Show the default range, with the messages next to the fields and
+		// what was typed kept.
+		form.Errors = mend.Fields(rerr)
+		status = http.StatusUnprocessableEntity
+		rg, _ = review.ParseRange("", "", sc.Timezone, time.Now())
+	}
+	p, err := s.reviews.Progress(ctx, sc, id, rg)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !form.HasErrors() { // show the range in effect
+		form.Values.Set("from", rg.From.String())
+		form.Values.Set("to", rg.To.String())
+	}
+	// A query string built by url.Values is safe to place in a link as is.
+	query := template.URL(url.Values{"from": {rg.From.String()}, "to": {rg.To.String()}}.Encode())
+	s.render(c, status, tplProgress, H{"P": p, "Form": form, "Query": query, "Charts": progressCharts(p),
+		"DivergeMin": review.DivergeMin, "DivergingCount": p.DivergingCount(),
+		"RatingNames": review.RatingNames})
+}
+
+// progressCharts lays out the progress tab's charts.
+func progressCharts(p review.Progress) H {
+	members := make([]any, len(p.Series))
+	for i := range p.Series {
+		members[i] = chart.Build(p.MemberChart(i))
+	}
+	var div []any
+	if len(p.Series) == 2 {
+		for r := range review.RatingNames {
+			div = append(div, chart.Build(p.DivergenceChart(r)))
+		}
+	}
+	return H{"Members": members, "Divergence": div}
+}
+
+// pairExportCSV downloads a pair's check-ins as CSV.
+func (s *Server) pairExportCSV(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sc := scopeOf(c)
+	rg, err := review.ParseRange(c.Query("from"), c.Query("to"), sc.Timezone, time.Now())
+	if err != nil {
+		s.fail(c, mend.Errorf(mend.EINVALID, "The date range is not valid: use dates like 2026-03-01, the start before the end."))
+		return
+	}
+	// Written to a buffer first: a failure must show the error page, not
+	// half a file.
+	var buf bytes.Buffer
+	if err := s.reviews.ExportCSV(c.Request.Context(), sc, id, rg, &buf); err != nil {
+		s.fail(c, err)
+		return
+	}
+	attachment(c, fmt.Sprintf("pair-%d-checkins-%s-%s.csv", id, rg.From, rg.To), "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// pairReportPDF downloads a pair's progress report as PDF.
+func (s *Server) pairReportPDF(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sc := scopeOf(c)
+	rg, err := review.ParseRange(c.Query("from"), c.Query("to"), sc.Timezone, time.Now())
+	if err != nil {
+		s.fail(c, mend.Errorf(mend.EINVALID, "The date range is not valid: use dates like 2026-03-01, the start before the end."))
+		return
+	}
+	d, err := s.reviews.Report(c.Request.Context(), sc, id, rg)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	pdf, err := report.PDF(d)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	attachment(c, fmt.Sprintf("pair-%d-report-%s-%s.pdf", id, rg.From, rg.To), "application/pdf", pdf)
+}
+
+// attachment sends a download; it is never cached (no-store comes from
+// the security headers).
+func attachment(c *gin.Context, name, contentType string, body []byte) {
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	c.Data(http.StatusOK, contentType, body)
+}
+
+// homeFeedbackShown is how many pieces of feedback a client's home shows.
+const homeFeedbackShown = 3

@@ -1,0 +1,110 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+const tplPairPurge = "pair_purge"
+
+// adminRetentionSave sets how long closed pairs are kept before they may
+// be purged.
+func (s *Server) adminRetentionSave(c *gin.Context) {
+	ctx := c.Request.Context()
+	sc := scopeOf(c)
+	form, err := formOf(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	days, err := s.retention.SetDays(ctx, sc, form.Get("retention_days"))
+	if err != nil {
+		s.renderAdminSecurity(c, form, err)
+		return
+	}
+	s.flash(c, fmt.Sprintf("Closed pairs are now kept for %s after closing.", plural(days, "1 day", "%d days")))
+	s.redirect(c, "/admin/security")
+}
+
+// pairArchive downloads a closed pair's full archive (JSON): everything
+// Mend holds about it, decrypted. The export is audited by the store.
+func (s *Server) pairArchive(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	a, err := s.retention.Export(c.Request.Context(), scopeOf(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	body, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	name := fmt.Sprintf("mend-pair-%d-archive-%s.json", id, a.ExportedAt.Format("2006-01-02"))
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// pairPurgeForm is the first step of a purge: what will be deleted, and a
+// field for the pair's label.
+func (s *Server) pairPurgeForm(c *gin.Context) {
+	s.renderPurge(c, http.StatusOK, &Form{Values: url.Values{}}, nil)
+}
+
+func (s *Server) renderPurge(c *gin.Context, status int, form *Form, failure error) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.retention.PurgePreview(c.Request.Context(), scopeOf(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	data := H{"Preview": p, "Form": form}
+	if failure != nil {
+		form.Errors = mend.Fields(failure)
+		data["Error"] = mend.ErrorMessage(failure)
+		status = statusOf(mend.ErrorCode(failure))
+	}
+	s.render(c, status, tplPairPurge, data)
+}
+
+// pairPurge is the second step: with the label typed, the pair's rows and
+// keys are gone.
+func (s *Server) pairPurge(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	form, err := formOf(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.retention.Purge(c.Request.Context(), scopeOf(c), id, form.Get("label"))
+	if err != nil {
+		switch mend.ErrorCode(err) {
+		case mend.EINVALID, mend.ECONFLICT:
+			s.renderPurge(c, http.StatusUnprocessableEntity, form, err)
+		default:
+			s.fail(c, err)
+		}
+		return
+	}
+	s.flash(c, fmt.Sprintf("“%s” is purged: %d rows deleted and its encryption keys destroyed.", p.Label, p.Total()))
+	s.redirect(c, "/admin/security")
+}

@@ -1,0 +1,108 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/mend-practice/mend/internal/retention"
+	"github.com/mend-practice/mend/internal/web/webtest"
+)
+
+// TestClosedPairArchiveAndPurge walks the retention pages: the counselor
+// closes a demo pair and downloads its archive (decrypted, audited); the
+// admin sees it on the security page and is refused while the retention
+// period runs; once it has passed (the test moves the closing back), a
+// wrong label changes nothing (the message and the typed value show) and
+// the right one purges the pair.
+func TestClosedPairArchiveAndPurge(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	pairID := env.PairOf(t, clientA)
+	counselorC := env.Login(t, counselor)
+	wantStatus(t, "close", counselorC.PostForm(fmt.Sprintf("/pairs/%d/close", pairID), url.Values{}), http.StatusSeeOther)
+	page := counselorC.Get(fmt.Sprintf("/pairs/%d", pairID))
+	if !strings.Contains(page.Body, fmt.Sprintf(`href="/pairs/%d/archive"`, pairID)) {
+		t.Error("the closed pair's page does not offer the archive")
+	}
+
+	res := counselorC.Get(fmt.Sprintf("/pairs/%d/archive", pairID))
+	wantStatus(t, "archive", res, http.StatusOK)
+	if !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+		t.Errorf("archive headers: %v", res.Header)
+	}
+	var a retention.Archive
+	if err := json.Unmarshal([]byte(res.Body), &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Pair.ID != pairID || len(a.Members) != 2 || len(a.Checkins) == 0 || len(a.Homework) == 0 {
+		t.Fatalf("archive: pair %d, %d members, %d check-ins, %d homework", a.Pair.ID, len(a.Members), len(a.Checkins), len(a.Homework))
+	}
+	// The demo's safety note and reflections come decrypted.
+	if !strings.Contains(res.Body, "felt uneasy at home") || !strings.Contains(res.Body, "Alongside the plan") {
+		t.Error("the archive lacks the demo pair's decrypted text")
+	}
+	var audited int
+	if err := env.DB.Get(&audited, `SELECT count(*) FROM audit_log WHERE action = 'pair.exported' AND object_id = $1`, pairID); err != nil || audited != 2 {
+		t.Errorf("export audited %d times (%v), want once per client", audited, err)
+	}
+
+	admin := env.Login(t, "admin@northside.example")
+	sec := admin.Get("/admin/security")
+	if !strings.Contains(sec.Body, "Maya &amp; Daniel") || !strings.Contains(sec.Body, `value="2557"`) {
+		t.Error("the security page lacks the closed pair or the retention setting")
+	}
+	purgePath := fmt.Sprintf("/admin/pairs/%d/purge", pairID)
+	early := admin.Get(purgePath)
+	if early.Status != http.StatusOK || !strings.Contains(early.Body, "must be kept until") || strings.Contains(early.Body, `name="label"`) {
+		t.Errorf("purge page within the retention period: %d", early.Status)
+	}
+	res = admin.PostForm(purgePath, url.Values{"label": {"Maya & Daniel"}})
+	if res.Status != http.StatusConflict || !strings.Contains(res.Body, "must be kept until") {
+		t.Errorf("purge within the retention period: %d", res.Status)
+	}
+	// A bad retention setting is refused next to the field, typed value kept.
+	res = admin.PostForm("/admin/security/retention", url.Values{"retention_days": {"forever"}})
+	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "Enter a whole number of days") || !strings.Contains(res.Body, `value="forever"`) {
+		t.Errorf("bad retention: %d", res.Status)
+	}
+
+	if _, err := env.DB.Exec(`UPDATE pairs SET closed_at = now() - interval '8 years' WHERE id = $1`, pairID); err != nil {
+		t.Fatal(err)
+	}
+	confirm := admin.Get(purgePath)
+	for _, want := range []string{"Check-ins", "Encryption keys (destroyed)", "Maya Brooks", `name="label"`} {
+		if !strings.Contains(confirm.Body, want) {
+			t.Errorf("the confirmation page lacks %q", want)
+		}
+	}
+	res = admin.PostForm(purgePath, url.Values{"label": {"Maya and Daniel"}})
+	if res.Status != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "Type the pair&#39;s label exactly") || !strings.Contains(res.Body, `value="Maya and Daniel"`) {
+		t.Errorf("purge with a wrong label: %d", res.Status)
+	}
+	if n := count(t, env, `SELECT count(*) FROM checkins WHERE pair_id = $1`, pairID); n == 0 {
+		t.Fatal("a refused purge deleted check-ins")
+	}
+	res = admin.PostForm(purgePath, url.Values{"label": {"Maya & Daniel"}})
+	if res.Status != http.StatusSeeOther || res.Location != "/admin/security" {
+		t.Fatalf("purge: %d → %s", res.Status, res.Location)
+	}
+	if body := admin.Get("/admin/security").Body; !strings.Contains(body, "is purged") {
+		t.Error("no confirmation after the purge")
+	}
+	if res := admin.Get(fmt.Sprintf("/pairs/%d", pairID)); res.Status != http.StatusNotFound {
+		t.Errorf("the purged pair's page: %d", res.Status)
+	}
+	if n := count(t, env, `SELECT count(*) FROM data_keys WHERE pair_id = $1`, pairID); n != 0 {
+		t.Errorf("%d data keys of the purged pair left", n)
+	}
+	// The purged pair's clients can no longer sign in.
+	for _, email := range []string{clientA, "client1b@northside.example"} {
+		if n := count(t, env, `SELECT count(*) FROM users WHERE email = $1`, email); n != 0 {
+			t.Errorf("%s still has an account", email)
+		}
+	}
+}

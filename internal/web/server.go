@@ -1,0 +1,223 @@
+// Package web is Mend's HTTP side: the route table, middleware, one render
+// and one error mapping, and one handler file per area. Handlers parse the
+// request, call the domain, and render; they never write SQL.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/postgresstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	"github.com/jmoiron/sqlx"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mend-practice/mend/internal/audit"
+	"github.com/mend-practice/mend/internal/auth"
+	"github.com/mend-practice/mend/internal/authz"
+	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/config"
+	"github.com/mend-practice/mend/internal/homework"
+	"github.com/mend-practice/mend/internal/library"
+	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/pair"
+	"github.com/mend-practice/mend/internal/practice"
+	"github.com/mend-practice/mend/internal/retention"
+	"github.com/mend-practice/mend/internal/review"
+	"github.com/mend-practice/mend/internal/vault"
+	"github.com/mend-practice/mend/templates"
+)
+
+// Deps is everything the web side needs, built once by the caller.
+type Deps struct {
+	Config   config.Config
+	DB       *sqlx.DB
+	Redis    redis.UniversalClient
+	Logger   *slog.Logger
+	Enforcer *authz.Enforcer
+}
+
+// Server holds the web side's dependencies.
+type Server struct {
+	cfg      config.Config
+	db       *sqlx.DB
+	redis    redis.UniversalClient
+	log      *slog.Logger
+	enforcer *authz.Enforcer
+	sessions *scs.SessionManager
+	pages    *renderer
+	metrics  *metrics
+	baseURL  *url.URL
+
+	users     *auth.Users
+	login     *auth.Login
+	links     *auth.Links
+	audit     *audit.Log
+	outbox    *mail.Outbox
+	practices *practice.Store
+
+	// (stores: pairs)
+	pairs *pair.Store
+	steps *library.Store // the repair-step library and plan templates
+	hw    *homework.Store
+
+	// (stores: checkins)
+	checkins *checkin.Store
+
+	// (stores: mail)
+	unsubscribes *mail.Unsubscribes
+	queues       *asynq.Inspector
+
+	// (stores: review)
+	reviews *review.Store
+
+	// (stores: security)
+	vault        *vault.Vault
+	mfa          *auth.MFA
+	userSessions *auth.Sessions
+	retention    *retention.Store
+
+	engine *gin.Engine
+	routes []Route
+}
+
+// New builds the server and its route table.
+func New(d Deps) (*Server, error) {
+	pages, err := newRenderer(templates.FS)
+	if err != nil {
+		return nil, err
+	}
+	outbox, err := mail.NewOutbox(d.DB, templates.FS)
+	if err != nil {
+		return nil, err
+	}
+	base, _ := url.Parse(d.Config.BaseURL)
+	users := &auth.Users{DB: d.DB}
+	links := &auth.Links{DB: d.DB}
+	s := &Server{
+		cfg:       d.Config,
+		db:        d.DB,
+		redis:     d.Redis,
+		log:       d.Logger,
+		enforcer:  d.Enforcer,
+		sessions:  newSessions(d.Config, d.DB, base),
+		pages:     pages,
+		metrics:   newMetrics(),
+		baseURL:   base,
+		users:     users,
+		login:     &auth.Login{DB: d.DB, Users: users, Throttle: auth.DefaultThrottle()},
+		links:     links,
+		audit:     &audit.Log{DB: d.DB},
+		outbox:    outbox,
+		practices: &practice.Store{DB: d.DB, Links: links},
+	}
+
+	// (wiring: pairs)
+	s.pairs = &pair.Store{DB: d.DB, Links: links}
+	s.steps = &library.Store{DB: d.DB}
+	s.hw = &homework.Store{DB: d.DB}
+
+	// (wiring: checkins)
+	s.checkins = &checkin.Store{DB: d.DB, Audit: s.audit, Outbox: outbox, BaseURL: strings.TrimRight(d.Config.BaseURL, "/")}
+
+	// (wiring: mail)
+	s.outbox.BaseURL = d.Config.BaseURL
+	s.unsubscribes = &mail.Unsubscribes{DB: d.DB, Audit: s.audit}
+	s.queues = asynq.NewInspectorFromRedisClient(d.Redis)
+
+	// (wiring: review)
+	s.reviews = &review.Store{DB: d.DB, Audit: s.audit, Checkins: s.checkins}
+
+	// (wiring: security)
+	masterKey, oldMasterKeys, err := d.Config.MasterKeys()
+	if err != nil {
+		return nil, err
+	}
+	if s.vault, err = vault.New(d.DB, masterKey, oldMasterKeys...); err != nil {
+		return nil, err
+	}
+	// Clinical text is sealed and opened by the stores that own it.
+	s.checkins.Vault = s.vault
+	s.hw.Vault = s.vault
+	s.reviews.Vault = s.vault
+	s.mfa = &auth.MFA{DB: d.DB, Vault: s.vault, Throttle: auth.DefaultThrottle()}
+	s.userSessions = &auth.Sessions{DB: d.DB, TouchEvery: time.Minute}
+	s.retention = &retention.Store{DB: d.DB, Vault: s.vault, Audit: s.audit, Sessions: s.userSessions}
+
+	// The session store failing (PostgreSQL down) gets the one error page,
+	// and its text goes to the log only.
+	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.log.Error("session store", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", mend.ErrorMessage(err))
+	}
+	s.engine = s.buildEngine()
+	return s, nil
+}
+
+// newSessions configures server-side sessions in PostgreSQL. Over HTTPS the
+// cookie is __Host- prefixed; in plain-HTTP development on a loopback host
+// it is still Secure (browsers accept that on localhost), and on any other
+// plain-HTTP host Secure would lose the cookie, so it is left off.
+func newSessions(cfg config.Config, d *sqlx.DB, base *url.URL) *scs.SessionManager {
+	sm := scs.New()
+	// No cleanup goroutine per web replica: the worker's periodic prune
+	// task deletes expired sessions (an expired one is never loaded anyway).
+	sm.Store = postgresstore.NewWithCleanupInterval(d.DB, 0)
+	sm.HashTokenInStore = true // a database dump holds no usable session token
+	sm.IdleTimeout = cfg.SessionIdleTimeout
+	sm.Lifetime = cfg.SessionLifetime
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Path = "/"
+	sm.Cookie.Persist = false
+	if cfg.HTTPS() {
+		sm.Cookie.Name = "__Host-mend_session"
+		sm.Cookie.Secure = true
+	} else {
+		sm.Cookie.Name = "mend_session"
+		h := base.Hostname()
+		sm.Cookie.Secure = h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasSuffix(h, ".localhost")
+	}
+	return sm
+}
+
+// Handler is the whole HTTP stack: security headers outermost (so that every
+// response, errors included, has them), then cross-origin protection, then
+// sessions, then gin.
+func (s *Server) Handler() http.Handler {
+	cop := http.NewCrossOriginProtection()
+	_ = cop.AddTrustedOrigin(s.baseURL.Scheme + "://" + s.baseURL.Host)
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("cross-origin request refused", "method", r.Method)
+		s.errorPage(w, r, http.StatusForbidden, "Request refused",
+			"This form was sent from another website, so Mend did not accept it. Open Mend directly and try again.")
+	}))
+	return s.securityHeaders(cop.Handler(s.sessions.LoadAndSave(s.engine)))
+}
+
+// Routes lists every registered route with the casbin object and action
+// that guard it.
+func (s *Server) Routes() []Route { return s.routes }
+
+// Sessions exposes the session manager (tests replay cookies through it).
+func (s *Server) Sessions() *scs.SessionManager { return s.sessions }
+
+// MetricsHandler serves Prometheus metrics, for a separate listener.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
+
+// Ready reports whether PostgreSQL and Redis answer.
+func (s *Server) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.db.PingContext(ctx); err != nil {
+		return err
+	}
+	return s.redis.Ping(ctx).Err()
+}
