@@ -23,6 +23,8 @@ import (
 	"github.com/mend-practice/mend/internal/mail/mailtest"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/reminder"
+	"github.com/mend-practice/mend/internal/vault"
+	"github.com/mend-practice/mend/internal/vault/vaulttest"
 	"github.com/mend-practice/mend/templates"
 )
 
@@ -143,9 +145,17 @@ func (w *world) homework(pair, forUser int64, starts, due checkin.Date, cadence 
 	if weekdays == nil {
 		weekdays = []int64{}
 	}
-	return w.id(`INSERT INTO assignments (practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, weekdays, note)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'Private note for the pair') RETURNING id`,
+	id := w.id(`INSERT INTO assignments (practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, weekdays)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		w.practice, pair, w.step, sql.NullInt64{Int64: forUser, Valid: forUser != 0}, starts, due, cadence, pq.Int64Array(weekdays))
+	// The counselor's note, sealed as the homework store seals it: a
+	// reminder that leaked it would have had to open it.
+	note, err := vaulttest.New(w.t, w.db).SealText(context.Background(), w.db, vault.PairScope(w.practice, pair), vault.AssignmentNote, id, "Private note for the pair")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.exec(`UPDATE assignments SET note = $1 WHERE id = $2`, note, id)
+	return id
 }
 
 func (w *world) scheduler() *reminder.Scheduler {
@@ -209,7 +219,7 @@ func (w *world) scope(user int64) mend.Scope {
 }
 
 func (w *world) checkins() *checkin.Store {
-	return &checkin.Store{DB: w.db, Audit: &audit.Log{DB: w.db}, Outbox: w.outbox, BaseURL: baseURL, Now: w.clock.Now}
+	return &checkin.Store{DB: w.db, Audit: &audit.Log{DB: w.db}, Outbox: w.outbox, Vault: vaulttest.New(w.t, w.db), BaseURL: baseURL, Now: w.clock.Now}
 }
 
 // checkIn submits a check-in through the check-in store, as the web form does.

@@ -29,8 +29,10 @@ const pairCheckins = `(SELECT id FROM checkins WHERE pair_id = $1)`
 func purgeSteps() []purgeStep {
 	return []purgeStep{
 		{"safety_alerts", "Safety alerts", `pair_id = $1`},
+		{"feedback", "Counselor feedback", `pair_id = $1`},
 		{"checkin_history", "Earlier versions of check-ins", `checkin_id IN ` + pairCheckins},
 		{"checkins", "Check-ins", `pair_id = $1`},
+		{"reminder_due", "Scheduled reminders", `assignment_id IN (SELECT id FROM assignments WHERE pair_id = $1)`},
 		{"assignments", "Homework", `pair_id = $1`},
 		{"pair_plan_steps", "Steps of repair plans", `pair_plan_id IN (SELECT id FROM pair_plans WHERE pair_id = $1)`},
 		{"pair_plans", "Repair plans", `pair_id = $1`},
