@@ -35,6 +35,7 @@ type Archive struct {
 	Homework     []ArchiveWork   `json:"homework"`
 	Checkins     []ArchiveCheck  `json:"checkins"`
 	SafetyAlerts []ArchiveAlert  `json:"safety_alerts"`
+	Feedback     []ArchiveNote   `json:"feedback"`
 }
 
 // Person names someone in the archive.
@@ -156,6 +157,18 @@ type ArchiveAlert struct {
 	SealedAckNote  []byte     `json:"-" db:"ack_note"`
 }
 
+// ArchiveNote is a piece of the counselor's feedback on a check-in.
+type ArchiveNote struct {
+	ID          int64     `json:"id" db:"id"`
+	CheckinID   int64     `json:"checkin_id" db:"checkin_id"`
+	Counselor   string    `json:"counselor" db:"counselor_name"`
+	Audience    string    `json:"audience" db:"audience"`
+	RecipientID *int64    `json:"recipient_id" db:"recipient_id"`
+	CreatedAt   time.Time `json:"created_at" db:"created_at"`
+	Body        string    `json:"body" db:"-"`
+	SealedBody  []byte    `json:"-" db:"body"`
+}
+
 // Export returns a closed pair's archive for its counselor or an admin of
 // the practice, and records the export in the audit log (once per client).
 func (s *Store) Export(ctx context.Context, sc mend.Scope, pairID int64) (Archive, error) {
@@ -199,6 +212,9 @@ func (s *Store) Export(ctx context.Context, sc mend.Scope, pairID int64) (Archiv
 		return Archive{}, err
 	}
 	if err := s.exportCheckins(ctx, q, pairID, &a); err != nil {
+		return Archive{}, err
+	}
+	if err := s.exportFeedback(ctx, q, pairID, &a); err != nil {
 		return Archive{}, err
 	}
 	for _, m := range a.Members {
@@ -298,6 +314,24 @@ func (s *Store) exportCheckins(ctx context.Context, q *sqlx.DB, pairID int64, a 
 			return fmt.Errorf("retention: note of safety alert %d: %w", al.ID, err)
 		}
 		al.AckNote = note
+	}
+	return nil
+}
+
+func (s *Store) exportFeedback(ctx context.Context, q *sqlx.DB, pairID int64, a *Archive) error {
+	if err := q.SelectContext(ctx, &a.Feedback, `
+		SELECT f.id, f.checkin_id, u.name AS counselor_name, f.audience, f.recipient_id, f.created_at, f.body
+		FROM feedback f JOIN users u ON u.id = f.counselor_id
+		WHERE f.pair_id = $1 ORDER BY f.created_at, f.id`, pairID); err != nil {
+		return fmt.Errorf("retention: feedback: %w", err)
+	}
+	for i := range a.Feedback {
+		f := &a.Feedback[i]
+		body, err := s.Vault.OpenText(ctx, q, vault.FeedbackBody, f.ID, f.SealedBody)
+		if err != nil {
+			return fmt.Errorf("retention: feedback %d: %w", f.ID, err)
+		}
+		f.Body = body
 	}
 	return nil
 }

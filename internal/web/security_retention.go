@@ -1,7 +1,7 @@
 package web
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +9,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/report"
+	"github.com/mend-practice/mend/internal/retention"
+	"github.com/mend-practice/mend/internal/review"
 )
 
 const tplPairPurge = "pair_purge"
@@ -32,28 +35,40 @@ func (s *Server) adminRetentionSave(c *gin.Context) {
 	s.redirect(c, "/admin/security")
 }
 
-// pairArchive downloads a closed pair's full archive (JSON): everything
-// Mend holds about it, decrypted. The export is audited by the store.
+// pairArchive downloads a closed pair's full archive: a zip of the JSON
+// (everything Mend holds about it, decrypted) and the PDF progress report
+// over the pair's whole span. The export is audited by the stores.
 func (s *Server) pairArchive(c *gin.Context) {
 	id, err := idParam(c, "id")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	a, err := s.retention.Export(c.Request.Context(), scopeOf(c), id)
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	a, err := s.retention.Export(ctx, sc, id)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	body, err := json.MarshalIndent(a, "", "  ")
+	from, to := a.Span(sc.Timezone)
+	d, err := s.reviews.Report(ctx, sc, id, review.Range{From: from, To: to})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	name := fmt.Sprintf("mend-pair-%d-archive-%s.json", id, a.ExportedAt.Format("2006-01-02"))
-	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+	pdf, err := report.PDF(d)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// Built in memory first: a failure must show the error page, not half
+	// a file.
+	var buf bytes.Buffer
+	if err := retention.WriteZip(&buf, a, pdf); err != nil {
+		s.fail(c, err)
+		return
+	}
+	attachment(c, fmt.Sprintf("mend-pair-%d-archive-%s.zip", id, a.ExportedAt.Format("2006-01-02")), "application/zip", buf.Bytes())
 }
 
 // pairPurgeForm is the first step of a purge: what will be deleted, and a

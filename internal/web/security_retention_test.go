@@ -1,12 +1,17 @@
 package web_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/ledongthuc/pdf"
 
 	"github.com/mend-practice/mend/internal/retention"
 	"github.com/mend-practice/mend/internal/web/webtest"
@@ -31,19 +36,30 @@ func TestClosedPairArchiveAndPurge(t *testing.T) {
 
 	res := counselorC.Get(fmt.Sprintf("/pairs/%d/archive", pairID))
 	wantStatus(t, "archive", res, http.StatusOK)
-	if !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+	if res.Header.Get("Content-Type") != "application/zip" || !strings.Contains(res.Header.Get("Content-Disposition"), ".zip") {
 		t.Errorf("archive headers: %v", res.Header)
 	}
+	files := unzip(t, res.Body)
 	var a retention.Archive
-	if err := json.Unmarshal([]byte(res.Body), &a); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal(files[retention.ArchiveJSONName], &a); err != nil {
+		t.Fatalf("%s: %v (files: %d)", retention.ArchiveJSONName, err, len(files))
 	}
-	if a.Pair.ID != pairID || len(a.Members) != 2 || len(a.Checkins) == 0 || len(a.Homework) == 0 {
-		t.Fatalf("archive: pair %d, %d members, %d check-ins, %d homework", a.Pair.ID, len(a.Members), len(a.Checkins), len(a.Homework))
+	if a.Pair.ID != pairID || len(a.Members) != 2 || len(a.Checkins) == 0 || len(a.Homework) == 0 || len(a.Feedback) == 0 {
+		t.Fatalf("archive: pair %d, %d members, %d check-ins, %d homework, %d feedback",
+			a.Pair.ID, len(a.Members), len(a.Checkins), len(a.Homework), len(a.Feedback))
 	}
-	// The demo's safety note and reflections come decrypted.
-	if !strings.Contains(res.Body, "felt uneasy at home") || !strings.Contains(res.Body, "Alongside the plan") {
+	// The demo's safety note, reflections and feedback come decrypted.
+	js := string(files[retention.ArchiveJSONName])
+	if !strings.Contains(js, "felt uneasy at home") || !strings.Contains(js, "Alongside the plan") || a.Feedback[0].Body == "" {
 		t.Error("the archive lacks the demo pair's decrypted text")
+	}
+	// The report covers the pair's whole life: its first check-in's
+	// ratings are in the chart tables.
+	text := pdfText(t, files[retention.ArchiveReportName])
+	for _, want := range []string{"Progress report: Maya & Daniel", "Maya Brooks", "Daniel Brooks", "Check-in completion"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the archive's report lacks %q:\n%s", want, text)
+		}
 	}
 	var audited int
 	if err := env.DB.Get(&audited, `SELECT count(*) FROM audit_log WHERE action = 'pair.exported' AND object_id = $1`, pairID); err != nil || audited != 2 {
@@ -105,4 +121,48 @@ func TestClosedPairArchiveAndPurge(t *testing.T) {
 			t.Errorf("%s still has an account", email)
 		}
 	}
+}
+
+// unzip reads a downloaded zip into its files by name.
+func unzip(t *testing.T, body string) map[string][]byte {
+	t.Helper()
+	z, err := zip.NewReader(strings.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("not a zip: %v", err)
+	}
+	out := map[string][]byte{}
+	for _, f := range z.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name] = b
+	}
+	return out
+}
+
+// pdfText parses a PDF back and returns its text.
+func pdfText(t *testing.T, b []byte) string {
+	t.Helper()
+	if !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Fatalf("not a PDF: %q", b[:min(20, len(b))])
+	}
+	r, err := pdf.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("the PDF does not parse: %v", err)
+	}
+	tr, err := r.GetPlainText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
 }
