@@ -185,7 +185,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 			return err
 		}
 		defer closeMail()
-		reminders, err := jobs.NewReminders(d, cfg, log)
+		reminders, err := jobs.NewReminders(d, cfg)
 		if err != nil {
 			return err
 		}

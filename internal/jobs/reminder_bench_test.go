@@ -125,7 +125,7 @@ func runReminderBench(b *testing.B, n, concurrency int) reminderBenchResult {
 	setClock := func(t time.Time) { fake.Store(&t) }
 	setClock(time.Date(today.Year, today.Month, today.Day, 12, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sched, err := jobs.NewReminders(d, configFor(dsn), log)
+	sched, err := jobs.NewReminders(d, configFor(dsn))
 	must(err)
 	sched.Now = func() time.Time { return *fake.Load() }
 	sched.Batch = envInt("MEND_BENCH_BATCH", 0)

@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -32,13 +31,13 @@ const scheduleTimeout = 5 * time.Minute
 // NewReminders builds the reminder scheduler from the configuration. It
 // writes the email log with the main pool (full durability: a queued email
 // is never lost), not the delivery's state pool.
-func NewReminders(d *sqlx.DB, cfg config.Config, log *slog.Logger) (*reminder.Scheduler, error) {
+func NewReminders(d *sqlx.DB, cfg config.Config) (*reminder.Scheduler, error) {
 	outbox, err := mail.NewOutbox(d, templates.FS)
 	if err != nil {
 		return nil, err
 	}
 	outbox.BaseURL = cfg.BaseURL
-	return &reminder.Scheduler{DB: d, Outbox: outbox, BaseURL: strings.TrimRight(cfg.BaseURL, "/"), Logger: log}, nil
+	return &reminder.Scheduler{DB: d, Outbox: outbox, BaseURL: strings.TrimRight(cfg.BaseURL, "/")}, nil
 }
 
 // registerReminders runs a pass every minute. asynq's scheduler enqueues

@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -32,7 +31,6 @@ type Scheduler struct {
 	DB      *sqlx.DB
 	Outbox  *mail.Outbox
 	BaseURL string // links in emails start with it
-	Logger  *slog.Logger
 	// Now is the clock (tests set it); nil is time.Now.
 	Now func() time.Time
 	// Batch is how many rows one transaction claims (default 500);
@@ -58,13 +56,6 @@ func (s *Scheduler) batch() int {
 		return s.Batch
 	}
 	return 500
-}
-
-func (s *Scheduler) log() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
 }
 
 // Run queues every reminder, nudge and digest due now, until none is left
