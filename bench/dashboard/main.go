@@ -53,6 +53,7 @@ import (
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/review"
+	"github.com/mend-practice/mend/internal/vault"
 	"github.com/mend-practice/mend/internal/web"
 )
 
@@ -279,7 +280,13 @@ func count(ctx context.Context, d *sqlx.DB, q string) string {
 
 func newServer(d *sqlx.DB, base string) (*web.Server, error) {
 	u, _ := url.Parse(base)
-	cfg := config.Config{
+	// A fresh master key: the seed's encrypted columns hold opaque bytes of
+	// ciphertext size (no data keys), and the dashboard decrypts nothing.
+	key, err := vault.GenerateMasterKey()
+	if err != nil {
+		return nil, err
+	}
+	cfg := config.Config{MasterKey: key,
 		DatabaseURL: "postgres://bench", RedisURL: "redis://127.0.0.1:6379/0", BaseURL: base, ListenAddr: u.Host,
 		LogLevel: "error", SessionIdleTimeout: time.Hour, SessionLifetime: 12 * time.Hour,
 		ShutdownTimeout: time.Second, WorkerConcurrency: 1, MailFrom: "Mend <no-reply@bench.test>",

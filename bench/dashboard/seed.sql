@@ -7,6 +7,13 @@
 -- few are safety-flagged; every tenth pair has an overdue one-off
 -- homework and every seventh a weekly one.
 
+-- Clinical text is encrypted (Mend's vault, AES-256-GCM): the seed fills
+-- those columns with opaque bytes of the size the ciphertext of the text
+-- would have (37 bytes of header, nonce and tag around it). The dashboard
+-- never decrypts them; only their size matters here.
+CREATE FUNCTION pg_temp.sealed(plaintext_len int) RETURNS bytea
+LANGUAGE sql IMMUTABLE AS $f$ SELECT decode('01' || repeat('a5', 36 + plaintext_len), 'hex') $f$;
+
 INSERT INTO practices (name, slug, timezone) VALUES ('Bench Practice', 'bench.example', 'America/Chicago');
 
 INSERT INTO users (practice_id, role, email, name, password_hash, timezone)
@@ -97,8 +104,8 @@ SELECT m.practice_id, m.pair_id, a.id, x.user_id, x.d, x.d,
        greatest(1, least(10, round(5.5 + 3 * sin(m.g + (x.d - $1::date) / 9.0 + x.pos) + (x.h % 3) - 1)))::smallint,
        greatest(1, least(10, round(5.5 + 2.5 * sin(m.g * 2 + (x.d - $1::date) / 11.0) + (x.h / 3 % 3) - 1)))::smallint,
        greatest(1, least(10, round(6 + 2 * cos(m.g + (x.d - $1::date) / 13.0 + x.pos) + (x.h / 9 % 3) - 1)))::smallint,
-       '[{"q":"What went well this time?","a":"We talked for twenty minutes without raising our voices."},{"q":"What was hard?","a":"Staying with it when the old argument came back."}]',
-       left('A steady day. We kept the promise about calling when late, and it mattered more than I thought it would. ', (x.h % 90)::int + 10),
+       pg_temp.sealed(190),
+       pg_temp.sealed((x.h % 90)::int + 10),
        CASE WHEN x.h % 3 = 0 THEN 'counselor' ELSE 'partner' END,
        x.h % 17 = 0,
        (x.d + time '20:00') AT TIME ZONE 'America/Chicago' + (x.h % 90) * interval '1 minute',
@@ -115,7 +122,7 @@ WHERE x.h % 100 >= 7;
 -- Weekly check-ins for the weekly homework, on most closed weeks.
 INSERT INTO checkins (practice_id, pair_id, assignment_id, user_id, period_start, period_end, status,
     trust_rating, communication_rating, hope_rating, answers, reflection, visibility, created_at, updated_at)
-SELECT a.practice_id, a.pair_id, a.id, u.user_id, a.starts_on + 7 * w, a.starts_on + 7 * w + 6, 'done', 6, 6, 6, '[]', '', 'partner',
+SELECT a.practice_id, a.pair_id, a.id, u.user_id, a.starts_on + 7 * w, a.starts_on + 7 * w + 6, 'done', 6, 6, 6, pg_temp.sealed(2), pg_temp.sealed(0), 'partner',
        (a.starts_on + 7 * w + 6 + time '19:00') AT TIME ZONE 'America/Chicago',
        (a.starts_on + 7 * w + 6 + time '19:00') AT TIME ZONE 'America/Chicago'
 FROM assignments a
@@ -132,13 +139,13 @@ WHERE p.id = c.pair_id AND p.practice_id = (SELECT id FROM practices WHERE slug 
 
 -- Safety flags on about one check-in in 4,000; those not reviewed yet are
 -- still open.
-UPDATE checkins SET safety_flag = true, safety_note = 'I did not feel safe at home this evening.'
+UPDATE checkins SET safety_flag = true, safety_note = pg_temp.sealed(41)
 WHERE practice_id = (SELECT id FROM practices WHERE slug = 'bench.example') AND id % 4000 = 7;
 
 INSERT INTO safety_alerts (practice_id, pair_id, checkin_id, counselor_id, created_at, acknowledged_at, acknowledged_by, ack_note)
 SELECT c.practice_id, c.pair_id, c.id, p.counselor_id, c.created_at,
        c.reviewed_at, CASE WHEN c.reviewed_at IS NOT NULL THEN p.counselor_id END,
-       CASE WHEN c.reviewed_at IS NOT NULL THEN 'Called; safety plan agreed.' ELSE '' END
+       CASE WHEN c.reviewed_at IS NOT NULL THEN pg_temp.sealed(27) END
 FROM checkins c JOIN pairs p ON p.id = c.pair_id
 WHERE c.safety_flag AND c.practice_id = (SELECT id FROM practices WHERE slug = 'bench.example');
 
@@ -146,6 +153,6 @@ WHERE c.safety_flag AND c.practice_id = (SELECT id FROM practices WHERE slug = '
 INSERT INTO feedback (practice_id, pair_id, checkin_id, counselor_id, audience, recipient_id, body, created_at)
 SELECT c.practice_id, c.pair_id, c.id, c.reviewed_by,
        CASE WHEN c.id % 2 = 0 THEN 'client' ELSE 'both' END, CASE WHEN c.id % 2 = 0 THEN c.user_id END,
-       'Thank you for keeping at it. Small steps count.', c.reviewed_at
+       pg_temp.sealed(47), c.reviewed_at
 FROM checkins c
 WHERE c.practice_id = (SELECT id FROM practices WHERE slug = 'bench.example') AND c.reviewed_at IS NOT NULL AND c.id % 20 = 0;
