@@ -5,14 +5,20 @@
 //	go run ./bench/dashboard                  # seeds mend_bench once (a few minutes), then measures
 //	go run ./bench/dashboard -n 300 -d 15s    # more requests, longer load
 //
-// It prints the dashboard's server time (median and p99 over -n sequential
-// requests by a counselor with 150 pairs), the number of SQL statements per
-// request (counted by a database/sql driver wrapper around lib/pq that only
-// this program uses), then runs -c concurrent clients for -d, each signed in
-// as a different counselor with 150 pairs, printing p50/p99 and requests/s,
-// and the same load against the baseline server, and the ratio.
+// It runs two Mend servers: one as deployed, which keeps each counselor's
+// rendered dashboard until a change it shows (or the 15-minute slot) moves
+// the counselor's stamp, and one that reads and renders the dashboard on
+// every request (DASHBOARD_CACHE=0). For each it prints the server time
+// (median and p99 over -n sequential requests by a counselor with 150
+// pairs) and the SQL statements per request (counted by a database/sql
+// driver wrapper around lib/pq that only this program uses). Then -c
+// concurrent clients, each signed in as a counselor with 150 pairs, load
+// for -d: the kept dashboards with no writes, the same while -writes
+// changes a second land on those counselors' pairs (each one makes a
+// dashboard be read and rendered again), and the dashboard read every
+// time; then the baseline server under the same load, and the ratios.
 //
-// Both servers listen on 127.0.0.1 only and stop when the program ends.
+// All servers listen on 127.0.0.1 only and stop when the program ends.
 package main
 
 import (
@@ -72,6 +78,7 @@ func main() {
 	reseed := flag.Bool("reseed", false, "drop and seed the database again")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the sequential requests to this file")
 	verbose := flag.Bool("v", false, "print the time spent in each SQL statement during the sequential requests")
+	writes := flag.Float64("writes", 5, "changes per second to the loaded counselors' pairs during the second concurrent run")
 	explain := flag.Bool("explain", false, "print EXPLAIN ANALYZE of the dashboard's main query for counselor1 and exit")
 	flag.Parse()
 	log.SetFlags(0)
@@ -91,73 +98,83 @@ func main() {
 		return
 	}
 
-	// The Mend server, in this process, on a counting database handle.
+	// Two Mend servers in this process on one counting database handle:
+	// one keeps rendered dashboards (as deployed), one reads and renders
+	// the dashboard on every request (DASHBOARD_CACHE=0).
 	counter := &counting{verbose: *verbose}
 	d := openCounting(*dsn, counter)
 	defer d.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	srv, err := newServer(d, base)
-	if err != nil {
-		log.Fatal(err)
-	}
-	timing := &serverTimes{}
-	hs := &http.Server{Handler: timing.wrap(srv.Handler()), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	defer hs.Close()
+	kept, stopKept := startServer(d, 500)
+	defer stopKept()
+	fresh, stopFresh := startServer(d, 0)
+	defer stopFresh()
 
-	// Sequential: one counselor with 150 pairs.
-	c1 := login(base, "counselor1@bench.example")
-	for i := 0; i < 10; i++ { // warm caches and the connection pool
-		c1.get("/dashboard")
-	}
-	timing.reset()
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			log.Fatal(err)
-		}
-	}
-	before := counter.statements.Load()
-	for i := 0; i < *n; i++ {
-		c1.get("/dashboard")
-	}
-	if *cpuprofile != "" {
-		pprof.StopCPUProfile()
-	}
-	perReq := float64(counter.statements.Load()-before) / float64(*n)
-	if *verbose {
-		for q, t := range counter.byQuery {
-			fmt.Printf("  %8s per request  %s\n", ms(t/time.Duration(*n+10)), q)
-		}
-	}
-	med, p99 := timing.percentiles()
 	fmt.Printf("dashboard, counselor with 150 pairs (5,000 pairs, %s check-ins in the practice)\n", count(ctx, d, `SELECT count(*) FROM checkins`))
-	fmt.Printf("  server time over %d sequential requests: median %s, p99 %s\n", *n, ms(med), ms(p99))
-	fmt.Printf("  SQL statements per request: %.1f (session read, account, counts, alerts, queue, pairs, session write)\n", perReq)
-	c34 := login(base, "counselor34@bench.example")
-	before = counter.statements.Load()
+	sequential := func(name string, srv *benchServer) {
+		c1 := login(srv.base, "counselor1@bench.example")
+		for i := 0; i < 10; i++ { // warm caches and the connection pool
+			c1.get("/dashboard")
+		}
+		srv.timing.reset()
+		if *cpuprofile != "" {
+			f, err := os.Create(name + "-" + *cpuprofile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				log.Fatal(err)
+			}
+		}
+		counter.reset()
+		before := counter.statements.Load()
+		for i := 0; i < *n; i++ {
+			c1.get("/dashboard")
+		}
+		if *cpuprofile != "" {
+			pprof.StopCPUProfile()
+		}
+		perReq := float64(counter.statements.Load()-before) / float64(*n)
+		med, p99 := srv.timing.percentiles()
+		fmt.Printf("  %s: server time over %d sequential requests median %s, p99 %s; %.1f SQL statements per request\n",
+			name, *n, ms(med), ms(p99), perReq)
+		if *verbose {
+			counter.print(*n)
+		}
+	}
+	sequential("read and rendered on every request", fresh)
+	sequential("kept, data unchanged", kept)
+	c34 := login(fresh.base, "counselor34@bench.example")
+	before := counter.statements.Load()
 	c34.get("/dashboard")
-	fmt.Printf("  SQL statements for a counselor with 50 pairs: %d (the count does not grow with pairs)\n", counter.statements.Load()-before)
+	fmt.Printf("  SQL statements for a counselor with 50 pairs, read and rendered: %d (the count does not grow with pairs)\n", counter.statements.Load()-before)
 
-	// Concurrent: -c counselors with 150 pairs each.
-	var clients []*client
-	for i := 0; i < *conc; i++ {
-		clients = append(clients, login(base, fmt.Sprintf("counselor%d@bench.example", i%33+1)))
+	// Concurrent: -c clients, each a counselor with 150 pairs.
+	clientsOf := func(srv *benchServer) []*client {
+		var cs []*client
+		for i := 0; i < *conc; i++ {
+			cs = append(cs, login(srv.base, fmt.Sprintf("counselor%d@bench.example", i%33+1)))
+		}
+		return cs
 	}
 	dashGet := func(c *client, _ *rand.Rand) { c.get("/dashboard") }
 	// Warm up first (not measured): every pooled connection's first use
 	// loads PostgreSQL's catalog caches and the prepared statement's first
 	// five runs are planned; a long-running server is past that.
-	load(clients, *warm, dashGet)
-	dash := load(clients, *dur, dashGet)
-	fmt.Printf("\n%d concurrent clients for %s, GET /dashboard: %s\n", *conc, *dur, dash)
+	run := func(clients []*client) result {
+		load(clients, *warm, dashGet)
+		return load(clients, *dur, dashGet)
+	}
+	var results []namedResult
+	keptClients := clientsOf(kept)
+	results = append(results, namedResult{"dashboard kept, no writes", run(keptClients)})
+	stopWrites := churn(ctx, d, *writes)
+	results = append(results, namedResult{fmt.Sprintf("dashboard kept, %g writes/s to these counselors' pairs", *writes), run(keptClients)})
+	stopWrites()
+	results = append(results, namedResult{"dashboard read and rendered every time", run(clientsOf(fresh))})
+	fmt.Printf("\n%d concurrent clients for %s each:\n", *conc, *dur)
+	for _, r := range results {
+		fmt.Printf("  %-58s %s\n", r.name, r.result)
+	}
 
 	if *baseline == "" {
 		return
@@ -174,9 +191,79 @@ func main() {
 	itemGet := func(c *client, r *rand.Rand) { c.get(fmt.Sprintf("/item/%d", 1+r.IntN(1000000))) }
 	load(bclients, *warm, itemGet)
 	bres := load(bclients, *dur, itemGet)
-	fmt.Printf("%d concurrent clients for %s, baseline GET /item/:id: %s\n", *conc, *dur, bres)
-	fmt.Printf("ratio dashboard/baseline: throughput %.2f, p50 latency %.1f×, p99 latency %.1f×\n",
-		dash.rps/bres.rps, float64(dash.p50)/float64(bres.p50), float64(dash.p99)/float64(bres.p99))
+	fmt.Printf("  %-58s %s\n", "baseline GET /item/:id", bres)
+	fmt.Println("ratio to the baseline (throughput; p50 and p99 latency):")
+	for _, r := range results {
+		fmt.Printf("  %-58s %.2f; %.1f×, %.1f×\n", r.name,
+			r.result.rps/bres.rps, float64(r.result.p50)/float64(bres.p50), float64(r.result.p99)/float64(bres.p99))
+	}
+}
+
+type namedResult struct {
+	name   string
+	result result
+}
+
+type benchServer struct {
+	base   string
+	timing *serverTimes
+}
+
+// startServer serves Mend on a free loopback port with the given number of
+// kept dashboards.
+func startServer(d *sqlx.DB, dashboards int) (*benchServer, func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	srv, err := newServer(d, base, dashboards)
+	if err != nil {
+		log.Fatal(err)
+	}
+	timing := &serverTimes{}
+	hs := &http.Server{Handler: timing.wrap(srv.Handler()), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	return &benchServer{base: base, timing: timing}, func() { _ = hs.Close() }
+}
+
+// churn changes, perSecond times a second until stopped, something the
+// dashboards show: it marks the latest check-in of a random pair of the
+// loaded counselors reviewed, or back (so the data stays as seeded), the
+// way a counselor's review or a client's new check-in would.
+func churn(ctx context.Context, d *sqlx.DB, perSecond float64) (stop func()) {
+	if perSecond <= 0 {
+		return func() {}
+	}
+	var pairs []int64
+	if err := d.SelectContext(ctx, &pairs, `
+		SELECT p.id FROM pairs p JOIN users u ON u.id = p.counselor_id
+		WHERE u.email LIKE 'counselor%@bench.example' AND p.status = 'active'`); err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Duration(float64(time.Second) / perSecond))
+		defer tick.Stop()
+		r := rand.New(rand.NewPCG(1, 2))
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			_, err := d.ExecContext(ctx, `
+				UPDATE checkins SET reviewed_at = CASE WHEN reviewed_at IS NULL THEN now() END
+				WHERE id = (SELECT id FROM checkins WHERE pair_id = $1 ORDER BY period_end DESC, id DESC LIMIT 1)`,
+				pairs[r.IntN(len(pairs))])
+			if err != nil && ctx.Err() == nil {
+				log.Fatal(err)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // prepare migrates the benchmark database and seeds it unless it already
@@ -278,7 +365,7 @@ func count(ctx context.Context, d *sqlx.DB, q string) string {
 	return s
 }
 
-func newServer(d *sqlx.DB, base string) (*web.Server, error) {
+func newServer(d *sqlx.DB, base string, dashboards int) (*web.Server, error) {
 	u, _ := url.Parse(base)
 	// A fresh master key: the seed's encrypted columns hold opaque bytes of
 	// ciphertext size (no data keys), and the dashboard decrypts nothing.
@@ -290,6 +377,7 @@ func newServer(d *sqlx.DB, base string) (*web.Server, error) {
 		DatabaseURL: "postgres://bench", RedisURL: "redis://127.0.0.1:6379/0", BaseURL: base, ListenAddr: u.Host,
 		LogLevel: "error", SessionIdleTimeout: time.Hour, SessionLifetime: 12 * time.Hour,
 		ShutdownTimeout: time.Second, WorkerConcurrency: 1, MailFrom: "Mend <no-reply@bench.test>",
+		DashboardCache: dashboards,
 	}
 	enf, err := authz.New()
 	if err != nil {
@@ -327,6 +415,18 @@ func (c *counting) took(q string, start time.Time) {
 	}
 	c.byQuery[q] += time.Since(start)
 	c.mu.Unlock()
+}
+
+// reset forgets the per-statement times.
+func (c *counting) reset() { c.mu.Lock(); c.byQuery = nil; c.mu.Unlock() }
+
+// print writes the time per request spent in each statement.
+func (c *counting) print(requests int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, t := range c.byQuery {
+		fmt.Printf("    %8s per request  %s\n", ms(t/time.Duration(requests)), q)
+	}
 }
 
 type countingConnector struct {
@@ -420,7 +520,7 @@ func (t countingTx) Commit() error   { t.c.statements.Add(1); return t.Tx.Commit
 func (t countingTx) Rollback() error { t.c.statements.Add(1); return t.Tx.Rollback() }
 
 func openCounting(dsn string, c *counting) *sqlx.DB {
-	d := sqlx.NewDb(sql.OpenDB(countingConnector{dsn: dsn, c: c}), "postgres")
+	d := sqlx.NewDb(sql.OpenDB(countingConnector{dsn: db.ConnString(dsn), c: c}), "postgres")
 	d.SetMaxOpenConns(25)
 	d.SetMaxIdleConns(25)
 	return d
@@ -475,6 +575,7 @@ type client struct {
 	base   string
 	http   *http.Client
 	cookie string
+	body   bytes.Buffer
 }
 
 func newHTTP() *http.Client {
@@ -520,8 +621,13 @@ func (c *client) get(path string) {
 	if err != nil {
 		log.Fatalf("GET %s: %v", path, err)
 	}
-	body, _ := io.ReadAll(res.Body)
+	// The body is read into the client's own buffer, reused: the browser
+	// is not this process, and the allocations it made here would be
+	// collected on the server's time.
+	c.body.Reset()
+	_, _ = c.body.ReadFrom(res.Body)
 	res.Body.Close()
+	body := c.body.Bytes()
 	if res.StatusCode != http.StatusOK {
 		log.Fatalf("GET %s: status %d\n%s", path, res.StatusCode, body[:min(len(body), 400)])
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/mssola/useragent"
 
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -26,6 +27,12 @@ type Sessions struct {
 	// TouchEvery throttles last-seen updates: at most one write per session
 	// per interval.
 	TouchEvery time.Duration
+	// IdleTimeout ends a session not seen for this long (0: never). It is
+	// enforced here, from last_seen, rather than by scs, which would
+	// rewrite the session row on every request to move its expiry.
+	IdleTimeout time.Duration
+
+	check db.Prepared // Check's query: every request runs it
 }
 
 // TokenHash is how scs stores a token when HashTokenInStore is on (and so
@@ -95,7 +102,8 @@ type SessionState struct {
 }
 
 // Check looks up the session for a request and, at most once per
-// TouchEvery, records when and from where it was last seen.
+// TouchEvery, records when and from where it was last seen. A session idle
+// for IdleTimeout is ended and reported not found.
 func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip string) (SessionState, error) {
 	var row struct {
 		ID       int64     `db:"id"`
@@ -105,33 +113,44 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 		HasMFA   bool      `db:"has_mfa"`
 		Required bool      `db:"required"`
 	}
-	err := s.DB.GetContext(ctx, &row, `
+	st, err := s.check.Stmt(ctx, s.DB, `
 		SELECT us.id, us.last_seen, us.ip, us.mfa_verified_at IS NOT NULL AS verified,
 		       EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = us.user_id AND m.confirmed_at IS NOT NULL) AS has_mfa,
 		       (u.role IN ('admin', 'counselor') AND p.mfa_required) AS required
 		FROM user_sessions us
 		JOIN users u ON u.id = us.user_id
 		JOIN practices p ON p.id = u.practice_id
-		WHERE us.token_hash = $1 AND us.user_id = $2`, TokenHash(token), userID)
+		WHERE us.token_hash = $1 AND us.user_id = $2`)
+	if err == nil {
+		err = st.GetContext(ctx, &row, TokenHash(token), userID)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return SessionState{}, nil
 	}
 	if err != nil {
 		return SessionState{}, fmt.Errorf("auth: check session: %w", err)
 	}
-	st := SessionState{Found: true}
+	if s.IdleTimeout > 0 && time.Since(row.LastSeen) >= s.IdleTimeout {
+		// Idle too long: ended, as if signed out (the caller destroys the
+		// scs session).
+		if _, err := s.DB.ExecContext(ctx, `DELETE FROM user_sessions WHERE id = $1`, row.ID); err != nil {
+			return SessionState{}, fmt.Errorf("auth: end idle session: %w", err)
+		}
+		return SessionState{}, nil
+	}
+	state := SessionState{Found: true}
 	switch {
 	case row.HasMFA && !row.Verified:
-		st.Pending = true
+		state.Pending = true
 	case !row.HasMFA && row.Required:
-		st.Pending, st.MustEnrol = true, true
+		state.Pending, state.MustEnrol = true, true
 	}
 	if time.Since(row.LastSeen) >= s.TouchEvery || row.IP != ip {
 		if _, err := s.DB.ExecContext(ctx, `UPDATE user_sessions SET last_seen = now(), ip = $2 WHERE id = $1`, row.ID, ip); err != nil {
 			return SessionState{}, fmt.Errorf("auth: touch session: %w", err)
 		}
 	}
-	return st, nil
+	return state, nil
 }
 
 // ActiveSession is one row of "your sessions".

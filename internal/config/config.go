@@ -47,6 +47,10 @@ type Config struct {
 	SessionLifetime    time.Duration `env:"SESSION_LIFETIME" envDefault:"12h"`
 	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
+	// DashboardCache is how many counselors' rendered dashboards a web
+	// process keeps (each is checked against the data before it is shown;
+	// 0 keeps none). A 150-pair dashboard is about 100 KB.
+	DashboardCache int `env:"DASHBOARD_CACHE" envDefault:"500"`
 
 	// MasterKey (base64, 32 bytes) wraps the data keys that encrypt clinical
 	// text at rest. Required by every command that reads or writes it;

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -19,13 +20,38 @@ import (
 	"github.com/mend-practice/mend/migrations"
 )
 
+// ConnString returns a postgres:// dsn with the driver options Mend runs
+// with, unless the dsn sets them itself:
+//
+//   - binary_parameters=yes: lib/pq then sends a query with parameters in
+//     one round trip (parse, bind, execute together) instead of two (it
+//     otherwise asks for the parameter types first). Most of Mend's reads
+//     are one primary-key lookup each, so this halves their latency. It
+//     also sends []byte parameters as binary, which is what bytea columns
+//     (sealed text, sessions) want; nothing passes []byte for a text or
+//     JSON column.
+//
+// A dsn that is not a URL (key=value form) is returned as it is.
+func ConnString(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
+		return dsn
+	}
+	q := u.Query()
+	if !q.Has("binary_parameters") {
+		q.Set("binary_parameters", "yes")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // Open connects to the database at dsn, creating the database first if it
 // does not exist, and checks the connection.
 func Open(ctx context.Context, dsn string) (*sqlx.DB, error) {
 	if err := ensureDatabase(ctx, dsn); err != nil {
 		return nil, err
 	}
-	d, err := sqlx.Open("postgres", dsn)
+	d, err := sqlx.Open("postgres", ConnString(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("db: open: %w", err)
 	}
@@ -203,4 +229,28 @@ func IsUniqueViolation(err error, constraint string) bool {
 		return false
 	}
 	return constraint == "" || pqErr.Constraint == constraint
+}
+
+// Prepared is a statement prepared on first use and kept: for the queries
+// every request runs, whose planning costs as much as running them.
+// database/sql prepares it again on each pooled connection as needed, and
+// PostgreSQL then keeps a generic plan. A failed preparation is tried
+// again on the next use.
+type Prepared struct {
+	mu sync.Mutex
+	st *sqlx.Stmt
+}
+
+// Stmt returns query prepared on d; a Prepared is for one query on one d.
+func (p *Prepared) Stmt(ctx context.Context, d *sqlx.DB, query string) (*sqlx.Stmt, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.st == nil {
+		st, err := d.PreparexContext(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		p.st = st
+	}
+	return p.st, nil
 }

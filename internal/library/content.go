@@ -30,10 +30,17 @@ type Instructions struct {
 	Hurt  []string `json:"hurt"`
 }
 
-// Value stores Instructions as jsonb.
+// Value stores Instructions as jsonb. It is text: the database handle
+// sends []byte parameters in binary (db.ConnString), which jsonb would
+// not read as JSON.
 func (i Instructions) Value() (driver.Value, error) {
 	i.Both, i.Broke, i.Hurt = nonNil(i.Both), nonNil(i.Broke), nonNil(i.Hurt)
-	return json.Marshal(i)
+	return jsonText(i)
+}
+
+func jsonText(v any) (driver.Value, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
 }
 
 // Scan reads Instructions from jsonb.
@@ -42,8 +49,8 @@ func (i *Instructions) Scan(src any) error { return scanJSON(src, i) }
 // Questions are a step's check-in questions.
 type Questions []string
 
-// Value stores Questions as jsonb.
-func (q Questions) Value() (driver.Value, error) { return json.Marshal(nonNil(q)) }
+// Value stores Questions as jsonb (text, as Instructions).
+func (q Questions) Value() (driver.Value, error) { return jsonText(nonNil(q)) }
 
 // Scan reads Questions from jsonb.
 func (q *Questions) Scan(src any) error { return scanJSON(src, q) }

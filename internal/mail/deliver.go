@@ -14,6 +14,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/mend-practice/mend/internal/db"
 )
 
 // TypeDeliver is the asynq task that delivers one email_log row. Its payload
@@ -289,7 +291,7 @@ func reason(err error) string {
 // written by the Outbox in the caller's transaction, with full durability:
 // a queued message is never lost.
 func OpenStateDB(dsn string) (*sqlx.DB, error) {
-	u, err := url.Parse(dsn)
+	u, err := url.Parse(db.ConnString(dsn))
 	if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
 		return nil, errors.New("mail: DATABASE_URL must be a postgres:// URL")
 	}

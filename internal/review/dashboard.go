@@ -298,10 +298,13 @@ LEFT JOIN pair_plan_steps cps ON cps.id = ca.pair_plan_step_id
 `, "{n}", "2") + `ORDER BY lower(my.label), my.id`
 }
 
+// dashboardPairsSQL is pairsSQL, built once.
+var dashboardPairsSQL = pairsSQL()
+
 // DashboardSQL is the dashboard's main query, for tools that show its plan
 // (bench/dashboard -explain). Its parameters: practice, counselor, now,
 // grace days, window days.
-func DashboardSQL() string { return pairsSQL() }
+func DashboardSQL() string { return dashboardPairsSQL }
 
 // memberColumns are one member's columns of pairsSQL.
 type memberColumns struct {
@@ -393,7 +396,7 @@ func (s *Store) Dashboard(ctx context.Context, sc mend.Scope) (Dashboard, error)
 	}
 	loc := checkin.LoadZone(sc.Timezone)
 	var recs []pairRecord
-	st, err := s.pairsStmt(ctx)
+	st, err := s.pairs.Stmt(ctx, s.DB, dashboardPairsSQL)
 	if err == nil {
 		err = st.SelectContext(ctx, &recs, sc.PracticeID, sc.UserID, s.now(), checkin.GraceDays, CompletionDays)
 	}
@@ -435,6 +438,37 @@ func (s *Store) Dashboard(ctx context.Context, sc mend.Scope) (Dashboard, error)
 	}
 	d.Attention = attention(d.Pairs)
 	return d, nil
+}
+
+// StampSlot is how long a dashboard can stay right without any write:
+// what it shows depends on the date in the practice's and each client's
+// timezone, and every timezone's offset is a multiple of 15 minutes, so no
+// date changes inside a 15-minute slot of UTC.
+const StampSlot = 15 * time.Minute
+
+// Stamp names the state of a counselor's data a dashboard was read at: the
+// version in dashboard_marks, which triggers move forward in the same
+// transaction as any change the dashboard would show (migration 00060),
+// and the time slot. Two reads with equal stamps give the same dashboard.
+type Stamp struct {
+	Version int64
+	Slot    time.Time
+}
+
+// DashboardStamp returns the counselor's stamp in one primary-key read.
+// Read it before the dashboard: a change committed in between is then in
+// the dashboard and moves the stamp on, so a dashboard kept under the
+// earlier stamp is read again at the next request, never shown stale.
+func (s *Store) DashboardStamp(ctx context.Context, sc mend.Scope) (Stamp, error) {
+	if sc.Role != mend.RoleCounselor {
+		return Stamp{}, mend.NotFound("Dashboard")
+	}
+	st := Stamp{Slot: s.now().UTC().Truncate(StampSlot)}
+	if err := s.DB.GetContext(ctx, &st.Version, `
+		SELECT coalesce((SELECT version FROM dashboard_marks WHERE counselor_id = $1), 0)`, sc.UserID); err != nil {
+		return st, fmt.Errorf("review: dashboard stamp: %w", err)
+	}
+	return st, nil
 }
 
 // attention applies the rules to each pair and orders the pairs that need

@@ -11,13 +11,13 @@ package review
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/vault"
 )
@@ -33,26 +33,9 @@ type Store struct {
 	Checkins *checkin.Store
 	Now      func() time.Time // the clock; tests set it
 
-	// pairs is the dashboard's main query, prepared once: planning it
-	// costs as much as running it, and a prepared statement is planned
-	// once per connection (PostgreSQL then keeps a generic plan).
-	prepMu sync.Mutex
-	pairs  *sqlx.Stmt
-}
-
-// pairsStmt returns the prepared dashboard query, preparing it on first
-// use (a failure is retried on the next request).
-func (s *Store) pairsStmt(ctx context.Context) (*sqlx.Stmt, error) {
-	s.prepMu.Lock()
-	defer s.prepMu.Unlock()
-	if s.pairs == nil {
-		st, err := s.DB.PreparexContext(ctx, pairsSQL())
-		if err != nil {
-			return nil, err
-		}
-		s.pairs = st
-	}
-	return s.pairs, nil
+	// pairs is the dashboard's main query, prepared: planning it costs as
+	// much as running it.
+	pairs db.Prepared
 }
 
 func (s *Store) now() time.Time {

@@ -6,7 +6,10 @@ import (
 	"github.com/mend-practice/mend/internal/mend"
 )
 
-const tplDashboard = "dashboard"
+const (
+	tplDashboard     = "dashboard"
+	tplDashboardBody = "dashboard-body" // the block of dashboard.html that is kept
+)
 
 // home sends each role to its own home page.
 func (s *Server) home(c *gin.Context) {

@@ -65,15 +65,35 @@ func (n *navCounts) Under(path string) bool { return strings.HasPrefix(n.c.Reque
 // nav is the per-request navigation data the layout may use.
 func (s *Server) nav(c *gin.Context) *navCounts { return &navCounts{s: s, c: c} }
 
-// dashboard is the counselor's working queue.
+// dashboard is the counselor's working queue. Reading and rendering it
+// for 150 pairs costs tens of milliseconds, and it changes far less often
+// than it is looked at, so its rendered body is kept per counselor under
+// the stamp it was read at (see dashboardCache); a request whose stamp
+// matches costs one primary-key read.
 func (s *Server) dashboard(c *gin.Context) {
-	d, err := s.reviews.Dashboard(c.Request.Context(), scopeOf(c))
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	stamp, err := s.reviews.DashboardStamp(ctx, sc)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.Set(navCountsKey, d.Counts)
-	s.render(c, http.StatusOK, tplDashboard, H{"D": d})
+	e, ok := s.dashboards.get(sc, stamp)
+	if !ok {
+		d, err := s.reviews.Dashboard(ctx, sc)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		body, err := s.executeBlock(tplDashboard, tplDashboardBody, H{"D": d})
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		e = dashboardEntry{stamp: stamp, timezone: sc.Timezone, counts: d.Counts, body: body}
+		s.dashboards.put(sc, e)
+	}
+	c.Set(navCountsKey, e.counts)
+	s.render(c, http.StatusOK, tplDashboard, H{"Body": e.body})
 }
 
 // reviewNext opens the next check-in waiting for review (after the one in

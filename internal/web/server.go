@@ -76,7 +76,8 @@ type Server struct {
 	queues       *asynq.Inspector
 
 	// (stores: review)
-	reviews *review.Store
+	reviews    *review.Store
+	dashboards *dashboardCache
 
 	// (stores: security)
 	vault        *vault.Vault
@@ -134,6 +135,9 @@ func New(d Deps) (*Server, error) {
 
 	// (wiring: review)
 	s.reviews = &review.Store{DB: d.DB, Audit: s.audit, Checkins: s.checkins}
+	if s.dashboards, err = newDashboardCache(d.Config.DashboardCache); err != nil {
+		return nil, err
+	}
 
 	// (wiring: security)
 	masterKey, oldMasterKeys, err := d.Config.MasterKeys()
@@ -148,7 +152,7 @@ func New(d Deps) (*Server, error) {
 	s.hw.Vault = s.vault
 	s.reviews.Vault = s.vault
 	s.mfa = &auth.MFA{DB: d.DB, Vault: s.vault, Throttle: auth.DefaultThrottle()}
-	s.userSessions = &auth.Sessions{DB: d.DB, TouchEvery: time.Minute}
+	s.userSessions = &auth.Sessions{DB: d.DB, TouchEvery: time.Minute, IdleTimeout: d.Config.SessionIdleTimeout}
 	s.retention = &retention.Store{DB: d.DB, Vault: s.vault, Audit: s.audit, Sessions: s.userSessions}
 
 	// The session store failing (PostgreSQL down) gets the one error page,
@@ -171,7 +175,10 @@ func newSessions(cfg config.Config, d *sqlx.DB, base *url.URL) *scs.SessionManag
 	// task deletes expired sessions (an expired one is never loaded anyway).
 	sm.Store = postgresstore.NewWithCleanupInterval(d.DB, 0)
 	sm.HashTokenInStore = true // a database dump holds no usable session token
-	sm.IdleTimeout = cfg.SessionIdleTimeout
+	// The idle timeout is enforced by auth.Sessions from last_seen, which is
+	// written at most once a minute: scs's own IdleTimeout would rewrite the
+	// session row on every request. The row expires at the absolute
+	// lifetime.
 	sm.Lifetime = cfg.SessionLifetime
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode

@@ -90,17 +90,19 @@ func TestSessionCookieAndTimeouts(t *testing.T) {
 		t.Error("the raw session token is stored in the database")
 	}
 
-	// Idle timeout 30 minutes: the stored session expires 30 minutes after
-	// the last request; absolute lifetime 12 hours: its deadline.
+	// Absolute lifetime 12 hours: the stored session's expiry and its
+	// deadline.
 	var row struct {
-		Idle float64 `db:"idle"`
+		Left float64 `db:"left"`
 		Data []byte  `db:"data"`
+		Xmin string  `db:"xmin"`
 	}
-	if err := env.DB.Get(&row, `SELECT extract(epoch FROM expiry - now()) AS idle, data FROM sessions WHERE token = $1`, storedToken(ck.Value)); err != nil {
+	stored := `SELECT extract(epoch FROM expiry - now()) AS left, data, xmin::text AS xmin FROM sessions WHERE token = $1`
+	if err := env.DB.Get(&row, stored, storedToken(ck.Value)); err != nil {
 		t.Fatalf("session not in the store: %v", err)
 	}
-	if idle := time.Duration(row.Idle * float64(time.Second)); idle < 29*time.Minute || idle > 31*time.Minute {
-		t.Errorf("session expires in %v, want about 30m (idle timeout)", idle)
+	if left := time.Duration(row.Left * float64(time.Second)); left < 11*time.Hour+59*time.Minute || left > 12*time.Hour+time.Minute {
+		t.Errorf("stored session expires in %v, want about 12h (lifetime)", left)
 	}
 	deadline, _, err := scs.GobCodec{}.Decode(row.Data)
 	if err != nil {
@@ -108,6 +110,27 @@ func TestSessionCookieAndTimeouts(t *testing.T) {
 	}
 	if left := time.Until(deadline); left < 11*time.Hour+59*time.Minute || left > 12*time.Hour+time.Minute {
 		t.Errorf("session deadline in %v, want about 12h (lifetime)", left)
+	}
+	// Looking at pages does not rewrite the stored session (a write per
+	// request would be the slowest part of a cached page).
+	wantStatus(t, "dashboard", c.Get("/dashboard"), http.StatusOK)
+	wantStatus(t, "dashboard again", c.Get("/dashboard"), http.StatusOK)
+	xmin := row.Xmin
+	if err := env.DB.Get(&row, stored, storedToken(ck.Value)); err != nil {
+		t.Fatal(err)
+	}
+	if row.Xmin != xmin {
+		t.Error("a page view rewrote the stored session")
+	}
+
+	// Idle timeout 30 minutes, from when the session was last seen: 29
+	// minutes idle still works (and counts as seen), 31 minutes does not.
+	env.DB.MustExec(`UPDATE user_sessions SET last_seen = now() - interval '29 minutes' WHERE token_hash = $1`, storedToken(ck.Value))
+	wantStatus(t, "29 minutes idle", c.Get("/dashboard"), http.StatusOK)
+	env.DB.MustExec(`UPDATE user_sessions SET last_seen = now() - interval '31 minutes' WHERE token_hash = $1`, storedToken(ck.Value))
+	wantRedirect(t, "31 minutes idle", c.Get("/dashboard"), "/login?next=%2Fdashboard")
+	if n := count(t, env, `SELECT count(*) FROM user_sessions WHERE token_hash = $1`, storedToken(ck.Value)); n != 0 {
+		t.Error("the idle session is still listed as active")
 	}
 
 	// The defaults a deployment gets are the same.
@@ -119,9 +142,11 @@ func TestSessionCookieAndTimeouts(t *testing.T) {
 		t.Errorf("default session timeouts %v / %v, want 30m / 12h", cfg.SessionIdleTimeout, cfg.SessionLifetime)
 	}
 
-	// A session past its idle expiry is gone.
-	env.DB.MustExec(`UPDATE sessions SET expiry = now() - interval '1 second' WHERE token = $1`, storedToken(ck.Value))
-	wantRedirect(t, "idle session", c.Get("/dashboard"), "/login?next=%2Fdashboard")
+	// A session past its lifetime is gone.
+	c2 := env.NewClient(t)
+	ck2 := onlySessionCookie(t, demoLogin(c2, "counselor1@northside.example"))
+	env.DB.MustExec(`UPDATE sessions SET expiry = now() - interval '1 second' WHERE token = $1`, storedToken(ck2.Value))
+	wantRedirect(t, "session past its lifetime", c2.Get("/dashboard"), "/login?next=%2Fdashboard")
 }
 
 func onlySessionCookie(t *testing.T, res webtest.Response) *http.Cookie {

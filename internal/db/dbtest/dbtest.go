@@ -161,7 +161,7 @@ func withDB(dsn, name string) string {
 		return dsn
 	}
 	u.Path = "/" + name
-	return u.String()
+	return db.ConnString(u.String())
 }
 
 func randomHex(n int) string {

@@ -1,0 +1,186 @@
+-- +goose Up
+-- A counselor's dashboard changes only when a row it reads changes (or the
+-- day turns somewhere: the web layer keys its cache by a 15-minute slot as
+-- well). dashboard_marks holds, per counselor, a version that the
+-- statement-level triggers below move forward in the same transaction as
+-- every such change, so "is my rendered dashboard still right?" is one
+-- primary-key read instead of the dashboard's queries. Versions come from
+-- one sequence: a counselor's mark deleted and made again never goes back
+-- to a version a cache may still hold.
+CREATE SEQUENCE dashboard_version_seq;
+
+CREATE TABLE dashboard_marks (
+    counselor_id bigint PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    version      bigint NOT NULL
+);
+
+-- +goose StatementBegin
+-- dashboard_mark moves the given counselors' versions forward, in id order
+-- so that two transactions touching the same counselors cannot deadlock.
+CREATE FUNCTION dashboard_mark(counselors bigint[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO dashboard_marks AS m (counselor_id, version)
+    SELECT s.c, nextval('dashboard_version_seq')
+    FROM (SELECT DISTINCT c FROM unnest(counselors) c WHERE c IS NOT NULL ORDER BY c) s
+    ON CONFLICT (counselor_id) DO UPDATE SET version = EXCLUDED.version
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+-- For tables with a pair_id: the counselors of the pairs the statement
+-- touched. The pair's row is read now, so a pair being deleted in the same
+-- statement is covered by the trigger on pairs instead.
+CREATE FUNCTION dashboard_mark_by_pair_id() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        ids := ARRAY(SELECT DISTINCT pair_id FROM new_rows);
+    ELSIF TG_OP = 'UPDATE' THEN
+        ids := ARRAY(SELECT pair_id FROM new_rows UNION SELECT pair_id FROM old_rows);
+    ELSE
+        ids := ARRAY(SELECT DISTINCT pair_id FROM old_rows);
+    END IF;
+    IF cardinality(ids) > 0 THEN
+        PERFORM dashboard_mark(ARRAY(SELECT p.counselor_id FROM pairs p WHERE p.id = ANY (ids)));
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+-- For pairs: the counselor before and after (a reassigned pair leaves one
+-- dashboard and joins another).
+CREATE FUNCTION dashboard_mark_pairs() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM dashboard_mark(ARRAY(SELECT counselor_id FROM new_rows));
+    ELSIF TG_OP = 'UPDATE' THEN
+        PERFORM dashboard_mark(ARRAY(SELECT counselor_id FROM new_rows UNION SELECT counselor_id FROM old_rows));
+    ELSE
+        PERFORM dashboard_mark(ARRAY(SELECT counselor_id FROM old_rows));
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+-- For pair_plan_steps: a plan's step count and positions are shown.
+CREATE FUNCTION dashboard_mark_plan_steps() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        ids := ARRAY(SELECT DISTINCT pair_plan_id FROM old_rows);
+    ELSE
+        ids := ARRAY(SELECT DISTINCT pair_plan_id FROM new_rows);
+    END IF;
+    PERFORM dashboard_mark(ARRAY(SELECT p.counselor_id FROM pair_plans pp JOIN pairs p ON p.id = pp.pair_id
+                                 WHERE pp.id = ANY (ids)));
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+-- For users: a client's name and timezone are shown (the timezone decides
+-- their periods); other columns (last login, password) are not.
+CREATE FUNCTION dashboard_mark_users() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM dashboard_mark(ARRAY(
+        SELECT p.counselor_id
+        FROM new_rows n JOIN old_rows o ON o.id = n.id
+        JOIN pair_members m ON m.user_id = n.id
+        JOIN pairs p ON p.id = m.pair_id
+        WHERE n.name IS DISTINCT FROM o.name OR n.timezone IS DISTINCT FROM o.timezone));
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+-- For practices: the practice's timezone decides "today" for homework.
+CREATE FUNCTION dashboard_mark_practices() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM dashboard_mark(ARRAY(
+        SELECT p.counselor_id
+        FROM new_rows n JOIN old_rows o ON o.id = n.id
+        JOIN pairs p ON p.practice_id = n.id
+        WHERE n.timezone IS DISTINCT FROM o.timezone));
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+CREATE TRIGGER pairs_dashboard_insert AFTER INSERT ON pairs
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_pairs();
+CREATE TRIGGER pairs_dashboard_update AFTER UPDATE ON pairs
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_pairs();
+CREATE TRIGGER pairs_dashboard_delete AFTER DELETE ON pairs
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_pairs();
+
+CREATE TRIGGER pair_members_dashboard_insert AFTER INSERT ON pair_members
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+CREATE TRIGGER pair_members_dashboard_update AFTER UPDATE ON pair_members
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+CREATE TRIGGER pair_members_dashboard_delete AFTER DELETE ON pair_members
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+
+CREATE TRIGGER assignments_dashboard_insert AFTER INSERT ON assignments
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+CREATE TRIGGER assignments_dashboard_update AFTER UPDATE ON assignments
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+CREATE TRIGGER assignments_dashboard_delete AFTER DELETE ON assignments
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+
+CREATE TRIGGER checkins_dashboard_insert AFTER INSERT ON checkins
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+CREATE TRIGGER checkins_dashboard_update AFTER UPDATE ON checkins
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+CREATE TRIGGER checkins_dashboard_delete AFTER DELETE ON checkins
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+
+CREATE TRIGGER safety_alerts_dashboard_insert AFTER INSERT ON safety_alerts
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+CREATE TRIGGER safety_alerts_dashboard_update AFTER UPDATE ON safety_alerts
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+CREATE TRIGGER safety_alerts_dashboard_delete AFTER DELETE ON safety_alerts
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+
+CREATE TRIGGER pair_plan_steps_dashboard_insert AFTER INSERT ON pair_plan_steps
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_plan_steps();
+CREATE TRIGGER pair_plan_steps_dashboard_update AFTER UPDATE ON pair_plan_steps
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_plan_steps();
+CREATE TRIGGER pair_plan_steps_dashboard_delete AFTER DELETE ON pair_plan_steps
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_plan_steps();
+
+CREATE TRIGGER users_dashboard_update AFTER UPDATE ON users
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_users();
+CREATE TRIGGER practices_dashboard_update AFTER UPDATE ON practices
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_practices();
+
+-- +goose Down
+DROP TRIGGER practices_dashboard_update ON practices;
+DROP TRIGGER users_dashboard_update ON users;
+DROP TRIGGER pair_plan_steps_dashboard_delete ON pair_plan_steps;
+DROP TRIGGER pair_plan_steps_dashboard_update ON pair_plan_steps;
+DROP TRIGGER pair_plan_steps_dashboard_insert ON pair_plan_steps;
+DROP TRIGGER safety_alerts_dashboard_delete ON safety_alerts;
+DROP TRIGGER safety_alerts_dashboard_update ON safety_alerts;
+DROP TRIGGER safety_alerts_dashboard_insert ON safety_alerts;
+DROP TRIGGER checkins_dashboard_delete ON checkins;
+DROP TRIGGER checkins_dashboard_update ON checkins;
+DROP TRIGGER checkins_dashboard_insert ON checkins;
+DROP TRIGGER assignments_dashboard_delete ON assignments;
+DROP TRIGGER assignments_dashboard_update ON assignments;
+DROP TRIGGER assignments_dashboard_insert ON assignments;
+DROP TRIGGER pair_members_dashboard_delete ON pair_members;
+DROP TRIGGER pair_members_dashboard_update ON pair_members;
+DROP TRIGGER pair_members_dashboard_insert ON pair_members;
+DROP TRIGGER pairs_dashboard_delete ON pairs;
+DROP TRIGGER pairs_dashboard_update ON pairs;
+DROP TRIGGER pairs_dashboard_insert ON pairs;
+DROP FUNCTION dashboard_mark_practices();
+DROP FUNCTION dashboard_mark_users();
+DROP FUNCTION dashboard_mark_plan_steps();
+DROP FUNCTION dashboard_mark_pairs();
+DROP FUNCTION dashboard_mark_by_pair_id();
+DROP FUNCTION dashboard_mark(bigint[]);
+DROP TABLE dashboard_marks;
+DROP SEQUENCE dashboard_version_seq;
