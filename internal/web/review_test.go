@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"strings"
 	"testing"
@@ -59,5 +60,59 @@ func TestDemoDashboardsHaveEverySection(t *testing.T) {
 	// A client's home shows the demo feedback addressed to them.
 	if res := env.Login(t, "client1a@northside.example").Get("/homework"); !strings.Contains(res.Body, "Latest feedback from your counselor") {
 		t.Errorf("client1a's home shows no feedback")
+	}
+}
+
+// TestKeptDashboardShowsEveryChangeAtOnce: the rendered dashboard a
+// counselor is shown again is never older than the data. Each change below
+// comes after a view that kept the dashboard, and the next view shows it.
+func TestKeptDashboardShowsEveryChangeAtOnce(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	c := env.Login(t, "counselor1@northside.example")
+	view := func(want ...string) {
+		t.Helper()
+		res := c.Get("/dashboard")
+		if res.Status != http.StatusOK {
+			t.Fatalf("dashboard status %d", res.Status)
+		}
+		for _, w := range want {
+			if !strings.Contains(res.Body, w) {
+				t.Errorf("dashboard lacks %q", w)
+			}
+		}
+	}
+	var counselor int64
+	if err := env.DB.Get(&counselor, `SELECT id FROM users WHERE email = 'counselor1@northside.example'`); err != nil {
+		t.Fatal(err)
+	}
+	view("Maya Brooks said they do not feel safe")
+	view("Maya Brooks said they do not feel safe") // the kept one
+
+	// A client renames themself: their name changes everywhere on it.
+	env.DB.MustExec(`UPDATE users SET name = 'Maya Brooks-Okafor' WHERE name = 'Maya Brooks'`)
+	view("Maya Brooks-Okafor said they do not feel safe")
+
+	// Every waiting check-in is reviewed and the flag acknowledged
+	// (elsewhere: another tab, another server).
+	env.DB.MustExec(`UPDATE checkins c SET reviewed_at = now(), reviewed_by = $1
+		FROM pairs p WHERE p.id = c.pair_id AND p.counselor_id = $1 AND c.reviewed_at IS NULL`, counselor)
+	env.DB.MustExec(`UPDATE safety_alerts sa SET acknowledged_at = now(), acknowledged_by = $1
+		FROM pairs p WHERE p.id = sa.pair_id AND p.counselor_id = $1`, counselor)
+	view("Nothing is waiting for review", "No safety flag is waiting for you", ">Review<")
+
+	// A pair moves to the other counselor: it leaves this dashboard.
+	var label string
+	if err := env.DB.Get(&label, `
+		UPDATE pairs SET counselor_id = (SELECT id FROM users WHERE email = 'counselor2@northside.example')
+		WHERE id = (SELECT min(id) FROM pairs WHERE counselor_id = $1 AND status = 'active') RETURNING label`, counselor); err != nil {
+		t.Fatal(err)
+	}
+	label = html.EscapeString(label)
+	if res := c.Get("/dashboard"); strings.Contains(res.Body, ">"+label+"<") {
+		t.Errorf("the dashboard still lists %q after it moved to another counselor", label)
+	}
+	if res := env.Login(t, "counselor2@northside.example").Get("/dashboard"); !strings.Contains(res.Body, ">"+label+"<") {
+		t.Errorf("the new counselor's dashboard does not list %q", label)
 	}
 }

@@ -114,7 +114,7 @@ func StartWithDB(t testing.TB, d *sqlx.DB, dsn string, opts ...func(*config.Conf
 		DatabaseURL: dsn, RedisURL: RedisURL(), BaseURL: base, ListenAddr: ts.Listener.Addr().String(),
 		LogLevel: "error", SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour,
 		ShutdownTimeout: 5 * time.Second, WorkerConcurrency: 2, MailFrom: "Mend <no-reply@mend.test>",
-		MasterKey: TestMasterKey,
+		MasterKey: TestMasterKey, DashboardCache: 500, // as deployed: tests see the kept dashboards
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -1,0 +1,161 @@
+package review_test
+
+import (
+	"context"
+	"regexp"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/review"
+)
+
+// The web layer shows a counselor's kept dashboard while their stamp is
+// unchanged, so every change the dashboard shows must move the stamp, in
+// the writing transaction. These tests make each kind of change and look.
+
+func (f *fx) stamp(t *testing.T, sc mend.Scope) review.Stamp {
+	t.Helper()
+	st, err := f.reviews.DashboardStamp(context.Background(), sc)
+	if err != nil {
+		t.Fatalf("stamp: %v", err)
+	}
+	return st
+}
+
+func TestEveryChangeTheDashboardShowsMovesTheStamp(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	p := f.Pair(t, f.A, "was_hurt", "broke_trust")
+	f.Pair(t, f.OtherCounselor, "was_hurt", "broke_trust") // their stamp is a real one
+	hw := f.homework(t, p, "daily", nil, day0.AddDays(-10), day0.AddDays(10), 0)
+	a, b := p.Members[0].UserID, p.Members[1].UserID
+	var checkinID int64
+
+	exec := func(q string, args ...any) func(t *testing.T) {
+		return func(t *testing.T) {
+			t.Helper()
+			if _, err := f.DB.Exec(q, args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		change func(t *testing.T)
+		// also: the counselor the pair moves to, whose stamp moves too
+		also mend.Scope
+	}{
+		{name: "a client's check-in arrives", change: func(t *testing.T) {
+			checkinID = f.checkin(t, hw, a, day0.AddDays(-1), day0.AddDays(-1), rating{7, 6, 5}, "partner")
+		}},
+		{name: "the check-in is edited", change: func(t *testing.T) {
+			exec(`UPDATE checkins SET trust_rating = 3 WHERE id = $1`, checkinID)(t)
+		}},
+		{name: "the counselor reviews it", change: func(t *testing.T) {
+			exec(`UPDATE checkins SET reviewed_at = now(), reviewed_by = $2 WHERE id = $1`, checkinID, f.A.UserID)(t)
+		}},
+		{name: "a safety flag is raised", change: func(t *testing.T) {
+			exec(`INSERT INTO safety_alerts (practice_id, pair_id, checkin_id) SELECT practice_id, pair_id, id FROM checkins WHERE id = $1`, checkinID)(t)
+		}},
+		{name: "the flag is acknowledged", change: func(t *testing.T) {
+			exec(`UPDATE safety_alerts SET acknowledged_at = now(), acknowledged_by = $2 WHERE checkin_id = $1`, checkinID, f.A.UserID)(t)
+		}},
+		{name: "homework is assigned", change: func(t *testing.T) {
+			f.homework(t, p, "weekly", []int64{1}, day0, day0.AddDays(14), b)
+		}},
+		{name: "homework is cancelled", change: exec(`UPDATE assignments SET status = 'cancelled', cancelled_at = now() WHERE id = $1`, hw)},
+		{name: "a plan step is added", change: exec(`
+			WITH pp AS (INSERT INTO pair_plans (practice_id, pair_id, name, starts_on) VALUES ($1, $2, 'Plan', $3) RETURNING id)
+			INSERT INTO pair_plan_steps (practice_id, pair_plan_id, position, step_version_id, days)
+			SELECT $1, pp.id, 1, a.step_version_id, 7 FROM pp, assignments a WHERE a.id = $4`, p.PracticeID, p.ID, day0, hw)},
+		{name: "the pair is renamed", change: exec(`UPDATE pairs SET label = 'Renamed' WHERE id = $1`, p.ID)},
+		{name: "a client changes their name", change: exec(`UPDATE users SET name = 'New Name' WHERE id = $1`, a)},
+		{name: "a client changes their timezone", change: exec(`UPDATE users SET timezone = 'Asia/Kolkata' WHERE id = $1`, b)},
+		{name: "the practice changes its timezone", change: exec(`UPDATE practices SET timezone = 'America/Denver' WHERE id = $1`, p.PracticeID)},
+		{name: "a member leaves the pair", change: exec(`UPDATE pair_members SET current = false WHERE pair_id = $1 AND user_id = $2`, p.ID, b)},
+		{name: "the pair moves to another counselor", also: f.B, change: exec(`UPDATE pairs SET counselor_id = $2 WHERE id = $1`, p.ID, f.B.UserID)},
+	} {
+		before, beforeAlso, beforeOther := f.stamp(t, f.A), review.Stamp{}, f.stamp(t, f.OtherCounselor)
+		if c.also.UserID != 0 {
+			beforeAlso = f.stamp(t, c.also)
+		}
+		c.change(t)
+		if f.stamp(t, f.A) == before {
+			t.Errorf("%s: the counselor's stamp did not move", c.name)
+		}
+		if c.also.UserID != 0 && f.stamp(t, c.also) == beforeAlso {
+			t.Errorf("%s: the new counselor's stamp did not move", c.name)
+		}
+		if f.stamp(t, f.OtherCounselor) != beforeOther {
+			t.Errorf("%s: another practice's counselor's stamp moved", c.name)
+		}
+	}
+
+	// What the dashboard does not show leaves it alone: a password change.
+	before := f.stamp(t, f.B)
+	exec(`UPDATE users SET password_hash = 'changed' WHERE id = $1`, a)(t)
+	if f.stamp(t, f.B) != before {
+		t.Error("a client's password change moved the stamp")
+	}
+
+	// Time: the stamp moves at each 15-minute slot, and not within one.
+	f.now = time.Date(2026, time.March, 20, 12, 1, 0, 0, time.UTC)
+	st := f.stamp(t, f.B)
+	f.now = time.Date(2026, time.March, 20, 12, 14, 59, 0, time.UTC)
+	if f.stamp(t, f.B) != st {
+		t.Error("the stamp moved inside a 15-minute slot")
+	}
+	f.now = time.Date(2026, time.March, 20, 12, 15, 0, 0, time.UTC)
+	if f.stamp(t, f.B) == st {
+		t.Error("the stamp did not move at the next slot")
+	}
+
+	// Only counselors have a dashboard.
+	if _, err := f.reviews.DashboardStamp(context.Background(), f.Admin); mend.ErrorCode(err) != mend.ENOTFOUND {
+		t.Errorf("admin's stamp: %v, want not found", err)
+	}
+}
+
+// TestEveryTableTheDashboardReadsHasStampTriggers: a table the dashboard's
+// queries read without a trigger that moves the stamp would let a kept
+// dashboard go stale.
+func TestEveryTableTheDashboardReadsHasStampTriggers(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	var triggered []string
+	if err := f.DB.Select(&triggered, `
+		SELECT DISTINCT c.relname FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+		WHERE NOT tg.tgisinternal AND tg.tgname LIKE '%\_dashboard\_%' ORDER BY 1`); err != nil {
+		t.Fatal(err)
+	}
+	has := map[string]bool{}
+	for _, n := range triggered {
+		has[n] = true
+	}
+	// step_versions rows never change: a new version of a step is a new row.
+	immutable := map[string]bool{"step_versions": true}
+	read := map[string]bool{}
+	query := regexp.MustCompile(`--[^\n]*`).ReplaceAllString(review.DashboardSQL(), "")
+	for _, m := range regexp.MustCompile(`(?i)\b(?:FROM|JOIN(?:\s+LATERAL)?)\s+([a-z_]+)\b`).FindAllStringSubmatch(query, -1) {
+		read[m[1]] = true
+	}
+	// The alerts, queue and counts queries read these too.
+	for _, n := range []string{"pairs", "checkins", "safety_alerts", "users", "assignments", "step_versions"} {
+		read[n] = true
+	}
+	var missing []string
+	for n := range read {
+		if n == "unnest" || n == "my" || immutable[n] {
+			continue
+		}
+		if !has[n] {
+			missing = append(missing, n)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("the dashboard reads %v, which have no dashboard stamp trigger (have %v)", missing, triggered)
+	}
+}
