@@ -93,6 +93,9 @@ func (s *Sessions) Forget(ctx context.Context, token string) error {
 // SessionState is what a request learns about its session.
 type SessionState struct {
 	Found bool
+	// Scope is the session's account as the request's caller (its IP
+	// included); set when Found.
+	Scope mend.Scope
 	// Pending: the session may only reach the second-factor pages, because
 	// the user has MFA and this session has not passed it, or because the
 	// practice requires MFA of this staff member and they have none yet.
@@ -101,9 +104,11 @@ type SessionState struct {
 	MustEnrol bool
 }
 
-// Check looks up the session for a request and, at most once per
-// TouchEvery, records when and from where it was last seen. A session idle
-// for IdleTimeout is ended and reported not found.
+// Check looks up the session for a request together with its account, in
+// one statement (every request runs it), and, at most once per TouchEvery,
+// records when and from where it was last seen. A session idle for
+// IdleTimeout is ended; a session whose account is disabled or gone is not
+// found either.
 func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip string) (SessionState, error) {
 	var row struct {
 		ID       int64     `db:"id"`
@@ -112,11 +117,15 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 		Verified bool      `db:"verified"`
 		HasMFA   bool      `db:"has_mfa"`
 		Required bool      `db:"required"`
+		Account  account   `db:"account"`
 	}
 	st, err := s.check.Stmt(ctx, s.DB, `
 		SELECT us.id, us.last_seen, us.ip, us.mfa_verified_at IS NOT NULL AS verified,
 		       EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = us.user_id AND m.confirmed_at IS NOT NULL) AS has_mfa,
-		       (u.role IN ('admin', 'counselor') AND p.mfa_required) AS required
+		       (u.role IN ('admin', 'counselor') AND p.mfa_required) AS required,
+		       u.id AS "account.id", u.practice_id AS "account.practice_id", u.role AS "account.role",
+		       u.email AS "account.email", u.name AS "account.name", u.timezone AS "account.timezone",
+		       u.disabled_at IS NOT NULL AS "account.disabled"
 		FROM user_sessions us
 		JOIN users u ON u.id = us.user_id
 		JOIN practices p ON p.id = u.practice_id
@@ -124,7 +133,7 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 	if err == nil {
 		err = st.GetContext(ctx, &row, TokenHash(token), userID)
 	}
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && row.Account.Disabled) {
 		return SessionState{}, nil
 	}
 	if err != nil {
@@ -138,7 +147,7 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 		}
 		return SessionState{}, nil
 	}
-	state := SessionState{Found: true}
+	state := SessionState{Found: true, Scope: row.Account.scope(ip)}
 	switch {
 	case row.HasMFA && !row.Verified:
 		state.Pending = true

@@ -89,25 +89,15 @@ func (s *Server) observe(c *gin.Context) {
 		"ms", d.Milliseconds(), "user", sc.UserID, "role", sc.Role)
 }
 
-// loadScope builds the caller's Scope once per request from the session. A
-// session whose account is gone or disabled is destroyed on the spot.
+// loadScope builds the caller's Scope once per request from the session,
+// in one statement (auth.Sessions.Check reads the session's index row and
+// its account together). A session that was ended, has been idle too long,
+// or whose account is gone or disabled is destroyed on the spot.
 func (s *Server) loadScope(c *gin.Context) {
-	ctx := c.Request.Context()
 	sc := mend.Scope{Role: mend.RoleAnonymous, IP: c.ClientIP()}
-	if uid := s.sessions.GetInt64(ctx, sessionUserKey); uid != 0 {
-		loaded, err := s.users.Scope(ctx, uid, sc.IP)
-		switch mend.ErrorCode(err) {
-		case "":
-			sc = loaded
-			var ok bool
-			if sc, ok = s.checkSession(c, sc); !ok {
-				c.Abort()
-				return
-			}
-		case mend.ENOTFOUND:
-			_ = s.sessions.Destroy(ctx)
-		default:
-			s.fail(c, err)
+	if uid := s.sessions.GetInt64(c.Request.Context(), sessionUserKey); uid != 0 {
+		var ok bool
+		if sc, ok = s.checkSession(c, uid, sc.IP); !ok {
 			c.Abort()
 			return
 		}

@@ -16,22 +16,25 @@ const (
 	mfaNextKey = "mfa_next"
 )
 
-// checkSession completes loadScope for a session with a user: the session
-// must be in the index (else it was ended: it continues anonymous and its
-// data is destroyed), and a session still owing its second factor gets the
-// mfa_pending role, which casbin lets reach only the MFA pages. ok is false
-// when the request has been answered (an error).
-func (s *Server) checkSession(c *gin.Context, sc mend.Scope) (mend.Scope, bool) {
+// checkSession gives loadScope the caller's Scope for a session of user
+// uid: the session must be in the index with an enabled account (else it
+// was ended: it continues anonymous and its data is destroyed), and a
+// session still owing its second factor gets the mfa_pending role, which
+// casbin lets reach only the MFA pages. ok is false when the request has
+// been answered (an error).
+func (s *Server) checkSession(c *gin.Context, uid int64, ip string) (mend.Scope, bool) {
 	ctx := c.Request.Context()
-	st, err := s.userSessions.Check(ctx, s.sessions.Token(ctx), sc.UserID, sc.IP)
+	anonymous := mend.Scope{Role: mend.RoleAnonymous, IP: ip}
+	st, err := s.userSessions.Check(ctx, s.sessions.Token(ctx), uid, ip)
 	if err != nil {
 		s.fail(c, err)
-		return sc, false
+		return anonymous, false
 	}
 	if !st.Found {
 		_ = s.sessions.Destroy(ctx)
-		return mend.Scope{Role: mend.RoleAnonymous, IP: sc.IP}, true
+		return anonymous, true
 	}
+	sc := st.Scope
 	if st.Pending {
 		sc.Role = mend.RoleMFAPending
 		c.Set(mfaEnrolKey, st.MustEnrol)
