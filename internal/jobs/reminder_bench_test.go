@@ -167,10 +167,15 @@ func runReminderBench(b *testing.B, n, concurrency int) reminderBenchResult {
 	must(err)
 	scheduled := make(chan time.Duration, 1)
 	go func() {
+		// Every reminder is queued once no reminder_due row is due any more:
+		// each row moves on to its nudge time in the transaction that queues
+		// its email. (Counting the email log instead scanned a table of
+		// 100,000 rendered messages four times a second, on the same cores
+		// as the pipeline it measures.)
 		for {
-			var queued int
-			_ = d.Get(&queued, `SELECT count(*) FROM email_log WHERE kind = $1`, mail.KindReminder)
-			if queued >= n {
+			var left bool
+			_ = d.Get(&left, `SELECT EXISTS (SELECT 1 FROM reminder_due WHERE due_at <= $1)`, sched.Now())
+			if !left {
 				scheduled <- time.Since(start)
 				return
 			}
