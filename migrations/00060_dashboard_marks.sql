@@ -27,8 +27,11 @@ $$;
 
 -- +goose StatementBegin
 -- For tables with a pair_id: the counselors of the pairs the statement
--- touched. The pair's row is read now, so a pair being deleted in the same
--- statement is covered by the trigger on pairs instead.
+-- touched. The pairs are read FOR SHARE: a reassignment of one of them that
+-- has not committed yet is waited for and its new counselor read (else the
+-- new counselor's stamp could be read between the two commits and a
+-- dashboard without this change kept under it). A pair being deleted in the
+-- same statement is covered by the trigger on pairs.
 CREATE FUNCTION dashboard_mark_by_pair_id() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     ids bigint[];
@@ -41,7 +44,7 @@ BEGIN
         ids := ARRAY(SELECT DISTINCT pair_id FROM old_rows);
     END IF;
     IF cardinality(ids) > 0 THEN
-        PERFORM dashboard_mark(ARRAY(SELECT p.counselor_id FROM pairs p WHERE p.id = ANY (ids)));
+        PERFORM dashboard_mark(ARRAY(SELECT p.counselor_id FROM pairs p WHERE p.id = ANY (ids) ORDER BY p.id FOR SHARE));
     END IF;
     RETURN NULL;
 END $$;
@@ -64,7 +67,8 @@ END $$;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
--- For pair_plan_steps: a plan's step count and positions are shown.
+-- For pair_plan_steps: a plan's step count and positions are shown (pairs
+-- read FOR SHARE, as above).
 CREATE FUNCTION dashboard_mark_plan_steps() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     ids bigint[];
@@ -75,7 +79,7 @@ BEGIN
         ids := ARRAY(SELECT DISTINCT pair_plan_id FROM new_rows);
     END IF;
     PERFORM dashboard_mark(ARRAY(SELECT p.counselor_id FROM pair_plans pp JOIN pairs p ON p.id = pp.pair_id
-                                 WHERE pp.id = ANY (ids)));
+                                 WHERE pp.id = ANY (ids) ORDER BY p.id FOR SHARE OF p));
     RETURN NULL;
 END $$;
 -- +goose StatementEnd

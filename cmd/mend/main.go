@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/authz"
 	"github.com/mend-practice/mend/internal/config"
 	"github.com/mend-practice/mend/internal/db"
@@ -190,7 +191,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 			return err
 		}
 		w := &jobs.Worker{DB: d, Redis: asynqOpt, Logger: log, Concurrency: cfg.WorkerConcurrency, Mail: mailer, Relay: relay,
-			Reminders: reminders}
+			Reminders: reminders, Sessions: &auth.Sessions{DB: d, IdleTimeout: cfg.SessionIdleTimeout}}
 		g.Go(func() error { return w.Run(gctx) })
 	}
 	if withWeb {

@@ -35,6 +35,22 @@ type Sessions struct {
 	check db.Prepared // Check's query: every request runs it
 }
 
+// idleSeconds is IdleTimeout for SQL (live: last_seen later than now()
+// minus it). The comparison is the database's clock against its own
+// last_seen, so the web servers' clocks do not matter.
+func (s *Sessions) idleSeconds() float64 {
+	if s.IdleTimeout <= 0 {
+		return 100 * 365 * 24 * 3600 // never idle
+	}
+	return s.IdleTimeout.Seconds()
+}
+
+// liveSQL is the condition on user_sessions us of a session that is not
+// idle, with the idle seconds as parameter $n.
+func liveSQL(n int) string {
+	return fmt.Sprintf(`us.last_seen > now() - make_interval(secs => $%d)`, n)
+}
+
 // TokenHash is how scs stores a token when HashTokenInStore is on (and so
 // the key of both tables).
 func TokenHash(token string) string {
@@ -57,11 +73,12 @@ func (s *Sessions) Start(ctx context.Context, token string, sc mend.Scope, userA
 	_, err := s.DB.ExecContext(ctx, `
 		WITH stale AS (
 			DELETE FROM user_sessions us WHERE us.user_id = $2 AND us.created_at < now() - interval '1 minute'
-			  AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.token = us.token_hash AND s.expiry > now()))
+			  AND (NOT `+liveSQL(6)+`
+			       OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.token = us.token_hash AND s.expiry > now())))
 		INSERT INTO user_sessions (token_hash, user_id, practice_id, ip, user_agent)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (token_hash) DO NOTHING`,
-		TokenHash(token), sc.UserID, sc.PracticeID, sc.IP, clip(userAgent, maxUserAgent))
+		TokenHash(token), sc.UserID, sc.PracticeID, sc.IP, clip(userAgent, maxUserAgent), s.idleSeconds())
 	if err != nil {
 		return fmt.Errorf("auth: index session: %w", err)
 	}
@@ -117,6 +134,7 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 		Verified bool      `db:"verified"`
 		HasMFA   bool      `db:"has_mfa"`
 		Required bool      `db:"required"`
+		Idle     bool      `db:"idle"`
 		Account  account   `db:"account"`
 	}
 	st, err := s.check.Stmt(ctx, s.DB, `
@@ -125,13 +143,14 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 		       (u.role IN ('admin', 'counselor') AND p.mfa_required) AS required,
 		       u.id AS "account.id", u.practice_id AS "account.practice_id", u.role AS "account.role",
 		       u.email AS "account.email", u.name AS "account.name", u.timezone AS "account.timezone",
-		       u.disabled_at IS NOT NULL AS "account.disabled"
+		       u.disabled_at IS NOT NULL AS "account.disabled",
+		       NOT `+liveSQL(3)+` AS idle
 		FROM user_sessions us
 		JOIN users u ON u.id = us.user_id
 		JOIN practices p ON p.id = u.practice_id
 		WHERE us.token_hash = $1 AND us.user_id = $2`)
 	if err == nil {
-		err = st.GetContext(ctx, &row, TokenHash(token), userID)
+		err = st.GetContext(ctx, &row, TokenHash(token), userID, s.idleSeconds())
 	}
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && row.Account.Disabled) {
 		return SessionState{}, nil
@@ -139,7 +158,7 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 	if err != nil {
 		return SessionState{}, fmt.Errorf("auth: check session: %w", err)
 	}
-	if s.IdleTimeout > 0 && time.Since(row.LastSeen) >= s.IdleTimeout {
+	if row.Idle {
 		// Idle too long: ended, as if signed out (the caller destroys the
 		// scs session).
 		if _, err := s.DB.ExecContext(ctx, `DELETE FROM user_sessions WHERE id = $1`, row.ID); err != nil {
@@ -202,8 +221,9 @@ func (s *Sessions) List(ctx context.Context, sc mend.Scope, currentToken string)
 		SELECT us.id, us.created_at, us.last_seen, us.ip, us.user_agent, us.token_hash = $2 AS current
 		FROM user_sessions us
 		WHERE us.user_id = $1
-		  AND (us.token_hash = $2 OR EXISTS (SELECT 1 FROM sessions s WHERE s.token = us.token_hash AND s.expiry > now()))
-		ORDER BY us.token_hash = $2 DESC, us.last_seen DESC`, sc.UserID, TokenHash(currentToken))
+		  AND (us.token_hash = $2 OR (`+liveSQL(3)+`
+		       AND EXISTS (SELECT 1 FROM sessions s WHERE s.token = us.token_hash AND s.expiry > now())))
+		ORDER BY us.token_hash = $2 DESC, us.last_seen DESC`, sc.UserID, TokenHash(currentToken), s.idleSeconds())
 	if err != nil {
 		return nil, fmt.Errorf("auth: list sessions: %w", err)
 	}
@@ -214,9 +234,23 @@ func (s *Sessions) List(ctx context.Context, sc mend.Scope, currentToken string)
 // rows they point to, in one statement, and counts them.
 func endSQL(where string) string {
 	return `
-		WITH gone AS (DELETE FROM user_sessions WHERE ` + where + ` RETURNING token_hash),
+		WITH gone AS (DELETE FROM user_sessions us WHERE ` + where + ` RETURNING us.token_hash),
 		     scs AS (DELETE FROM sessions WHERE token IN (SELECT token_hash FROM gone))
 		SELECT count(*) FROM gone`
+}
+
+// EndIdle ends every session idle for IdleTimeout (index row and scs row)
+// and says how many; the worker's prune runs it, so an idle session's data
+// does not wait for its browser to come back or for its lifetime to end.
+func (s *Sessions) EndIdle(ctx context.Context) (int, error) {
+	if s.IdleTimeout <= 0 {
+		return 0, nil
+	}
+	var n int
+	if err := s.DB.GetContext(ctx, &n, endSQL(`NOT `+liveSQL(1)), s.idleSeconds()); err != nil {
+		return 0, fmt.Errorf("auth: end idle sessions: %w", err)
+	}
+	return n, nil
 }
 
 // End ends one of the caller's other sessions. Ending the current one is
@@ -292,12 +326,12 @@ func (s *Sessions) StaffSecurity(ctx context.Context, sc mend.Scope) ([]StaffSec
 	err := s.DB.SelectContext(ctx, &out, `
 		SELECT u.id, u.name, u.email, u.role, u.disabled_at IS NOT NULL AS disabled,
 		       EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = u.id AND m.confirmed_at IS NOT NULL) AS mfa,
-		       (SELECT count(*) FROM user_sessions us WHERE us.user_id = u.id
+		       (SELECT count(*) FROM user_sessions us WHERE us.user_id = u.id AND `+liveSQL(2)+`
 		          AND EXISTS (SELECT 1 FROM sessions x WHERE x.token = us.token_hash AND x.expiry > now())) AS sessions,
 		       (SELECT max(us.last_seen) FROM user_sessions us WHERE us.user_id = u.id) AS last_seen
 		FROM users u
 		WHERE u.practice_id = $1 AND u.role IN ('admin', 'counselor')
-		ORDER BY u.role, u.name, u.id`, sc.PracticeID)
+		ORDER BY u.role, u.name, u.id`, sc.PracticeID, s.idleSeconds())
 	if err != nil {
 		return nil, fmt.Errorf("auth: staff security: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/config"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/reminder"
@@ -48,6 +49,9 @@ type Worker struct {
 	// Reminders queues check-in reminders, nudges and digests each minute;
 	// nil: not in this process.
 	Reminders *reminder.Scheduler
+	// Sessions ends idle sessions in the periodic prune; nil: only expired
+	// ones are deleted.
+	Sessions *auth.Sessions
 }
 
 // QueueFor is the queue of a kind of email: a safety alert must never wait
@@ -157,14 +161,19 @@ func or(d, def time.Duration) time.Duration {
 	return def
 }
 
-// prune deletes login failures long past the throttle window and expired
-// sessions.
+// prune deletes login failures long past the throttle window, expired
+// sessions and idle ones.
 func (w *Worker) prune(ctx context.Context, _ *asynq.Task) error {
 	if _, err := w.DB.ExecContext(ctx, `DELETE FROM login_failures WHERE failed_at < now() - interval '1 day'`); err != nil {
 		return fmt.Errorf("jobs: prune login failures: %w", err)
 	}
 	if _, err := w.DB.ExecContext(ctx, `DELETE FROM sessions WHERE expiry < now()`); err != nil {
 		return fmt.Errorf("jobs: prune sessions: %w", err)
+	}
+	if w.Sessions != nil {
+		if _, err := w.Sessions.EndIdle(ctx); err != nil {
+			return fmt.Errorf("jobs: prune idle sessions: %w", err)
+		}
 	}
 	// The per-user index of sessions loses the rows of sessions that are
 	// gone (a minute's grace: a login writes its index row before scs

@@ -169,7 +169,7 @@ func (o *Outbox) Recent(ctx context.Context, sc mend.Scope, limit int) ([]LogEnt
 	err := o.DB.SelectContext(ctx, &rows, `
 		SELECT id, to_address, to_name, kind, subject, status, attempts, last_error, created_at, sent_at, '' AS body_text
 		FROM email_log WHERE practice_id = $1
-		ORDER BY id DESC LIMIT $2`, sc.PracticeID, limit)
+		ORDER BY created_at DESC, id DESC LIMIT $2`, sc.PracticeID, limit)
 	return rows, err
 }
 

@@ -160,3 +160,48 @@ func TestEveryTableTheDashboardReadsHasStampTriggers(t *testing.T) {
 		t.Errorf("the dashboard reads %v, which have no dashboard stamp trigger (have %v)", missing, triggered)
 	}
 }
+
+// TestCheckinDuringReassignmentMovesTheNewCounselorsStamp: a check-in
+// written while its pair is being moved to another counselor (the move not
+// yet committed) waits for the move and marks the new counselor, so the new
+// counselor cannot keep a dashboard without it.
+func TestCheckinDuringReassignmentMovesTheNewCounselorsStamp(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	p := f.Pair(t, f.A, "was_hurt", "broke_trust")
+	hw := f.homework(t, p, "daily", nil, day0.AddDays(-10), day0.AddDays(10), 0)
+
+	move, err := f.DB.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer move.Rollback() //nolint:errcheck
+	if _, err := move.Exec(`UPDATE pairs SET counselor_id = $2 WHERE id = $1`, p.ID, f.B.UserID); err != nil {
+		t.Fatal(err)
+	}
+	var atMove int64
+	if err := move.Get(&atMove, `SELECT version FROM dashboard_marks WHERE counselor_id = $1`, f.B.UserID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// One statement, as the check-in store's insert (no later writes
+		// that would mark the new counselor anyway).
+		if _, err := f.DB.Exec(`
+			INSERT INTO checkins (practice_id, pair_id, assignment_id, user_id, period_start, period_end, status,
+				trust_rating, communication_rating, hope_rating, visibility)
+			SELECT a.practice_id, a.pair_id, a.id, $2, $3, $3, 'done', 5, 5, 5, 'partner'
+			FROM assignments a WHERE a.id = $1`, hw, p.Members[0].UserID, day0.AddDays(-1)); err != nil {
+			t.Error(err)
+		}
+	}()
+	time.Sleep(300 * time.Millisecond) // the check-in's statement is running and waits
+	if err := move.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if st := f.stamp(t, f.B); st.Version <= atMove {
+		t.Errorf("the new counselor's version is still %d after a check-in that committed after the move", st.Version)
+	}
+}

@@ -298,6 +298,12 @@ func TestPeopleSeeAndEndTheirSessions(t *testing.T) {
 	if !strings.Contains(page.Body, fmt.Sprintf("/account/sessions/%d/end", bID)) {
 		t.Fatal("the other session has no sign-out button")
 	}
+	// A session idle past the timeout (30 minutes) is over: not listed.
+	env.DB.MustExec(`UPDATE user_sessions SET last_seen = now() - interval '31 minutes' WHERE id = $1`, bID)
+	if p := a.Get("/account"); strings.Contains(p.Body, fmt.Sprintf("/account/sessions/%d/end", bID)) {
+		t.Error("a session idle for 31 minutes is listed as active")
+	}
+	env.DB.MustExec(`UPDATE user_sessions SET last_seen = now() WHERE id = $1`, bID)
 	// Keep b's stored session as a request in flight would write it back.
 	var data []byte
 	var expiry time.Time
