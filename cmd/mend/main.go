@@ -190,6 +190,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		if err != nil {
 			return err
 		}
+		if relay != nil {
+			reminders.Handoff = relay.Handoff // each batch to asynq as soon as it commits
+		}
 		w := &jobs.Worker{DB: d, Redis: asynqOpt, Logger: log, Concurrency: cfg.WorkerConcurrency, Mail: mailer, Relay: relay,
 			Reminders: reminders, Sessions: &auth.Sessions{DB: d, IdleTimeout: cfg.SessionIdleTimeout}}
 		g.Go(func() error { return w.Run(gctx) })

@@ -144,9 +144,11 @@ func runReminderBench(b *testing.B, n, concurrency int) reminderBenchResult {
 	defer sender.Close()
 	client := asynq.NewClient(ropt)
 	defer client.Close()
+	relay := &mail.Relay{DB: state, Client: client, Logger: log, Queue: jobs.QueueFor}
+	sched.Handoff = relay.Handoff // as `mend worker` wires it
 	w := &jobs.Worker{DB: d, Redis: ropt, Logger: log, Concurrency: concurrency,
 		Mail:      &mail.Delivery{DB: state, Sender: sender, Logger: log},
-		Relay:     &mail.Relay{DB: state, Client: client, Logger: log, Queue: jobs.QueueFor},
+		Relay:     relay,
 		Reminders: sched,
 		// Relay and sweep at the production defaults (1 s, 15 s).
 	}

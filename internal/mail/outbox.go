@@ -190,6 +190,33 @@ func (o *Outbox) Get(ctx context.Context, sc mend.Scope, id int64) (LogEntry, er
 // of the rows written; messages whose dedupe key exists already are left
 // out.
 func (o *Outbox) QueueMany(ctx context.Context, q sqlx.QueryerContext, msgs []Message) ([]int64, error) {
+	rows, err := o.queueMany(ctx, q, msgs, false)
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	return ids, err
+}
+
+// Queued is a row QueueManyForHandoff wrote: what the relay needs to
+// enqueue it.
+type Queued struct {
+	ID         int64  `db:"id"`
+	Kind       string `db:"kind"`
+	Generation int    `db:"generation"`
+}
+
+// QueueManyForHandoff is QueueMany for a caller that hands the rows to
+// asynq itself once its transaction has committed (Relay.Handoff), as the
+// reminder scheduler does with thousands of rows a minute: the rows are
+// written as already enqueued, so the relay's pass does not take and
+// update each of them again. If the caller dies between its commit and the
+// hand-off, the relay's sweep enqueues the rows after Relay.Stale.
+func (o *Outbox) QueueManyForHandoff(ctx context.Context, q sqlx.QueryerContext, msgs []Message) ([]Queued, error) {
+	return o.queueMany(ctx, q, msgs, true)
+}
+
+func (o *Outbox) queueMany(ctx context.Context, q sqlx.QueryerContext, msgs []Message, handoff bool) ([]Queued, error) {
 	if len(msgs) == 0 {
 		return nil, nil
 	}
@@ -248,16 +275,17 @@ func (o *Outbox) QueueMany(ctx context.Context, q sqlx.QueryerContext, msgs []Me
 			return nil, errors.New("mail: unsubscribe link for a user outside the message's practice")
 		}
 	}
-	var ids []int64
-	err := sqlx.SelectContext(ctx, q, &ids, `
-		INSERT INTO email_log (practice_id, user_id, to_address, to_name, kind, dedupe_key, subject, body_text, body_html, list_unsubscribe)
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+	var rows []Queued
+	err := sqlx.SelectContext(ctx, q, &rows, `
+		INSERT INTO email_log (practice_id, user_id, to_address, to_name, kind, dedupe_key, subject, body_text, body_html, list_unsubscribe, enqueued_at)
+		SELECT t.*, CASE WHEN $11 THEN now() END
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) AS t
 		ON CONFLICT (dedupe_key) DO NOTHING
-		RETURNING id`,
+		RETURNING id, kind, generation`,
 		pq.Array(practice), pq.Array(user), pq.Array(to), pq.Array(toName), pq.Array(kind), pq.Array(dedupe),
-		pq.Array(subject), pq.Array(text), pq.Array(html), pq.Array(unsb))
+		pq.Array(subject), pq.Array(text), pq.Array(html), pq.Array(unsb), handoff)
 	if err != nil {
 		return nil, fmt.Errorf("mail: queue %d messages: %w", n, err)
 	}
-	return ids, nil
+	return rows, nil
 }

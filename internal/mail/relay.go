@@ -144,6 +144,17 @@ func (r *Relay) Sweep(ctx context.Context) (int, error) {
 	}
 }
 
+// Handoff enqueues rows that Outbox.QueueManyForHandoff wrote, after the
+// transaction that wrote them has committed. Rows that cannot be enqueued
+// (Redis down) go back to the relay's pass.
+func (r *Relay) Handoff(ctx context.Context, rows []Queued) error {
+	out := make([]relayRow, len(rows))
+	for i, q := range rows {
+		out[i] = relayRow{ID: q.ID, Kind: q.Kind, Generation: q.Generation}
+	}
+	return r.enqueue(ctx, out)
+}
+
 // Kick enqueues the given rows now (after a resend), without waiting for
 // the next pass.
 func (r *Relay) Kick(ctx context.Context, ids ...int64) error {

@@ -36,6 +36,11 @@ type Scheduler struct {
 	// Batch is how many rows one transaction claims (default 500);
 	// Parallel how many such transactions run at once (default 2).
 	Batch, Parallel int
+	// Handoff, when set, enqueues each batch's emails as soon as its
+	// transaction has committed (mail.Relay.Handoff) instead of leaving
+	// them to the relay's next pass, which would take and update every row
+	// once more. nil: the relay enqueues them.
+	Handoff func(ctx context.Context, rows []mail.Queued) error
 }
 
 // Stats says what a pass did.
@@ -183,7 +188,9 @@ const maxPerRow = 2 + checkin.GraceDays
 // moves each row to its next due time, in one transaction.
 func (s *Scheduler) reminderBatch(ctx context.Context, now time.Time) (Stats, error) {
 	var st Stats
+	var queued []mail.Queued // for the hand-off, once committed
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		queued = nil
 		var rows []dueRow
 		if err := tx.SelectContext(ctx, &rows, claimReminders, now, s.batch()); err != nil {
 			return fmt.Errorf("reminder: claim: %w", err)
@@ -254,11 +261,17 @@ func (s *Scheduler) reminderBatch(ctx context.Context, now time.Time) (Stats, er
 			upd.add(r, next)
 		}
 		if len(msgs) > 0 {
-			ids, err := s.Outbox.QueueMany(ctx, tx, msgs)
+			var err error
+			if s.Handoff != nil {
+				queued, err = s.Outbox.QueueManyForHandoff(ctx, tx, msgs)
+			} else {
+				var ids []int64
+				ids, err = s.Outbox.QueueMany(ctx, tx, msgs)
+				st.Queued = len(ids)
+			}
 			if err != nil {
 				return fmt.Errorf("reminder: queue: %w", err)
 			}
-			st.Queued = len(ids)
 		}
 		if err := upd.apply(ctx, tx); err != nil {
 			return err
@@ -273,7 +286,15 @@ func (s *Scheduler) reminderBatch(ctx context.Context, now time.Time) (Stats, er
 		}
 		return nil
 	})
-	return st, err
+	if err != nil || len(queued) == 0 {
+		return st, err
+	}
+	st.Queued = len(queued)
+	if err := s.Handoff(ctx, queued); err != nil {
+		// Committed: the relay's pass enqueues what could not be.
+		return st, fmt.Errorf("reminder: hand off %d emails: %w", len(queued), err)
+	}
+	return st, nil
 }
 
 // message is the email for one item. It names no homework and says nothing

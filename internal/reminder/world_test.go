@@ -273,7 +273,9 @@ func (r *mailRig) startWorker(withScheduler bool) {
 		Relay:      &mail.Relay{DB: r.w.db, Client: client, Logger: r.w.log, Queue: jobs.QueueFor, Stale: 2 * time.Second},
 		RelayEvery: 100 * time.Millisecond, SweepEvery: 500 * time.Millisecond}
 	if withScheduler {
+		// Wired as `mend worker` wires it: batches handed to asynq at commit.
 		wk.Reminders = r.w.scheduler()
+		wk.Reminders.Handoff = wk.Relay.Handoff
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
