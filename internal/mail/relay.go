@@ -150,7 +150,7 @@ func (r *Relay) Sweep(ctx context.Context) (int, error) {
 func (r *Relay) Handoff(ctx context.Context, rows []Queued) error {
 	out := make([]relayRow, len(rows))
 	for i, q := range rows {
-		out[i] = relayRow{ID: q.ID, Kind: q.Kind, Generation: q.Generation}
+		out[i] = relayRow(q)
 	}
 	return r.enqueue(ctx, out)
 }
