@@ -48,7 +48,11 @@ func (s *Store) Counts(ctx context.Context, sc mend.Scope) (Counts, error) {
 	if sc.Role != mend.RoleCounselor {
 		return n, nil
 	}
-	if err := s.DB.GetContext(ctx, &n, countsSQL, sc.PracticeID, sc.UserID); err != nil {
+	st, err := s.counts.Stmt(ctx, s.DB, countsSQL)
+	if err == nil {
+		err = st.GetContext(ctx, &n, sc.PracticeID, sc.UserID)
+	}
+	if err != nil {
 		return n, fmt.Errorf("review: counts: %w", err)
 	}
 	return n, nil
@@ -99,6 +103,33 @@ func (q QueueItem) Period() checkin.Period {
 // queueOrder is the review queue's order, most urgent first: safety flags,
 // then the longest waiting. "Review next" walks the same order.
 const queueOrder = `c.safety_flag DESC, c.created_at, c.id`
+
+// alertsSQL lists a counselor's open safety flags, oldest first.
+const alertsSQL = `
+	SELECT sa.id, sa.pair_id, p.label AS pair_label, sa.checkin_id, u.name AS client_name,
+	       c.period_start, c.period_end, sa.created_at
+	FROM pairs p
+	JOIN safety_alerts sa ON sa.pair_id = p.id AND sa.acknowledged_at IS NULL
+	JOIN checkins c ON c.id = sa.checkin_id
+	JOIN users u ON u.id = c.user_id
+	WHERE p.practice_id = $1 AND p.counselor_id = $2
+	ORDER BY sa.created_at, sa.id`
+
+// queueSQL lists the first $3 check-ins waiting for a counselor's review.
+// They come from the partial index alone; only they are then joined to
+// names and titles.
+const queueSQL = `
+	SELECT q.id, q.pair_id, q.label AS pair_label, u.name AS client_name, v.title AS homework_title,
+	       c.period_start, c.period_end, c.created_at, c.safety_flag, c.late, c.visibility
+	FROM (SELECT c.id, c.pair_id, p.label
+	      FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
+	      WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status <> 'closed'
+	      ORDER BY ` + queueOrder + ` LIMIT $3) q
+	JOIN checkins c ON c.id = q.id
+	JOIN users u ON u.id = c.user_id
+	JOIN assignments a ON a.id = c.assignment_id
+	JOIN step_versions v ON v.id = a.step_version_id
+	ORDER BY ` + queueOrder
 
 // HomeworkRef names a homework in an attention reason.
 type HomeworkRef struct {
@@ -367,36 +398,23 @@ func (s *Store) Dashboard(ctx context.Context, sc mend.Scope) (Dashboard, error)
 	if d.Counts, err = s.Counts(ctx, sc); err != nil {
 		return d, err
 	}
-	if err := s.DB.SelectContext(ctx, &d.Alerts, `
-		SELECT sa.id, sa.pair_id, p.label AS pair_label, sa.checkin_id, u.name AS client_name,
-		       c.period_start, c.period_end, sa.created_at
-		FROM pairs p
-		JOIN safety_alerts sa ON sa.pair_id = p.id AND sa.acknowledged_at IS NULL
-		JOIN checkins c ON c.id = sa.checkin_id
-		JOIN users u ON u.id = c.user_id
-		WHERE p.practice_id = $1 AND p.counselor_id = $2
-		ORDER BY sa.created_at, sa.id`, sc.PracticeID, sc.UserID); err != nil {
+	st, err := s.alerts.Stmt(ctx, s.DB, alertsSQL)
+	if err == nil {
+		err = st.SelectContext(ctx, &d.Alerts, sc.PracticeID, sc.UserID)
+	}
+	if err != nil {
 		return d, fmt.Errorf("review: alerts: %w", err)
 	}
-	// The queue's first rows come from the partial index alone; only they
-	// are then joined to names and titles.
-	if err := s.DB.SelectContext(ctx, &d.Queue, `
-		SELECT q.id, q.pair_id, q.label AS pair_label, u.name AS client_name, v.title AS homework_title,
-		       c.period_start, c.period_end, c.created_at, c.safety_flag, c.late, c.visibility
-		FROM (SELECT c.id, c.pair_id, p.label
-		      FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
-		      WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status <> 'closed'
-		      ORDER BY `+queueOrder+` LIMIT $3) q
-		JOIN checkins c ON c.id = q.id
-		JOIN users u ON u.id = c.user_id
-		JOIN assignments a ON a.id = c.assignment_id
-		JOIN step_versions v ON v.id = a.step_version_id
-		ORDER BY `+queueOrder, sc.PracticeID, sc.UserID, QueueShown); err != nil {
+	st, err = s.queue.Stmt(ctx, s.DB, queueSQL)
+	if err == nil {
+		err = st.SelectContext(ctx, &d.Queue, sc.PracticeID, sc.UserID, QueueShown)
+	}
+	if err != nil {
 		return d, fmt.Errorf("review: queue: %w", err)
 	}
 	loc := checkin.LoadZone(sc.Timezone)
 	var recs []pairRecord
-	st, err := s.pairs.Stmt(ctx, s.DB, dashboardPairsSQL)
+	st, err = s.pairs.Stmt(ctx, s.DB, dashboardPairsSQL)
 	if err == nil {
 		err = st.SelectContext(ctx, &recs, sc.PracticeID, sc.UserID, s.now(), checkin.GraceDays, CompletionDays)
 	}

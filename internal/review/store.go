@@ -33,9 +33,10 @@ type Store struct {
 	Checkins *checkin.Store
 	Now      func() time.Time // the clock; tests set it
 
-	// pairs is the dashboard's main query, prepared: planning it costs as
-	// much as running it.
-	pairs db.Prepared
+	// The dashboard's statements, prepared: planning the pairs statement
+	// costs as much as running it, and the counts run on every counselor
+	// page (the navigation).
+	pairs, counts, alerts, queue db.Prepared
 }
 
 func (s *Store) now() time.Time {
