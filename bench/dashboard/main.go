@@ -76,7 +76,7 @@ func main() {
 	warm := flag.Duration("warm", 3*time.Second, "warm-up before each concurrent run (not measured)")
 	baseline := flag.String("baseline", "/work/shared/bench/baseline", "directory of the baseline server (empty: skip it)")
 	reseed := flag.Bool("reseed", false, "drop and seed the database again")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the sequential requests to this file")
+	cpuprofile := flag.String("cpuprofile", "", "write CPU profiles of the sequential requests to fresh-<file> and kept-<file>")
 	verbose := flag.Bool("v", false, "print the time spent in each SQL statement during the sequential requests")
 	writes := flag.Float64("writes", 5, "changes per second to the loaded counselors' pairs during the second concurrent run")
 	explain := flag.Bool("explain", false, "print EXPLAIN ANALYZE of the dashboard's main query for counselor1 and exit")
@@ -110,14 +110,15 @@ func main() {
 	defer stopFresh()
 
 	fmt.Printf("dashboard, counselor with 150 pairs (5,000 pairs, %s check-ins in the practice)\n", count(ctx, d, `SELECT count(*) FROM checkins`))
-	sequential := func(name string, srv *benchServer) {
+	// label names the profile file: <label>-<cpuprofile>.
+	sequential := func(name, label string, srv *benchServer) {
 		c1 := login(srv.base, "counselor1@bench.example")
 		for i := 0; i < 10; i++ { // warm caches and the connection pool
 			c1.get("/dashboard")
 		}
 		srv.timing.reset()
 		if *cpuprofile != "" {
-			f, err := os.Create(name + "-" + *cpuprofile)
+			f, err := os.Create(label + "-" + *cpuprofile)
 			if err != nil {
 				log.Fatal(err)
 			}
@@ -141,8 +142,8 @@ func main() {
 			counter.print(*n)
 		}
 	}
-	sequential("read and rendered on every request", fresh)
-	sequential("kept, data unchanged", kept)
+	sequential("read and rendered on every request", "fresh", fresh)
+	sequential("kept, data unchanged", "kept", kept)
 	c34 := login(fresh.base, "counselor34@bench.example")
 	before := counter.statements.Load()
 	c34.get("/dashboard")
