@@ -112,47 +112,30 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER pairs_dashboard_insert AFTER INSERT ON pairs
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_pairs();
-CREATE TRIGGER pairs_dashboard_update AFTER UPDATE ON pairs
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_pairs();
-CREATE TRIGGER pairs_dashboard_delete AFTER DELETE ON pairs
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_pairs();
-
-CREATE TRIGGER pair_members_dashboard_insert AFTER INSERT ON pair_members
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-CREATE TRIGGER pair_members_dashboard_update AFTER UPDATE ON pair_members
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-CREATE TRIGGER pair_members_dashboard_delete AFTER DELETE ON pair_members
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-
-CREATE TRIGGER assignments_dashboard_insert AFTER INSERT ON assignments
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-CREATE TRIGGER assignments_dashboard_update AFTER UPDATE ON assignments
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-CREATE TRIGGER assignments_dashboard_delete AFTER DELETE ON assignments
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-
-CREATE TRIGGER checkins_dashboard_insert AFTER INSERT ON checkins
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-CREATE TRIGGER checkins_dashboard_update AFTER UPDATE ON checkins
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-CREATE TRIGGER checkins_dashboard_delete AFTER DELETE ON checkins
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-
-CREATE TRIGGER safety_alerts_dashboard_insert AFTER INSERT ON safety_alerts
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-CREATE TRIGGER safety_alerts_dashboard_update AFTER UPDATE ON safety_alerts
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-CREATE TRIGGER safety_alerts_dashboard_delete AFTER DELETE ON safety_alerts
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-
-CREATE TRIGGER pair_plan_steps_dashboard_insert AFTER INSERT ON pair_plan_steps
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_plan_steps();
-CREATE TRIGGER pair_plan_steps_dashboard_update AFTER UPDATE ON pair_plan_steps
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_plan_steps();
-CREATE TRIGGER pair_plan_steps_dashboard_delete AFTER DELETE ON pair_plan_steps
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_plan_steps();
+-- +goose StatementBegin
+-- Three triggers per table: PostgreSQL allows transition tables only on a
+-- trigger for one event. Named <table>_dashboard_<event>.
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+            ('pairs', 'dashboard_mark_pairs'),
+            ('pair_members', 'dashboard_mark_by_pair_id'),
+            ('assignments', 'dashboard_mark_by_pair_id'),
+            ('checkins', 'dashboard_mark_by_pair_id'),
+            ('safety_alerts', 'dashboard_mark_by_pair_id'),
+            ('pair_plan_steps', 'dashboard_mark_plan_steps')) AS v(tab, fn)
+    LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION %I()', t.tab || '_dashboard_insert', t.tab, t.fn);
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION %I()', t.tab || '_dashboard_update', t.tab, t.fn);
+        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION %I()', t.tab || '_dashboard_delete', t.tab, t.fn);
+    END LOOP;
+END $$;
+-- +goose StatementEnd
 
 CREATE TRIGGER users_dashboard_update AFTER UPDATE ON users
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_users();
@@ -160,31 +143,12 @@ CREATE TRIGGER practices_dashboard_update AFTER UPDATE ON practices
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_practices();
 
 -- +goose Down
-DROP TRIGGER practices_dashboard_update ON practices;
-DROP TRIGGER users_dashboard_update ON users;
-DROP TRIGGER pair_plan_steps_dashboard_delete ON pair_plan_steps;
-DROP TRIGGER pair_plan_steps_dashboard_update ON pair_plan_steps;
-DROP TRIGGER pair_plan_steps_dashboard_insert ON pair_plan_steps;
-DROP TRIGGER safety_alerts_dashboard_delete ON safety_alerts;
-DROP TRIGGER safety_alerts_dashboard_update ON safety_alerts;
-DROP TRIGGER safety_alerts_dashboard_insert ON safety_alerts;
-DROP TRIGGER checkins_dashboard_delete ON checkins;
-DROP TRIGGER checkins_dashboard_update ON checkins;
-DROP TRIGGER checkins_dashboard_insert ON checkins;
-DROP TRIGGER assignments_dashboard_delete ON assignments;
-DROP TRIGGER assignments_dashboard_update ON assignments;
-DROP TRIGGER assignments_dashboard_insert ON assignments;
-DROP TRIGGER pair_members_dashboard_delete ON pair_members;
-DROP TRIGGER pair_members_dashboard_update ON pair_members;
-DROP TRIGGER pair_members_dashboard_insert ON pair_members;
-DROP TRIGGER pairs_dashboard_delete ON pairs;
-DROP TRIGGER pairs_dashboard_update ON pairs;
-DROP TRIGGER pairs_dashboard_insert ON pairs;
-DROP FUNCTION dashboard_mark_practices();
-DROP FUNCTION dashboard_mark_users();
-DROP FUNCTION dashboard_mark_plan_steps();
-DROP FUNCTION dashboard_mark_pairs();
-DROP FUNCTION dashboard_mark_by_pair_id();
+-- Dropping the functions drops their triggers.
+DROP FUNCTION dashboard_mark_practices() CASCADE;
+DROP FUNCTION dashboard_mark_users() CASCADE;
+DROP FUNCTION dashboard_mark_plan_steps() CASCADE;
+DROP FUNCTION dashboard_mark_pairs() CASCADE;
+DROP FUNCTION dashboard_mark_by_pair_id() CASCADE;
 DROP FUNCTION dashboard_mark(bigint[]);
 DROP TABLE dashboard_marks;
 DROP SEQUENCE dashboard_version_seq;
