@@ -143,9 +143,9 @@ func (s *Server) render(c *gin.Context, status int, page string, data H) {
 // execute renders a page into a pooled buffer, which the caller hands
 // back with release once it is written.
 func (s *Server) execute(page string, data H) (*bytes.Buffer, error) {
-	t, ok := s.pages.pages[page]
-	if !ok {
-		return nil, fmt.Errorf("no page template %q", page)
+	t, err := s.pages.page(page)
+	if err != nil {
+		return nil, err
 	}
 	if _, ok := data["Form"]; !ok {
 		data["Form"] = &Form{Values: url.Values{}}
@@ -170,16 +170,25 @@ func (r *renderer) release(b *bytes.Buffer) {
 // executeBlock renders one named block of a page's template set on its own
 // (a part of a page that is kept and reused, see dashboardCache).
 func (s *Server) executeBlock(page, block string, data any) (template.HTML, error) {
-	t, ok := s.pages.pages[page]
-	if !ok {
-		return "", fmt.Errorf("no page template %q", page)
+	t, err := s.pages.page(page)
+	if err != nil {
+		return "", err
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, block, data); err != nil {
 		return "", err
 	}
 	// The block's output was escaped by html/template as it was written.
-	return template.HTML(buf.String()), nil //nolint:gosec
+	return template.HTML(buf.String()), nil
+}
+
+// page returns a page's template set.
+func (r *renderer) page(name string) (*template.Template, error) {
+	t, ok := r.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("no page template %q", name)
+	}
+	return t, nil
 }
 
 // errorPage writes the error page outside gin (for the cross-origin and
