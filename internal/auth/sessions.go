@@ -159,9 +159,10 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 		return SessionState{}, fmt.Errorf("auth: check session: %w", err)
 	}
 	if row.Idle {
-		// Idle too long: ended, as if signed out (the caller destroys the
-		// scs session).
-		if _, err := s.DB.ExecContext(ctx, `DELETE FROM user_sessions WHERE id = $1`, row.ID); err != nil {
+		// Idle too long: ended as EndIdle would end it (the caller also
+		// clears the browser's cookie).
+		var n int
+		if err := s.DB.GetContext(ctx, &n, endSQL(`us.id = $1`), row.ID); err != nil {
 			return SessionState{}, fmt.Errorf("auth: end idle session: %w", err)
 		}
 		return SessionState{}, nil
