@@ -76,7 +76,7 @@ func main() {
 	warm := flag.Duration("warm", 3*time.Second, "warm-up before each concurrent run (not measured)")
 	baseline := flag.String("baseline", "/work/shared/bench/baseline", "directory of the baseline server (empty: skip it)")
 	reseed := flag.Bool("reseed", false, "drop and seed the database again")
-	cpuprofile := flag.String("cpuprofile", "", "write CPU profiles of the sequential requests to fresh-<file> and kept-<file>")
+	cpuprofile := flag.String("cpuprofile", "", "write CPU profiles of the sequential requests to fresh-<file> and kept-<file>, and of the first concurrent run to load-kept-<file>")
 	verbose := flag.Bool("v", false, "print the time spent in each SQL statement during the sequential requests")
 	writes := flag.Float64("writes", 5, "changes per second to the loaded counselors' pairs during the second concurrent run")
 	explain := flag.Bool("explain", false, "print EXPLAIN ANALYZE of the dashboard's main query for counselor1 and exit")
@@ -110,6 +110,21 @@ func main() {
 	defer stopFresh()
 
 	fmt.Printf("dashboard, counselor with 150 pairs (5,000 pairs, %s check-ins in the practice)\n", count(ctx, d, `SELECT count(*) FROM checkins`))
+	// profile writes a CPU profile of this process to <label>-<cpuprofile>
+	// until the returned function is called (nothing without -cpuprofile).
+	profile := func(label string) (stop func()) {
+		if *cpuprofile == "" {
+			return func() {}
+		}
+		f, err := os.Create(label + "-" + *cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		return func() { pprof.StopCPUProfile(); f.Close() }
+	}
 	// label names the profile file: <label>-<cpuprofile>.
 	sequential := func(name, label string, srv *benchServer) {
 		c1 := login(srv.base, "counselor1@bench.example")
@@ -117,23 +132,13 @@ func main() {
 			c1.get("/dashboard")
 		}
 		srv.timing.reset()
-		if *cpuprofile != "" {
-			f, err := os.Create(label + "-" + *cpuprofile)
-			if err != nil {
-				log.Fatal(err)
-			}
-			if err := pprof.StartCPUProfile(f); err != nil {
-				log.Fatal(err)
-			}
-		}
+		stopProfile := profile(label)
 		counter.reset()
 		before := counter.statements.Load()
 		for i := 0; i < *n; i++ {
 			c1.get("/dashboard")
 		}
-		if *cpuprofile != "" {
-			pprof.StopCPUProfile()
-		}
+		stopProfile()
 		perReq := float64(counter.statements.Load()-before) / float64(*n)
 		med, p99 := srv.timing.percentiles()
 		fmt.Printf("  %s: server time over %d sequential requests median %s, p99 %s; %.1f SQL statements per request\n",
@@ -161,20 +166,33 @@ func main() {
 	// Warm up first (not measured): every pooled connection's first use
 	// loads PostgreSQL's catalog caches and the prepared statement's first
 	// five runs are planned; a long-running server is past that.
-	run := func(clients []*client) result {
+	// Each run also records the server time of every request: from its
+	// first byte read to its last byte written, the figure the sequential
+	// runs print; the clients' latency adds the time a request waits
+	// for a core before the server reads it.
+	run := func(srv *benchServer, clients []*client) result {
 		load(clients, *warm, dashGet)
-		return load(clients, *dur, dashGet)
+		srv.timing.reset()
+		r := load(clients, *dur, dashGet)
+		r.serverP50, r.serverP99 = srv.timing.percentiles()
+		return r
 	}
 	var results []namedResult
 	keptClients := clientsOf(kept)
-	results = append(results, namedResult{"dashboard kept, no writes", run(keptClients)})
+	stopProfile := profile("load-kept")
+	results = append(results, namedResult{"dashboard kept, no writes", run(kept, keptClients)})
+	stopProfile()
 	stopWrites := churn(ctx, d, *writes)
-	results = append(results, namedResult{fmt.Sprintf("dashboard kept, %g writes/s to these counselors' pairs", *writes), run(keptClients)})
+	results = append(results, namedResult{fmt.Sprintf("dashboard kept, %g writes/s to these counselors' pairs", *writes), run(kept, keptClients)})
 	stopWrites()
-	results = append(results, namedResult{"dashboard read and rendered every time", run(clientsOf(fresh))})
+	results = append(results, namedResult{"dashboard read and rendered every time", run(fresh, clientsOf(fresh))})
 	fmt.Printf("\n%d concurrent clients for %s each:\n", *conc, *dur)
 	for _, r := range results {
 		fmt.Printf("  %-58s %s\n", r.name, r.result)
+	}
+	fmt.Println("server time of the same requests:")
+	for _, r := range results {
+		fmt.Printf("  %-58s p50 %s, p99 %s\n", r.name, ms(r.result.serverP50), ms(r.result.serverP99))
 	}
 
 	if *baseline == "" {
@@ -640,7 +658,9 @@ func (c *client) get(path string) {
 type result struct {
 	requests int
 	rps      float64
-	p50, p99 time.Duration
+	p50, p99 time.Duration // as the clients saw them
+	// serverP50, serverP99: the server's own time (Mend's runs only).
+	serverP50, serverP99 time.Duration
 }
 
 func (r result) String() string {

@@ -26,6 +26,8 @@ type account struct {
 	PasswordHash sql.NullString `db:"password_hash"`
 	Timezone     string         `db:"timezone"`
 	Disabled     bool           `db:"disabled"`
+	// DashboardVersion is read by the session check only.
+	DashboardVersion int64 `db:"dashboard_version"`
 }
 
 const accountColumns = `id, practice_id, role, email, name, password_hash, timezone, disabled_at IS NOT NULL AS disabled`
@@ -53,6 +55,8 @@ func (a account) scope(ip string) mend.Scope {
 		Email:      a.Email,
 		Timezone:   a.Timezone,
 		IP:         ip,
+
+		DashboardVersion: a.DashboardVersion,
 	}
 }
 

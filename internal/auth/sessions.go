@@ -144,6 +144,7 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 		       u.id AS "account.id", u.practice_id AS "account.practice_id", u.role AS "account.role",
 		       u.email AS "account.email", u.name AS "account.name", u.timezone AS "account.timezone",
 		       u.disabled_at IS NOT NULL AS "account.disabled",
+		       coalesce((SELECT dm.version FROM dashboard_marks dm WHERE dm.counselor_id = u.id), 0) AS "account.dashboard_version",
 		       NOT `+liveSQL(3)+` AS idle
 		FROM user_sessions us
 		JOIN users u ON u.id = us.user_id

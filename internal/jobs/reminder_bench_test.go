@@ -40,13 +40,15 @@ func BenchmarkReminders100k(b *testing.B) {
 		b.ReportMetric(float64(n)/r.total.Seconds(), "msgs/s")
 		fmt.Printf("%d due reminders from the scheduling task to the SMTP listener in %.1f s (%.0f/s, concurrency %d); "+
 			"all queued in the email log after %.1f s; load average %s at the start, %s at the end; "+
-			"this process used %.1f s of CPU\n",
-			n, r.total.Seconds(), float64(n)/r.total.Seconds(), concurrency, r.scheduled.Seconds(), r.loadBefore, r.loadAfter, r.cpu.Seconds())
+			"this process used %.1f s of CPU, PostgreSQL %.1f s, Redis %.1f s\n",
+			n, r.total.Seconds(), float64(n)/r.total.Seconds(), concurrency, r.scheduled.Seconds(), r.loadBefore, r.loadAfter,
+			r.cpu.Seconds(), r.postgres.Seconds(), r.redis.Seconds())
 	}
 }
 
 type reminderBenchResult struct {
 	total, scheduled, cpu time.Duration
+	postgres, redis       time.Duration // CPU of the services, see serviceCPU
 	loadBefore, loadAfter string
 }
 
@@ -161,7 +163,7 @@ func runReminderBench(b *testing.B, n, concurrency int) reminderBenchResult {
 	}()
 
 	res := reminderBenchResult{loadBefore: loadAverage()}
-	cpu0 := cpuTime()
+	cpu0, svc0 := cpuTime(), serviceCPU("postgres", "redis-server")
 	setClock(time.Date(today.Year, today.Month, today.Day, 18, 0, 0, 0, time.UTC))
 	start := time.Now()
 	// What the periodic scheduler enqueues at the minute.
@@ -188,6 +190,9 @@ func runReminderBench(b *testing.B, n, concurrency int) reminderBenchResult {
 	res.total = time.Since(start)
 	res.scheduled = <-scheduled
 	res.cpu = cpuTime() - cpu0
+	svc := serviceCPU("postgres", "redis-server")
+	res.postgres = svc["postgres"] - svc0["postgres"]
+	res.redis = svc["redis-server"] - svc0["redis-server"]
 	res.loadAfter = loadAverage()
 
 	byTo := map[string]int{}

@@ -37,6 +37,11 @@ type Scope struct {
 	Email      string
 	Timezone   string
 	IP         string
+	// DashboardVersion is a counselor's version in dashboard_marks as the
+	// session check read it, before anything else this request reads: the
+	// kept dashboard is shown only while it is unchanged (see
+	// review.Stamp), without a statement of its own.
+	DashboardVersion int64
 }
 
 // Anonymous reports whether nobody is logged in.

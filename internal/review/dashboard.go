@@ -473,20 +473,17 @@ type Stamp struct {
 	Slot    time.Time
 }
 
-// DashboardStamp returns the counselor's stamp in one primary-key read.
-// Read it before the dashboard: a change committed in between is then in
-// the dashboard and moves the stamp on, so a dashboard kept under the
-// earlier stamp is read again at the next request, never shown stale.
-func (s *Store) DashboardStamp(ctx context.Context, sc mend.Scope) (Stamp, error) {
+// DashboardStamp returns the counselor's stamp: the version the session
+// check read into the scope (auth.Sessions.Check), and the current slot.
+// The version is read before the dashboard: a change committed in between
+// is then in the dashboard and moves the version on, so a dashboard kept
+// under the earlier stamp is read again at the next request, never shown
+// stale.
+func (s *Store) DashboardStamp(sc mend.Scope) (Stamp, error) {
 	if sc.Role != mend.RoleCounselor {
 		return Stamp{}, mend.NotFound("Dashboard")
 	}
-	st := Stamp{Slot: s.now().UTC().Truncate(StampSlot)}
-	if err := s.DB.GetContext(ctx, &st.Version, `
-		SELECT coalesce((SELECT version FROM dashboard_marks WHERE counselor_id = $1), 0)`, sc.UserID); err != nil {
-		return st, fmt.Errorf("review: dashboard stamp: %w", err)
-	}
-	return st, nil
+	return Stamp{Version: sc.DashboardVersion, Slot: s.now().UTC().Truncate(StampSlot)}, nil
 }
 
 // attention applies the rules to each pair and orders the pairs that need

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"html/template"
-
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/mend-practice/mend/internal/mend"
@@ -25,7 +23,7 @@ type dashboardEntry struct {
 	stamp    review.Stamp
 	timezone string // the counselor's: dates on the dashboard are in it
 	counts   review.Counts
-	body     template.HTML
+	body     []byte // HTML, written into the page by renderAround; never changed
 }
 
 // newDashboardCache keeps at most size dashboards (0: keep none).

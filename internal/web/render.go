@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -121,6 +122,21 @@ func (s *Server) flash(c *gin.Context, msg string) {
 // render executes a page. It pops the flash first: session changes must
 // happen before the body is written.
 func (s *Server) render(c *gin.Context, status int, page string, data H) {
+	s.renderAround(c, status, page, data, nil)
+}
+
+// keptBodyMarker stands for a kept, already rendered body while the page
+// around it is rendered (see renderAround). Everything else in a layout is
+// escaped by html/template, so no name or message can contain it.
+const keptBodyMarker = "<!--mend:kept-body-->"
+
+// renderAround renders a page whose template writes {{.Body}} once, with
+// kept (HTML rendered earlier by executeBlock) in its place. The page is
+// rendered around a marker and kept is written between the two parts,
+// because passing it through the template would copy it twice and
+// allocate a buffer as large as itself on every request (text/template
+// prints a value through fmt). kept nil is an ordinary render.
+func (s *Server) renderAround(c *gin.Context, status int, page string, data H, kept []byte) {
 	if data == nil {
 		data = H{}
 	}
@@ -130,14 +146,33 @@ func (s *Server) render(c *gin.Context, status int, page string, data H) {
 	if _, ok := data["Flash"]; !ok && s.sessions.Exists(c.Request.Context(), flashKey) {
 		data["Flash"] = s.sessions.PopString(c.Request.Context(), flashKey)
 	}
+	if kept != nil {
+		data["Body"] = template.HTML(keptBodyMarker)
+	}
 	b, err := s.execute(page, data)
+	if err == nil && kept != nil && !bytes.Contains(b.Bytes(), []byte(keptBodyMarker)) {
+		s.pages.release(b)
+		err = fmt.Errorf("page %s does not write .Body", page)
+	}
 	if err != nil {
 		s.log.Error("render", "page", page, "err", err)
 		c.String(http.StatusInternalServerError, "Something went wrong on our side.")
 		return
 	}
 	defer s.pages.release(b)
-	c.Data(status, "text/html; charset=utf-8", b.Bytes())
+	if kept == nil {
+		c.Data(status, "text/html; charset=utf-8", b.Bytes())
+		return
+	}
+	before, after, _ := bytes.Cut(b.Bytes(), []byte(keptBodyMarker))
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Header("Content-Length", strconv.Itoa(len(before)+len(kept)+len(after)))
+	c.Status(status)
+	for _, part := range [][]byte{before, kept, after} {
+		if _, err := c.Writer.Write(part); err != nil {
+			return // the client went away
+		}
+	}
 }
 
 // execute renders a page into a pooled buffer, which the caller hands
@@ -168,18 +203,19 @@ func (r *renderer) release(b *bytes.Buffer) {
 }
 
 // executeBlock renders one named block of a page's template set on its own
-// (a part of a page that is kept and reused, see dashboardCache).
-func (s *Server) executeBlock(page, block string, data any) (template.HTML, error) {
+// (a part of a page that is kept and reused, see dashboardCache); the
+// block's output was escaped by html/template as it was written, and
+// renderAround writes it into the page.
+func (s *Server) executeBlock(page, block string, data any) ([]byte, error) {
 	t, err := s.pages.page(page)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, block, data); err != nil {
-		return "", err
+		return nil, err
 	}
-	// The block's output was escaped by html/template as it was written.
-	return template.HTML(buf.String()), nil
+	return buf.Bytes(), nil
 }
 
 // page returns a page's template set.

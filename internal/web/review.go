@@ -69,10 +69,11 @@ func (s *Server) nav(c *gin.Context) *navCounts { return &navCounts{s: s, c: c} 
 // for 150 pairs costs tens of milliseconds, and it changes far less often
 // than it is looked at, so its rendered body is kept per counselor under
 // the stamp it was read at (see dashboardCache); a request whose stamp
-// matches costs one primary-key read.
+// matches costs no statement of its own (the session check reads the
+// version).
 func (s *Server) dashboard(c *gin.Context) {
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	stamp, err := s.reviews.DashboardStamp(ctx, sc)
+	stamp, err := s.reviews.DashboardStamp(sc)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -93,7 +94,7 @@ func (s *Server) dashboard(c *gin.Context) {
 		s.dashboards.put(sc, e)
 	}
 	c.Set(navCountsKey, e.counts)
-	s.render(c, http.StatusOK, tplDashboard, H{"Body": e.body})
+	s.renderAround(c, http.StatusOK, tplDashboard, nil, e.body)
 }
 
 // reviewNext opens the next check-in waiting for review (after the one in

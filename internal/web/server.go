@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/scs/postgresstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
@@ -173,7 +172,7 @@ func newSessions(cfg config.Config, d *sqlx.DB, base *url.URL) *scs.SessionManag
 	sm := scs.New()
 	// No cleanup goroutine per web replica: the worker's periodic prune
 	// task deletes expired sessions (an expired one is never loaded anyway).
-	sm.Store = postgresstore.NewWithCleanupInterval(d.DB, 0)
+	sm.Store = auth.NewSessionStore(d)
 	sm.HashTokenInStore = true // a database dump holds no usable session token
 	// The idle timeout is enforced by auth.Sessions from last_seen, which is
 	// written at most once a minute: scs's own IdleTimeout would rewrite the

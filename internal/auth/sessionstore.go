@@ -1,0 +1,52 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/alexedwards/scs/postgresstore"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/mend-practice/mend/internal/db"
+)
+
+// SessionStore is scs's PostgreSQL store (its table and its commits and
+// deletes) with the one read every signed-in request makes prepared:
+// postgresstore sends it as a new statement each time, which PostgreSQL
+// parses and plans again, at a cost close to that of running it.
+type SessionStore struct {
+	*postgresstore.PostgresStore
+	db   *sqlx.DB
+	find db.Prepared
+}
+
+// NewSessionStore returns the store; it runs no cleanup of its own (the
+// worker's prune deletes expired sessions).
+func NewSessionStore(d *sqlx.DB) *SessionStore {
+	return &SessionStore{PostgresStore: postgresstore.NewWithCleanupInterval(d.DB, 0), db: d}
+}
+
+// FindCtx returns a live session's data, as postgresstore's Find does;
+// scs calls it with the request's context.
+func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	st, err := s.find.Stmt(ctx, s.db, `SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry`)
+	if err != nil {
+		return nil, false, fmt.Errorf("auth: find session: %w", err)
+	}
+	var b []byte
+	err = st.QueryRowContext(ctx, token).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("auth: find session: %w", err)
+	}
+	return b, true, nil
+}
+
+// Find is FindCtx without a context (scs's Store interface).
+func (s *SessionStore) Find(token string) ([]byte, bool, error) {
+	return s.FindCtx(context.Background(), token)
+}
