@@ -86,8 +86,18 @@ func TestKeptDashboardShowsEveryChangeAtOnce(t *testing.T) {
 	if err := env.DB.Get(&counselor, `SELECT id FROM users WHERE email = 'counselor1@northside.example'`); err != nil {
 		t.Fatal(err)
 	}
-	view("Maya Brooks said they do not feel safe")
-	view("Maya Brooks said they do not feel safe") // the kept one
+	first := c.Get("/dashboard")
+	kept := c.Get("/dashboard")
+	if !strings.Contains(kept.Body, "Maya Brooks said they do not feel safe") || kept.Body != first.Body {
+		t.Errorf("the kept dashboard differs from the one read and rendered:\n%s\n----\n%s", first.Body, kept.Body)
+	}
+	// The body is written inside the page's main, and nothing of how it was
+	// put there reaches the browser.
+	main := kept.Body[strings.Index(kept.Body, `<main id="main"`):]
+	if i, j := strings.Index(main, "<h1>Your dashboard</h1>"), strings.Index(main, "</main>"); i < 0 || j < i ||
+		!strings.HasSuffix(strings.TrimSpace(kept.Body), "</html>") || strings.Contains(kept.Body, "mend:kept-body") {
+		t.Errorf("the dashboard is not whole inside <main>:\n%s", kept.Body)
+	}
 
 	// A client renames themself: their name changes everywhere on it.
 	env.DB.MustExec(`UPDATE users SET name = 'Maya Brooks-Okafor' WHERE name = 'Maya Brooks'`)
@@ -100,6 +110,14 @@ func TestKeptDashboardShowsEveryChangeAtOnce(t *testing.T) {
 	env.DB.MustExec(`UPDATE safety_alerts sa SET acknowledged_at = now(), acknowledged_by = $1
 		FROM pairs p WHERE p.id = sa.pair_id AND p.counselor_id = $1`, counselor)
 	view("Nothing is waiting for review", "No safety flag is waiting for you", ">Review<")
+	// A one-time message shows above a kept dashboard, once.
+	if res := c.Get("/review/next"); res.Status != http.StatusSeeOther {
+		t.Fatalf("review next with nothing left: status %d", res.Status)
+	}
+	view("Nothing else is waiting for review.", "Nothing is waiting for review")
+	if res := c.Get("/dashboard"); strings.Contains(res.Body, "Nothing else is waiting for review.") {
+		t.Error("the one-time message showed twice")
+	}
 
 	// A pair moves to the other counselor: it leaves this dashboard.
 	var label string
