@@ -100,20 +100,37 @@ func NewMail(redis asynq.RedisConnOpt, cfg config.Config, log *slog.Logger) (*ma
 	}, nil
 }
 
+// CriticalConcurrency is how many safety alerts one worker process sends
+// at once, on their own asynq server: a backlog of reminders never holds
+// them up, since none of the reminders' workers takes from that queue.
+const CriticalConcurrency = 4
+
 // Run serves tasks until ctx is cancelled, then lets running tasks finish.
+//
+// Two asynq servers share the handlers. One takes only the critical
+// queue. The other, with the configured concurrency, takes the default
+// queue and, when that is empty, the low one (digests and pruning can wait
+// for everything else). An asynq server with several queues asks Redis
+// for a task queue by queue until it finds one; one server for all three
+// queues weighted 6:3:1 asked about twice per reminder, since the
+// critical queue, nearly always empty, came first in most draws.
 func (w *Worker) Run(ctx context.Context) error {
-	cfg := asynq.Config{
-		Concurrency:     w.Concurrency,
-		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
-		StrictPriority:  false,
-		ShutdownTimeout: 15 * time.Second,
-		Logger:          asynqLogger{w.Logger},
-		LogLevel:        asynq.WarnLevel,
+	cfg := func(concurrency int, queues map[string]int) asynq.Config {
+		c := asynq.Config{
+			Concurrency:     concurrency,
+			Queues:          queues,
+			StrictPriority:  true,
+			ShutdownTimeout: 15 * time.Second,
+			Logger:          asynqLogger{w.Logger},
+			LogLevel:        asynq.WarnLevel,
+		}
+		if w.Mail != nil {
+			c.RetryDelayFunc = w.Mail.RetryDelayFunc
+		}
+		return c
 	}
-	if w.Mail != nil {
-		cfg.RetryDelayFunc = w.Mail.RetryDelayFunc
-	}
-	srv := asynq.NewServer(w.Redis, cfg)
+	critical := asynq.NewServer(w.Redis, cfg(CriticalConcurrency, map[string]int{QueueCritical: 1}))
+	srv := asynq.NewServer(w.Redis, cfg(w.Concurrency, map[string]int{QueueDefault: 2, QueueLow: 1}))
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypePrune, w.prune)
 	if w.Mail != nil {
@@ -131,11 +148,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.registerReminders(mux, sched); err != nil {
 		return err
 	}
+	if err := critical.Start(mux); err != nil {
+		return fmt.Errorf("jobs: start worker: %w", err)
+	}
 	if err := srv.Start(mux); err != nil {
+		critical.Shutdown()
 		return fmt.Errorf("jobs: start worker: %w", err)
 	}
 	if err := sched.Start(); err != nil {
 		srv.Shutdown()
+		critical.Shutdown()
 		return fmt.Errorf("jobs: start scheduler: %w", err)
 	}
 	w.Logger.Info("worker started", "concurrency", w.Concurrency)
@@ -149,6 +171,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	<-ctx.Done()
 	sched.Shutdown()
 	srv.Shutdown()
+	critical.Shutdown()
 	<-relayDone
 	w.Logger.Info("worker stopped")
 	return nil
