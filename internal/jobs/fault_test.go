@@ -130,7 +130,7 @@ func TestKilledWorkerDeliversEveryEmail(t *testing.T) {
 	_ = first.Wait()
 	atKill := smtp.Count()
 	var inFlight int
-	_ = d.Get(&inFlight, `SELECT count(*) FROM email_log WHERE status = 'sending'`)
+	_ = d.Get(&inFlight, `SELECT count(*) FROM email_delivery WHERE status = 'sending'`)
 	t.Logf("killed the worker after %d of %d emails, %d claimed and unfinished", atKill, n, inFlight)
 	if atKill >= n {
 		t.Fatal("the batch finished before the kill; nothing was tested")
@@ -141,7 +141,7 @@ func TestKilledWorkerDeliversEveryEmail(t *testing.T) {
 	end := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(end) {
 		var open int
-		_ = d.Get(&open, `SELECT count(*) FROM email_log WHERE status IN ('queued', 'sending')`)
+		_ = d.Get(&open, `SELECT count(*) FROM email_delivery WHERE status IN ('queued', 'sending')`)
 		if open == 0 {
 			break
 		}
@@ -165,7 +165,7 @@ func TestKilledWorkerDeliversEveryEmail(t *testing.T) {
 		t.Errorf("%d messages arrived; only the %d claimed at the kill may arrive twice (at most %d)", raw, inFlight, n+inFlight)
 	}
 	var sent int
-	_ = d.Get(&sent, `SELECT count(*) FROM email_log WHERE status = 'sent'`)
+	_ = d.Get(&sent, `SELECT count(*) FROM email_delivery WHERE status = 'sent'`)
 	if sent != n {
 		t.Errorf("%d rows sent, want %d", sent, n)
 	}

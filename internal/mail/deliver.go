@@ -197,9 +197,9 @@ func (d *Delivery) Deliver(ctx context.Context, id int64) error {
 	}
 	delay := d.retryDelay(m.Attempts)
 	if _, rerr := d.DB.ExecContext(rec, `
-		UPDATE email_log SET status = 'queued', lease_until = NULL, last_error = $2,
+		UPDATE email_delivery SET status = 'queued', lease_until = NULL, last_error = $2,
 		    enqueued_at = now() + make_interval(secs => $3), updated_at = now()
-		WHERE id = $1 AND status = 'sending'`, id, reason(err), delay.Seconds()); rerr != nil {
+		WHERE email_id = $1 AND status = 'sending'`, id, reason(err), delay.Seconds()); rerr != nil {
 		// The lease runs out and the relay takes the row back.
 		return fmt.Errorf("mail: release %d: %w", id, rerr)
 	}
@@ -221,11 +221,12 @@ func (d *Delivery) init() {
 	d.claims = &group[claimed]{max: groupMax, run: func(ctx context.Context, ids []int64) (map[int64]claimed, error) {
 		var rows []claimed
 		err := d.DB.SelectContext(ctx, &rows, `
-			UPDATE email_log e
-			SET status = 'sending', attempts = e.attempts + 1,
+			UPDATE email_delivery d
+			SET status = 'sending', attempts = d.attempts + 1,
 			    lease_until = now() + make_interval(secs => $2), updated_at = now()
-			WHERE e.id = ANY($1) AND e.status = 'queued'
-			RETURNING e.id, e.to_address, e.to_name, e.subject, e.body_text, e.body_html, e.list_unsubscribe, e.attempts,
+			FROM email_log e
+			WHERE d.email_id = ANY($1) AND d.status = 'queued' AND e.id = d.email_id
+			RETURNING e.id, e.to_address, e.to_name, e.subject, e.body_text, e.body_html, e.list_unsubscribe, d.attempts,
 			    coalesce((SELECT coalesce(nullif(p.mail_from_name, ''), p.name) FROM practices p WHERE p.id = e.practice_id), 'Mend') AS from_name,
 			    coalesce((SELECT p.reply_to FROM practices p WHERE p.id = e.practice_id), '') AS reply_to`,
 			pq.Array(ids), d.lease().Seconds())
@@ -236,9 +237,9 @@ func (d *Delivery) init() {
 		return out, err
 	}}
 	d.sent = &group[struct{}]{max: groupMax, run: d.idsStatement(`
-		UPDATE email_log SET status = 'sent', sent_at = now(), lease_until = NULL,
+		UPDATE email_delivery SET status = 'sent', sent_at = now(), lease_until = NULL,
 		    last_error = '', updated_at = now()
-		WHERE id = ANY($1) AND status = 'sending' RETURNING id`)}
+		WHERE email_id = ANY($1) AND status = 'sending' RETURNING email_id`)}
 }
 
 func (d *Delivery) idsStatement(query string) func(context.Context, []int64) (map[int64]struct{}, error) {
@@ -255,9 +256,9 @@ func (d *Delivery) idsStatement(query string) func(context.Context, []int64) (ma
 
 func (d *Delivery) finish(ctx context.Context, id int64, status, why string) error {
 	_, err := d.DB.ExecContext(ctx, `
-		UPDATE email_log SET status = $2, last_error = $3, lease_until = NULL, updated_at = now(),
+		UPDATE email_delivery SET status = $2, last_error = $3, lease_until = NULL, updated_at = now(),
 		    sent_at = CASE WHEN $2 = 'sent' THEN now() END
-		WHERE id = $1 AND status = 'sending'`, id, status, why)
+		WHERE email_id = $1 AND status = 'sending'`, id, status, why)
 	if err != nil {
 		return fmt.Errorf("mail: mark %d %s: %w", id, status, err)
 	}

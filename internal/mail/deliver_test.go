@@ -146,7 +146,7 @@ type row struct {
 func (e *env) row(id int64) row {
 	e.t.Helper()
 	var r row
-	if err := e.db.Get(&r, `SELECT status, attempts, last_error, sent_at IS NOT NULL AS sent FROM email_log WHERE id = $1`, id); err != nil {
+	if err := e.db.Get(&r, `SELECT status, attempts, last_error, sent_at IS NOT NULL AS sent FROM email_delivery WHERE email_id = $1`, id); err != nil {
 		e.t.Fatal(err)
 	}
 	return r
@@ -158,7 +158,7 @@ func (e *env) waitSettled(limit time.Duration) {
 	end := time.Now().Add(limit)
 	for time.Now().Before(end) {
 		var n int
-		if err := e.db.Get(&n, `SELECT count(*) FROM email_log WHERE status IN ('queued', 'sending')`); err != nil {
+		if err := e.db.Get(&n, `SELECT count(*) FROM email_delivery WHERE status IN ('queued', 'sending')`); err != nil {
 			e.t.Fatal(err)
 		}
 		if n == 0 {
@@ -175,7 +175,7 @@ func (e *env) statusCounts() map[string]int {
 		Status string `db:"status"`
 		N      int    `db:"n"`
 	}
-	if err := e.db.Select(&rows, `SELECT status, count(*) AS n FROM email_log GROUP BY status`); err != nil {
+	if err := e.db.Select(&rows, `SELECT status, count(*) AS n FROM email_delivery GROUP BY status`); err != nil {
 		e.t.Fatal(err)
 	}
 	out := map[string]int{}

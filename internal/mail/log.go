@@ -109,36 +109,39 @@ func contains(list []string, s string) bool {
 // List returns one page of the practice's mail log, newest first, and
 // whether there are older messages.
 func (o *Outbox) List(ctx context.Context, sc mend.Scope, f LogFilter) ([]LogEntry, bool, error) {
-	where := []string{"practice_id = $1"}
+	// d.practice_id too: the status filter of messages not sent reads
+	// email_delivery_practice_unsent_idx.
+	where := []string{"e.practice_id = $1", "d.practice_id = $1"}
 	args := []any{sc.PracticeID}
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
 	if f.Status != "" {
-		add("status = $%d", f.Status)
+		add("d.status = $%d", f.Status)
 	}
 	if f.Kind != "" {
-		add("kind = $%d", f.Kind)
+		add("e.kind = $%d", f.Kind)
 	}
 	if f.Recipient != "" {
-		add("to_address ILIKE $%d", "%"+escapeLike(strings.ToLower(f.Recipient))+"%")
+		add("e.to_address ILIKE $%d", "%"+escapeLike(strings.ToLower(f.Recipient))+"%")
 	}
 	if !f.From.IsZero() {
-		add("created_at >= $%d", f.From)
+		add("e.created_at >= $%d", f.From)
 	}
 	if !f.Until.IsZero() {
-		add("created_at < $%d", f.Until)
+		add("e.created_at < $%d", f.Until)
 	}
 	if f.Before > 0 {
-		add("id < $%d", f.Before)
+		add("e.id < $%d", f.Before)
 	}
 	args = append(args, LogPageSize+1)
 	var rows []LogEntry
 	err := o.DB.SelectContext(ctx, &rows, `
-		SELECT id, to_address, to_name, kind, subject, status, attempts, last_error, created_at, sent_at, '' AS body_text
-		FROM email_log WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
+		SELECT `+logColumns+`, '' AS body_text
+		FROM email_log e JOIN email_delivery d ON d.email_id = e.id
+		WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY e.id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("mail: list: %w", err)
 	}
@@ -161,7 +164,7 @@ func (o *Outbox) Resend(ctx context.Context, sc mend.Scope, log *audit.Log, id i
 	return db.InTx(ctx, o.DB, func(tx *sqlx.Tx) error {
 		var status string
 		err := tx.GetContext(ctx, &status, `
-			SELECT status FROM email_log WHERE id = $1 AND practice_id = $2 FOR UPDATE`, id, sc.PracticeID)
+			SELECT status FROM email_delivery WHERE email_id = $1 AND practice_id = $2 FOR UPDATE`, id, sc.PracticeID)
 		if err == sql.ErrNoRows {
 			return mend.NotFound("Message")
 		}
@@ -172,9 +175,9 @@ func (o *Outbox) Resend(ctx context.Context, sc mend.Scope, log *audit.Log, id i
 			return mend.Errorf(mend.ECONFLICT, "Only a failed message can be sent again; this one is %s.", status)
 		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE email_log SET status = 'queued', generation = generation + 1, attempts = 0,
+			UPDATE email_delivery SET status = 'queued', generation = generation + 1, attempts = 0,
 			    enqueued_at = NULL, lease_until = NULL, updated_at = now()
-			WHERE id = $1`, id); err != nil {
+			WHERE email_id = $1`, id); err != nil {
 			return err
 		}
 		return log.Record(ctx, tx, sc, audit.Entry{Action: "mail.resend", ObjectType: "email", ObjectID: id})
@@ -190,8 +193,9 @@ func (o *Outbox) Pick(ctx context.Context, sc mend.Scope, ids []int64) (map[int6
 	}
 	var rows []LogEntry
 	err := o.DB.SelectContext(ctx, &rows, `
-		SELECT id, to_address, to_name, kind, subject, status, attempts, last_error, created_at, sent_at, '' AS body_text
-		FROM email_log WHERE practice_id = $1 AND id = ANY($2)`, sc.PracticeID, pq.Array(ids))
+		SELECT `+logColumns+`, '' AS body_text
+		FROM email_log e JOIN email_delivery d ON d.email_id = e.id
+		WHERE e.practice_id = $1 AND e.id = ANY($2)`, sc.PracticeID, pq.Array(ids))
 	if err != nil {
 		return nil, fmt.Errorf("mail: pick: %w", err)
 	}

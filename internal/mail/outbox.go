@@ -132,10 +132,14 @@ func (o *Outbox) Queue(ctx context.Context, q sqlx.QueryerContext, m Message) (i
 	}
 	var id int64
 	err = sqlx.GetContext(ctx, q, &id, `
-		INSERT INTO email_log (practice_id, user_id, to_address, to_name, kind, dedupe_key, subject, body_text, body_html, list_unsubscribe)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		ON CONFLICT (dedupe_key) DO NOTHING
-		RETURNING id`,
+		WITH ins AS (
+			INSERT INTO email_log (practice_id, user_id, to_address, to_name, kind, dedupe_key, subject, body_text, body_html, list_unsubscribe)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			ON CONFLICT (dedupe_key) DO NOTHING
+			RETURNING id, practice_id, kind)
+		INSERT INTO email_delivery (email_id, practice_id, kind)
+		SELECT id, practice_id, kind FROM ins
+		RETURNING email_id`,
 		nullID(m.PracticeID), nullID(m.UserID), m.To, m.ToName, m.Kind, dedupe, r.Subject, r.Text, r.HTML, unsubscribe)
 	if err == sql.ErrNoRows {
 		return 0, nil
@@ -163,13 +167,18 @@ type LogEntry struct {
 	BodyText  string       `db:"body_text"`
 }
 
+// logColumns are a LogEntry's columns but the body, from email_log e and
+// its email_delivery d.
+const logColumns = `e.id, e.to_address, e.to_name, e.kind, e.subject, d.status, d.attempts, d.last_error, e.created_at, d.sent_at`
+
 // Recent lists the practice's latest messages (admin page).
 func (o *Outbox) Recent(ctx context.Context, sc mend.Scope, limit int) ([]LogEntry, error) {
 	var rows []LogEntry
 	err := o.DB.SelectContext(ctx, &rows, `
-		SELECT id, to_address, to_name, kind, subject, status, attempts, last_error, created_at, sent_at, '' AS body_text
-		FROM email_log WHERE practice_id = $1
-		ORDER BY created_at DESC, id DESC LIMIT $2`, sc.PracticeID, limit)
+		SELECT `+logColumns+`, '' AS body_text
+		FROM email_log e JOIN email_delivery d ON d.email_id = e.id
+		WHERE e.practice_id = $1
+		ORDER BY e.created_at DESC, e.id DESC LIMIT $2`, sc.PracticeID, limit)
 	return rows, err
 }
 
@@ -177,8 +186,9 @@ func (o *Outbox) Recent(ctx context.Context, sc mend.Scope, limit int) ([]LogEnt
 func (o *Outbox) Get(ctx context.Context, sc mend.Scope, id int64) (LogEntry, error) {
 	var e LogEntry
 	err := o.DB.GetContext(ctx, &e, `
-		SELECT id, to_address, to_name, kind, subject, status, attempts, last_error, created_at, sent_at, body_text
-		FROM email_log WHERE id = $1 AND practice_id = $2`, id, sc.PracticeID)
+		SELECT `+logColumns+`, e.body_text
+		FROM email_log e JOIN email_delivery d ON d.email_id = e.id
+		WHERE e.id = $1 AND e.practice_id = $2`, id, sc.PracticeID)
 	if err == sql.ErrNoRows {
 		return LogEntry{}, mend.NotFound("Message")
 	}
@@ -277,11 +287,15 @@ func (o *Outbox) queueMany(ctx context.Context, q sqlx.QueryerContext, msgs []Me
 	}
 	var rows []Queued
 	err := sqlx.SelectContext(ctx, q, &rows, `
-		INSERT INTO email_log (practice_id, user_id, to_address, to_name, kind, dedupe_key, subject, body_text, body_html, list_unsubscribe, enqueued_at)
-		SELECT t.*, CASE WHEN $11 THEN now() END
-		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) AS t
-		ON CONFLICT (dedupe_key) DO NOTHING
-		RETURNING id, kind, generation`,
+		WITH ins AS (
+			INSERT INTO email_log (practice_id, user_id, to_address, to_name, kind, dedupe_key, subject, body_text, body_html, list_unsubscribe)
+			SELECT t.*
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) AS t
+			ON CONFLICT (dedupe_key) DO NOTHING
+			RETURNING id, practice_id, kind)
+		INSERT INTO email_delivery (email_id, practice_id, kind, enqueued_at)
+		SELECT id, practice_id, kind, CASE WHEN $11 THEN now() END FROM ins
+		RETURNING email_id AS id, kind, generation`,
 		pq.Array(practice), pq.Array(user), pq.Array(to), pq.Array(toName), pq.Array(kind), pq.Array(dedupe),
 		pq.Array(subject), pq.Array(text), pq.Array(html), pq.Array(unsb), handoff)
 	if err != nil {

@@ -96,13 +96,13 @@ func (r *Relay) Pass(ctx context.Context) (int, error) {
 	var rows []relayRow
 	err := r.DB.SelectContext(ctx, &rows, `
 		WITH due AS (
-			SELECT id FROM email_log
+			SELECT email_id FROM email_delivery
 			WHERE status = 'queued' AND enqueued_at IS NULL
-			ORDER BY id LIMIT $1
+			ORDER BY email_id LIMIT $1
 			FOR UPDATE SKIP LOCKED)
-		UPDATE email_log e SET enqueued_at = now()
-		FROM due WHERE e.id = due.id
-		RETURNING e.id, e.kind, e.generation`, r.batch())
+		UPDATE email_delivery d SET enqueued_at = now()
+		FROM due WHERE d.email_id = due.email_id
+		RETURNING d.email_id AS id, d.kind, d.generation`, r.batch())
 	if err != nil {
 		return 0, err
 	}
@@ -122,15 +122,15 @@ func (r *Relay) Sweep(ctx context.Context) (int, error) {
 		var rows []relayRow
 		err := r.DB.SelectContext(ctx, &rows, `
 			WITH due AS (
-				SELECT id FROM email_log
+				SELECT email_id FROM email_delivery
 				WHERE (status = 'sending' AND lease_until < now())
 				   OR (status = 'queued' AND enqueued_at < now() - make_interval(secs => $2))
-				ORDER BY id LIMIT $1
+				ORDER BY email_id LIMIT $1
 				FOR UPDATE SKIP LOCKED)
-			UPDATE email_log e SET status = 'queued', lease_until = NULL, generation = e.generation + 1,
+			UPDATE email_delivery d SET status = 'queued', lease_until = NULL, generation = d.generation + 1,
 			    enqueued_at = now(), updated_at = now()
-			FROM due WHERE e.id = due.id
-			RETURNING e.id, e.kind, e.generation`, r.batch(), r.stale().Seconds())
+			FROM due WHERE d.email_id = due.email_id
+			RETURNING d.email_id AS id, d.kind, d.generation`, r.batch(), r.stale().Seconds())
 		if err != nil {
 			return total, err
 		}
@@ -160,9 +160,9 @@ func (r *Relay) Handoff(ctx context.Context, rows []Queued) error {
 func (r *Relay) Kick(ctx context.Context, ids ...int64) error {
 	var rows []relayRow
 	err := r.DB.SelectContext(ctx, &rows, `
-		UPDATE email_log SET enqueued_at = now()
-		WHERE id = ANY($1) AND status = 'queued'
-		RETURNING id, kind, generation`, pq.Array(ids))
+		UPDATE email_delivery SET enqueued_at = now()
+		WHERE email_id = ANY($1) AND status = 'queued'
+		RETURNING email_id AS id, kind, generation`, pq.Array(ids))
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func (r *Relay) enqueue(ctx context.Context, rows []relayRow) error {
 	wg.Wait()
 	if len(failed) > 0 {
 		_, err := r.DB.ExecContext(context.WithoutCancel(ctx), `
-			UPDATE email_log SET enqueued_at = NULL WHERE id = ANY($1) AND status = 'queued'`, pq.Array(failed))
+			UPDATE email_delivery SET enqueued_at = NULL WHERE email_id = ANY($1) AND status = 'queued'`, pq.Array(failed))
 		return errors.Join(firstErr, err)
 	}
 	return nil

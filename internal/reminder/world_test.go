@@ -189,8 +189,9 @@ type logged struct {
 func (w *world) emails() []logged {
 	w.t.Helper()
 	var out []logged
-	if err := w.db.Select(&out, `SELECT id, coalesce(user_id, 0) AS user_id, to_address, kind, coalesce(dedupe_key, '') AS dedupe_key,
-		body_text, body_html, subject, status, list_unsubscribe FROM email_log ORDER BY id`); err != nil {
+	if err := w.db.Select(&out, `SELECT e.id, coalesce(e.user_id, 0) AS user_id, e.to_address, e.kind, coalesce(e.dedupe_key, '') AS dedupe_key,
+		e.body_text, e.body_html, e.subject, d.status, e.list_unsubscribe
+		FROM email_log e JOIN email_delivery d ON d.email_id = e.id ORDER BY e.id`); err != nil {
 		w.t.Fatal(err)
 	}
 	return out
@@ -294,7 +295,7 @@ func (w *world) settle() {
 	end := time.Now().Add(time.Minute)
 	for time.Now().Before(end) {
 		var n int
-		if err := w.db.Get(&n, `SELECT count(*) FROM email_log WHERE status IN ('queued', 'sending')`); err != nil {
+		if err := w.db.Get(&n, `SELECT count(*) FROM email_delivery WHERE status IN ('queued', 'sending')`); err != nil {
 			w.t.Fatal(err)
 		}
 		if n == 0 {

@@ -69,7 +69,7 @@ func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 	wantSecurityHeaders(t, "static 404", res, true)
 
 	// An internal error: the store call fails because its table is gone.
-	env.DB.MustExec(`DROP TABLE email_log`)
+	env.DB.MustExec(`DROP TABLE email_log CASCADE`)
 	res = admin.Get("/admin/mail")
 	wantStatus(t, "page whose query fails", res, http.StatusInternalServerError)
 	wantSecurityHeaders(t, "500", res, true)

@@ -23,7 +23,7 @@ func TestLogsCarryNoPasswordsOrTokens(t *testing.T) {
 	wantRedirect(t, "reset", c.PostForm(reset, url.Values{"password": {"Reset-Password-789"}, "confirm": {"Reset-Password-789"}}), "/")
 	env.NewClient(t).Get(link)  // a used link
 	env.NewClient(t).Get(reset) // and another
-	env.DB.MustExec(`DROP TABLE email_log`)
+	env.DB.MustExec(`DROP TABLE email_log CASCADE`)
 	wantStatus(t, "internal error", admin.Get("/admin/mail"), http.StatusInternalServerError)
 
 	logs := env.Logs.String()

@@ -17,9 +17,11 @@ import (
 // mailRow inserts an email_log row for the practice of email.
 func mailRow(t *testing.T, env *webtest.Env, practiceOf, to, kind, status string, daysAgo int) int64 {
 	t.Helper()
-	return env.ID(t, `INSERT INTO email_log (practice_id, to_address, kind, subject, body_text, body_html, status, created_at)
-		SELECT practice_id, $2, $3, 'Subject for ' || $2, 'Body', 'Body', $4, now() - make_interval(days => $5)
-		FROM users WHERE email = $1 RETURNING id`, practiceOf, to, kind, status, daysAgo)
+	return env.ID(t, `WITH e AS (INSERT INTO email_log (practice_id, to_address, kind, subject, body_text, body_html, created_at)
+		SELECT practice_id, $2, $3, 'Subject for ' || $2, 'Body', 'Body', now() - make_interval(days => $5)
+		FROM users WHERE email = $1 RETURNING id, practice_id, kind)
+		INSERT INTO email_delivery (email_id, practice_id, kind, status) SELECT id, practice_id, kind, $4 FROM e
+		RETURNING email_id`, practiceOf, to, kind, status, daysAgo)
 }
 
 func TestMailLogFiltersAndPages(t *testing.T) {
@@ -92,7 +94,7 @@ func TestResendFailedMessage(t *testing.T) {
 		Generation int    `db:"generation"`
 		Attempts   int    `db:"attempts"`
 	}
-	if err := env.DB.Get(&r, `SELECT status, generation, attempts FROM email_log WHERE id = $1`, failed); err != nil {
+	if err := env.DB.Get(&r, `SELECT status, generation, attempts FROM email_delivery WHERE email_id = $1`, failed); err != nil {
 		t.Fatal(err)
 	}
 	if r.Status != "queued" || r.Generation != 1 || r.Attempts != 0 {

@@ -96,15 +96,16 @@ func loadFixtures(t *testing.T, env *webtest.Env) *fixtures {
 	f.ids["staff.other"] = env.UserID(t, "counselor1@northside.example")
 	f.ids["staff.foreign"] = env.UserID(t, "counselor1@riverbank.example")
 	mail := func(practiceEmail string) int64 {
-		return env.ID(t, `INSERT INTO email_log (practice_id, to_address, kind, subject, body_text, body_html)
-			SELECT practice_id, email, 'invitation', 'Test', 'Test', 'Test' FROM users WHERE email = $1 RETURNING id`, practiceEmail)
+		return env.ID(t, `WITH e AS (INSERT INTO email_log (practice_id, to_address, kind, subject, body_text, body_html)
+			SELECT practice_id, email, 'invitation', 'Test', 'Test', 'Test' FROM users WHERE email = $1 RETURNING id, practice_id, kind)
+			INSERT INTO email_delivery (email_id, practice_id, kind) SELECT id, practice_id, kind FROM e RETURNING email_id`, practiceEmail)
 	}
 	f.ids["mail.own"] = mail("counselor2@northside.example")
 	f.ids["mail.other"] = mail("counselor1@riverbank.example")
 	f.ids["mail.foreign"] = mail("admin@riverbank.example")
 	// (fixtures: mail) failed messages to resend, and a known unsubscribe token.
 	for _, target := range targets {
-		env.ID(t, `UPDATE email_log SET status = 'failed', last_error = 'test' WHERE id = $1 RETURNING id`, f.ids["mail."+target])
+		env.ID(t, `UPDATE email_delivery SET status = 'failed', last_error = 'test' WHERE email_id = $1 RETURNING email_id`, f.ids["mail."+target])
 	}
 	env.ID(t, `INSERT INTO unsubscribe_tokens (practice_id, user_id, token_hash)
 		SELECT practice_id, id, sha256(convert_to($1, 'UTF8')) FROM users WHERE email = 'client1a@northside.example' RETURNING id`, matrixUnsubscribeToken)
