@@ -13,6 +13,11 @@
 --
 -- practice_id and kind are copied (they never change): the admin's status
 -- filter and the relay's choice of queue need no join.
+--
+-- Nothing may write email_log while its state is copied and dropped: a
+-- message written in between would have no state, and a state change would
+-- be lost (a message marked sent by an older worker could go out again).
+LOCK TABLE email_log IN ACCESS EXCLUSIVE MODE;
 CREATE TABLE email_delivery (
     email_id    bigint      PRIMARY KEY REFERENCES email_log(id) ON DELETE CASCADE,
     practice_id bigint,
@@ -39,6 +44,25 @@ CREATE INDEX email_delivery_stale_idx ON email_delivery (enqueued_at) WHERE stat
 CREATE INDEX email_delivery_lease_idx ON email_delivery (lease_until) WHERE status = 'sending';
 CREATE INDEX email_delivery_practice_unsent_idx ON email_delivery (practice_id, status, email_id DESC) WHERE status <> 'sent';
 
+-- The outbox writes a message's state in the statement that writes the
+-- message. This trigger is the guard for any other writer, above all a
+-- binary from before this migration still running during an upgrade: a
+-- message without state would never be sent, and the admin's mail log
+-- (which joins the two) would not show it.
+-- +goose StatementBegin
+CREATE FUNCTION email_delivery_for_new_messages() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO email_delivery (email_id, practice_id, kind)
+    SELECT n.id, n.practice_id, n.kind FROM new_messages n
+    WHERE NOT EXISTS (SELECT 1 FROM email_delivery d WHERE d.email_id = n.id)
+    ON CONFLICT (email_id) DO NOTHING;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER email_log_delivery AFTER INSERT ON email_log
+    REFERENCING NEW TABLE AS new_messages
+    FOR EACH STATEMENT EXECUTE FUNCTION email_delivery_for_new_messages();
+
 ALTER TABLE email_log
     DROP COLUMN status,
     DROP COLUMN attempts,
@@ -50,6 +74,9 @@ ALTER TABLE email_log
     DROP COLUMN lease_until;
 
 -- +goose Down
+LOCK TABLE email_log, email_delivery IN ACCESS EXCLUSIVE MODE;
+DROP TRIGGER email_log_delivery ON email_log;
+DROP FUNCTION email_delivery_for_new_messages();
 ALTER TABLE email_log
     ADD COLUMN status      text        NOT NULL DEFAULT 'queued'
                            CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'skipped')),
@@ -64,6 +91,10 @@ UPDATE email_log e SET status = d.status, attempts = d.attempts, last_error = d.
     updated_at = d.updated_at, sent_at = d.sent_at, enqueued_at = d.enqueued_at,
     generation = d.generation, lease_until = d.lease_until
 FROM email_delivery d WHERE d.email_id = e.id;
+-- (The trigger gives every message its state; should one have none, it is
+-- not sent again.)
+UPDATE email_log e SET status = 'skipped', last_error = 'no delivery state'
+WHERE NOT EXISTS (SELECT 1 FROM email_delivery d WHERE d.email_id = e.id);
 DROP TABLE email_delivery;
 CREATE INDEX email_log_new_idx ON email_log (id) WHERE status = 'queued' AND enqueued_at IS NULL;
 CREATE INDEX email_log_stale_idx ON email_log (enqueued_at) WHERE status = 'queued';

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -55,7 +56,7 @@ type Worker struct {
 }
 
 // QueueFor is the queue of a kind of email: a safety alert must never wait
-// behind a batch of reminders, and a digest can wait for everything else.
+// behind a batch of reminders, and a digest can wait for any alert.
 func QueueFor(kind string) string {
 	switch kind {
 	case mail.KindSafetyAlert:
@@ -100,20 +101,21 @@ func NewMail(redis asynq.RedisConnOpt, cfg config.Config, log *slog.Logger) (*ma
 	}, nil
 }
 
-// CriticalConcurrency is how many safety alerts one worker process sends
-// at once, on their own asynq server: a backlog of reminders never holds
-// them up, since none of the reminders' workers takes from that queue.
+// CriticalConcurrency is the size of each worker process's asynq server
+// for safety alerts (and, when none waits, digests and pruning): a
+// backlog of reminders never holds an alert up, since none of the
+// reminders' workers takes from its queues.
 const CriticalConcurrency = 4
 
 // Run serves tasks until ctx is cancelled, then lets running tasks finish.
 //
-// Two asynq servers share the handlers. One takes only the critical
-// queue. The other, with the configured concurrency, takes the default
-// queue and, when that is empty, the low one (digests and pruning can wait
-// for everything else). An asynq server with several queues asks Redis
-// for a task queue by queue until it finds one; one server for all three
-// queues weighted 6:3:1 asked about twice per reminder, since the
-// critical queue, nearly always empty, came first in most draws.
+// Two asynq servers share the handlers. The reminders' one, with the
+// configured concurrency, takes only the default queue. The other takes
+// the critical queue first and the low one when no alert waits. An asynq
+// server with several queues asks Redis for a task queue by queue until it
+// finds one; one server for all three queues weighted 6:3:1 asked about
+// twice per reminder, since the critical queue, nearly always empty, came
+// first in most draws.
 func (w *Worker) Run(ctx context.Context) error {
 	cfg := func(concurrency int, queues map[string]int) asynq.Config {
 		c := asynq.Config{
@@ -129,8 +131,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		return c
 	}
-	critical := asynq.NewServer(w.Redis, cfg(CriticalConcurrency, map[string]int{QueueCritical: 1}))
-	srv := asynq.NewServer(w.Redis, cfg(w.Concurrency, map[string]int{QueueDefault: 2, QueueLow: 1}))
+	critical := asynq.NewServer(w.Redis, cfg(CriticalConcurrency, map[string]int{QueueCritical: 2, QueueLow: 1}))
+	srv := asynq.NewServer(w.Redis, cfg(w.Concurrency, map[string]int{QueueDefault: 1}))
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypePrune, w.prune)
 	if w.Mail != nil {
@@ -170,8 +172,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	}()
 	<-ctx.Done()
 	sched.Shutdown()
-	srv.Shutdown()
-	critical.Shutdown()
+	// Both servers wind down at once: each waits up to ShutdownTimeout for
+	// its running tasks, and one after the other could outlast a
+	// container's stop grace period.
+	var stopping sync.WaitGroup
+	for _, s := range []*asynq.Server{srv, critical} {
+		stopping.Go(s.Shutdown)
+	}
+	stopping.Wait()
 	<-relayDone
 	w.Logger.Info("worker stopped")
 	return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/mend-practice/mend/internal/jobs"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mail/mailtest"
+	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/templates"
 )
 
@@ -529,5 +530,33 @@ func TestTaskPayloadIsOnlyTheRowID(t *testing.T) {
 		if strings.Contains(dump.String(), secret) {
 			t.Errorf("Redis holds %q", secret)
 		}
+	}
+}
+
+// TestMessageWrittenWithoutItsStateIsStillSent: a binary from before
+// migration 00062, still running during an upgrade, writes email_log rows
+// the old way, without their email_delivery row. The trigger gives them
+// one, so they are sent and listed like any other.
+func TestMessageWrittenWithoutItsStateIsStillSent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.id(`INSERT INTO email_log (practice_id, user_id, to_address, to_name, kind, subject, body_text, body_html)
+		VALUES ($1, $2, 'ann@example.com', 'Ann', 'safety_alert', 'A check-in needs you', 'Open it', '<p>Open it</p>')
+		RETURNING id`, e.practiceID, e.userID)
+	if r := e.row(id); r.Status != "queued" || r.Attempts != 0 {
+		t.Fatalf("state of a message written the old way: %+v, want queued", r)
+	}
+	listed, _, err := e.outbox.List(context.Background(), mend.Scope{PracticeID: e.practiceID, Role: mend.RoleAdmin}, mail.LogFilter{})
+	if err != nil || len(listed) != 1 || listed[0].ID != id {
+		t.Fatalf("mail log lists %+v (%v), want the message", listed, err)
+	}
+	e.startWorker(e.delivery(e.sender()))
+	msgs := e.smtp.WaitFor(t, 1, 30*time.Second)
+	if msgs[0].To[0] != "ann@example.com" {
+		t.Errorf("sent to %v", msgs[0].To)
+	}
+	e.waitSettled(30 * time.Second)
+	if r := e.row(id); r.Status != "sent" {
+		t.Errorf("state %+v, want sent", r)
 	}
 }

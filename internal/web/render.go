@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -164,9 +163,11 @@ func (s *Server) renderAround(c *gin.Context, status int, page string, data H, k
 		c.Data(status, "text/html; charset=utf-8", b.Bytes())
 		return
 	}
+	// No Content-Length: scs saves the session at the first write and, if
+	// that fails, writes its error page instead; a length set here would
+	// then be wrong.
 	before, after, _ := bytes.Cut(b.Bytes(), []byte(keptBodyMarker))
 	c.Header("Content-Type", "text/html; charset=utf-8")
-	c.Header("Content-Length", strconv.Itoa(len(before)+len(kept)+len(after)))
 	c.Status(status)
 	for _, part := range [][]byte{before, kept, after} {
 		if _, err := c.Writer.Write(part); err != nil {
