@@ -180,6 +180,13 @@ func (w *Worker) Run(ctx context.Context) error {
 		stopping.Go(s.Shutdown)
 	}
 	stopping.Wait()
+	if w.Mail != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := w.Mail.Close(ctx); err != nil {
+			w.Logger.Error("worker stopping", "err", err)
+		}
+	}
 	<-relayDone
 	w.Logger.Info("worker stopped")
 	return nil

@@ -49,14 +49,16 @@ func NewDeliverTask(id int64, generation int) (*asynq.Task, asynq.Option) {
 // lease) is the guard, not asynq, which delivers a task at least once; two
 // workers, or the same task handled twice at once, find the row claimed and
 // do nothing. The order of one delivery is: claim, write the whole message
-// and the final ".", read the server's 250, mark the row sent. A worker
-// killed anywhere before that last commit leaves the row in 'sending'; when
-// its lease runs out the relay queues it again and it is sent again, so a
-// message is never lost (safety alerts go this way). The price is a duplicate when the worker died after the "." was
+// and the final ".", read the server's 250, mark the row sent (within
+// SentLinger, together with the other messages sent meanwhile, see
+// sentMarks). A worker killed anywhere before that last commit leaves the
+// row in 'sending'; when its lease runs out the relay queues it again and
+// it is sent again, so a message is never lost (safety alerts go this
+// way). The price is a duplicate when the worker died after the "." was
 // written but before `sent` was committed (or the server's reply was lost
 // on the way): that message arrives twice, with the same Message-ID
 // (mend-email-<row id>@…, see SMTPSender), so the receiving system can
-// tell it is one message.
+// tell it is one message. Close marks what is waiting when a worker stops.
 type Delivery struct {
 	DB     *sqlx.DB
 	Sender Sender // nil: no SMTP configured; rows are marked skipped
@@ -70,10 +72,13 @@ type Delivery struct {
 	// RetryDelay is the backoff after the n-th failed attempt; the asynq
 	// server uses the same function (see RetryDelayFunc).
 	RetryDelay func(attempt int) time.Duration
+	// SentLinger is how long a sent row may wait to be marked sent
+	// (default DefaultSentLinger).
+	SentLinger time.Duration
 
 	once   sync.Once
 	claims *group[claimed]
-	sent   *group[struct{}]
+	sent   *sentMarks
 }
 
 // Defaults for Delivery and Relay.
@@ -172,12 +177,10 @@ func (d *Delivery) Deliver(ctx context.Context, id int64) error {
 	var se *SendError
 	switch {
 	case err == nil:
-		// The server has confirmed. If this commit is lost (worker killed,
-		// database unreachable), the lease runs out and the message is sent
-		// again: a duplicate, never a loss.
-		if _, _, err := d.sent.do(rec, id); err != nil {
-			return fmt.Errorf("mail: mark %d sent: %w", id, err)
-		}
+		// The server has confirmed. If the mark is lost (worker killed,
+		// database unreachable until the lease runs out), the message is
+		// sent again: a duplicate, never a loss.
+		d.sent.add(id)
 		return nil
 	case errors.Is(err, ErrUnconfirmed):
 		// Treated as temporary below: the row is sent again.
@@ -215,8 +218,8 @@ func (d *Delivery) Deliver(ctx context.Context, id int64) error {
 // groupMax bounds one group statement.
 const groupMax = 200
 
-// init prepares the group statements for the two commits every message
-// takes: claim and sent.
+// init prepares the statements for the two commits every message takes:
+// claim (group commit) and sent (written behind).
 func (d *Delivery) init() {
 	d.claims = &group[claimed]{max: groupMax, run: func(ctx context.Context, ids []int64) (map[int64]claimed, error) {
 		var rows []claimed
@@ -236,22 +239,27 @@ func (d *Delivery) init() {
 		}
 		return out, err
 	}}
-	d.sent = &group[struct{}]{max: groupMax, run: d.idsStatement(`
-		UPDATE email_delivery SET status = 'sent', sent_at = now(), lease_until = NULL,
-		    last_error = '', updated_at = now()
-		WHERE email_id = ANY($1) AND status = 'sending' RETURNING email_id`)}
+	linger := d.SentLinger
+	if linger <= 0 {
+		linger = DefaultSentLinger
+	}
+	d.sent = &sentMarks{linger: linger, log: d.log(), run: func(ctx context.Context, ids []int64) error {
+		_, err := d.DB.ExecContext(ctx, `
+			UPDATE email_delivery SET status = 'sent', sent_at = now(), lease_until = NULL,
+			    last_error = '', updated_at = now()
+			WHERE email_id = ANY($1) AND status = 'sending'`, pq.Array(ids))
+		return err
+	}}
 }
 
-func (d *Delivery) idsStatement(query string) func(context.Context, []int64) (map[int64]struct{}, error) {
-	return func(ctx context.Context, ids []int64) (map[int64]struct{}, error) {
-		var done []int64
-		err := d.DB.SelectContext(ctx, &done, query, pq.Array(ids))
-		out := make(map[int64]struct{}, len(done))
-		for _, id := range done {
-			out[id] = struct{}{}
-		}
-		return out, err
+// Close marks the rows sent that wait to be marked; the worker calls it
+// once its handlers have returned.
+func (d *Delivery) Close(ctx context.Context) error {
+	d.once.Do(d.init)
+	if err := d.sent.flush(ctx); err != nil {
+		return fmt.Errorf("mail: mark sent emails: %w", err)
 	}
+	return nil
 }
 
 func (d *Delivery) finish(ctx context.Context, id int64, status, why string) error {

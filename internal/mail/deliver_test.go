@@ -317,6 +317,9 @@ func TestHandlerRunTwiceSendsOnce(t *testing.T) {
 	if got, distinct := e.smtp.Count(), len(e.smtp.CountByMessageID()); got != 1 || distinct != 1 {
 		t.Fatalf("listener got %d messages, %d distinct, want 1", got, distinct)
 	}
+	if err := d.Close(context.Background()); err != nil { // the worker's stop: sent marks written
+		t.Fatal(err)
+	}
 	if r := e.row(id); r.Status != "sent" || r.Attempts != 1 {
 		t.Errorf("row %+v", r)
 	}
