@@ -227,11 +227,11 @@ func (d *Delivery) init() {
 			UPDATE email_delivery d
 			SET status = 'sending', attempts = d.attempts + 1,
 			    lease_until = now() + make_interval(secs => $2), updated_at = now()
-			FROM email_log e
+			FROM email_log e LEFT JOIN practices p ON p.id = e.practice_id
 			WHERE d.email_id = ANY($1) AND d.status = 'queued' AND e.id = d.email_id
 			RETURNING e.id, e.to_address, e.to_name, e.subject, e.body_text, e.body_html, e.list_unsubscribe, d.attempts,
-			    coalesce((SELECT coalesce(nullif(p.mail_from_name, ''), p.name) FROM practices p WHERE p.id = e.practice_id), 'Mend') AS from_name,
-			    coalesce((SELECT p.reply_to FROM practices p WHERE p.id = e.practice_id), '') AS reply_to`,
+			    coalesce(nullif(p.mail_from_name, ''), p.name, 'Mend') AS from_name,
+			    coalesce(p.reply_to, '') AS reply_to`,
 			pq.Array(ids), d.lease().Seconds())
 		out := make(map[int64]claimed, len(rows))
 		for _, r := range rows {
