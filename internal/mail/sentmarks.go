@@ -49,7 +49,11 @@ func (s *sentMarks) tick() {
 	s.mu.Lock()
 	s.timer = nil
 	s.mu.Unlock()
-	if err := s.flush(context.Background()); err != nil {
+	// Bounded: a hung database must not hold the worker's stop (Close
+	// waits for a running statement).
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := s.flush(ctx); err != nil {
 		// Kept and tried again; rows whose lease runs out first are sent
 		// again by the relay's sweep.
 		s.log.Warn("could not mark sent emails; trying again", "err", err)
