@@ -105,49 +105,11 @@ func (o *Outbox) Render(m Message) (Rendered, error) {
 // message belongs to a larger change). It returns the row id, or 0 when a
 // message with the same dedupe key exists already.
 func (o *Outbox) Queue(ctx context.Context, q sqlx.QueryerContext, m Message) (int64, error) {
-	var unsubscribe string
-	if m.Unsubscribe {
-		if m.UserID == 0 || m.PracticeID == 0 {
-			return 0, fmt.Errorf("mail: queue %s: an unsubscribe link needs a user and a practice", m.Kind)
-		}
-		token, err := mintUnsubscribe(ctx, q, m.PracticeID, m.UserID)
-		if err != nil {
-			return 0, err
-		}
-		unsubscribe = strings.TrimRight(o.BaseURL, "/") + "/unsubscribe/" + token
-		data := make(map[string]any, len(m.Data)+1)
-		for k, v := range m.Data {
-			data[k] = v
-		}
-		data["UnsubscribeURL"] = unsubscribe
-		m.Data = data
-	}
-	r, err := o.Render(m)
-	if err != nil {
+	rows, err := o.queueMany(ctx, q, []Message{m}, false)
+	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	var dedupe sql.NullString
-	if m.DedupeKey != "" {
-		dedupe = sql.NullString{String: m.DedupeKey, Valid: true}
-	}
-	var id int64
-	err = sqlx.GetContext(ctx, q, &id, `
-		WITH ins AS (
-			INSERT INTO email_log (practice_id, user_id, to_address, to_name, kind, dedupe_key, subject, body_text, body_html, list_unsubscribe)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-			ON CONFLICT (dedupe_key) DO NOTHING
-			RETURNING id, practice_id, kind)
-		INSERT INTO email_delivery (email_id, practice_id, kind)
-		SELECT id, practice_id, kind FROM ins
-		RETURNING email_id`,
-		nullID(m.PracticeID), nullID(m.UserID), m.To, m.ToName, m.Kind, dedupe, r.Subject, r.Text, r.HTML, unsubscribe)
-	if err == sql.ErrNoRows {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("mail: queue %s: %w", m.Kind, err)
-	}
-	return id, nil
+	return rows[0].ID, nil
 }
 
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }

@@ -20,25 +20,6 @@ import (
 // working link, and a token can do nothing but turn reminders off for its
 // own user. They do not expire: an old reminder's link must still work.
 
-func mintUnsubscribe(ctx context.Context, q sqlx.QueryerContext, practiceID, userID int64) (string, error) {
-	token, err := newToken()
-	if err != nil {
-		return "", err
-	}
-	var id int64
-	err = sqlx.GetContext(ctx, q, &id, `
-		INSERT INTO unsubscribe_tokens (practice_id, user_id, token_hash)
-		SELECT practice_id, id, $3 FROM users WHERE id = $2 AND practice_id = $1
-		RETURNING id`, practiceID, userID, hashToken(token))
-	if err == sql.ErrNoRows {
-		return "", fmt.Errorf("mail: unsubscribe link: user %d is not in practice %d", userID, practiceID)
-	}
-	if err != nil {
-		return "", fmt.Errorf("mail: unsubscribe link: %w", err)
-	}
-	return token, nil
-}
-
 func newToken() (string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
