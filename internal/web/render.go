@@ -159,17 +159,19 @@ func (s *Server) renderAround(c *gin.Context, status int, page string, data H, k
 		return
 	}
 	defer s.pages.release(b)
-	if kept == nil {
-		c.Data(status, "text/html; charset=utf-8", b.Bytes())
-		return
-	}
 	// No Content-Length: scs saves the session at the first write and, if
 	// that fails, writes its error page instead; a length set here would
 	// then be wrong.
-	before, after, _ := bytes.Cut(b.Bytes(), []byte(keptBodyMarker))
+	before, after := b.Bytes(), []byte(nil)
+	if kept != nil {
+		before, after, _ = bytes.Cut(before, []byte(keptBodyMarker))
+	}
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Status(status)
 	for _, part := range [][]byte{before, kept, after} {
+		if len(part) == 0 {
+			continue
+		}
 		if _, err := c.Writer.Write(part); err != nil {
 			return // the client went away
 		}
