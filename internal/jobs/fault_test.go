@@ -19,7 +19,6 @@ import (
 	"github.com/mend-practice/mend/internal/jobs"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mail/mailtest"
-	"github.com/mend-practice/mend/templates"
 )
 
 // TestMain doubles as the worker process of the fault test: started with
@@ -79,14 +78,7 @@ func TestKilledWorkerDeliversEveryEmail(t *testing.T) {
 	redisURL, _ := mailtest.RedisDB(t)
 	smtp := mailtest.Start(t)
 	smtp.SetDelay(15 * time.Millisecond) // a slow MTA: the batch takes about a second
-	var practiceID int64
-	if err := d.Get(&practiceID, `INSERT INTO practices (name, slug) VALUES ('Fault', 'fault') RETURNING id`); err != nil {
-		t.Fatal(err)
-	}
-	outbox, err := mail.NewOutbox(d, templates.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	practiceID, outbox := mailPractice(t, d, "Fault", "fault")
 	const n = 1000
 	batch := make([]mail.Message, 0, n)
 	for i := range n {

@@ -16,7 +16,6 @@ import (
 	"github.com/mend-practice/mend/internal/jobs"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mail/mailtest"
-	"github.com/mend-practice/mend/templates"
 )
 
 // BenchmarkMailDelivery100k measures how long MEND_BENCH_MESSAGES
@@ -58,14 +57,7 @@ func runDeliveryBench(b *testing.B, n, concurrency int) time.Duration {
 		b.Fatal(err)
 	}
 	smtp := mailtest.Start(b)
-	var practiceID int64
-	if err := d.Get(&practiceID, `INSERT INTO practices (name, slug) VALUES ('Bench', 'bench') RETURNING id`); err != nil {
-		b.Fatal(err)
-	}
-	outbox, err := mail.NewOutbox(d, templates.FS)
-	if err != nil {
-		b.Fatal(err)
-	}
+	practiceID, outbox := mailPractice(b, d, "Bench", "bench")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sender, err := mail.NewSMTPSender(smtp.URL(), "Mend <no-reply@mend.test>", mail.SenderOptions{PoolSize: concurrency})
 	if err != nil {
@@ -79,13 +71,8 @@ func runDeliveryBench(b *testing.B, n, concurrency int) time.Duration {
 		Relay: &mail.Relay{DB: state, Client: client, Logger: log, Queue: jobs.QueueFor},
 		// The production defaults (1 s, 15 s): nothing tuned for the figure.
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	defer runWorker(w)()
+	ctx := context.Background()
 
 	start := time.Now()
 	const perTx = 1000

@@ -16,7 +16,6 @@ import (
 	"github.com/mend-practice/mend/internal/jobs"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mail/mailtest"
-	"github.com/mend-practice/mend/templates"
 )
 
 // heldSender holds every reminder in the SMTP exchange until release is
@@ -70,7 +69,6 @@ func TestSafetyAlertIsNotHeldUpByReminders(t *testing.T) {
 			close(held.release)
 		}
 	}
-	t.Cleanup(release)
 	client := asynq.NewClient(ropt)
 	t.Cleanup(func() { client.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -80,23 +78,11 @@ func TestSafetyAlertIsNotHeldUpByReminders(t *testing.T) {
 		Relay:      &mail.Relay{DB: state, Client: client, Logger: log, Queue: jobs.QueueFor},
 		RelayEvery: 100 * time.Millisecond,
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		release()
-		cancel()
-		<-done
-	})
+	t.Cleanup(runWorker(w))
+	t.Cleanup(release) // first: the worker's stop waits for the held reminders
 
-	var practice int64
-	if err := d.Get(&practice, `INSERT INTO practices (name, slug) VALUES ('Northside', 'northside') RETURNING id`); err != nil {
-		t.Fatal(err)
-	}
-	outbox, err := mail.NewOutbox(d, templates.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := context.Background()
+	practice, outbox := mailPractice(t, d, "Northside", "northside")
 	message := func(to, kind string) mail.Message {
 		return mail.Message{PracticeID: practice, To: to, ToName: "Someone", Kind: kind, Template: "invitation",
 			Data: map[string]any{"Name": "Someone", "PracticeName": "Northside", "InviterName": "Dana", "Link": "http://mend.test/x"}}

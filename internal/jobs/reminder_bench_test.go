@@ -154,13 +154,7 @@ func runReminderBench(b *testing.B, n, concurrency int) reminderBenchResult {
 		Reminders: sched,
 		// Relay and sweep at the production defaults (1 s, 15 s).
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- w.Run(wctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	defer runWorker(w)()
 
 	res := reminderBenchResult{loadBefore: loadAverage()}
 	cpu0, svc0 := cpuTime(), serviceCPU("postgres", "redis-server")
