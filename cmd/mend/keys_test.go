@@ -145,7 +145,7 @@ func rotationCheckin(t *testing.T, d *sqlx.DB, v *vault.Vault, counselor mend.Sc
 
 func TestWebRefusesToStartWithoutMasterKey(t *testing.T) {
 	t.Parallel()
-	for _, cmd := range []string{"web", "serve"} {
+	for _, cmd := range []string{"web", "worker", "serve"} {
 		err := run(context.Background(), []string{cmd}, map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}, &bytes.Buffer{})
 		if !errors.Is(err, config.ErrNoMasterKey) {
 			t.Fatalf("%s without MEND_MASTER_KEY: %v", cmd, err)

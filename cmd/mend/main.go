@@ -147,10 +147,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 			return err
 		}
 	}
-	if withWeb {
-		if _, _, err := cfg.MasterKeys(); err != nil {
-			return err
-		}
+	// The web server seals clinical text with it; the worker signs the
+	// reminders' unsubscribe links with a key derived from it.
+	if _, _, err := cfg.MasterKeys(); err != nil {
+		return err
 	}
 	d, err := openDB(ctx, cfg, withWeb)
 	if err != nil {

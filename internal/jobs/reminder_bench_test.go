@@ -20,6 +20,7 @@ import (
 	"github.com/mend-practice/mend/internal/jobs"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mail/mailtest"
+	"github.com/mend-practice/mend/internal/vault/vaulttest"
 )
 
 // BenchmarkReminders100k measures how long MEND_BENCH_REMINDERS (default
@@ -213,6 +214,6 @@ func runReminderBench(b *testing.B, n, concurrency int) reminderBenchResult {
 // configFor is the configuration the worker would read, for the bench's
 // database.
 func configFor(dsn string) (cfg config.Config) {
-	cfg.DatabaseURL, cfg.BaseURL = dsn, "http://mend.test"
+	cfg.DatabaseURL, cfg.BaseURL, cfg.MasterKey = dsn, "http://mend.test", vaulttest.MasterKey
 	return cfg
 }

@@ -30,13 +30,22 @@ const scheduleTimeout = 5 * time.Minute
 
 // NewReminders builds the reminder scheduler from the configuration. It
 // writes the email log with the main pool (full durability: a queued email
-// is never lost), not the delivery's state pool.
+// is never lost), not the delivery's state pool. It needs the master key
+// (config.ErrNoMasterKey without one) to sign the reminders' unsubscribe
+// links.
 func NewReminders(d *sqlx.DB, cfg config.Config) (*reminder.Scheduler, error) {
+	current, old, err := cfg.MasterKeys()
+	if err != nil {
+		return nil, err
+	}
 	outbox, err := mail.NewOutbox(d, templates.FS)
 	if err != nil {
 		return nil, err
 	}
 	outbox.BaseURL = cfg.BaseURL
+	if outbox.Links, err = mail.NewUnsubscribeLinks(current, old...); err != nil {
+		return nil, err
+	}
 	return &reminder.Scheduler{DB: d, Outbox: outbox, BaseURL: strings.TrimRight(cfg.BaseURL, "/")}, nil
 }
 

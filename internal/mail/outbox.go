@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
@@ -49,8 +48,11 @@ type Outbox struct {
 	DB *sqlx.DB
 	// BaseURL starts the unsubscribe links (config BASE_URL).
 	BaseURL string
-	text    map[string]*texttemplate.Template
-	html    map[string]*htmltemplate.Template
+	// Links signs the unsubscribe links; nil: a message that needs one is
+	// refused.
+	Links *UnsubscribeLinks
+	text  map[string]*texttemplate.Template
+	html  map[string]*htmltemplate.Template
 }
 
 // NewOutbox parses every email template in fsys (templates.FS).
@@ -198,20 +200,16 @@ func (o *Outbox) queueMany(ctx context.Context, q sqlx.QueryerContext, msgs []Me
 		to, toName, kind          = make([]string, n), make([]string, n), make([]string, n)
 		dedupe                    = make([]sql.NullString, n)
 		subject, text, html, unsb = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		tokPractice, tokUser      []int64
-		tokHash                   [][]byte
 	)
 	for i, m := range msgs {
 		if m.Unsubscribe {
 			if m.UserID == 0 || m.PracticeID == 0 {
 				return nil, fmt.Errorf("mail: queue %s: an unsubscribe link needs a user and a practice", m.Kind)
 			}
-			token, err := newToken()
-			if err != nil {
-				return nil, err
+			if o.Links == nil {
+				return nil, fmt.Errorf("mail: queue %s: no key to sign its unsubscribe link", m.Kind)
 			}
-			tokPractice, tokUser, tokHash = append(tokPractice, m.PracticeID), append(tokUser, m.UserID), append(tokHash, hashToken(token))
-			unsb[i] = strings.TrimRight(o.BaseURL, "/") + "/unsubscribe/" + token
+			unsb[i] = strings.TrimRight(o.BaseURL, "/") + "/unsubscribe/" + o.Links.Token(m.PracticeID, m.UserID)
 			data := make(map[string]any, len(m.Data)+1)
 			for k, v := range m.Data {
 				data[k] = v
@@ -229,23 +227,6 @@ func (o *Outbox) queueMany(ctx context.Context, q sqlx.QueryerContext, msgs []Me
 			dedupe[i] = sql.NullString{String: m.DedupeKey, Valid: true}
 		}
 		subject[i], text[i], html[i] = r.Subject, r.Text, r.HTML
-	}
-	if len(tokHash) > 0 {
-		var made int
-		err := sqlx.GetContext(ctx, q, &made, `
-			WITH ins AS (
-				INSERT INTO unsubscribe_tokens (practice_id, user_id, token_hash)
-				SELECT u.practice_id, u.id, t.hash
-				FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) AS t(practice_id, user_id, hash)
-				JOIN users u ON u.id = t.user_id AND u.practice_id = t.practice_id
-				RETURNING 1)
-			SELECT count(*) FROM ins`, pq.Array(tokPractice), pq.Array(tokUser), pq.ByteaArray(tokHash))
-		if err != nil {
-			return nil, fmt.Errorf("mail: unsubscribe links: %w", err)
-		}
-		if made != len(tokHash) {
-			return nil, errors.New("mail: unsubscribe link for a user outside the message's practice")
-		}
 	}
 	var rows []Queued
 	err := sqlx.SelectContext(ctx, q, &rows, `

@@ -2,10 +2,13 @@ package mail
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
@@ -15,19 +18,80 @@ import (
 	"github.com/mend-practice/mend/internal/mend"
 )
 
-// Unsubscribe links are random single-purpose tokens, one per reminder
-// email, of which only a SHA-256 is stored: a database dump holds no
-// working link, and a token can do nothing but turn reminders off for its
-// own user. They do not expire: an old reminder's link must still work.
-
-func newToken() (string, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(raw), nil
+// UnsubscribeLinks signs the one-click unsubscribe links in reminders and
+// checks them. A link carries its own proof: the practice and user ids and
+// an HMAC-SHA256 of them, cut to 128 bits, under a key derived from the
+// master key. Nothing is stored per email: a row per reminder, which never
+// expires, grew by millions a year in a large practice and cost the
+// scheduler an insert per reminder. The key is not in the database, so a
+// dump of it still holds no working link, and a link can do nothing but
+// turn reminders off for its own user. Links do not expire; those signed
+// under a master key stop working once it is neither the current nor an
+// old one (MEND_OLD_MASTER_KEYS).
+//
+// Links sent before these (random tokens, their SHA-256 in
+// unsubscribe_tokens) are still honoured; no new rows are written there.
+type UnsubscribeLinks struct {
+	keys [][]byte // the first signs; all verify
 }
 
+// unsubscribeKeyLabel separates this key from every other use of the
+// master key.
+const unsubscribeKeyLabel = "mend unsubscribe link v1"
+
+// NewUnsubscribeLinks derives the signing keys from the current master key
+// and the old ones.
+func NewUnsubscribeLinks(master []byte, old ...[]byte) (*UnsubscribeLinks, error) {
+	if len(master) == 0 {
+		return nil, errors.New("mail: unsubscribe links need the master key")
+	}
+	l := &UnsubscribeLinks{}
+	for _, m := range append([][]byte{master}, old...) {
+		k, err := hkdf.Key(sha256.New, m, nil, unsubscribeKeyLabel, 32)
+		if err != nil {
+			return nil, fmt.Errorf("mail: unsubscribe key: %w", err)
+		}
+		l.keys = append(l.keys, k)
+	}
+	return l, nil
+}
+
+const (
+	idsLen   = 16 // practice and user id, 8 bytes each
+	macLen   = 16
+	tokenLen = idsLen + macLen
+)
+
+func linkMAC(key, ids []byte) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write(ids)
+	return h.Sum(nil)[:macLen]
+}
+
+// Token is the link's last path segment for the user.
+func (l *UnsubscribeLinks) Token(practiceID, userID int64) string {
+	b := make([]byte, idsLen, tokenLen)
+	binary.BigEndian.PutUint64(b, uint64(practiceID))
+	binary.BigEndian.PutUint64(b[8:], uint64(userID))
+	return base64.RawURLEncoding.EncodeToString(append(b, linkMAC(l.keys[0], b)...))
+}
+
+// parse returns the ids of a token signed under one of the keys.
+func (l *UnsubscribeLinks) parse(token string) (practiceID, userID int64, ok bool) {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if l == nil || err != nil || len(b) != tokenLen {
+		return 0, 0, false
+	}
+	for _, k := range l.keys {
+		if hmac.Equal(b[idsLen:], linkMAC(k, b[:idsLen])) {
+			return int64(binary.BigEndian.Uint64(b)), int64(binary.BigEndian.Uint64(b[8:])), true
+		}
+	}
+	return 0, 0, false
+}
+
+// hashToken is how unsubscribe_tokens keeps the links sent before
+// UnsubscribeLinks.
 func hashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
@@ -37,6 +101,7 @@ func hashToken(token string) []byte {
 type Unsubscribes struct {
 	DB    *sqlx.DB
 	Audit *audit.Log
+	Links *UnsubscribeLinks
 }
 
 // UnsubscribeInfo is what the unsubscribe page may say about the link's
@@ -55,12 +120,17 @@ func (u *Unsubscribes) Check(ctx context.Context, token string) (UnsubscribeInfo
 	if token == "" || len(token) > 100 {
 		return info, mend.NotFound("Unsubscribe link")
 	}
-	err := u.DB.GetContext(ctx, &info, `
-		SELECT t.user_id, t.practice_id, u.name, p.name AS practice_name, u.reminders_enabled
-		FROM unsubscribe_tokens t
-		JOIN users u ON u.id = t.user_id AND u.practice_id = t.practice_id
-		JOIN practices p ON p.id = t.practice_id
-		WHERE t.token_hash = $1`, hashToken(token))
+	const who = `
+		SELECT u.id AS user_id, u.practice_id, u.name, p.name AS practice_name, u.reminders_enabled
+		FROM users u JOIN practices p ON p.id = u.practice_id`
+	var err error
+	if practiceID, userID, ok := u.Links.parse(token); ok {
+		err = u.DB.GetContext(ctx, &info, who+` WHERE u.id = $1 AND u.practice_id = $2`, userID, practiceID)
+	} else {
+		err = u.DB.GetContext(ctx, &info, who+`
+			JOIN unsubscribe_tokens t ON t.user_id = u.id AND t.practice_id = u.practice_id
+			WHERE t.token_hash = $1`, hashToken(token))
+	}
 	if err == sql.ErrNoRows {
 		return info, mend.NotFound("Unsubscribe link")
 	}
@@ -82,11 +152,6 @@ func (u *Unsubscribes) Apply(ctx context.Context, token, ip string) (Unsubscribe
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE users SET reminders_enabled = false WHERE id = $1 AND practice_id = $2`,
 			info.UserID, info.PracticeID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE unsubscribe_tokens SET used_at = coalesce(used_at, now()) WHERE token_hash = $1`,
-			hashToken(token)); err != nil {
 			return err
 		}
 		// The person is not signed in: the entry names them as the object.

@@ -71,6 +71,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	o.BaseURL = baseURL
+	o.Links = mailtest.UnsubscribeLinks(t)
 	w := &world{t: t, db: d, dsn: dsn, outbox: o, clock: &clock{}, log: testLogger()}
 	w.practice = w.id(`INSERT INTO practices (name, slug, timezone) VALUES ('Northside Counseling', 'northside.test', 'America/Chicago') RETURNING id`)
 	w.counselor = w.id(`INSERT INTO users (practice_id, role, email, name, password_hash, timezone)

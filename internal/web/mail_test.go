@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/mail/mailtest"
 	"github.com/mend-practice/mend/internal/web/webtest"
 	"github.com/mend-practice/mend/templates"
 )
@@ -119,6 +120,7 @@ func TestMailLogLinksCanBeFollowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.BaseURL = env.URL
+	o.Links = mailtest.UnsubscribeLinks(t) // the test server's master key
 	user := env.UserID(t, "client1a@northside.example")
 	practice := env.ID(t, `SELECT practice_id FROM users WHERE id = $1`, user)
 	id, err := o.Queue(context.Background(), env.DB, mail.Message{PracticeID: practice, UserID: user, To: "client1a@northside.example",
@@ -158,6 +160,7 @@ func TestUnsubscribeTurnsRemindersOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.BaseURL = env.URL
+	o.Links = mailtest.UnsubscribeLinks(t) // the test server's master key
 	user := env.UserID(t, "client1a@northside.example")
 	practice := env.ID(t, `SELECT practice_id FROM users WHERE id = $1`, user)
 	id, err := o.Queue(context.Background(), env.DB, mail.Message{PracticeID: practice, UserID: user, To: "client1a@northside.example",

@@ -146,6 +146,10 @@ func New(d Deps) (*Server, error) {
 	if s.vault, err = vault.New(d.DB, masterKey, oldMasterKeys...); err != nil {
 		return nil, err
 	}
+	if s.outbox.Links, err = mail.NewUnsubscribeLinks(masterKey, oldMasterKeys...); err != nil {
+		return nil, err
+	}
+	s.unsubscribes.Links = s.outbox.Links
 	// Clinical text is sealed and opened by the stores that own it.
 	s.checkins.Vault = s.vault
 	s.hw.Vault = s.vault

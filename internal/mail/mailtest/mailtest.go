@@ -26,6 +26,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mend-practice/mend/internal/db/dbtest"
+	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/vault"
+	"github.com/mend-practice/mend/internal/vault/vaulttest"
 )
 
 // Received is one message the listener accepted.
@@ -303,4 +306,19 @@ func decode(cte string, r io.Reader) io.Reader {
 		return base64.NewDecoder(base64.StdEncoding, r)
 	}
 	return r
+}
+
+// UnsubscribeLinks signs unsubscribe links under the test master key, as
+// test servers and test workers do.
+func UnsubscribeLinks(t testing.TB) *mail.UnsubscribeLinks {
+	t.Helper()
+	key, err := vault.ParseMasterKey(vaulttest.MasterKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := mail.NewUnsubscribeLinks(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
