@@ -349,6 +349,51 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 	}
 }
 
+// A recipient the server refuses fails that message for good, with the
+// server's reply as the reason, and the messages around it go through:
+// with PIPELINING (RFC 2920) the refused RCPT's reply is read among the
+// others of its message; without it the commands go one at a time.
+func TestRefusedRecipientFailsOnlyItsMessage(t *testing.T) {
+	t.Parallel()
+	for _, pipelining := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pipelining=%v", pipelining), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			if !pipelining {
+				e.smtp.HidePipelining()
+			}
+			e.smtp.RejectRecipient("person1@example.com", 550)
+			d := e.delivery(e.sender())
+			ids := e.queue(3)
+			for _, id := range ids {
+				task, _ := mail.NewDeliverTask(id, 0)
+				err := d.HandleTask(context.Background(), task)
+				if (id == ids[1]) != errors.Is(err, asynq.SkipRetry) {
+					t.Errorf("email %d: %v", id, err)
+				}
+			}
+			if err := d.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if r := e.row(ids[1]); r.Status != "failed" || r.Attempts != 1 || !strings.Contains(r.LastError, "rcpt (550)") {
+				t.Errorf("refused recipient's row %+v", r)
+			}
+			for _, id := range []int64{ids[0], ids[2]} {
+				if r := e.row(id); r.Status != "sent" {
+					t.Errorf("row %d %+v, want sent", id, r)
+				}
+			}
+			var to []string
+			for _, m := range e.smtp.Messages() {
+				to = append(to, m.To...)
+			}
+			if strings.Join(to, " ") != "person0@example.com person2@example.com" {
+				t.Errorf("the listener accepted messages for %v", to)
+			}
+		})
+	}
+}
+
 func TestTemporaryFailureGivesUpAfterMaxAttempts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -86,7 +86,11 @@ type Listener struct {
 	srv      *smtp.Server
 	received []Received
 	reject   int
+	rejectTo map[string]int
 	delay    time.Duration
+	// hidePipelining takes PIPELINING out of the EHLO reply, for a client's
+	// path to servers that do not offer it.
+	hidePipelining bool
 }
 
 // Start runs a listener for the test; it stops when the test ends.
@@ -113,7 +117,61 @@ func (l *Listener) serve(ln net.Listener) {
 	l.mu.Lock()
 	l.srv = s
 	l.mu.Unlock()
-	go func() { _ = s.Serve(ln) }()
+	go func() { _ = s.Serve(listenerFunc{ln, l.wrap}) }()
+}
+
+// listenerFunc passes each accepted connection through wrap.
+type listenerFunc struct {
+	net.Listener
+	wrap func(net.Conn) net.Conn
+}
+
+func (lf listenerFunc) Accept() (net.Conn, error) {
+	c, err := lf.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return lf.wrap(c), nil
+}
+
+func (l *Listener) wrap(c net.Conn) net.Conn { return &serverConn{Conn: c, l: l} }
+
+// serverConn is the server's side of a connection; it edits the EHLO
+// reply when the listener hides PIPELINING (go-smtp always offers it).
+type serverConn struct {
+	net.Conn
+	l *Listener
+}
+
+func (c *serverConn) Write(p []byte) (int, error) {
+	c.l.mu.Lock()
+	hide := c.l.hidePipelining
+	c.l.mu.Unlock()
+	if hide && bytes.Contains(p, []byte("PIPELINING")) {
+		if _, err := c.Conn.Write(bytes.ReplaceAll(p, []byte("PIPELINING"), []byte("X-NO-PIPELINING"))); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+// HidePipelining makes the listener a server without PIPELINING (RFC
+// 2920) from the next connection on.
+func (l *Listener) HidePipelining() {
+	l.mu.Lock()
+	l.hidePipelining = true
+	l.mu.Unlock()
+}
+
+// RejectRecipient makes RCPT TO:<addr> answer code (e.g. 550).
+func (l *Listener) RejectRecipient(addr string, code int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.rejectTo == nil {
+		l.rejectTo = map[string]int{}
+	}
+	l.rejectTo[addr] = code
 }
 
 // URL is the SMTP_URL for this listener (no TLS: it is loopback).
@@ -218,6 +276,12 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.l.mu.Lock()
+	code := s.l.rejectTo[to]
+	s.l.mu.Unlock()
+	if code != 0 {
+		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{code / 100, 1, 1}, Message: "no such recipient at the test listener"}
+	}
 	s.to = append(s.to, to)
 	return nil
 }
