@@ -41,15 +41,20 @@ func BenchmarkReminders100k(b *testing.B) {
 		b.ReportMetric(float64(n)/r.total.Seconds(), "msgs/s")
 		fmt.Printf("%d due reminders from the scheduling task to the SMTP listener in %.1f s (%.0f/s, concurrency %d); "+
 			"all queued in the email log after %.1f s; load average %s at the start, %s at the end; "+
-			"this process used %.1f s of CPU, PostgreSQL %.1f s, Redis %.1f s\n",
+			"this process used %.1f s of CPU, PostgreSQL %.1f s, Redis %.1f s; PostgreSQL wrote %.0f MB of WAL\n",
 			n, r.total.Seconds(), float64(n)/r.total.Seconds(), concurrency, r.scheduled.Seconds(), r.loadBefore, r.loadAfter,
-			r.cpu.Seconds(), r.postgres.Seconds(), r.redis.Seconds())
+			r.cpu.Seconds(), r.postgres.Seconds(), r.redis.Seconds(), r.walMB)
 	}
 }
 
 type reminderBenchResult struct {
 	total, scheduled, cpu time.Duration
 	postgres, redis       time.Duration // CPU of the services, see serviceCPU
+	// walMB is the write-ahead log written meanwhile (by the whole cluster):
+	// past max_wal_size's share it forces a checkpoint, after which each
+	// page's first change is logged whole, which is much of the run-to-run
+	// swing in PostgreSQL's CPU.
+	walMB                 float64
 	loadBefore, loadAfter string
 }
 
@@ -159,6 +164,8 @@ func runReminderBench(b *testing.B, n, concurrency int) reminderBenchResult {
 
 	res := reminderBenchResult{loadBefore: loadAverage()}
 	cpu0, svc0 := cpuTime(), serviceCPU("postgres", "redis-server")
+	var wal0 string
+	must(d.Get(&wal0, `SELECT pg_current_wal_lsn()::text`))
 	setClock(time.Date(today.Year, today.Month, today.Day, 18, 0, 0, 0, time.UTC))
 	start := time.Now()
 	// What the periodic scheduler enqueues at the minute.
@@ -188,6 +195,7 @@ func runReminderBench(b *testing.B, n, concurrency int) reminderBenchResult {
 	svc := serviceCPU("postgres", "redis-server")
 	res.postgres = svc["postgres"] - svc0["postgres"]
 	res.redis = svc["redis-server"] - svc0["redis-server"]
+	must(d.Get(&res.walMB, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) / 1e6`, wal0))
 	res.loadAfter = loadAverage()
 
 	byTo := map[string]int{}
