@@ -50,10 +50,9 @@ func BenchmarkReminders100k(b *testing.B) {
 type reminderBenchResult struct {
 	total, scheduled, cpu time.Duration
 	postgres, redis       time.Duration // CPU of the services, see serviceCPU
-	// walMB is the write-ahead log written meanwhile (by the whole cluster):
-	// past max_wal_size's share it forces a checkpoint, after which each
-	// page's first change is logged whole, which is much of the run-to-run
-	// swing in PostgreSQL's CPU.
+	// walMB is the write-ahead log the whole cluster wrote meanwhile: the
+	// run's cost to PostgreSQL's disk (at the default max_wal_size of 1 GB,
+	// a run forces a checkpoint or two).
 	walMB                 float64
 	loadBefore, loadAfter string
 }
