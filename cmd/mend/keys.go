@@ -23,7 +23,9 @@ const keysUsage = `usage:
                                    stopped runs resume where they were
 
 Rotating the master key: set MEND_MASTER_KEY to a new key and MEND_OLD_MASTER_KEYS to the
-old one, run "mend keys rotate", then remove MEND_OLD_MASTER_KEYS.`
+old one, run "mend keys rotate", then remove MEND_OLD_MASTER_KEYS. While it is set, the
+unsubscribe links in reminders sent before the rotation keep working; keep it a while (say
+90 days) unless the old key was compromised.`
 
 // keysCmd manages the encryption keys.
 func keysCmd(ctx context.Context, cfg config.Config, out, progress io.Writer, args []string) error {

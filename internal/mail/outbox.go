@@ -200,6 +200,7 @@ func (o *Outbox) queueMany(ctx context.Context, q sqlx.QueryerContext, msgs []Me
 		to, toName, kind          = make([]string, n), make([]string, n), make([]string, n)
 		dedupe                    = make([]sql.NullString, n)
 		subject, text, html, unsb = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		linkPractice, linkUser    []int64 // whose unsubscribe links were signed
 	)
 	for i, m := range msgs {
 		if m.Unsubscribe {
@@ -210,6 +211,7 @@ func (o *Outbox) queueMany(ctx context.Context, q sqlx.QueryerContext, msgs []Me
 				return nil, fmt.Errorf("mail: queue %s: no key to sign its unsubscribe link", m.Kind)
 			}
 			unsb[i] = strings.TrimRight(o.BaseURL, "/") + "/unsubscribe/" + o.Links.Token(m.PracticeID, m.UserID)
+			linkPractice, linkUser = append(linkPractice, m.PracticeID), append(linkUser, m.UserID)
 			data := make(map[string]any, len(m.Data)+1)
 			for k, v := range m.Data {
 				data[k] = v
@@ -227,6 +229,20 @@ func (o *Outbox) queueMany(ctx context.Context, q sqlx.QueryerContext, msgs []Me
 			dedupe[i] = sql.NullString{String: m.DedupeKey, Valid: true}
 		}
 		subject[i], text[i], html[i] = r.Subject, r.Text, r.HTML
+	}
+	if len(linkUser) > 0 {
+		// A link for a user outside the message's practice would lead
+		// nowhere: refuse the batch rather than send it.
+		var members int
+		if err := sqlx.GetContext(ctx, q, &members, `
+			SELECT count(*) FROM unnest($1::bigint[], $2::bigint[]) AS t(practice_id, user_id)
+			JOIN users u ON u.id = t.user_id AND u.practice_id = t.practice_id`,
+			pq.Array(linkPractice), pq.Array(linkUser)); err != nil {
+			return nil, fmt.Errorf("mail: unsubscribe links: %w", err)
+		}
+		if members != len(linkUser) {
+			return nil, fmt.Errorf("mail: unsubscribe link for a user outside the message's practice")
+		}
 	}
 	var rows []Queued
 	err := sqlx.SelectContext(ctx, q, &rows, `

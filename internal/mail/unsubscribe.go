@@ -23,11 +23,14 @@ import (
 // an HMAC-SHA256 of them, cut to 128 bits, under a key derived from the
 // master key. Nothing is stored per email: a row per reminder, which never
 // expires, grew by millions a year in a large practice and cost the
-// scheduler an insert per reminder. The key is not in the database, so a
-// dump of it still holds no working link, and a link can do nothing but
-// turn reminders off for its own user. Links do not expire; those signed
-// under a master key stop working once it is neither the current nor an
-// old one (MEND_OLD_MASTER_KEYS).
+// scheduler an insert per reminder. The key is not in the database, so no
+// link can be made from a dump of it (the messages in the email log hold
+// their links, as the emails do). A link can do nothing but turn reminders
+// off for its own user, and only while the account is active: an
+// anonymised or disabled client's links lead nowhere. Links do not expire;
+// those signed under a master key stop working once it is neither the
+// current nor an old one (MEND_OLD_MASTER_KEYS), and the page then says how
+// to turn reminders off after signing in.
 //
 // Links sent before these (random tokens, their SHA-256 in
 // unsubscribe_tokens) are still honoured; no new rows are written there.
@@ -76,10 +79,17 @@ func (l *UnsubscribeLinks) Token(practiceID, userID int64) string {
 	return base64.RawURLEncoding.EncodeToString(append(b, linkMAC(l.keys[0], b)...))
 }
 
-// parse returns the ids of a token signed under one of the keys.
+// tokenChars is a token's length in base64 without padding.
+var tokenChars = base64.RawURLEncoding.EncodedLen(tokenLen)
+
+// parse returns the ids of a token signed under one of the keys. Only the
+// one spelling Token gives is accepted (strict base64, exact length).
 func (l *UnsubscribeLinks) parse(token string) (practiceID, userID int64, ok bool) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if l == nil || err != nil || len(b) != tokenLen {
+	if l == nil || len(token) != tokenChars {
+		return 0, 0, false
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	if err != nil || len(b) != tokenLen {
 		return 0, 0, false
 	}
 	for _, k := range l.keys {
@@ -114,25 +124,32 @@ type UnsubscribeInfo struct {
 	RemindersEnabled bool   `db:"reminders_enabled"`
 }
 
-// Check resolves a token; an unknown token is mend.NotFound.
+// errLinkGone is what a link that leads nowhere gets: unknown, signed
+// under a key no longer configured, or for an account that is closed.
+var errLinkGone = mend.Errorf(mend.ENOTFOUND,
+	"This unsubscribe link no longer works. To stop reminder emails, sign in to Mend and turn them off in your settings.")
+
+// Check resolves a token; an unknown one, or one whose account is disabled
+// or anonymised, is ENOTFOUND.
 func (u *Unsubscribes) Check(ctx context.Context, token string) (UnsubscribeInfo, error) {
 	var info UnsubscribeInfo
 	if token == "" || len(token) > 100 {
-		return info, mend.NotFound("Unsubscribe link")
+		return info, errLinkGone
 	}
 	const who = `
 		SELECT u.id AS user_id, u.practice_id, u.name, p.name AS practice_name, u.reminders_enabled
 		FROM users u JOIN practices p ON p.id = u.practice_id`
 	var err error
 	if practiceID, userID, ok := u.Links.parse(token); ok {
-		err = u.DB.GetContext(ctx, &info, who+` WHERE u.id = $1 AND u.practice_id = $2`, userID, practiceID)
+		err = u.DB.GetContext(ctx, &info, who+`
+			WHERE u.id = $1 AND u.practice_id = $2 AND u.disabled_at IS NULL`, userID, practiceID)
 	} else {
 		err = u.DB.GetContext(ctx, &info, who+`
 			JOIN unsubscribe_tokens t ON t.user_id = u.id AND t.practice_id = u.practice_id
-			WHERE t.token_hash = $1`, hashToken(token))
+			WHERE t.token_hash = $1 AND u.disabled_at IS NULL`, hashToken(token))
 	}
 	if err == sql.ErrNoRows {
-		return info, mend.NotFound("Unsubscribe link")
+		return info, errLinkGone
 	}
 	if err != nil {
 		return info, fmt.Errorf("mail: unsubscribe check: %w", err)

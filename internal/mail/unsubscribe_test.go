@@ -10,6 +10,7 @@ import (
 	"github.com/mend-practice/mend/internal/db/dbtest"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/templates"
 )
 
 func randomKey(t *testing.T) []byte {
@@ -113,6 +114,30 @@ func TestUnsubscribeLinkCannotBeForged(t *testing.T) {
 	}
 	if id, ok := resolves(u, legacy); !ok || id != bob {
 		t.Errorf("a stored link → %d, %v", id, ok)
+	}
+
+	// A link leads nowhere once its account is disabled or anonymised
+	// (the purge disables it), signed or stored.
+	if _, err := d.Exec(`UPDATE users SET disabled_at = now() WHERE id = $1`, bob); err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"signed": signer.Token(practice, bob), "stored": legacy} {
+		if id, ok := resolves(u, tok); ok {
+			t.Errorf("a disabled account's %s link resolves to user %d", name, id)
+		}
+	}
+
+	// The outbox will not sign a link for a user outside the message's
+	// practice.
+	o, err := mail.NewOutbox(d, templates.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Links = signer
+	if _, err := o.Queue(ctx, d, mail.Message{PracticeID: practice, UserID: carol, To: "carol@example.com",
+		Kind: mail.KindReminder, Template: "checkin_reminder", Unsubscribe: true,
+		Data: map[string]any{"Name": "Carol", "PracticeName": "Northside", "Link": "http://mend.test/homework"}}); err == nil {
+		t.Error("queued a reminder whose unsubscribe link names a user of another practice")
 	}
 
 	// Applying Ann's link turns off Ann's reminders, nobody else's.

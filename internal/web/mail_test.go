@@ -203,8 +203,8 @@ func TestUnsubscribeTurnsRemindersOff(t *testing.T) {
 	if n := env.ID(t, `SELECT count(*) FROM audit_log WHERE action = 'reminders.unsubscribe' AND object_id = $1`, user); n != 2 {
 		t.Errorf("%d audit entries", n)
 	}
-	if res := anon.Get("/unsubscribe/not-a-real-token"); res.Status != http.StatusNotFound {
-		t.Errorf("unknown token: %d", res.Status)
+	if res := anon.Get("/unsubscribe/not-a-real-token"); res.Status != http.StatusNotFound || !strings.Contains(res.Body, "turn them off in your settings") {
+		t.Errorf("unknown token: %d\n%s", res.Status, res.Body)
 	}
 	if res := anon.PostForm("/unsubscribe/not-a-real-token", nil); res.Status != http.StatusNotFound {
 		t.Errorf("unknown token POST: %d", res.Status)
