@@ -390,6 +390,11 @@ func TestRefusedRecipientFailsOnlyItsMessage(t *testing.T) {
 			if strings.Join(to, " ") != "person0@example.com person2@example.com" {
 				t.Errorf("the listener accepted messages for %v", to)
 			}
+			// Three envelopes, each sent in one write when the server
+			// offers PIPELINING, never when it does not.
+			if got, want := e.smtp.PipelinedEnvelopes(), map[bool]int{true: 3, false: 0}[pipelining]; got != want {
+				t.Errorf("%d envelopes arrived in one piece, want %d", got, want)
+			}
 		})
 	}
 }

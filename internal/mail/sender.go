@@ -148,7 +148,7 @@ func (s *SMTPSender) Close() {
 	for {
 		select {
 		case p := <-s.idle:
-			_ = p.c.Quit()
+			quit(p.c)
 		default:
 			return
 		}
@@ -176,8 +176,17 @@ func (s *SMTPSender) put(c *smtp.Client) {
 	select {
 	case s.idle <- pooled{c: c, used: time.Now()}:
 	default:
-		_ = c.Quit()
+		quit(c)
 	}
+}
+
+// quit says goodbye within a short deadline and closes the connection:
+// go-mail's Quit leaves the socket open when QUIT itself fails (a pooled
+// connection past its deadline).
+func quit(c *smtp.Client) {
+	_ = c.UpdateDeadline(2 * time.Second)
+	_ = c.Quit()
+	_ = c.Close()
 }
 
 // Send implements Sender.
@@ -232,8 +241,8 @@ func (s *SMTPSender) transact(ctx context.Context, c *smtp.Client, msg *gomail.M
 	if _, err := msg.WriteTo(w); err != nil {
 		return classify("data", err)
 	}
-	if err := w.Close(); err != nil { // the final "."
-		return classify("data", err)
+	if err := w.Close(); err != nil { // the final "." may have left before the failure
+		return &SendError{Stage: "data", Err: fmt.Errorf("%w: %v", ErrUnconfirmed, err)}
 	}
 	if _, _, err := c.Text.ReadResponse(250); err != nil {
 		var tp *textproto.Error

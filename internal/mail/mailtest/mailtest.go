@@ -91,6 +91,9 @@ type Listener struct {
 	// hidePipelining takes PIPELINING out of the EHLO reply, for a client's
 	// path to servers that do not offer it.
 	hidePipelining bool
+	// pipelined counts envelopes whose MAIL, RCPT and DATA arrived in one
+	// read.
+	pipelined int
 }
 
 // Start runs a listener for the test; it stops when the test ends.
@@ -154,6 +157,26 @@ func (c *serverConn) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return c.Conn.Write(p)
+}
+
+// Read notes an envelope that came in one piece (as a pipelining client
+// sends it: one write, so one read on loopback).
+func (c *serverConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if b := p[:n]; bytes.HasPrefix(b, []byte("MAIL FROM:")) && bytes.HasSuffix(b, []byte("DATA\r\n")) {
+		c.l.mu.Lock()
+		c.l.pipelined++
+		c.l.mu.Unlock()
+	}
+	return n, err
+}
+
+// PipelinedEnvelopes is how many messages' MAIL, RCPT and DATA commands
+// arrived together.
+func (l *Listener) PipelinedEnvelopes() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pipelined
 }
 
 // HidePipelining makes the listener a server without PIPELINING (RFC
