@@ -2,6 +2,8 @@ package mail
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -19,64 +21,78 @@ import (
 )
 
 // UnsubscribeLinks signs the one-click unsubscribe links in reminders and
-// checks them. A link carries its own proof: the practice and user ids and
-// an HMAC-SHA256 of them, cut to 128 bits, under a key derived from the
-// master key. Nothing is stored per email: a row per reminder, which never
-// expires, grew by millions a year in a large practice and cost the
-// scheduler an insert per reminder. The key is not in the database, so no
-// link can be made from a dump of it (the messages in the email log hold
-// their links, as the emails do). A link can do nothing but turn reminders
-// off for its own user, and only while the account is active: an
-// anonymised or disabled client's links lead nowhere. Links do not expire;
-// those signed under a master key stop working once it is neither the
-// current nor an old one (MEND_OLD_MASTER_KEYS), and the page then says how
-// to turn reminders off after signing in.
+// checks them. A link carries its own proof: the practice and user ids,
+// encrypted (one AES block, so the link does not show them, nor how many
+// clients a practice has), and an HMAC-SHA256 of that block cut to 128
+// bits, under keys derived from the master key. Nothing is stored per
+// email: a row per reminder, which never expires, grew by millions a year
+// in a large practice and cost the scheduler an insert per reminder. The
+// keys are not in the database, so no link can be made from a dump of it
+// (the messages in the email log hold their links, as the emails do). A
+// link can do nothing but turn reminders off for its own user, and only
+// while the account is active: an anonymised or disabled client's links
+// lead nowhere. Links do not expire; those signed under a master key stop
+// working once it is neither the current nor an old one
+// (MEND_OLD_MASTER_KEYS), and the page then says how to turn reminders off
+// after signing in.
 //
 // Links sent before these (random tokens, their SHA-256 in
 // unsubscribe_tokens) are still honoured; no new rows are written there.
 type UnsubscribeLinks struct {
-	keys [][]byte // the first signs; all verify
+	keys []linkKey // the first signs; all verify
 }
 
-// unsubscribeKeyLabel separates this key from every other use of the
+type linkKey struct {
+	ids cipher.Block // encrypts the 16 bytes of ids
+	mac []byte       // signs the encrypted block
+}
+
+// unsubscribeKeyLabel separates these keys from every other use of the
 // master key.
 const unsubscribeKeyLabel = "mend unsubscribe link v1"
 
-// NewUnsubscribeLinks derives the signing keys from the current master key
-// and the old ones.
+// NewUnsubscribeLinks derives the keys from the current master key and the
+// old ones.
 func NewUnsubscribeLinks(master []byte, old ...[]byte) (*UnsubscribeLinks, error) {
 	if len(master) == 0 {
 		return nil, errors.New("mail: unsubscribe links need the master key")
 	}
 	l := &UnsubscribeLinks{}
 	for _, m := range append([][]byte{master}, old...) {
-		k, err := hkdf.Key(sha256.New, m, nil, unsubscribeKeyLabel, 32)
+		k, err := hkdf.Key(sha256.New, m, nil, unsubscribeKeyLabel, 16+32)
 		if err != nil {
 			return nil, fmt.Errorf("mail: unsubscribe key: %w", err)
 		}
-		l.keys = append(l.keys, k)
+		block, err := aes.NewCipher(k[:16])
+		if err != nil {
+			return nil, fmt.Errorf("mail: unsubscribe key: %w", err)
+		}
+		l.keys = append(l.keys, linkKey{ids: block, mac: k[16:]})
 	}
 	return l, nil
 }
 
 const (
-	idsLen   = 16 // practice and user id, 8 bytes each
+	idsLen   = 16 // practice and user id, 8 bytes each: one AES block
 	macLen   = 16
 	tokenLen = idsLen + macLen
 )
 
-func linkMAC(key, ids []byte) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write(ids)
+func (k linkKey) sign(sealed []byte) []byte {
+	h := hmac.New(sha256.New, k.mac)
+	h.Write(sealed)
 	return h.Sum(nil)[:macLen]
 }
 
 // Token is the link's last path segment for the user.
 func (l *UnsubscribeLinks) Token(practiceID, userID int64) string {
+	ids := make([]byte, idsLen)
+	binary.BigEndian.PutUint64(ids, uint64(practiceID))
+	binary.BigEndian.PutUint64(ids[8:], uint64(userID))
+	k := l.keys[0]
 	b := make([]byte, idsLen, tokenLen)
-	binary.BigEndian.PutUint64(b, uint64(practiceID))
-	binary.BigEndian.PutUint64(b[8:], uint64(userID))
-	return base64.RawURLEncoding.EncodeToString(append(b, linkMAC(l.keys[0], b)...))
+	k.ids.Encrypt(b, ids)
+	return base64.RawURLEncoding.EncodeToString(append(b, k.sign(b)...))
 }
 
 // tokenChars is a token's length in base64 without padding.
@@ -93,8 +109,10 @@ func (l *UnsubscribeLinks) parse(token string) (practiceID, userID int64, ok boo
 		return 0, 0, false
 	}
 	for _, k := range l.keys {
-		if hmac.Equal(b[idsLen:], linkMAC(k, b[:idsLen])) {
-			return int64(binary.BigEndian.Uint64(b)), int64(binary.BigEndian.Uint64(b[8:])), true
+		if hmac.Equal(b[idsLen:], k.sign(b[:idsLen])) {
+			ids := make([]byte, idsLen)
+			k.ids.Decrypt(ids, b[:idsLen])
+			return int64(binary.BigEndian.Uint64(ids)), int64(binary.BigEndian.Uint64(ids[8:])), true
 		}
 	}
 	return 0, 0, false
