@@ -27,7 +27,6 @@ import (
 
 	"github.com/mend-practice/mend/internal/db/dbtest"
 	"github.com/mend-practice/mend/internal/mail"
-	"github.com/mend-practice/mend/internal/vault"
 	"github.com/mend-practice/mend/internal/vault/vaulttest"
 )
 
@@ -399,11 +398,7 @@ func decode(cte string, r io.Reader) io.Reader {
 // test servers and test workers do.
 func UnsubscribeLinks(t testing.TB) *mail.UnsubscribeLinks {
 	t.Helper()
-	key, err := vault.ParseMasterKey(vaulttest.MasterKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := mail.NewUnsubscribeLinks(key)
+	l, err := mail.NewUnsubscribeLinks(vaulttest.Key(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,17 @@ import (
 // tests only.
 const MasterKey = "bWVuZC10ZXN0LW1hc3Rlci1rZXktMzItYnl0ZXMhISE="
 
+// Key is MasterKey decoded, for what else derives keys from it (the
+// unsubscribe links).
+func Key(t testing.TB) []byte {
+	t.Helper()
+	k, err := vault.ParseMasterKey(MasterKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 // Open returns a vault over d under MasterKey, or the error.
 func Open(d *sqlx.DB) (*vault.Vault, error) {
 	k, err := vault.ParseMasterKey(MasterKey)
