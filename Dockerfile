@@ -3,7 +3,7 @@
 # distroless as a non-root user. Templates, CSS, migrations and policies are
 # embedded in the binary, so the image holds nothing else.
 
-FROM golang:1.26 AS build
+FROM golang:1.27.3 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
