@@ -18,13 +18,13 @@ const (
 )
 
 // adminHome lists the practice's staff, with the form to invite a counselor.
-func (s *Server) adminHome(c *gin.Context) {
+func (s *Server) adminHome(c *gin.Context) error {
 	data, err := s.adminData(c)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.render(c, http.StatusOK, tplAdmin, data)
+	return nil
 }
 
 func (s *Server) adminData(c *gin.Context) (H, error) {
@@ -41,7 +41,7 @@ func (s *Server) adminData(c *gin.Context) (H, error) {
 	return H{"Staff": staff, "Practice": p, "Timezones": timezones}, nil
 }
 
-func (s *Server) inviteCounselor(c *gin.Context) {
+func (s *Server) inviteCounselor(c *gin.Context) error {
 	form, err := formOf(c)
 	if err == nil {
 		var inv practice.Invitation
@@ -50,29 +50,28 @@ func (s *Server) inviteCounselor(c *gin.Context) {
 		}, s.queueInvitation(c))
 		if err == nil {
 			s.showInvitation(c, inv, http.StatusCreated)
-			return
+			return nil
 		}
 	}
 	data, derr := s.adminData(c)
 	if derr != nil {
-		s.fail(c, derr)
-		return
+		return derr
 	}
 	s.formFailed(c, err, tplAdmin, form, data)
+	return nil
 }
 
-func (s *Server) reinviteStaff(c *gin.Context) {
+func (s *Server) reinviteStaff(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	inv, err := s.practices.Reinvite(c.Request.Context(), scopeOf(c), id, s.queueInvitation(c))
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.showInvitation(c, inv, http.StatusOK)
+	return nil
 }
 
 // queueInvitation returns the callback that queues an invitation's email in
@@ -125,24 +124,21 @@ func (s *Server) renderInvitations(c *gin.Context, status int, invs []practice.I
 	s.render(c, status, tplInvitation, data)
 }
 
-func (s *Server) disableStaff(c *gin.Context) { s.setStaffDisabled(c, true) }
-func (s *Server) enableStaff(c *gin.Context)  { s.setStaffDisabled(c, false) }
+func (s *Server) disableStaff(c *gin.Context) error { return s.setStaffDisabled(c, true) }
+func (s *Server) enableStaff(c *gin.Context) error  { return s.setStaffDisabled(c, false) }
 
-func (s *Server) setStaffDisabled(c *gin.Context, disabled bool) {
+func (s *Server) setStaffDisabled(c *gin.Context, disabled bool) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	m, err := s.practices.SetDisabled(c.Request.Context(), scopeOf(c), id, disabled)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if disabled {
 		if err := s.endSessionsOfDisabled(c, m.ID); err != nil {
-			s.fail(c, err)
-			return
+			return err
 		}
 	}
 	if disabled {
@@ -151,6 +147,7 @@ func (s *Server) setStaffDisabled(c *gin.Context, disabled bool) {
 		s.flash(c, m.Name+" can sign in again.")
 	}
 	s.redirect(c, "/admin")
+	return nil
 }
 
 // timezones offered in forms; the practice's own zone comes first in forms

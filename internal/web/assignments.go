@@ -69,23 +69,20 @@ func (s *Server) assignmentFormData(c *gin.Context, p pair.Pair, form *Form) (H,
 		"Weekdays": weekdayBoxes(form), "Form": form}, nil
 }
 
-func (s *Server) assignmentNew(c *gin.Context) {
+func (s *Server) assignmentNew(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	p, err := s.pairs.Get(ctx, sc, id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	today, err := s.hw.Today(ctx, sc)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	form := &Form{Values: url.Values{
 		"step": {c.Query("step")}, "for": {homework.ForBoth}, "starts_on": {today.Format(homework.DateLayout)},
@@ -93,13 +90,13 @@ func (s *Server) assignmentNew(c *gin.Context) {
 	}}
 	data, err := s.assignmentFormData(c, p, form)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	data["Heading"] = "Assign homework"
 	data["Action"] = "/pairs/" + strconv.FormatInt(p.ID, 10) + "/homework"
 	data["Back"] = "/pairs/" + strconv.FormatInt(p.ID, 10)
 	s.render(c, http.StatusOK, tplAssignmentForm, data)
+	return nil
 }
 
 func inputOf(form *Form) homework.Input {
@@ -109,13 +106,12 @@ func inputOf(form *Form) homework.Input {
 	}
 }
 
-func (s *Server) assignmentCreate(c *gin.Context) {
+func (s *Server) assignmentCreate(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	form, err := formOf(c)
 	if err == nil {
@@ -124,88 +120,79 @@ func (s *Server) assignmentCreate(c *gin.Context) {
 		if err == nil {
 			s.flash(c, "Homework assigned: "+a.Title+".")
 			s.redirect(c, "/pairs/"+strconv.FormatInt(id, 10))
-			return
+			return nil
 		}
 	}
 	if code := mend.ErrorCode(err); code != mend.EINVALID {
-		s.fail(c, err)
-		return
+		return err
 	}
 	p, perr := s.pairs.Get(ctx, sc, id)
 	if perr != nil {
-		s.fail(c, perr)
-		return
+		return perr
 	}
 	data, derr := s.assignmentFormData(c, p, form)
 	if derr != nil {
-		s.fail(c, derr)
-		return
+		return derr
 	}
 	data["Heading"] = "Assign homework"
 	data["Action"] = "/pairs/" + strconv.FormatInt(p.ID, 10) + "/homework"
 	data["Back"] = "/pairs/" + strconv.FormatInt(p.ID, 10)
 	s.formFailed(c, err, tplAssignmentForm, form, data)
+	return nil
 }
 
 // assignmentShow shows homework with its text and what each member sees.
 // Reading it is audited per client it is for.
-func (s *Server) assignmentShow(c *gin.Context) {
+func (s *Server) assignmentShow(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	d, err := s.hw.GetDetail(ctx, sc, id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	for _, m := range d.Members {
 		if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "assignment.read", ObjectType: "assignment", ObjectID: d.ID, ClientID: m.UserID}); err != nil {
-			s.fail(c, err)
-			return
+			return err
 		}
 	}
 	s.render(c, http.StatusOK, tplAssignment, H{"A": d, "CanWrite": sc.Role == mend.RoleCounselor})
+	return nil
 }
 
-func (s *Server) assignmentEdit(c *gin.Context) {
+func (s *Server) assignmentEdit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	a, err := s.hw.Get(ctx, sc, id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if !a.Editable() {
-		s.fail(c, mend.Errorf(mend.ECONFLICT, "This homework can no longer be changed: it is %s or already has check-ins.", a.Status))
-		return
+		return mend.Errorf(mend.ECONFLICT, "This homework can no longer be changed: it is %s or already has check-ins.", a.Status)
 	}
 	in := homework.InputOf(a)
 	form := &Form{Values: url.Values{
 		"step": {in.StepID}, "for": {in.For}, "starts_on": {in.StartsOn}, "due_on": {in.DueOn},
 		"cadence": {in.Cadence}, "weekdays": in.Weekdays, "note": {in.Note},
 	}}
-	s.renderAssignmentEdit(c, http.StatusOK, a, form, nil)
+	return s.renderAssignmentEdit(c, http.StatusOK, a, form, nil)
 }
 
-func (s *Server) renderAssignmentEdit(c *gin.Context, status int, a homework.Assignment, form *Form, err error) {
+func (s *Server) renderAssignmentEdit(c *gin.Context, status int, a homework.Assignment, form *Form, err error) error {
 	p, perr := s.pairs.Get(c.Request.Context(), scopeOf(c), a.PairID)
 	if perr != nil {
-		s.fail(c, perr)
-		return
+		return perr
 	}
 	data, derr := s.assignmentFormData(c, p, form)
 	if derr != nil {
-		s.fail(c, derr)
-		return
+		return derr
 	}
 	data["Heading"] = "Edit homework"
 	data["Editing"] = a
@@ -213,18 +200,18 @@ func (s *Server) renderAssignmentEdit(c *gin.Context, status int, a homework.Ass
 	data["Back"] = "/assignments/" + strconv.FormatInt(a.ID, 10)
 	if err != nil {
 		s.formFailed(c, err, tplAssignmentForm, form, data)
-		return
+		return nil
 	}
 	s.render(c, status, tplAssignmentForm, data)
+	return nil
 }
 
-func (s *Server) assignmentUpdate(c *gin.Context) {
+func (s *Server) assignmentUpdate(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	form, err := formOf(c)
 	if err == nil {
@@ -233,39 +220,35 @@ func (s *Server) assignmentUpdate(c *gin.Context) {
 		if err == nil {
 			s.flash(c, "Homework saved.")
 			s.redirect(c, "/assignments/"+strconv.FormatInt(a.ID, 10))
-			return
+			return nil
 		}
 	}
 	if mend.ErrorCode(err) != mend.EINVALID {
-		s.fail(c, err)
-		return
+		return err
 	}
 	a, gerr := s.hw.Get(ctx, sc, id)
 	if gerr != nil {
-		s.fail(c, gerr)
-		return
+		return gerr
 	}
-	s.renderAssignmentEdit(c, http.StatusUnprocessableEntity, a, form, err)
+	return s.renderAssignmentEdit(c, http.StatusUnprocessableEntity, a, form, err)
 }
 
-func (s *Server) assignmentComplete(c *gin.Context) {
-	s.assignmentFinish(c, s.hw.Complete, "Marked complete: ")
+func (s *Server) assignmentComplete(c *gin.Context) error {
+	return s.assignmentFinish(c, s.hw.Complete, "Marked complete: ")
 }
 
-func (s *Server) assignmentCancel(c *gin.Context) {
-	s.assignmentFinish(c, s.hw.Cancel, "Cancelled: ")
+func (s *Server) assignmentCancel(c *gin.Context) error {
+	return s.assignmentFinish(c, s.hw.Cancel, "Cancelled: ")
 }
 
-func (s *Server) assignmentFinish(c *gin.Context, finish func(context.Context, mend.Scope, int64) (homework.Assignment, error), msg string) {
+func (s *Server) assignmentFinish(c *gin.Context, finish func(context.Context, mend.Scope, int64) (homework.Assignment, error), msg string) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	a, err := finish(c.Request.Context(), scopeOf(c), id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if a.PlanPosition.Valid {
 		msg += a.Title + ". The plan moves on to its next step."
@@ -274,4 +257,5 @@ func (s *Server) assignmentFinish(c *gin.Context, finish func(context.Context, m
 	}
 	s.flash(c, msg)
 	s.redirect(c, "/pairs/"+strconv.FormatInt(a.PairID, 10))
+	return nil
 }

@@ -29,45 +29,40 @@ const maxAnswers = 20
 
 // homework is the client's home: what is due today and this week, late
 // check-ins still possible, and past homework.
-func (s *Server) homework(c *gin.Context) {
+func (s *Server) homework(c *gin.Context) error {
 	home, err := s.checkins.Home(c.Request.Context(), scopeOf(c))
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	// The counselor's latest feedback to this client (area: review).
 	feedback, err := s.reviews.LatestFeedback(c.Request.Context(), scopeOf(c), homeFeedbackShown)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.render(c, http.StatusOK, tplHomework, H{"Home": home, "Feedback": feedback})
+	return nil
 }
 
 // homeworkPage shows one homework: the step, the client's instructions, the
 // counselor's note, the questions, the client's check-ins and those the
 // partner shared.
-func (s *Server) homeworkPage(c *gin.Context) {
+func (s *Server) homeworkPage(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	hw, err := s.hw.ClientAssignment(ctx, sc, id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	d, err := s.checkins.Detail(ctx, sc, id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	list, err := s.checkins.ForAssignment(ctx, sc, id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	var mine, partner []checkin.Checkin
 	for _, ch := range list {
@@ -78,15 +73,15 @@ func (s *Server) homeworkPage(c *gin.Context) {
 		}
 	}
 	s.render(c, http.StatusOK, tplHomeworkPage, H{"Homework": d, "Step": hw, "Mine": mine, "Partner": partner})
+	return nil
 }
 
 // checkinNew shows the form for a new check-in on a homework, for the period
 // in ?period= or the one that most needs a check-in.
-func (s *Server) checkinNew(c *gin.Context) {
+func (s *Server) checkinNew(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	d, err := s.checkins.NewDraft(ctx, sc, id, c.Query("period"))
@@ -101,26 +96,25 @@ func (s *Server) checkinNew(c *gin.Context) {
 		}
 		s.flash(c, msg)
 		s.redirect(c, fmt.Sprintf("/homework/%d", id))
-		return
+		return nil
 	default:
-		s.fail(c, err)
-		return
+		return err
 	}
 	if d.Existing != 0 {
 		s.flash(c, "You have already checked in for this period. You can change your check-in here.")
 		s.redirect(c, fmt.Sprintf("/checkins/%d/edit", d.Existing))
-		return
+		return nil
 	}
 	form := &Form{Values: url.Values{"period": {d.Period.Start.String()}, "visibility": {string(checkin.ToCounselor)}}}
 	s.render(c, http.StatusOK, tplCheckinForm, formData(d, H{"Form": form, "Action": fmt.Sprintf("/homework/%d/checkins", id)}))
+	return nil
 }
 
 // checkinCreate stores a new check-in.
-func (s *Server) checkinCreate(c *gin.Context) {
+func (s *Server) checkinCreate(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	form, ferr := formOf(c)
@@ -132,7 +126,7 @@ func (s *Server) checkinCreate(c *gin.Context) {
 	if err == nil {
 		s.flash(c, "Thank you. Your check-in is saved.")
 		s.redirect(c, fmt.Sprintf("/homework/%d", id))
-		return
+		return nil
 	}
 	// Show the form again with what was typed. The draft is rebuilt for the
 	// period the form named if it still takes check-ins, else the default.
@@ -143,37 +137,34 @@ func (s *Server) checkinCreate(c *gin.Context) {
 	if derr != nil {
 		// The homework is out of scope (404) or takes no check-ins any more.
 		if mend.ErrorCode(err) == mend.ENOTFOUND || mend.ErrorCode(derr) == mend.ENOTFOUND {
-			s.fail(c, mend.NotFound("Homework"))
-			return
+			return mend.NotFound("Homework")
 		}
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.formFailed(c, err, tplCheckinForm, form, formData(d, H{"Action": fmt.Sprintf("/homework/%d/checkins", id)}))
+	return nil
 }
 
 // checkinEdit shows the form to change one of the client's own check-ins,
 // or why it can no longer be changed.
-func (s *Server) checkinEdit(c *gin.Context) {
+func (s *Server) checkinEdit(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ch, err := s.checkins.Own(c.Request.Context(), scopeOf(c), id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.render(c, http.StatusOK, tplCheckinForm, editData(ch, checkinValuesOf(ch)))
+	return nil
 }
 
 // checkinUpdate saves changes to one of the client's own check-ins.
-func (s *Server) checkinUpdate(c *gin.Context) {
+func (s *Server) checkinUpdate(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	form, err := formOf(c)
@@ -183,15 +174,15 @@ func (s *Server) checkinUpdate(c *gin.Context) {
 		if err == nil {
 			s.flash(c, "Your check-in is updated.")
 			s.redirect(c, fmt.Sprintf("/homework/%d", assignmentID))
-			return
+			return nil
 		}
 	}
 	ch, gerr := s.checkins.Own(ctx, sc, id)
 	if gerr != nil {
-		s.fail(c, gerr)
-		return
+		return gerr
 	}
 	s.formFailed(c, err, tplCheckinForm, form, editData(ch, form.Values))
+	return nil
 }
 
 // editData is the form page's data for an existing check-in.
@@ -269,17 +260,16 @@ func checkinValuesOf(ch checkin.Checkin) url.Values {
 
 // pairCheckins is the counselor's list of a pair's check-ins: both
 // members, private and shared, safety flags marked.
-func (s *Server) pairCheckins(c *gin.Context) {
+func (s *Server) pairCheckins(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	page, _ := strconv.Atoi(c.Query("page"))
 	list, err := s.checkins.ForPair(c.Request.Context(), scopeOf(c), id, page)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.render(c, http.StatusOK, tplPairCheckins, H{"List": list})
+	return nil
 }

@@ -12,7 +12,7 @@ const (
 )
 
 // home sends each role to its own home page.
-func (s *Server) home(c *gin.Context) {
+func (s *Server) home(c *gin.Context) error {
 	switch scopeOf(c).Role {
 	case mend.RoleAdmin:
 		s.redirect(c, "/admin")
@@ -21,6 +21,7 @@ func (s *Server) home(c *gin.Context) {
 	default:
 		s.redirect(c, "/homework")
 	}
+	return nil
 }
 
 // The counselor's dashboard is in review.go.

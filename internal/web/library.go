@@ -19,35 +19,33 @@ const (
 )
 
 // libraryList is the step library with full-text search, a page at a time.
-func (s *Server) libraryList(c *gin.Context) {
+func (s *Server) libraryList(c *gin.Context) error {
 	q := c.Query("q")
 	page, err := s.steps.List(c.Request.Context(), scopeOf(c), q, paging.Parse(c.Query("page")))
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.render(c, http.StatusOK, tplLibrary, H{"Steps": page, "Q": q, "PagerBase": "/library?q=" + url.QueryEscape(q) + "&"})
+	return nil
 }
 
-func (s *Server) stepShow(c *gin.Context) {
+func (s *Server) stepShow(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	st, err := s.steps.Get(ctx, sc, id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	versions, err := s.steps.Versions(ctx, sc, id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.render(c, http.StatusOK, tplStep, H{"Step": st, "Sections": st.Instructions.All(), "Versions": versions})
+	return nil
 }
 
 func stepForm(in library.StepInput) *Form {
@@ -64,11 +62,12 @@ func stepInputOf(f *Form) library.StepInput {
 	}
 }
 
-func (s *Server) stepNew(c *gin.Context) {
+func (s *Server) stepNew(c *gin.Context) error {
 	s.render(c, http.StatusOK, tplStepForm, H{"Form": stepForm(library.StepInput{DurationDays: "7"}), "Action": "/library", "Back": "/library"})
+	return nil
 }
 
-func (s *Server) stepCreate(c *gin.Context) {
+func (s *Server) stepCreate(c *gin.Context) error {
 	form, err := formOf(c)
 	if err == nil {
 		var st library.Step
@@ -76,38 +75,36 @@ func (s *Server) stepCreate(c *gin.Context) {
 		if err == nil {
 			s.flash(c, "Step added to your practice's library.")
 			s.redirect(c, "/library/"+strconv.FormatInt(st.ID, 10))
-			return
+			return nil
 		}
 	}
 	s.formFailed(c, err, tplStepForm, form, H{"Action": "/library", "Back": "/library"})
+	return nil
 }
 
 // stepEdit edits a practice-owned step; built-in steps are read-only (the
 // page offers a copy instead).
-func (s *Server) stepEdit(c *gin.Context) {
+func (s *Server) stepEdit(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	st, err := s.steps.Get(c.Request.Context(), scopeOf(c), id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if st.BuiltIn() {
-		s.fail(c, mend.Errorf(mend.EFORBIDDEN, "Built-in steps are read-only. Make a copy to change it."))
-		return
+		return mend.Errorf(mend.EFORBIDDEN, "Built-in steps are read-only. Make a copy to change it.")
 	}
 	path := "/library/" + strconv.FormatInt(id, 10)
 	s.render(c, http.StatusOK, tplStepForm, H{"Form": stepForm(library.InputOf(st.Content)), "Step": st, "Action": path, "Back": path})
+	return nil
 }
 
-func (s *Server) stepUpdate(c *gin.Context) {
+func (s *Server) stepUpdate(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	path := "/library/" + strconv.FormatInt(id, 10)
 	form, err := formOf(c)
@@ -117,24 +114,24 @@ func (s *Server) stepUpdate(c *gin.Context) {
 		if err == nil {
 			s.flash(c, "Saved. The library now shows version "+strconv.Itoa(st.Version)+"; homework already given keeps its wording.")
 			s.redirect(c, path)
-			return
+			return nil
 		}
 	}
 	s.formFailed(c, err, tplStepForm, form, H{"Action": path, "Back": path})
+	return nil
 }
 
 // stepCopy makes an editable practice copy of a step and opens it.
-func (s *Server) stepCopy(c *gin.Context) {
+func (s *Server) stepCopy(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	st, err := s.steps.Copy(c.Request.Context(), scopeOf(c), id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.flash(c, "This is your practice's own copy. Change it as you like.")
 	s.redirect(c, "/library/"+strconv.FormatInt(st.ID, 10)+"/edit")
+	return nil
 }

@@ -19,73 +19,70 @@ const (
 
 // inviteForm shows the invitation page, or explains why the link no longer
 // works (expired, already used).
-func (s *Server) inviteForm(c *gin.Context) {
-	s.linkForm(c, auth.PurposeInvite)
+func (s *Server) inviteForm(c *gin.Context) error {
+	return s.linkForm(c, auth.PurposeInvite)
 }
 
-func (s *Server) inviteAccept(c *gin.Context) {
-	s.linkSubmit(c, auth.PurposeInvite)
+func (s *Server) inviteAccept(c *gin.Context) error {
+	return s.linkSubmit(c, auth.PurposeInvite)
 }
 
-func (s *Server) resetForm(c *gin.Context) {
-	s.linkForm(c, auth.PurposeReset)
+func (s *Server) resetForm(c *gin.Context) error {
+	return s.linkForm(c, auth.PurposeReset)
 }
 
-func (s *Server) resetSubmit(c *gin.Context) {
-	s.linkSubmit(c, auth.PurposeReset)
+func (s *Server) resetSubmit(c *gin.Context) error {
+	return s.linkSubmit(c, auth.PurposeReset)
 }
 
-func (s *Server) linkForm(c *gin.Context, purpose string) {
+func (s *Server) linkForm(c *gin.Context, purpose string) error {
 	info, err := s.links.Check(c.Request.Context(), c.Param("token"), purpose)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if info.State != auth.LinkValid {
 		s.render(c, linkStatus(info.State), tplLinkProblem, H{"Link": info, "Purpose": purpose})
-		return
+		return nil
 	}
 	s.render(c, http.StatusOK, tplSetPassword, H{"Link": info, "Purpose": purpose})
+	return nil
 }
 
-func (s *Server) linkSubmit(c *gin.Context, purpose string) {
+func (s *Server) linkSubmit(c *gin.Context, purpose string) error {
 	ctx := c.Request.Context()
 	token := c.Param("token")
 	info, err := s.links.Check(ctx, token, purpose)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if info.State != auth.LinkValid {
 		s.render(c, linkStatus(info.State), tplLinkProblem, H{"Link": info, "Purpose": purpose})
-		return
+		return nil
 	}
 	form, err := formOf(c)
 	data := H{"Link": info, "Purpose": purpose}
 	if err != nil {
 		s.formFailed(c, err, tplSetPassword, form, data)
-		return
+		return nil
 	}
 	sc, err := s.links.Redeem(ctx, token, purpose, form.Get("password"), form.Get("confirm"), c.ClientIP())
 	if err != nil {
 		form.Values.Del("password")
 		form.Values.Del("confirm")
 		s.formFailed(c, err, tplSetPassword, form, data)
-		return
+		return nil
 	}
 	// A new password ends every session the account had: whoever knew the
 	// old one is out.
 	if purpose == auth.PurposeReset {
 		if err := s.endSessionsForPasswordReset(c, sc); err != nil {
-			s.fail(c, err)
-			return
+			return err
 		}
 	}
 	// Someone already signed in on this browser is signed out first: the
 	// link's owner is who continues.
 	if err := s.startSession(c, sc); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if purpose == auth.PurposeInvite {
 		s.flash(c, "Welcome to Mend. Your password is set.")
@@ -93,6 +90,7 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) {
 		s.flash(c, "Your password has been changed.")
 	}
 	s.redirect(c, "/")
+	return nil
 }
 
 func linkStatus(state string) int {
@@ -102,23 +100,24 @@ func linkStatus(state string) int {
 	return http.StatusGone
 }
 
-func (s *Server) forgotForm(c *gin.Context) {
+func (s *Server) forgotForm(c *gin.Context) error {
 	s.render(c, http.StatusOK, tplForgot, nil)
+	return nil
 }
 
 // forgotSubmit answers the same whether or not the email has an account, so
 // that the form cannot be used to find out who is a client.
-func (s *Server) forgotSubmit(c *gin.Context) {
+func (s *Server) forgotSubmit(c *gin.Context) error {
 	form, err := formOf(c)
 	if err != nil {
 		s.formFailed(c, err, tplForgot, form, nil)
-		return
+		return nil
 	}
 	ctx := c.Request.Context()
 	email := auth.NormalizeEmail(form.Get("email"))
 	if email == "" {
 		s.formFailed(c, mend.FieldErrors{"email": "Enter the email address you sign in with."}.Err(), tplForgot, form, nil)
-		return
+		return nil
 	}
 	err = s.links.RequestReset(ctx, s.users, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
 		practiceName, err := s.practiceName(c, to.PracticeID)
@@ -133,10 +132,10 @@ func (s *Server) forgotSubmit(c *gin.Context) {
 		return err
 	})
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.render(c, http.StatusOK, tplForgot, H{"Sent": true, "Email": email})
+	return nil
 }
 
 func (s *Server) practiceName(c *gin.Context, practiceID int64) (string, error) {

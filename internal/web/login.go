@@ -17,40 +17,40 @@ const (
 	tplLogin = "login"
 )
 
-func (s *Server) loginForm(c *gin.Context) {
+func (s *Server) loginForm(c *gin.Context) error {
 	if sc := scopeOf(c); sc.Role == mend.RoleMFAPending {
 		s.redirect(c, "/login/mfa")
-		return
+		return nil
 	} else if !sc.Anonymous() {
 		s.redirect(c, "/")
-		return
+		return nil
 	}
 	data := H{"Next": safeNext(c.Query("next"))}
 	if c.Query("signed_out") == "1" {
 		data["Flash"] = "You have signed out."
 	}
 	s.render(c, http.StatusOK, tplLogin, data)
+	return nil
 }
 
-func (s *Server) loginSubmit(c *gin.Context) {
+func (s *Server) loginSubmit(c *gin.Context) error {
 	form, err := formOf(c)
 	data := H{"Next": safeNext(form.Get("next"))}
 	if err != nil {
 		s.formFailed(c, err, tplLogin, form, data)
-		return
+		return nil
 	}
 	ctx := c.Request.Context()
 	sc, err := s.login.Attempt(ctx, form.Get("email"), form.Get("password"), c.ClientIP())
 	if err != nil {
 		form.Values.Del("password") // never echo a password back
 		s.formFailed(c, err, tplLogin, form, data)
-		return
+		return nil
 	}
 	if err := s.startSession(c, sc); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
-	s.afterPassword(c, sc, data["Next"].(string))
+	return s.afterPassword(c, sc, data["Next"].(string))
 }
 
 // startSession logs sc in: a new session token (no fixation), the user id in
@@ -68,7 +68,7 @@ func (s *Server) startSession(c *gin.Context, sc mend.Scope) error {
 	return s.audit.Record(ctx, nil, sc, audit.Entry{Action: "login", ObjectType: "user", ObjectID: sc.UserID})
 }
 
-func (s *Server) logout(c *gin.Context) {
+func (s *Server) logout(c *gin.Context) error {
 	if sc := scopeOf(c); !sc.Anonymous() {
 		// Signing out must work even when the audit write does not.
 		if err := s.audit.Record(c.Request.Context(), nil, sc, audit.Entry{Action: "logout", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
@@ -76,14 +76,13 @@ func (s *Server) logout(c *gin.Context) {
 		}
 	}
 	if err := s.userSessions.Forget(c.Request.Context(), s.sessions.Token(c.Request.Context())); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if err := s.sessions.Destroy(c.Request.Context()); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.redirect(c, "/login?signed_out=1")
+	return nil
 }
 
 // safeNext keeps a post-login redirect on this site: a local absolute path,

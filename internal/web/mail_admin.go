@@ -23,7 +23,7 @@ const (
 
 // mailLog is the practice's email log, filtered (status, kind, recipient,
 // dates in the admin's timezone) and paged newest first.
-func (s *Server) mailLog(c *gin.Context) {
+func (s *Server) mailLog(c *gin.Context) error {
 	sc := scopeOf(c)
 	q := c.Request.URL.Query()
 	form := &Form{Values: q}
@@ -33,15 +33,13 @@ func (s *Server) mailLog(c *gin.Context) {
 		if mend.ErrorCode(err) == mend.EINVALID {
 			form.Errors = mend.Fields(err)
 			s.render(c, http.StatusUnprocessableEntity, tplMailLog, data)
-			return
+			return nil
 		}
-		s.fail(c, err)
-		return
+		return err
 	}
 	rows, more, err := s.outbox.List(c.Request.Context(), sc, f)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	data["Messages"] = rows
 	data["Filtered"] = f.Status != "" || f.Kind != "" || f.Recipient != "" || !f.From.IsZero() || !f.Until.IsZero()
@@ -56,6 +54,7 @@ func (s *Server) mailLog(c *gin.Context) {
 		data["Newest"] = "/admin/mail?" + newest.Encode()
 	}
 	s.render(c, http.StatusOK, tplMailLog, data)
+	return nil
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -117,33 +116,31 @@ func linkify(body string) []bodySegment {
 	return out
 }
 
-func (s *Server) mailMessage(c *gin.Context) {
+func (s *Server) mailMessage(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	m, err := s.outbox.Get(c.Request.Context(), scopeOf(c), id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.render(c, http.StatusOK, tplMailMessage, H{"Message": m, "Body": mailBody(m.BodyText), "CanResend": m.Status == mail.StatusFailed})
+	return nil
 }
 
 // mailResend queues a failed message again (the same row; audited).
-func (s *Server) mailResend(c *gin.Context) {
+func (s *Server) mailResend(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if err := s.outbox.Resend(c.Request.Context(), scopeOf(c), s.audit, id); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.flash(c, "The message is queued again; it goes out within a few seconds.")
 	s.redirect(c, fmt.Sprintf("/admin/mail/%d", id))
+	return nil
 }
 
 // queueTask is a retried or archived delivery task of the admin's practice.
@@ -158,14 +155,14 @@ type queueTask struct {
 // mailQueues shows asynq's queues: sizes and today's counts for the whole
 // deployment (numbers only), and the delivery tasks waiting for a retry or
 // given up, limited to the admin's own practice. Read-only.
-func (s *Server) mailQueues(c *gin.Context) {
+func (s *Server) mailQueues(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	names, err := s.queues.Queues()
 	if err != nil {
 		s.log.Warn("queues page: redis", "err", err)
 		s.render(c, http.StatusServiceUnavailable, tplMailQueues, H{"Unavailable": true})
-		return
+		return nil
 	}
 	var infos []*asynq.QueueInfo
 	var tasks []queueTask
@@ -199,8 +196,7 @@ func (s *Server) mailQueues(c *gin.Context) {
 	}
 	own, err := s.outbox.Pick(ctx, sc, order)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	for _, id := range order {
 		if e, ok := own[id]; ok {
@@ -211,4 +207,5 @@ func (s *Server) mailQueues(c *gin.Context) {
 		}
 	}
 	s.render(c, http.StatusOK, tplMailQueues, H{"Queues": infos, "Tasks": tasks})
+	return nil
 }

@@ -30,7 +30,7 @@ type pairRow struct {
 
 // pairsList lists the caller's pairs (an admin: the practice's), by label,
 // a page at a time: three queries whatever the number of pairs.
-func (s *Server) pairsList(c *gin.Context) {
+func (s *Server) pairsList(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	filter := c.Query("status")
@@ -39,8 +39,7 @@ func (s *Server) pairsList(c *gin.Context) {
 	}
 	page, err := s.pairs.List(ctx, sc, filter, paging.Parse(c.Query("page")))
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ids := make([]int64, len(page.Items))
 	for i, p := range page.Items {
@@ -48,8 +47,7 @@ func (s *Server) pairsList(c *gin.Context) {
 	}
 	sums, err := s.hw.Summaries(ctx, sc, ids)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	rows := paging.Page[pairRow]{Number: page.Number, HasNext: page.HasNext, Items: make([]pairRow, len(page.Items))}
 	for i, p := range page.Items {
@@ -59,6 +57,7 @@ func (s *Server) pairsList(c *gin.Context) {
 		"Pairs": rows, "Filter": filter, "PagerBase": "/pairs?status=" + url.QueryEscape(filter) + "&",
 		"Filters": []pair.Choice{{Value: pair.FilterOpen, Label: "Active and paused"}, {Value: pair.FilterClosed, Label: "Closed"}, {Value: pair.FilterAll, Label: "All"}},
 	})
+	return nil
 }
 
 // pairFormData is what the new-pair form needs besides the form.
@@ -85,19 +84,19 @@ func timezonesFor(first string) []string {
 	return out
 }
 
-func (s *Server) pairNew(c *gin.Context) {
+func (s *Server) pairNew(c *gin.Context) error {
 	data, err := s.pairFormData(c)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	data["Form"] = &Form{Values: url.Values{"kind": {"romantic"}}}
 	s.render(c, http.StatusOK, tplPairNew, data)
+	return nil
 }
 
 // pairCreate creates the pair, its clients' accounts and invitations, and
 // shows the two links once.
-func (s *Server) pairCreate(c *gin.Context) {
+func (s *Server) pairCreate(c *gin.Context) error {
 	form, err := formOf(c)
 	if err == nil {
 		client := func(prefix string) pair.NewClient {
@@ -118,15 +117,15 @@ func (s *Server) pairCreate(c *gin.Context) {
 				"Heading": "Pair created: " + form.Get("label"), "Intro": intro,
 				"Next": "/pairs/" + strconv.FormatInt(created.PairID, 10), "NextLabel": "Go to the pair",
 			})
-			return
+			return nil
 		}
 	}
 	data, derr := s.pairFormData(c)
 	if derr != nil {
-		s.fail(c, derr)
-		return
+		return derr
 	}
 	s.formFailed(c, err, tplPairNew, form, data)
+	return nil
 }
 
 func joinNames(names []string) string {
@@ -144,53 +143,45 @@ func joinNames(names []string) string {
 // plan's position, past homework and the pair's history. Each read is
 // audited once per client. Its queries do not grow with the amount of
 // homework or pairs (pages of history, bounded lists).
-func (s *Server) pairShow(c *gin.Context) {
-	s.renderPair(c, http.StatusOK, nil)
+func (s *Server) pairShow(c *gin.Context) error {
+	return s.renderPair(c, http.StatusOK, nil)
 }
 
-func (s *Server) renderPair(c *gin.Context, status int, reassign *Form) {
+func (s *Server) renderPair(c *gin.Context, status int, reassign *Form) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	p, err := s.pairs.Get(ctx, sc, id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	for _, m := range p.Members {
 		if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "pair.read", ObjectType: "pair", ObjectID: p.ID, ClientID: m.UserID}); err != nil {
-			s.fail(c, err)
-			return
+			return err
 		}
 	}
 	current, err := s.hw.Current(ctx, sc, id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	plan, err := s.hw.Plan(ctx, sc, id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	history, err := s.hw.History(ctx, sc, id, paging.Parse(c.Query("hpage")))
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	events, err := s.pairs.Events(ctx, sc, id, paging.Parse(c.Query("epage")))
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	counselors, err := s.pairs.Counselors(ctx, sc)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	base := "/pairs/" + strconv.FormatInt(id, 10)
 	if reassign == nil {
@@ -204,40 +195,39 @@ func (s *Server) renderPair(c *gin.Context, status int, reassign *Form) {
 		"CanWrite": sc.Role == mend.RoleCounselor && p.Status != pair.StatusClosed,
 		"IsAdmin":  sc.Role == mend.RoleAdmin,
 	})
+	return nil
 }
 
-func (s *Server) pairPause(c *gin.Context) {
-	s.pairStatus(c, s.pairs.Pause, "Paused. No new plan steps start until you resume the pair.")
+func (s *Server) pairPause(c *gin.Context) error {
+	return s.pairStatus(c, s.pairs.Pause, "Paused. No new plan steps start until you resume the pair.")
 }
 
-func (s *Server) pairResume(c *gin.Context) {
-	s.pairStatus(c, s.pairs.Resume, "Resumed.")
+func (s *Server) pairResume(c *gin.Context) error {
+	return s.pairStatus(c, s.pairs.Resume, "Resumed.")
 }
 
-func (s *Server) pairClose(c *gin.Context) {
-	s.pairStatus(c, s.pairs.Close, "Closed. Open homework was cancelled and the plan stopped.")
+func (s *Server) pairClose(c *gin.Context) error {
+	return s.pairStatus(c, s.pairs.Close, "Closed. Open homework was cancelled and the plan stopped.")
 }
 
-func (s *Server) pairStatus(c *gin.Context, change func(context.Context, mend.Scope, int64) (pair.Pair, error), msg string) {
+func (s *Server) pairStatus(c *gin.Context, change func(context.Context, mend.Scope, int64) (pair.Pair, error), msg string) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if _, err := change(c.Request.Context(), scopeOf(c), id); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.flash(c, msg)
 	s.redirect(c, "/pairs/"+strconv.FormatInt(id, 10))
+	return nil
 }
 
 // pairReassign gives the pair to another counselor (admin).
-func (s *Server) pairReassign(c *gin.Context) {
+func (s *Server) pairReassign(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	form, err := formOf(c)
 	if err == nil {
@@ -246,31 +236,29 @@ func (s *Server) pairReassign(c *gin.Context) {
 		if err == nil {
 			s.flash(c, "The pair is now with "+p.CounselorName.String+".")
 			s.redirect(c, "/pairs/"+strconv.FormatInt(id, 10))
-			return
+			return nil
 		}
 	}
 	if mend.ErrorCode(err) == mend.EINVALID {
 		form.Errors = mend.Fields(err)
-		s.renderPair(c, http.StatusUnprocessableEntity, form)
-		return
+		return s.renderPair(c, http.StatusUnprocessableEntity, form)
 	}
-	s.fail(c, err)
+	return err
 }
 
 // pairReinvite issues a fresh invitation link for a member who has not set
 // a password yet, queues the email, and shows the link once.
-func (s *Server) pairReinvite(c *gin.Context) {
+func (s *Server) pairReinvite(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	inv, err := s.pairs.Reinvite(c.Request.Context(), scopeOf(c), id, c.Param("position"), s.queueInvitation(c))
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.renderInvitations(c, http.StatusOK, []practice.Invitation{inv}, H{
 		"Next": "/pairs/" + strconv.FormatInt(id, 10), "NextLabel": "Back to the pair",
 	})
+	return nil
 }

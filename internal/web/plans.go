@@ -20,27 +20,26 @@ const (
 	tplPairPlanForm = "pair_plan_form"
 )
 
-func (s *Server) plansList(c *gin.Context) {
+func (s *Server) plansList(c *gin.Context) error {
 	page, err := s.steps.Plans(c.Request.Context(), scopeOf(c), paging.Parse(c.Query("page")))
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.render(c, http.StatusOK, tplPlans, H{"Plans": page, "PagerBase": "/plans?"})
+	return nil
 }
 
-func (s *Server) planShow(c *gin.Context) {
+func (s *Server) planShow(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	p, err := s.steps.Plan(c.Request.Context(), scopeOf(c), id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.render(c, http.StatusOK, tplPlan, H{"Plan": p})
+	return nil
 }
 
 // planRow is one row of the plan form: a step select and its days, with
@@ -105,11 +104,10 @@ func planFormOf(p library.Plan) *Form {
 	return f
 }
 
-func (s *Server) renderPlanForm(c *gin.Context, status int, form *Form, action string, err error) {
+func (s *Server) renderPlanForm(c *gin.Context, status int, form *Form, action string, err error) error {
 	opts, oerr := s.steps.Options(c.Request.Context(), scopeOf(c))
 	if oerr != nil {
-		s.fail(c, oerr)
-		return
+		return oerr
 	}
 	builtin, own := stepGroups(opts)
 	extra := 3
@@ -122,26 +120,25 @@ func (s *Server) renderPlanForm(c *gin.Context, status int, form *Form, action s
 		form.Errors = mend.Fields(err)
 		data["Rows"] = planRows(form, extra)
 		s.formFailed(c, err, tplPlanForm, form, data)
-		return
+		return nil
 	}
 	data["Rows"] = planRows(form, extra)
 	s.render(c, status, tplPlanForm, data)
+	return nil
 }
 
-func (s *Server) planNew(c *gin.Context) {
+func (s *Server) planNew(c *gin.Context) error {
 	form := &Form{Values: url.Values{}}
 	switch {
 	case c.Query("from") != "":
 		// "Make your own from it": start from another plan's steps.
 		id, err := strconv.ParseInt(c.Query("from"), 10, 64)
 		if err != nil {
-			s.fail(c, errNotFound)
-			return
+			return errNotFound
 		}
 		p, err := s.steps.Plan(c.Request.Context(), scopeOf(c), id)
 		if err != nil {
-			s.fail(c, err)
-			return
+			return err
 		}
 		form = planFormOf(p)
 		form.Values.Set("name", p.Name+" (our version)")
@@ -149,16 +146,15 @@ func (s *Server) planNew(c *gin.Context) {
 		// From a step's page: start the plan with that step.
 		form.Values.Set("step", c.Query("step"))
 	}
-	s.renderPlanForm(c, http.StatusOK, form, "/plans", nil)
+	return s.renderPlanForm(c, http.StatusOK, form, "/plans", nil)
 }
 
 // planCreate saves a new plan; "Add more rows" re-shows the form with more
 // empty rows and stores nothing.
-func (s *Server) planCreate(c *gin.Context) {
+func (s *Server) planCreate(c *gin.Context) error {
 	form, err := formOf(c)
 	if err == nil && form.Get("more") != "" {
-		s.renderPlanForm(c, http.StatusOK, form, "/plans", nil)
-		return
+		return s.renderPlanForm(c, http.StatusOK, form, "/plans", nil)
 	}
 	if err == nil {
 		var p library.Plan
@@ -166,90 +162,80 @@ func (s *Server) planCreate(c *gin.Context) {
 		if err == nil {
 			s.flash(c, "Plan saved. Apply it to a pair from the pair's page.")
 			s.redirect(c, "/plans/"+strconv.FormatInt(p.ID, 10))
-			return
+			return nil
 		}
 	}
-	s.renderPlanForm(c, http.StatusUnprocessableEntity, form, "/plans", err)
+	return s.renderPlanForm(c, http.StatusUnprocessableEntity, form, "/plans", err)
 }
 
-func (s *Server) planEdit(c *gin.Context) {
+func (s *Server) planEdit(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	p, err := s.steps.Plan(c.Request.Context(), scopeOf(c), id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if p.BuiltIn() {
-		s.fail(c, mend.Errorf(mend.EFORBIDDEN, "The built-in plan is read-only. Make your own plan to change the path."))
-		return
+		return mend.Errorf(mend.EFORBIDDEN, "The built-in plan is read-only. Make your own plan to change the path.")
 	}
-	s.renderPlanForm(c, http.StatusOK, planFormOf(p), "/plans/"+strconv.FormatInt(id, 10), nil)
+	return s.renderPlanForm(c, http.StatusOK, planFormOf(p), "/plans/"+strconv.FormatInt(id, 10), nil)
 }
 
-func (s *Server) planUpdate(c *gin.Context) {
+func (s *Server) planUpdate(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	action := "/plans/" + strconv.FormatInt(id, 10)
 	form, err := formOf(c)
 	if err == nil && form.Get("more") != "" {
-		s.renderPlanForm(c, http.StatusOK, form, action, nil)
-		return
+		return s.renderPlanForm(c, http.StatusOK, form, action, nil)
 	}
 	if err == nil {
 		_, err = s.steps.UpdatePlan(c.Request.Context(), scopeOf(c), id, planInputOf(form))
 		if err == nil {
 			s.flash(c, "Plan saved. Pairs already on it keep the steps they started with.")
 			s.redirect(c, action)
-			return
+			return nil
 		}
 	}
-	s.renderPlanForm(c, http.StatusUnprocessableEntity, form, action, err)
+	return s.renderPlanForm(c, http.StatusUnprocessableEntity, form, action, err)
 }
 
 // pairPlanForm is the form to put a pair on a plan.
-func (s *Server) pairPlanForm(c *gin.Context) {
+func (s *Server) pairPlanForm(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	today, err := s.hw.Today(ctx, sc)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	form := &Form{Values: url.Values{
 		"plan": {c.Query("plan")}, "starts_on": {today.Format(homework.DateLayout)}, "cadence": {homework.CadenceDaily},
 	}}
-	s.renderPairPlanForm(c, http.StatusOK, form, nil)
+	return s.renderPairPlanForm(c, http.StatusOK, form, nil)
 }
 
-func (s *Server) renderPairPlanForm(c *gin.Context, status int, form *Form, err error) {
+func (s *Server) renderPairPlanForm(c *gin.Context, status int, form *Form, err error) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	id, ierr := idParam(c, "id")
 	if ierr != nil {
-		s.fail(c, ierr)
-		return
+		return ierr
 	}
 	p, perr := s.pairs.Get(ctx, sc, id)
 	if perr != nil {
-		s.fail(c, perr)
-		return
+		return perr
 	}
 	current, perr := s.hw.Plan(ctx, sc, id)
 	if perr != nil {
-		s.fail(c, perr)
-		return
+		return perr
 	}
 	plans, perr := s.steps.PlanOptions(ctx, sc)
 	if perr != nil {
-		s.fail(c, perr)
-		return
+		return perr
 	}
 	if form.Get("plan") == "" && len(plans) > 0 {
 		form.Values.Set("plan", strconv.FormatInt(plans[0].ID, 10))
@@ -258,16 +244,16 @@ func (s *Server) renderPairPlanForm(c *gin.Context, status int, form *Form, err 
 		"Cadences": cadences, "Weekdays": weekdayBoxes(form), "Form": form}
 	if err != nil {
 		s.formFailed(c, err, tplPairPlanForm, form, data)
-		return
+		return nil
 	}
 	s.render(c, status, tplPairPlanForm, data)
+	return nil
 }
 
-func (s *Server) pairPlanApply(c *gin.Context) {
+func (s *Server) pairPlanApply(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	form, err := formOf(c)
 	if err == nil {
@@ -277,26 +263,24 @@ func (s *Server) pairPlanApply(c *gin.Context) {
 		if err == nil {
 			s.flash(c, "Plan started. Each step's homework begins when the previous one ends.")
 			s.redirect(c, "/pairs/"+strconv.FormatInt(id, 10))
-			return
+			return nil
 		}
 	}
 	if mend.ErrorCode(err) != mend.EINVALID {
-		s.fail(c, err)
-		return
+		return err
 	}
-	s.renderPairPlanForm(c, http.StatusUnprocessableEntity, form, err)
+	return s.renderPairPlanForm(c, http.StatusUnprocessableEntity, form, err)
 }
 
-func (s *Server) pairPlanStop(c *gin.Context) {
+func (s *Server) pairPlanStop(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if err := s.hw.StopPlan(c.Request.Context(), scopeOf(c), id); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.flash(c, "Plan stopped. Homework already given stays as it is.")
 	s.redirect(c, "/pairs/"+strconv.FormatInt(id, 10))
+	return nil
 }

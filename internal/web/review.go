@@ -71,67 +71,63 @@ func (s *Server) nav(c *gin.Context) *navCounts { return &navCounts{s: s, c: c} 
 // the stamp it was read at (see dashboardCache); a request whose stamp
 // matches costs no statement of its own (the session check reads the
 // version).
-func (s *Server) dashboard(c *gin.Context) {
+func (s *Server) dashboard(c *gin.Context) error {
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	stamp, err := s.reviews.DashboardStamp(sc)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	e, ok := s.dashboards.get(sc, stamp)
 	if !ok {
 		d, err := s.reviews.Dashboard(ctx, sc)
 		if err != nil {
-			s.fail(c, err)
-			return
+			return err
 		}
 		body, err := s.executeBlock(tplDashboard, tplDashboardBody, H{"D": d})
 		if err != nil {
-			s.fail(c, err)
-			return
+			return err
 		}
 		e = dashboardEntry{stamp: stamp, timezone: sc.Timezone, counts: d.Counts, body: body}
 		s.dashboards.put(sc, e)
 	}
 	c.Set(navCountsKey, e.counts)
 	s.renderAround(c, http.StatusOK, tplDashboard, nil, e.body)
+	return nil
 }
 
 // reviewNext opens the next check-in waiting for review (after the one in
 // ?after=, to skip it), or the dashboard when none is left.
-func (s *Server) reviewNext(c *gin.Context) {
+func (s *Server) reviewNext(c *gin.Context) error {
 	after, _ := strconv.ParseInt(c.Query("after"), 10, 64)
 	next, err := s.reviews.Next(c.Request.Context(), scopeOf(c), after)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if next == 0 {
 		s.flash(c, "Nothing else is waiting for review.")
 		s.redirect(c, "/dashboard")
-		return
+		return nil
 	}
 	s.redirect(c, fmt.Sprintf("/review/checkins/%d", next))
+	return nil
 }
 
 // reviewShow is the review page of one check-in.
-func (s *Server) reviewShow(c *gin.Context) {
+func (s *Server) reviewShow(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	form := &Form{Values: url.Values{"audience": {review.ToClient}, "reviewed": {"yes"}}}
-	s.renderReview(c, http.StatusOK, id, form, nil)
+	return s.renderReview(c, http.StatusOK, id, form, nil)
 }
 
 // renderReview draws the review page with the feedback form (and, after a
 // failed acknowledgement, that form's messages in ack).
-func (s *Server) renderReview(c *gin.Context, status int, id int64, form, ack *Form) {
+func (s *Server) renderReview(c *gin.Context, status int, id int64, form, ack *Form) error {
 	pg, err := s.reviews.Review(c.Request.Context(), scopeOf(c), id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if ack == nil {
 		ack = &Form{Values: url.Values{}}
@@ -141,15 +137,15 @@ func (s *Server) renderReview(c *gin.Context, status int, id int64, form, ack *F
 		data["Error"] = "Your feedback was not sent. Please correct the highlighted fields."
 	}
 	s.render(c, status, tplReview, data)
+	return nil
 }
 
 // reviewFeedback sends feedback on a check-in and, if asked, marks it
 // reviewed and moves on to the next one.
-func (s *Server) reviewFeedback(c *gin.Context) {
+func (s *Server) reviewFeedback(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	form, err := formOf(c)
@@ -161,11 +157,9 @@ func (s *Server) reviewFeedback(c *gin.Context) {
 	case "":
 	case mend.EINVALID:
 		form.Errors = mend.Fields(err)
-		s.renderReview(c, http.StatusUnprocessableEntity, id, form, nil)
-		return
+		return s.renderReview(c, http.StatusUnprocessableEntity, id, form, nil)
 	default:
-		s.fail(c, err)
-		return
+		return err
 	}
 	msg := "Feedback sent."
 	if in.Audience == review.ToBoth {
@@ -174,48 +168,45 @@ func (s *Server) reviewFeedback(c *gin.Context) {
 	if !in.Reviewed {
 		s.flash(c, msg)
 		s.redirect(c, fmt.Sprintf("/review/checkins/%d", id))
-		return
+		return nil
 	}
-	s.afterReview(c, id, msg+" The check-in is marked reviewed.")
+	return s.afterReview(c, id, msg+" The check-in is marked reviewed.")
 }
 
 // reviewMark marks a check-in reviewed without feedback and moves on.
-func (s *Server) reviewMark(c *gin.Context) {
+func (s *Server) reviewMark(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if err := s.reviews.MarkReviewed(c.Request.Context(), scopeOf(c), id); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
-	s.afterReview(c, id, "Marked reviewed.")
+	return s.afterReview(c, id, "Marked reviewed.")
 }
 
 // afterReview goes on to the next check-in in the queue, or back to the
 // dashboard when the queue is empty.
-func (s *Server) afterReview(c *gin.Context, id int64, msg string) {
+func (s *Server) afterReview(c *gin.Context, id int64, msg string) error {
 	next, err := s.reviews.Next(c.Request.Context(), scopeOf(c), id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if next == 0 {
 		s.flash(c, msg+" Nothing else is waiting for review.")
 		s.redirect(c, "/dashboard")
-		return
+		return nil
 	}
 	s.flash(c, msg+" Here is the next check-in.")
 	s.redirect(c, fmt.Sprintf("/review/checkins/%d", next))
+	return nil
 }
 
 // alertAcknowledge records that a safety flag was seen, with a note.
-func (s *Server) alertAcknowledge(c *gin.Context) {
+func (s *Server) alertAcknowledge(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	form, err := formOf(c)
@@ -229,19 +220,19 @@ func (s *Server) alertAcknowledge(c *gin.Context) {
 		s.redirect(c, fmt.Sprintf("/review/checkins/%d", checkinID))
 	case mend.ErrorCode(err) == mend.EINVALID && checkinID != 0:
 		form.Errors = mend.Fields(err)
-		s.renderReview(c, http.StatusUnprocessableEntity, checkinID,
+		return s.renderReview(c, http.StatusUnprocessableEntity, checkinID,
 			&Form{Values: url.Values{"audience": {review.ToClient}, "reviewed": {"yes"}}}, form)
 	default:
-		s.fail(c, err)
+		return err
 	}
+	return nil
 }
 
 // pairProgress is the progress tab of a pair.
-func (s *Server) pairProgress(c *gin.Context) {
+func (s *Server) pairProgress(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	form := &Form{Values: url.Values{"from": {c.Query("from")}, "to": {c.Query("to")}}}
@@ -256,8 +247,7 @@ func (s *Server) pairProgress(c *gin.Context) {
 	}
 	p, err := s.reviews.Progress(ctx, sc, id, rg)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if !form.HasErrors() { // show the range in effect
 		form.Values.Set("from", rg.From.String())
@@ -268,6 +258,7 @@ func (s *Server) pairProgress(c *gin.Context) {
 	s.render(c, status, tplProgress, H{"P": p, "Form": form, "Query": query, "Charts": progressCharts(p),
 		"DivergeMin": review.DivergeMin, "DivergingCount": p.DivergingCount(),
 		"RatingNames": review.RatingNames})
+	return nil
 }
 
 // progressCharts lays out the progress tab's charts.
@@ -286,52 +277,47 @@ func progressCharts(p review.Progress) H {
 }
 
 // pairExportCSV downloads a pair's check-ins as CSV.
-func (s *Server) pairExportCSV(c *gin.Context) {
+func (s *Server) pairExportCSV(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	sc := scopeOf(c)
 	rg, err := review.ParseRange(c.Query("from"), c.Query("to"), sc.Timezone, time.Now())
 	if err != nil {
-		s.fail(c, mend.Errorf(mend.EINVALID, "The date range is not valid: use dates like 2026-03-01, the start before the end."))
-		return
+		return mend.Errorf(mend.EINVALID, "The date range is not valid: use dates like 2026-03-01, the start before the end.")
 	}
 	// Written to a buffer first: a failure must show the error page, not
 	// half a file.
 	var buf bytes.Buffer
 	if err := s.reviews.ExportCSV(c.Request.Context(), sc, id, rg, &buf); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	attachment(c, fmt.Sprintf("pair-%d-checkins-%s-%s.csv", id, rg.From, rg.To), "text/csv; charset=utf-8", buf.Bytes())
+	return nil
 }
 
 // pairReportPDF downloads a pair's progress report as PDF.
-func (s *Server) pairReportPDF(c *gin.Context) {
+func (s *Server) pairReportPDF(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	sc := scopeOf(c)
 	rg, err := review.ParseRange(c.Query("from"), c.Query("to"), sc.Timezone, time.Now())
 	if err != nil {
-		s.fail(c, mend.Errorf(mend.EINVALID, "The date range is not valid: use dates like 2026-03-01, the start before the end."))
-		return
+		return mend.Errorf(mend.EINVALID, "The date range is not valid: use dates like 2026-03-01, the start before the end.")
 	}
 	d, err := s.reviews.Report(c.Request.Context(), sc, id, rg)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	pdf, err := report.PDF(d)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	attachment(c, fmt.Sprintf("pair-%d-report-%s-%s.pdf", id, rg.From, rg.To), "application/pdf", pdf)
+	return nil
 }
 
 // attachment sends a download; it is never cached (no-store comes from

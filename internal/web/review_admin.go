@@ -24,13 +24,13 @@ const (
 
 // adminOverview lists counselors with their caseload and open pairs without
 // a counselor.
-func (s *Server) adminOverview(c *gin.Context) {
+func (s *Server) adminOverview(c *gin.Context) error {
 	o, err := s.reviews.Overview(c.Request.Context(), scopeOf(c))
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.render(c, http.StatusOK, tplAdminOverview, H{"O": o})
+	return nil
 }
 
 // auditFilterOf reads the audit log filter from the query string.
@@ -44,7 +44,7 @@ func auditFormOf(f audit.Filter) *Form {
 }
 
 // auditLog is the practice's audit log, filtered and paginated.
-func (s *Server) auditLog(c *gin.Context) {
+func (s *Server) auditLog(c *gin.Context) error {
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	f := auditFilterOf(c)
 	form := auditFormOf(f)
@@ -56,36 +56,34 @@ func (s *Server) auditLog(c *gin.Context) {
 		page, err = paging.Page[audit.SearchRow]{Number: 1}, nil
 	}
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	actions, err := s.audit.Actions(ctx, sc)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	people, err := s.practices.Staff(ctx, sc)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	q := form.Values
 	q.Del("page")
 	s.render(c, status, tplAuditLog, H{"Page": page, "Form": form, "Actions": actions, "People": people,
 		"Query": template.URL(q.Encode()), "Filtered": !f.Empty()}) // built by url.Values: safe in a link
+	return nil
 }
 
 // auditExport downloads the filtered audit log as CSV (the export is
 // itself audited).
-func (s *Server) auditExport(c *gin.Context) {
+func (s *Server) auditExport(c *gin.Context) error {
 	sc := scopeOf(c)
 	var buf bytes.Buffer
 	if err := s.audit.Export(c.Request.Context(), sc, auditFilterOf(c), &buf); err != nil {
 		if mend.ErrorCode(err) == mend.EINVALID {
 			err = mend.Errorf(mend.EINVALID, "The filter is not valid. Go back to the audit log, correct it and export again.")
 		}
-		s.fail(c, err)
-		return
+		return err
 	}
 	attachment(c, fmt.Sprintf("audit-log-%s.csv", time.Now().Format("2006-01-02")), "text/csv; charset=utf-8", buf.Bytes())
+	return nil
 }

@@ -27,7 +27,7 @@ func (s *Server) buildEngine() *gin.Engine {
 	// Health, metrics and static files.
 	s.handle(e, http.MethodGet, "/healthz", "health", "read", s.healthz)
 	s.handle(e, http.MethodGet, "/readyz", "health", "read", s.readyz)
-	s.handle(e, http.MethodGet, "/metrics", "metrics", "read", gin.WrapH(s.metrics.handler()))
+	s.handle(e, http.MethodGet, "/metrics", "metrics", "read", served(s.metrics.handler()))
 	s.handle(e, http.MethodGet, "/static/*file", "static", "read", s.static())
 
 	// Logging in and out, invitations and password resets.
@@ -149,8 +149,26 @@ func (s *Server) buildEngine() *gin.Engine {
 	return e
 }
 
-// handle registers a route behind the casbin check for (obj, act).
-func (s *Server) handle(e *gin.Engine, method, path, obj, act string, h gin.HandlerFunc) {
+// handler is what every route runs: it writes the response, or returns the
+// error that stops it. Handlers never write an error page themselves.
+type handler func(c *gin.Context) error
+
+// handle registers a route behind the casbin check for (obj, act), and turns
+// the error its handler returns into the one error page (s.fail).
+func (s *Server) handle(e *gin.Engine, method, path, obj, act string, h handler) {
 	s.routes = append(s.routes, Route{Method: method, Path: path, Object: obj, Action: act})
-	e.Handle(method, path, s.authorize(obj, act), h)
+	e.Handle(method, path, s.authorize(obj, act), func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.fail(c, err)
+		}
+	})
+}
+
+// served is a handler for an http.Handler that writes every response
+// itself (metrics).
+func served(h http.Handler) handler {
+	return func(c *gin.Context) error {
+		h.ServeHTTP(c.Writer, c.Request)
+		return nil
+	}
 }

@@ -17,36 +17,34 @@ const (
 
 // accountHome is everyone's security page: two-step sign-in, password and
 // active sessions.
-func (s *Server) accountHome(c *gin.Context) {
-	s.renderAccount(c, http.StatusOK, H{})
+func (s *Server) accountHome(c *gin.Context) error {
+	return s.renderAccount(c, http.StatusOK, H{})
 }
 
-func (s *Server) renderAccount(c *gin.Context, status int, data H) {
+func (s *Server) renderAccount(c *gin.Context, status int, data H) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	st, err := s.mfa.Status(ctx, sc)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	list, err := s.userSessions.List(ctx, sc, s.sessions.Token(ctx))
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	data["MFA"] = st
 	data["Sessions"] = list
 	s.render(c, status, tplAccount, data)
+	return nil
 }
 
 // accountFormFailed re-renders the account page with the message next to
 // the code field of the form that failed (the page has two code fields, so
 // the domain's "code" message is moved to field).
-func (s *Server) accountFormFailed(c *gin.Context, err error, form *Form, field string) {
+func (s *Server) accountFormFailed(c *gin.Context, err error, form *Form, field string) error {
 	code := mend.ErrorCode(err)
 	if code != mend.EINVALID && code != mend.ECONFLICT && code != mend.ETHROTTLED {
-		s.fail(c, err)
-		return
+		return err
 	}
 	form.Errors = map[string]string{}
 	if msg, ok := mend.Fields(err)["code"]; ok {
@@ -56,16 +54,17 @@ func (s *Server) accountFormFailed(c *gin.Context, err error, form *Form, field 
 	if len(form.Errors) == 0 {
 		data["Error"] = mend.ErrorMessage(err)
 	}
-	s.renderAccount(c, statusOf(code), data)
+	return s.renderAccount(c, statusOf(code), data)
 }
 
-func (s *Server) passwordForm(c *gin.Context) {
+func (s *Server) passwordForm(c *gin.Context) error {
 	s.render(c, http.StatusOK, tplAccountPassword, nil)
+	return nil
 }
 
 // passwordSubmit changes the password, then ends every other session of
 // the account and renews this one's token.
-func (s *Server) passwordSubmit(c *gin.Context) {
+func (s *Server) passwordSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	form, err := formOf(c)
@@ -77,7 +76,7 @@ func (s *Server) passwordSubmit(c *gin.Context) {
 			form.Values.Del(f)
 		}
 		s.formFailed(c, err, tplAccountPassword, form, nil)
-		return
+		return nil
 	}
 	current := s.sessions.Token(ctx)
 	ended, err := s.userSessions.EndOthers(ctx, sc, current)
@@ -91,8 +90,7 @@ func (s *Server) passwordSubmit(c *gin.Context) {
 		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "password.changed", ObjectType: "user", ObjectID: sc.UserID})
 	}
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	msg := "Your password has been changed."
 	if ended > 0 {
@@ -100,6 +98,7 @@ func (s *Server) passwordSubmit(c *gin.Context) {
 	}
 	s.flash(c, msg)
 	s.redirect(c, "/account")
+	return nil
 }
 
 func plural(n int, one, many string) string {
@@ -110,28 +109,26 @@ func plural(n int, one, many string) string {
 }
 
 // sessionEnd signs out one of the caller's other sessions.
-func (s *Server) sessionEnd(c *gin.Context) {
+func (s *Server) sessionEnd(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	if err := s.userSessions.End(ctx, sc, id, s.sessions.Token(ctx)); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "session.ended", ObjectType: "session", ObjectID: id}); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.flash(c, "That session is signed out.")
 	s.redirect(c, "/account")
+	return nil
 }
 
 // sessionsEndOthers signs out every session of the caller but this one.
-func (s *Server) sessionsEndOthers(c *gin.Context) {
+func (s *Server) sessionsEndOthers(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	n, err := s.userSessions.EndOthers(ctx, sc, s.sessions.Token(ctx))
@@ -139,8 +136,7 @@ func (s *Server) sessionsEndOthers(c *gin.Context) {
 		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "sessions.ended_others", ObjectType: "user", ObjectID: sc.UserID})
 	}
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if n == 0 {
 		s.flash(c, "You had no other sessions.")
@@ -148,4 +144,5 @@ func (s *Server) sessionsEndOthers(c *gin.Context) {
 		s.flash(c, plural(n, "Your other session is signed out.", "Your %d other sessions are signed out."))
 	}
 	s.redirect(c, "/account")
+	return nil
 }

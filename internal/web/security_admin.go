@@ -17,34 +17,30 @@ const tplAdminSecurity = "admin_security"
 // adminSecurity shows the practice's security settings (two-step sign-in,
 // retention), each staff member's two-step sign-in and sessions, and the
 // closed pairs with the day each may be purged.
-func (s *Server) adminSecurity(c *gin.Context) {
-	s.renderAdminSecurity(c, nil, nil)
+func (s *Server) adminSecurity(c *gin.Context) error {
+	return s.renderAdminSecurity(c, nil, nil)
 }
 
 // renderAdminSecurity renders the page; after a failed retention form, with
 // what was typed and the message.
-func (s *Server) renderAdminSecurity(c *gin.Context, form *Form, failure error) {
+func (s *Server) renderAdminSecurity(c *gin.Context, form *Form, failure error) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	required, err := s.mfa.MFARequired(ctx, sc)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	staff, err := s.userSessions.StaffSecurity(ctx, sc)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	days, err := s.retention.Days(ctx, sc)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	closed, err := s.retention.ClosedPairs(ctx, sc)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	status := http.StatusOK
 	if form == nil {
@@ -52,29 +48,27 @@ func (s *Server) renderAdminSecurity(c *gin.Context, form *Form, failure error) 
 	}
 	if failure != nil {
 		if mend.ErrorCode(failure) != mend.EINVALID {
-			s.fail(c, failure)
-			return
+			return failure
 		}
 		form.Errors = mend.Fields(failure)
 		status = statusOf(mend.EINVALID)
 	}
 	s.render(c, status, tplAdminSecurity, H{"Required": required, "Staff": staff,
 		"RetentionDays": days, "RetentionYears": fmt.Sprintf("%.1f", float64(days)/365.25), "Closed": closed, "Form": form})
+	return nil
 }
 
 // adminSecuritySave saves the practice setting: MFA required for staff.
-func (s *Server) adminSecuritySave(c *gin.Context) {
+func (s *Server) adminSecuritySave(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	form, err := formOf(c)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	required := form.Get("mfa_required") == "on"
 	if err := s.mfa.SetMFARequired(ctx, sc, required); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	action := "practice.mfa_optional"
 	msg := "Two-step sign-in is now optional for staff."
@@ -83,20 +77,19 @@ func (s *Server) adminSecuritySave(c *gin.Context) {
 		msg = "Two-step sign-in is now required for staff. Anyone without it sets it up at their next step in Mend."
 	}
 	if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: action, ObjectType: "practice", ObjectID: sc.PracticeID}); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.flash(c, msg)
 	s.redirect(c, "/admin/security")
+	return nil
 }
 
 // adminResetMFA removes a staff member's second factor (lost phone) and
 // ends their sessions, so that none that only passed the password lives on.
-func (s *Server) adminResetMFA(c *gin.Context) {
+func (s *Server) adminResetMFA(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
@@ -108,19 +101,18 @@ func (s *Server) adminResetMFA(c *gin.Context) {
 		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.reset", ObjectType: "user", ObjectID: id})
 	}
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.flash(c, name+"'s two-step sign-in is reset and they are signed out. They set it up again at their next sign-in.")
 	s.redirect(c, "/admin/security")
+	return nil
 }
 
 // adminEndSessions signs a staff member out everywhere.
-func (s *Server) adminEndSessions(c *gin.Context) {
+func (s *Server) adminEndSessions(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
@@ -129,9 +121,9 @@ func (s *Server) adminEndSessions(c *gin.Context) {
 		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "sessions.ended_by_admin", ObjectType: "user", ObjectID: id})
 	}
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.flash(c, fmt.Sprintf("%s is signed out (%s).", name, plural(n, "1 session", "%d sessions")))
 	s.redirect(c, "/admin/security")
+	return nil
 }

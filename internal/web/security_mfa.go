@@ -31,24 +31,23 @@ func (s *Server) pendingOnly(c *gin.Context) bool {
 
 // mfaPrompt is the second step of signing in: the code from the app, or,
 // when the practice requires MFA and the person has none yet, its set-up.
-func (s *Server) mfaPrompt(c *gin.Context) {
+func (s *Server) mfaPrompt(c *gin.Context) error {
 	if !s.pendingOnly(c) {
-		return
+		return nil
 	}
 	if mustEnrol(c) {
-		s.renderEnrol(c, http.StatusOK, "/login/mfa", &Form{}, nil)
-		return
+		return s.renderEnrol(c, http.StatusOK, "/login/mfa", &Form{}, nil)
 	}
 	s.render(c, http.StatusOK, tplMFAPrompt, nil)
+	return nil
 }
 
-func (s *Server) mfaPromptSubmit(c *gin.Context) {
+func (s *Server) mfaPromptSubmit(c *gin.Context) error {
 	if !s.pendingOnly(c) {
-		return
+		return nil
 	}
 	if mustEnrol(c) {
-		s.confirmEnrolment(c, "/login/mfa")
-		return
+		return s.confirmEnrolment(c, "/login/mfa")
 	}
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
@@ -60,34 +59,35 @@ func (s *Server) mfaPromptSubmit(c *gin.Context) {
 		s.auditFailure(c, sc, "login.mfa", err)
 		form.Values.Del("code")
 		s.formFailed(c, err, tplMFAPrompt, form, nil)
-		return
+		return nil
 	}
 	next, err := s.completeSecondFactor(c, sc, "login.mfa")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.redirect(c, next)
+	return nil
 }
 
-func (s *Server) mfaRecoveryForm(c *gin.Context) {
+func (s *Server) mfaRecoveryForm(c *gin.Context) error {
 	if !s.pendingOnly(c) {
-		return
+		return nil
 	}
 	if mustEnrol(c) {
 		s.redirect(c, "/login/mfa")
-		return
+		return nil
 	}
 	s.render(c, http.StatusOK, tplMFARecovery, nil)
+	return nil
 }
 
-func (s *Server) mfaRecoverySubmit(c *gin.Context) {
+func (s *Server) mfaRecoverySubmit(c *gin.Context) error {
 	if !s.pendingOnly(c) {
-		return
+		return nil
 	}
 	if mustEnrol(c) {
 		s.redirect(c, "/login/mfa")
-		return
+		return nil
 	}
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
@@ -100,12 +100,11 @@ func (s *Server) mfaRecoverySubmit(c *gin.Context) {
 		s.auditFailure(c, sc, "login.mfa_recovery", err)
 		form.Values.Del("code")
 		s.formFailed(c, err, tplMFARecovery, form, nil)
-		return
+		return nil
 	}
 	next, err := s.completeSecondFactor(c, sc, "login.mfa_recovery")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	switch left {
 	case 0:
@@ -116,6 +115,7 @@ func (s *Server) mfaRecoverySubmit(c *gin.Context) {
 		s.flash(c, fmt.Sprintf("You signed in with a recovery code. You have %d left.", left))
 	}
 	s.redirect(c, next)
+	return nil
 }
 
 // auditFailure records a refused second factor (never the code typed).
@@ -132,15 +132,14 @@ func (s *Server) auditFailure(c *gin.Context, sc mend.Scope, action string, err 
 
 // renderEnrol shows the QR code and the confirmation form; action is where
 // the form posts (the sign-in step or the account page).
-func (s *Server) renderEnrol(c *gin.Context, status int, action string, form *Form, data H) {
+func (s *Server) renderEnrol(c *gin.Context, status int, action string, form *Form, data H) error {
 	en, err := s.mfa.BeginEnrolment(c.Request.Context(), scopeOf(c))
 	if mend.ErrorCode(err) == mend.ECONFLICT {
 		s.redirect(c, "/account")
-		return
+		return nil
 	}
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if data == nil {
 		data = H{}
@@ -152,12 +151,13 @@ func (s *Server) renderEnrol(c *gin.Context, status int, action string, form *Fo
 	data["QR"] = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(en.QRCode))
 	data["Form"] = form
 	s.render(c, status, tplMFAEnrol, data)
+	return nil
 }
 
 // confirmEnrolment checks the first code from the app; on success the
 // session counts as past its second factor and the recovery codes are shown,
 // once.
-func (s *Server) confirmEnrolment(c *gin.Context, action string) {
+func (s *Server) confirmEnrolment(c *gin.Context, action string) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	form, err := formOf(c)
@@ -175,43 +175,40 @@ func (s *Server) confirmEnrolment(c *gin.Context, action string) {
 				data["Error"] = mend.ErrorMessage(err)
 			}
 			form.Errors = mend.Fields(err)
-			s.renderEnrol(c, statusOf(code), action, form, data)
-			return
+			return s.renderEnrol(c, statusOf(code), action, form, data)
 		}
 		if code == mend.ECONFLICT { // already on (e.g. a second tab)
 			s.flash(c, mend.ErrorMessage(err))
 			s.redirect(c, "/")
-			return
+			return nil
 		}
-		s.fail(c, err)
-		return
+		return err
 	}
 	if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.enrolled", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	next, err := s.completeSecondFactor(c, sc, "login.mfa")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if action != "/login/mfa" {
 		next = "/account"
 	}
 	s.render(c, http.StatusOK, tplRecoveryCodes, H{"Codes": codes, "Next": next, "New": true})
+	return nil
 }
 
 // accountMFA is the set-up page reached from the account page.
-func (s *Server) accountMFA(c *gin.Context) {
-	s.renderEnrol(c, http.StatusOK, "/account/mfa", &Form{}, nil)
+func (s *Server) accountMFA(c *gin.Context) error {
+	return s.renderEnrol(c, http.StatusOK, "/account/mfa", &Form{}, nil)
 }
 
-func (s *Server) accountMFAConfirm(c *gin.Context) {
-	s.confirmEnrolment(c, "/account/mfa")
+func (s *Server) accountMFAConfirm(c *gin.Context) error {
+	return s.confirmEnrolment(c, "/account/mfa")
 }
 
 // accountRecoveryCodes replaces the recovery codes (a current code needed).
-func (s *Server) accountRecoveryCodes(c *gin.Context) {
+func (s *Server) accountRecoveryCodes(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	form, err := formOf(c)
@@ -221,19 +218,18 @@ func (s *Server) accountRecoveryCodes(c *gin.Context) {
 	}
 	if err != nil {
 		form.Values.Del("regen_code")
-		s.accountFormFailed(c, err, form, "regen_code")
-		return
+		return s.accountFormFailed(c, err, form, "regen_code")
 	}
 	if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.recovery_codes_replaced", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.render(c, http.StatusOK, tplRecoveryCodes, H{"Codes": codes, "Next": "/account"})
+	return nil
 }
 
 // accountMFADisable turns MFA off (a current code needed; refused to staff
 // of a practice that requires it).
-func (s *Server) accountMFADisable(c *gin.Context) {
+func (s *Server) accountMFADisable(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	form, err := formOf(c)
@@ -242,13 +238,12 @@ func (s *Server) accountMFADisable(c *gin.Context) {
 	}
 	if err != nil {
 		form.Values.Del("disable_code")
-		s.accountFormFailed(c, err, form, "disable_code")
-		return
+		return s.accountFormFailed(c, err, form, "disable_code")
 	}
 	if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.disabled", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	s.flash(c, "Two-step sign-in is off.")
 	s.redirect(c, "/account")
+	return nil
 }

@@ -18,75 +18,68 @@ const tplPairPurge = "pair_purge"
 
 // adminRetentionSave sets how long closed pairs are kept before they may
 // be purged.
-func (s *Server) adminRetentionSave(c *gin.Context) {
+func (s *Server) adminRetentionSave(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	form, err := formOf(c)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	days, err := s.retention.SetDays(ctx, sc, form.Get("retention_days"))
 	if err != nil {
-		s.renderAdminSecurity(c, form, err)
-		return
+		return s.renderAdminSecurity(c, form, err)
 	}
 	s.flash(c, fmt.Sprintf("Closed pairs are now kept for %s after closing.", plural(days, "1 day", "%d days")))
 	s.redirect(c, "/admin/security")
+	return nil
 }
 
 // pairArchive downloads a closed pair's full archive: a zip of the JSON
 // (everything Mend holds about it, decrypted) and the PDF progress report
 // over the pair's whole span. The export is audited by the stores.
-func (s *Server) pairArchive(c *gin.Context) {
+func (s *Server) pairArchive(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	a, err := s.retention.Export(ctx, sc, id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	from, to := a.Span(sc.Timezone)
 	d, err := s.reviews.Report(ctx, sc, id, review.Range{From: from, To: to})
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	pdf, err := report.PDF(d)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	// Built in memory first: a failure must show the error page, not half
 	// a file.
 	var buf bytes.Buffer
 	if err := retention.WriteZip(&buf, a, pdf); err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	attachment(c, fmt.Sprintf("mend-pair-%d-archive-%s.zip", id, a.ExportedAt.Format("2006-01-02")), "application/zip", buf.Bytes())
+	return nil
 }
 
 // pairPurgeForm is the first step of a purge: what will be deleted, and a
 // field for the pair's label.
-func (s *Server) pairPurgeForm(c *gin.Context) {
-	s.renderPurge(c, http.StatusOK, &Form{Values: url.Values{}}, nil)
+func (s *Server) pairPurgeForm(c *gin.Context) error {
+	return s.renderPurge(c, http.StatusOK, &Form{Values: url.Values{}}, nil)
 }
 
-func (s *Server) renderPurge(c *gin.Context, status int, form *Form, failure error) {
+func (s *Server) renderPurge(c *gin.Context, status int, form *Form, failure error) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	p, err := s.retention.PurgePreview(c.Request.Context(), scopeOf(c), id)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	data := H{"Preview": p, "Form": form}
 	if failure != nil {
@@ -95,31 +88,30 @@ func (s *Server) renderPurge(c *gin.Context, status int, form *Form, failure err
 		status = statusOf(mend.ErrorCode(failure))
 	}
 	s.render(c, status, tplPairPurge, data)
+	return nil
 }
 
 // pairPurge is the second step: with the label typed, the pair's rows and
 // keys are gone.
-func (s *Server) pairPurge(c *gin.Context) {
+func (s *Server) pairPurge(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	form, err := formOf(c)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	p, err := s.retention.Purge(c.Request.Context(), scopeOf(c), id, form.Get("label"))
 	if err != nil {
 		switch mend.ErrorCode(err) {
 		case mend.EINVALID, mend.ECONFLICT:
-			s.renderPurge(c, http.StatusUnprocessableEntity, form, err)
+			return s.renderPurge(c, http.StatusUnprocessableEntity, form, err)
 		default:
-			s.fail(c, err)
+			return err
 		}
-		return
 	}
 	s.flash(c, fmt.Sprintf("“%s” is purged: %d rows deleted and its encryption keys destroyed.", p.Label, p.Total()))
 	s.redirect(c, "/admin/security")
+	return nil
 }

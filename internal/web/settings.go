@@ -13,11 +13,10 @@ const tplSettings = "settings"
 
 // settingsForm shows the client's settings: timezone, reminder time, quiet
 // hours, reminders on or off.
-func (s *Server) settingsForm(c *gin.Context) {
+func (s *Server) settingsForm(c *gin.Context) error {
 	st, err := s.checkins.Settings(c.Request.Context(), scopeOf(c))
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	v := url.Values{
 		"timezone":      {st.Timezone},
@@ -29,10 +28,11 @@ func (s *Server) settingsForm(c *gin.Context) {
 		v.Set("reminders", "on")
 	}
 	s.render(c, http.StatusOK, tplSettings, H{"Form": &Form{Values: v}, "Timezones": zonesWith(st.Timezone)})
+	return nil
 }
 
 // settingsSave stores the client's settings.
-func (s *Server) settingsSave(c *gin.Context) {
+func (s *Server) settingsSave(c *gin.Context) error {
 	form, err := formOf(c)
 	if err == nil {
 		err = s.checkins.SaveSettings(c.Request.Context(), scopeOf(c), checkin.SettingsInput{
@@ -45,10 +45,11 @@ func (s *Server) settingsSave(c *gin.Context) {
 	}
 	if err != nil {
 		s.formFailed(c, err, tplSettings, form, H{"Timezones": zonesWith(form.Get("timezone"))})
-		return
+		return nil
 	}
 	s.flash(c, "Your settings are saved.")
 	s.redirect(c, "/settings")
+	return nil
 }
 
 // zonesWith is the list of time zones offered, with tz added when it is a
