@@ -42,23 +42,15 @@ func (s *Server) adminData(c *gin.Context) (H, error) {
 }
 
 func (s *Server) inviteCounselor(c *gin.Context) error {
-	form, err := formOf(c)
-	if err == nil {
-		var inv practice.Invitation
-		inv, err = s.practices.InviteCounselor(c.Request.Context(), scopeOf(c), practice.NewPerson{
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		inv, err := s.practices.InviteCounselor(c.Request.Context(), scopeOf(c), practice.NewPerson{
 			Name: form.Get("name"), Email: form.Get("email"), Timezone: form.Get("timezone"),
 		}, s.queueInvitation(c))
-		if err == nil {
-			s.showInvitation(c, inv, http.StatusCreated)
-			return nil
-		}
-	}
-	data, derr := s.adminData(c)
-	if derr != nil {
-		return derr
-	}
-	s.formFailed(c, err, tplAdmin, form, data)
-	return nil
+		return s.invitationsShown(http.StatusCreated, []practice.Invitation{inv}, nil), err
+	}, func(*Form, error) (formPage, error) {
+		data, err := s.adminData(c)
+		return formPage{Name: tplAdmin, Data: data}, err
+	})
 }
 
 func (s *Server) reinviteStaff(c *gin.Context) error {
@@ -70,8 +62,7 @@ func (s *Server) reinviteStaff(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	s.showInvitation(c, inv, http.StatusOK)
-	return nil
+	return s.show(c, s.invitationsShown(http.StatusOK, []practice.Invitation{inv}, nil))
 }
 
 // queueInvitation returns the callback that queues an invitation's email in
@@ -95,12 +86,6 @@ func (s *Server) queueInvitation(c *gin.Context) practice.Notify {
 
 func (s *Server) inviteURL(token string) string { return s.absURL("/invite/" + token) }
 
-// showInvitation shows the link once to the person who made it: only its
-// hash is stored, so it cannot be shown again (a new one can be made).
-func (s *Server) showInvitation(c *gin.Context, inv practice.Invitation, status int) {
-	s.renderInvitations(c, status, []practice.Invitation{inv}, nil)
-}
-
 // shownInvitation is an invitation with its link, for the page that shows
 // it once.
 type shownInvitation struct {
@@ -108,10 +93,11 @@ type shownInvitation struct {
 	Link string
 }
 
-// renderInvitations shows newly issued invitation links once (their emails
-// are already queued): one for a counselor, two for a new pair. data may
-// add Heading, Intro, Next and NextLabel.
-func (s *Server) renderInvitations(c *gin.Context, status int, invs []practice.Invitation, data H) {
+// invitationsShown is the page that shows newly issued invitation links
+// once (their emails are already queued; only the links' hashes are
+// stored): one for a counselor, two for a new pair. data may add Heading,
+// Intro, Next and NextLabel.
+func (s *Server) invitationsShown(status int, invs []practice.Invitation, data H) formDone {
 	if data == nil {
 		data = H{}
 	}
@@ -121,7 +107,7 @@ func (s *Server) renderInvitations(c *gin.Context, status int, invs []practice.I
 	}
 	data["Invitations"] = shown
 	data["TTLDays"] = int(auth.InviteTTL.Hours() / 24)
-	s.render(c, status, tplInvitation, data)
+	return formDone{Page: tplInvitation, Status: status, Data: data}
 }
 
 func (s *Server) disableStaff(c *gin.Context) error { return s.setStaffDisabled(c, true) }

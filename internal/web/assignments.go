@@ -113,32 +113,23 @@ func (s *Server) assignmentCreate(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := formOf(c)
-	if err == nil {
-		var a homework.Assignment
-		a, err = s.hw.Assign(ctx, sc, id, inputOf(form))
-		if err == nil {
-			s.flash(c, "Homework assigned: "+a.Title+".")
-			s.redirect(c, "/pairs/"+strconv.FormatInt(id, 10))
-			return nil
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		a, err := s.hw.Assign(ctx, sc, id, inputOf(form))
+		return formDone{Flash: "Homework assigned: " + a.Title + ".", To: "/pairs/" + strconv.FormatInt(id, 10)}, err
+	}, func(form *Form, _ error) (formPage, error) {
+		p, err := s.pairs.Get(ctx, sc, id)
+		if err != nil {
+			return formPage{}, err
 		}
-	}
-	if code := mend.ErrorCode(err); code != mend.EINVALID {
-		return err
-	}
-	p, perr := s.pairs.Get(ctx, sc, id)
-	if perr != nil {
-		return perr
-	}
-	data, derr := s.assignmentFormData(c, p, form)
-	if derr != nil {
-		return derr
-	}
-	data["Heading"] = "Assign homework"
-	data["Action"] = "/pairs/" + strconv.FormatInt(p.ID, 10) + "/homework"
-	data["Back"] = "/pairs/" + strconv.FormatInt(p.ID, 10)
-	s.formFailed(c, err, tplAssignmentForm, form, data)
-	return nil
+		data, err := s.assignmentFormData(c, p, form)
+		if err != nil {
+			return formPage{}, err
+		}
+		data["Heading"] = "Assign homework"
+		data["Action"] = "/pairs/" + strconv.FormatInt(p.ID, 10) + "/homework"
+		data["Back"] = "/pairs/" + strconv.FormatInt(p.ID, 10)
+		return formPage{Name: tplAssignmentForm, Data: data}, nil
+	})
 }
 
 // assignmentShow shows homework with its text and what each member sees.
@@ -182,28 +173,29 @@ func (s *Server) assignmentEdit(c *gin.Context) error {
 		"step": {in.StepID}, "for": {in.For}, "starts_on": {in.StartsOn}, "due_on": {in.DueOn},
 		"cadence": {in.Cadence}, "weekdays": in.Weekdays, "note": {in.Note},
 	}}
-	return s.renderAssignmentEdit(c, http.StatusOK, a, form, nil)
+	page, err := s.assignmentEditPage(c, a, form)
+	if err != nil {
+		return err
+	}
+	s.render(c, http.StatusOK, page.Name, page.Data)
+	return nil
 }
 
-func (s *Server) renderAssignmentEdit(c *gin.Context, status int, a homework.Assignment, form *Form, err error) error {
-	p, perr := s.pairs.Get(c.Request.Context(), scopeOf(c), a.PairID)
-	if perr != nil {
-		return perr
+// assignmentEditPage is the edit form's page for a.
+func (s *Server) assignmentEditPage(c *gin.Context, a homework.Assignment, form *Form) (formPage, error) {
+	p, err := s.pairs.Get(c.Request.Context(), scopeOf(c), a.PairID)
+	if err != nil {
+		return formPage{}, err
 	}
-	data, derr := s.assignmentFormData(c, p, form)
-	if derr != nil {
-		return derr
+	data, err := s.assignmentFormData(c, p, form)
+	if err != nil {
+		return formPage{}, err
 	}
 	data["Heading"] = "Edit homework"
 	data["Editing"] = a
 	data["Action"] = "/assignments/" + strconv.FormatInt(a.ID, 10)
 	data["Back"] = "/assignments/" + strconv.FormatInt(a.ID, 10)
-	if err != nil {
-		s.formFailed(c, err, tplAssignmentForm, form, data)
-		return nil
-	}
-	s.render(c, status, tplAssignmentForm, data)
-	return nil
+	return formPage{Name: tplAssignmentForm, Data: data}, nil
 }
 
 func (s *Server) assignmentUpdate(c *gin.Context) error {
@@ -213,24 +205,16 @@ func (s *Server) assignmentUpdate(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := formOf(c)
-	if err == nil {
-		var a homework.Assignment
-		a, err = s.hw.Update(ctx, sc, id, inputOf(form))
-		if err == nil {
-			s.flash(c, "Homework saved.")
-			s.redirect(c, "/assignments/"+strconv.FormatInt(a.ID, 10))
-			return nil
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		a, err := s.hw.Update(ctx, sc, id, inputOf(form))
+		return formDone{Flash: "Homework saved.", To: "/assignments/" + strconv.FormatInt(a.ID, 10)}, err
+	}, func(form *Form, _ error) (formPage, error) {
+		a, err := s.hw.Get(ctx, sc, id)
+		if err != nil {
+			return formPage{}, err
 		}
-	}
-	if mend.ErrorCode(err) != mend.EINVALID {
-		return err
-	}
-	a, gerr := s.hw.Get(ctx, sc, id)
-	if gerr != nil {
-		return gerr
-	}
-	return s.renderAssignmentEdit(c, http.StatusUnprocessableEntity, a, form, err)
+		return s.assignmentEditPage(c, a, form)
+	})
 }
 
 func (s *Server) assignmentComplete(c *gin.Context) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paging"
 )
 
 // Client homework pages and check-ins, and the counselor's list of a pair's
@@ -117,32 +118,25 @@ func (s *Server) checkinCreate(c *gin.Context) error {
 		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	form, ferr := formOf(c)
-	if ferr == nil {
-		_, err = s.checkins.Create(ctx, sc, id, checkinInputOf(form))
-	} else {
-		err = ferr
-	}
-	if err == nil {
-		s.flash(c, "Thank you. Your check-in is saved.")
-		s.redirect(c, fmt.Sprintf("/homework/%d", id))
-		return nil
-	}
-	// Show the form again with what was typed. The draft is rebuilt for the
-	// period the form named if it still takes check-ins, else the default.
-	d, derr := s.checkins.NewDraft(ctx, sc, id, form.Get("period"))
-	if derr != nil {
-		d, derr = s.checkins.NewDraft(ctx, sc, id, "")
-	}
-	if derr != nil {
-		// The homework is out of scope (404) or takes no check-ins any more.
-		if mend.ErrorCode(err) == mend.ENOTFOUND || mend.ErrorCode(derr) == mend.ENOTFOUND {
-			return mend.NotFound("Homework")
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		_, err := s.checkins.Create(ctx, sc, id, checkinInputOf(form))
+		return formDone{Flash: "Thank you. Your check-in is saved.", To: fmt.Sprintf("/homework/%d", id)}, err
+	}, func(form *Form, err error) (formPage, error) {
+		// The draft is rebuilt for the period the form named if it still
+		// takes check-ins, else the default.
+		d, derr := s.checkins.NewDraft(ctx, sc, id, form.Get("period"))
+		if derr != nil {
+			d, derr = s.checkins.NewDraft(ctx, sc, id, "")
 		}
-		return err
-	}
-	s.formFailed(c, err, tplCheckinForm, form, formData(d, H{"Action": fmt.Sprintf("/homework/%d/checkins", id)}))
-	return nil
+		if derr != nil {
+			// The homework is out of scope (404) or takes no check-ins any more.
+			if mend.ErrorCode(err) == mend.ENOTFOUND || mend.ErrorCode(derr) == mend.ENOTFOUND {
+				return formPage{}, mend.NotFound("Homework")
+			}
+			return formPage{}, err
+		}
+		return formPage{Name: tplCheckinForm, Data: formData(d, H{"Action": fmt.Sprintf("/homework/%d/checkins", id)})}, nil
+	})
 }
 
 // checkinEdit shows the form to change one of the client's own check-ins,
@@ -167,22 +161,13 @@ func (s *Server) checkinUpdate(c *gin.Context) error {
 		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	form, err := formOf(c)
-	if err == nil {
-		var assignmentID int64
-		assignmentID, err = s.checkins.Update(ctx, sc, id, checkinInputOf(form))
-		if err == nil {
-			s.flash(c, "Your check-in is updated.")
-			s.redirect(c, fmt.Sprintf("/homework/%d", assignmentID))
-			return nil
-		}
-	}
-	ch, gerr := s.checkins.Own(ctx, sc, id)
-	if gerr != nil {
-		return gerr
-	}
-	s.formFailed(c, err, tplCheckinForm, form, editData(ch, form.Values))
-	return nil
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		assignmentID, err := s.checkins.Update(ctx, sc, id, checkinInputOf(form))
+		return formDone{Flash: "Your check-in is updated.", To: fmt.Sprintf("/homework/%d", assignmentID)}, err
+	}, func(form *Form, _ error) (formPage, error) {
+		ch, err := s.checkins.Own(ctx, sc, id)
+		return formPage{Name: tplCheckinForm, Data: editData(ch, form.Values)}, err
+	})
 }
 
 // editData is the form page's data for an existing check-in.
@@ -265,8 +250,7 @@ func (s *Server) pairCheckins(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	page, _ := strconv.Atoi(c.Query("page"))
-	list, err := s.checkins.ForPair(c.Request.Context(), scopeOf(c), id, page)
+	list, err := s.checkins.ForPair(c.Request.Context(), scopeOf(c), id, paging.Parse(c.Query("page")).Number)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -55,31 +54,6 @@ func (s *Server) fail(c *gin.Context, err error) {
 	c.Header("Cache-Control", "no-store")
 	s.render(c, status, "error", H{"Title": title, "Status": status, "Message": mend.ErrorMessage(err)})
 	c.Abort()
-}
-
-// formFailed re-renders a form page after a domain error, with what was
-// typed kept: a validation error shows its messages next to the fields, and
-// every error also shows one message at the top of the form (for an error
-// that belongs to no field it is the only one; for field errors it is the
-// summary a screen reader announces first). Errors that are not about the
-// form (not found, internal) go to the error page.
-func (s *Server) formFailed(c *gin.Context, err error, page string, form *Form, data H) {
-	switch mend.ErrorCode(err) {
-	case mend.EINVALID, mend.ECONFLICT, mend.EUNAUTHORIZED, mend.ETHROTTLED:
-	default:
-		s.fail(c, err)
-		return
-	}
-	if data == nil {
-		data = H{}
-	}
-	if form == nil {
-		form = &Form{Values: url.Values{}}
-	}
-	form.Errors = mend.Fields(err)
-	data["Error"] = mend.ErrorMessage(err)
-	data["Form"] = form
-	s.render(c, statusOf(mend.ErrorCode(err)), page, data)
 }
 
 // idParam reads a numeric path parameter; anything else is not found.

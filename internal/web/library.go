@@ -68,18 +68,12 @@ func (s *Server) stepNew(c *gin.Context) error {
 }
 
 func (s *Server) stepCreate(c *gin.Context) error {
-	form, err := formOf(c)
-	if err == nil {
-		var st library.Step
-		st, err = s.steps.Create(c.Request.Context(), scopeOf(c), stepInputOf(form))
-		if err == nil {
-			s.flash(c, "Step added to your practice's library.")
-			s.redirect(c, "/library/"+strconv.FormatInt(st.ID, 10))
-			return nil
-		}
-	}
-	s.formFailed(c, err, tplStepForm, form, H{"Action": "/library", "Back": "/library"})
-	return nil
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		st, err := s.steps.Create(c.Request.Context(), scopeOf(c), stepInputOf(form))
+		return formDone{Flash: "Step added to your practice's library.", To: "/library/" + strconv.FormatInt(st.ID, 10)}, err
+	}, func(*Form, error) (formPage, error) {
+		return formPage{Name: tplStepForm, Data: H{"Action": "/library", "Back": "/library"}}, nil
+	})
 }
 
 // stepEdit edits a practice-owned step; built-in steps are read-only (the
@@ -107,18 +101,12 @@ func (s *Server) stepUpdate(c *gin.Context) error {
 		return err
 	}
 	path := "/library/" + strconv.FormatInt(id, 10)
-	form, err := formOf(c)
-	if err == nil {
-		var st library.Step
-		st, err = s.steps.Update(c.Request.Context(), scopeOf(c), id, stepInputOf(form))
-		if err == nil {
-			s.flash(c, "Saved. The library now shows version "+strconv.Itoa(st.Version)+"; homework already given keeps its wording.")
-			s.redirect(c, path)
-			return nil
-		}
-	}
-	s.formFailed(c, err, tplStepForm, form, H{"Action": path, "Back": path})
-	return nil
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		st, err := s.steps.Update(c.Request.Context(), scopeOf(c), id, stepInputOf(form))
+		return formDone{Flash: "Saved. The library now shows version " + strconv.Itoa(st.Version) + "; homework already given keeps its wording.", To: path}, err
+	}, func(*Form, error) (formPage, error) {
+		return formPage{Name: tplStepForm, Data: H{"Action": path, "Back": path}}, nil
+	})
 }
 
 // stepCopy makes an editable practice copy of a step and opens it.

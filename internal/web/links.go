@@ -59,38 +59,33 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) error {
 		s.render(c, linkStatus(info.State), tplLinkProblem, H{"Link": info, "Purpose": purpose})
 		return nil
 	}
-	form, err := formOf(c)
 	data := H{"Link": info, "Purpose": purpose}
-	if err != nil {
-		s.formFailed(c, err, tplSetPassword, form, data)
-		return nil
-	}
-	sc, err := s.links.Redeem(ctx, token, purpose, form.Get("password"), form.Get("confirm"), c.ClientIP())
-	if err != nil {
-		form.Values.Del("password")
-		form.Values.Del("confirm")
-		s.formFailed(c, err, tplSetPassword, form, data)
-		return nil
-	}
-	// A new password ends every session the account had: whoever knew the
-	// old one is out.
-	if purpose == auth.PurposeReset {
-		if err := s.endSessionsForPasswordReset(c, sc); err != nil {
-			return err
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		sc, err := s.links.Redeem(ctx, token, purpose, form.Get("password"), form.Get("confirm"), c.ClientIP())
+		if err != nil {
+			form.Values.Del("password")
+			form.Values.Del("confirm")
+			return formDone{}, err
 		}
-	}
-	// Someone already signed in on this browser is signed out first: the
-	// link's owner is who continues.
-	if err := s.startSession(c, sc); err != nil {
-		return err
-	}
-	if purpose == auth.PurposeInvite {
-		s.flash(c, "Welcome to Mend. Your password is set.")
-	} else {
-		s.flash(c, "Your password has been changed.")
-	}
-	s.redirect(c, "/")
-	return nil
+		// A new password ends every session the account had: whoever knew
+		// the old one is out.
+		if purpose == auth.PurposeReset {
+			if err := s.endSessionsForPasswordReset(c, sc); err != nil {
+				return formDone{}, err
+			}
+		}
+		// Someone already signed in on this browser is signed out first:
+		// the link's owner is who continues.
+		if err := s.startSession(c, sc); err != nil {
+			return formDone{}, err
+		}
+		if purpose == auth.PurposeInvite {
+			return formDone{Flash: "Welcome to Mend. Your password is set.", To: "/"}, nil
+		}
+		return formDone{Flash: "Your password has been changed.", To: "/"}, nil
+	}, func(*Form, error) (formPage, error) {
+		return formPage{Name: tplSetPassword, Data: data}, nil
+	})
 }
 
 func linkStatus(state string) int {
@@ -108,34 +103,28 @@ func (s *Server) forgotForm(c *gin.Context) error {
 // forgotSubmit answers the same whether or not the email has an account, so
 // that the form cannot be used to find out who is a client.
 func (s *Server) forgotSubmit(c *gin.Context) error {
-	form, err := formOf(c)
-	if err != nil {
-		s.formFailed(c, err, tplForgot, form, nil)
-		return nil
-	}
 	ctx := c.Request.Context()
-	email := auth.NormalizeEmail(form.Get("email"))
-	if email == "" {
-		s.formFailed(c, mend.FieldErrors{"email": "Enter the email address you sign in with."}.Err(), tplForgot, form, nil)
-		return nil
-	}
-	err = s.links.RequestReset(ctx, s.users, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
-		practiceName, err := s.practiceName(c, to.PracticeID)
-		if err != nil {
-			return err
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		email := auth.NormalizeEmail(form.Get("email"))
+		if email == "" {
+			return formDone{}, mend.FieldErrors{"email": "Enter the email address you sign in with."}.Err()
 		}
-		_, err = s.outbox.Queue(ctx, tx, mail.Message{
-			PracticeID: to.PracticeID, UserID: to.UserID, To: to.Email, ToName: to.Name,
-			Kind: mail.KindPasswordReset, Template: "password_reset",
-			Data: map[string]any{"Name": to.Name, "PracticeName": practiceName, "Link": s.absURL("/password/reset/" + raw)},
+		err := s.links.RequestReset(ctx, s.users, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
+			practiceName, err := s.practiceName(c, to.PracticeID)
+			if err != nil {
+				return err
+			}
+			_, err = s.outbox.Queue(ctx, tx, mail.Message{
+				PracticeID: to.PracticeID, UserID: to.UserID, To: to.Email, ToName: to.Name,
+				Kind: mail.KindPasswordReset, Template: "password_reset",
+				Data: map[string]any{"Name": to.Name, "PracticeName": practiceName, "Link": s.absURL("/password/reset/" + raw)},
+			})
+			return err
 		})
-		return err
+		return formDone{Page: tplForgot, Data: H{"Sent": true, "Email": email}}, err
+	}, func(*Form, error) (formPage, error) {
+		return formPage{Name: tplForgot}, nil
 	})
-	if err != nil {
-		return err
-	}
-	s.render(c, http.StatusOK, tplForgot, H{"Sent": true, "Email": email})
-	return nil
 }
 
 func (s *Server) practiceName(c *gin.Context, practiceID int64) (string, error) {

@@ -34,23 +34,19 @@ func (s *Server) loginForm(c *gin.Context) error {
 }
 
 func (s *Server) loginSubmit(c *gin.Context) error {
-	form, err := formOf(c)
-	data := H{"Next": safeNext(form.Get("next"))}
-	if err != nil {
-		s.formFailed(c, err, tplLogin, form, data)
-		return nil
-	}
-	ctx := c.Request.Context()
-	sc, err := s.login.Attempt(ctx, form.Get("email"), form.Get("password"), c.ClientIP())
-	if err != nil {
-		form.Values.Del("password") // never echo a password back
-		s.formFailed(c, err, tplLogin, form, data)
-		return nil
-	}
-	if err := s.startSession(c, sc); err != nil {
-		return err
-	}
-	return s.afterPassword(c, sc, data["Next"].(string))
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		sc, err := s.login.Attempt(c.Request.Context(), form.Get("email"), form.Get("password"), c.ClientIP())
+		if err != nil {
+			form.Values.Del("password") // never echo a password back
+			return formDone{}, err
+		}
+		if err := s.startSession(c, sc); err != nil {
+			return formDone{}, err
+		}
+		return s.afterPassword(c, sc, safeNext(form.Get("next")))
+	}, func(form *Form, _ error) (formPage, error) {
+		return formPage{Name: tplLogin, Data: H{"Next": safeNext(form.Get("next"))}}, nil
+	})
 }
 
 // startSession logs sc in: a new session token (no fixation), the user id in

@@ -97,35 +97,30 @@ func (s *Server) pairNew(c *gin.Context) error {
 // pairCreate creates the pair, its clients' accounts and invitations, and
 // shows the two links once.
 func (s *Server) pairCreate(c *gin.Context) error {
-	form, err := formOf(c)
-	if err == nil {
+	return s.postForm(c, func(form *Form) (formDone, error) {
 		client := func(prefix string) pair.NewClient {
 			return pair.NewClient{Side: form.Get(prefix + "side"), NewPerson: practice.NewPerson{
 				Name: form.Get(prefix + "name"), Email: form.Get(prefix + "email"), Timezone: form.Get(prefix + "timezone"),
 			}}
 		}
-		var created pair.Created
-		created, err = s.pairs.Create(c.Request.Context(), scopeOf(c), pair.NewPair{
+		created, err := s.pairs.Create(c.Request.Context(), scopeOf(c), pair.NewPair{
 			Label: form.Get("label"), Kind: form.Get("kind"), A: client(pair.PrefixA), B: client(pair.PrefixB),
 		}, s.queueInvitation(c))
-		if err == nil {
-			intro := "Both clients have a Mend account now."
-			if len(created.Returning) > 0 {
-				intro += " Already signed up, so no new link needed: " + joinNames(created.Returning) + "."
-			}
-			s.renderInvitations(c, http.StatusCreated, created.Invitations, H{
-				"Heading": "Pair created: " + form.Get("label"), "Intro": intro,
-				"Next": "/pairs/" + strconv.FormatInt(created.PairID, 10), "NextLabel": "Go to the pair",
-			})
-			return nil
+		if err != nil {
+			return formDone{}, err
 		}
-	}
-	data, derr := s.pairFormData(c)
-	if derr != nil {
-		return derr
-	}
-	s.formFailed(c, err, tplPairNew, form, data)
-	return nil
+		intro := "Both clients have a Mend account now."
+		if len(created.Returning) > 0 {
+			intro += " Already signed up, so no new link needed: " + joinNames(created.Returning) + "."
+		}
+		return s.invitationsShown(http.StatusCreated, created.Invitations, H{
+			"Heading": "Pair created: " + form.Get("label"), "Intro": intro,
+			"Next": "/pairs/" + strconv.FormatInt(created.PairID, 10), "NextLabel": "Go to the pair",
+		}), nil
+	}, func(*Form, error) (formPage, error) {
+		data, err := s.pairFormData(c)
+		return formPage{Name: tplPairNew, Data: data}, err
+	})
 }
 
 func joinNames(names []string) string {
@@ -144,58 +139,63 @@ func joinNames(names []string) string {
 // audited once per client. Its queries do not grow with the amount of
 // homework or pairs (pages of history, bounded lists).
 func (s *Server) pairShow(c *gin.Context) error {
-	return s.renderPair(c, http.StatusOK, nil)
+	data, err := s.pairPage(c, nil)
+	if err != nil {
+		return err
+	}
+	s.render(c, http.StatusOK, tplPair, data)
+	return nil
 }
 
-func (s *Server) renderPair(c *gin.Context, status int, reassign *Form) error {
+// pairPage is the pair page's data; reassign is the reassignment form.
+func (s *Server) pairPage(c *gin.Context, reassign *Form) (H, error) {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	id, err := idParam(c, "id")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p, err := s.pairs.Get(ctx, sc, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, m := range p.Members {
 		if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "pair.read", ObjectType: "pair", ObjectID: p.ID, ClientID: m.UserID}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	current, err := s.hw.Current(ctx, sc, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	plan, err := s.hw.Plan(ctx, sc, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	history, err := s.hw.History(ctx, sc, id, paging.Parse(c.Query("hpage")))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	events, err := s.pairs.Events(ctx, sc, id, paging.Parse(c.Query("epage")))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	counselors, err := s.pairs.Counselors(ctx, sc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	base := "/pairs/" + strconv.FormatInt(id, 10)
 	if reassign == nil {
 		reassign = &Form{Values: url.Values{}}
 	}
-	s.render(c, status, tplPair, H{
+	return H{
 		"Pair": p, "Current": current, "Plan": plan, "History": history, "Events": events,
 		"HistoryBase": base + "?epage=" + strconv.Itoa(events.Number) + "&h",
 		"EventsBase":  base + "?hpage=" + strconv.Itoa(history.Number) + "&e",
 		"Counselors":  counselors, "Form": reassign,
 		"CanWrite": sc.Role == mend.RoleCounselor && p.Status != pair.StatusClosed,
 		"IsAdmin":  sc.Role == mend.RoleAdmin,
-	})
-	return nil
+	}, nil
 }
 
 func (s *Server) pairPause(c *gin.Context) error {
@@ -229,21 +229,13 @@ func (s *Server) pairReassign(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := formOf(c)
-	if err == nil {
-		var p pair.Pair
-		p, err = s.pairs.Reassign(c.Request.Context(), scopeOf(c), id, form.Get("counselor"))
-		if err == nil {
-			s.flash(c, "The pair is now with "+p.CounselorName.String+".")
-			s.redirect(c, "/pairs/"+strconv.FormatInt(id, 10))
-			return nil
-		}
-	}
-	if mend.ErrorCode(err) == mend.EINVALID {
-		form.Errors = mend.Fields(err)
-		return s.renderPair(c, http.StatusUnprocessableEntity, form)
-	}
-	return err
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		p, err := s.pairs.Reassign(c.Request.Context(), scopeOf(c), id, form.Get("counselor"))
+		return formDone{Flash: "The pair is now with " + p.CounselorName.String + ".", To: "/pairs/" + strconv.FormatInt(id, 10)}, err
+	}, func(form *Form, _ error) (formPage, error) {
+		data, err := s.pairPage(c, form)
+		return formPage{Name: tplPair, Data: data, FormKey: "Form"}, err
+	})
 }
 
 // pairReinvite issues a fresh invitation link for a member who has not set
@@ -257,8 +249,7 @@ func (s *Server) pairReinvite(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	s.renderInvitations(c, http.StatusOK, []practice.Invitation{inv}, H{
+	return s.show(c, s.invitationsShown(http.StatusOK, []practice.Invitation{inv}, H{
 		"Next": "/pairs/" + strconv.FormatInt(id, 10), "NextLabel": "Back to the pair",
-	})
-	return nil
+	}))
 }

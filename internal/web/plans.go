@@ -104,27 +104,43 @@ func planFormOf(p library.Plan) *Form {
 	return f
 }
 
-func (s *Server) renderPlanForm(c *gin.Context, status int, form *Form, action string, err error) error {
-	opts, oerr := s.steps.Options(c.Request.Context(), scopeOf(c))
-	if oerr != nil {
-		return oerr
+// planFormPage is the plan form's page for form (its Errors already set:
+// the rows are built with their messages).
+func (s *Server) planFormPage(c *gin.Context, form *Form, action string) (formPage, error) {
+	opts, err := s.steps.Options(c.Request.Context(), scopeOf(c))
+	if err != nil {
+		return formPage{}, err
 	}
 	builtin, own := stepGroups(opts)
 	extra := 3
 	if form.Get("more") != "" {
 		extra = morePlanRows + 3
 	}
-	data := H{"BuiltinSteps": builtin, "OwnSteps": own, "Action": action, "Form": form}
+	return formPage{Name: tplPlanForm, Data: H{"BuiltinSteps": builtin, "OwnSteps": own, "Action": action, "Form": form,
+		"Rows": planRows(form, extra)}}, nil
+}
+
+func (s *Server) renderPlanForm(c *gin.Context, form *Form, action string) error {
+	page, err := s.planFormPage(c, form, action)
 	if err != nil {
-		// Messages must be on the form before the rows are built.
-		form.Errors = mend.Fields(err)
-		data["Rows"] = planRows(form, extra)
-		s.formFailed(c, err, tplPlanForm, form, data)
-		return nil
+		return err
 	}
-	data["Rows"] = planRows(form, extra)
-	s.render(c, status, tplPlanForm, data)
+	s.render(c, http.StatusOK, page.Name, page.Data)
 	return nil
+}
+
+// savePlan handles the plan form: "Add more rows" shows the form again with
+// more empty rows and stores nothing; otherwise save stores it.
+func (s *Server) savePlan(c *gin.Context, action string, save func(*Form) (formDone, error)) error {
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		if form.Get("more") != "" {
+			page, err := s.planFormPage(c, form, action)
+			return formDone{Page: page.Name, Data: page.Data}, err
+		}
+		return save(form)
+	}, func(form *Form, _ error) (formPage, error) {
+		return s.planFormPage(c, form, action)
+	})
 }
 
 func (s *Server) planNew(c *gin.Context) error {
@@ -146,26 +162,15 @@ func (s *Server) planNew(c *gin.Context) error {
 		// From a step's page: start the plan with that step.
 		form.Values.Set("step", c.Query("step"))
 	}
-	return s.renderPlanForm(c, http.StatusOK, form, "/plans", nil)
+	return s.renderPlanForm(c, form, "/plans")
 }
 
-// planCreate saves a new plan; "Add more rows" re-shows the form with more
-// empty rows and stores nothing.
+// planCreate saves a new plan.
 func (s *Server) planCreate(c *gin.Context) error {
-	form, err := formOf(c)
-	if err == nil && form.Get("more") != "" {
-		return s.renderPlanForm(c, http.StatusOK, form, "/plans", nil)
-	}
-	if err == nil {
-		var p library.Plan
-		p, err = s.steps.CreatePlan(c.Request.Context(), scopeOf(c), planInputOf(form))
-		if err == nil {
-			s.flash(c, "Plan saved. Apply it to a pair from the pair's page.")
-			s.redirect(c, "/plans/"+strconv.FormatInt(p.ID, 10))
-			return nil
-		}
-	}
-	return s.renderPlanForm(c, http.StatusUnprocessableEntity, form, "/plans", err)
+	return s.savePlan(c, "/plans", func(form *Form) (formDone, error) {
+		p, err := s.steps.CreatePlan(c.Request.Context(), scopeOf(c), planInputOf(form))
+		return formDone{Flash: "Plan saved. Apply it to a pair from the pair's page.", To: "/plans/" + strconv.FormatInt(p.ID, 10)}, err
+	})
 }
 
 func (s *Server) planEdit(c *gin.Context) error {
@@ -180,7 +185,7 @@ func (s *Server) planEdit(c *gin.Context) error {
 	if p.BuiltIn() {
 		return mend.Errorf(mend.EFORBIDDEN, "The built-in plan is read-only. Make your own plan to change the path.")
 	}
-	return s.renderPlanForm(c, http.StatusOK, planFormOf(p), "/plans/"+strconv.FormatInt(id, 10), nil)
+	return s.renderPlanForm(c, planFormOf(p), "/plans/"+strconv.FormatInt(id, 10))
 }
 
 func (s *Server) planUpdate(c *gin.Context) error {
@@ -189,19 +194,10 @@ func (s *Server) planUpdate(c *gin.Context) error {
 		return err
 	}
 	action := "/plans/" + strconv.FormatInt(id, 10)
-	form, err := formOf(c)
-	if err == nil && form.Get("more") != "" {
-		return s.renderPlanForm(c, http.StatusOK, form, action, nil)
-	}
-	if err == nil {
-		_, err = s.steps.UpdatePlan(c.Request.Context(), scopeOf(c), id, planInputOf(form))
-		if err == nil {
-			s.flash(c, "Plan saved. Pairs already on it keep the steps they started with.")
-			s.redirect(c, action)
-			return nil
-		}
-	}
-	return s.renderPlanForm(c, http.StatusUnprocessableEntity, form, action, err)
+	return s.savePlan(c, action, func(form *Form) (formDone, error) {
+		_, err := s.steps.UpdatePlan(c.Request.Context(), scopeOf(c), id, planInputOf(form))
+		return formDone{Flash: "Plan saved. Pairs already on it keep the steps they started with.", To: action}, err
+	})
 }
 
 // pairPlanForm is the form to put a pair on a plan.
@@ -215,39 +211,39 @@ func (s *Server) pairPlanForm(c *gin.Context) error {
 	form := &Form{Values: url.Values{
 		"plan": {c.Query("plan")}, "starts_on": {today.Format(homework.DateLayout)}, "cadence": {homework.CadenceDaily},
 	}}
-	return s.renderPairPlanForm(c, http.StatusOK, form, nil)
+	page, err := s.pairPlanPage(c, form)
+	if err != nil {
+		return err
+	}
+	s.render(c, http.StatusOK, page.Name, page.Data)
+	return nil
 }
 
-func (s *Server) renderPairPlanForm(c *gin.Context, status int, form *Form, err error) error {
+// pairPlanPage is the page of the form that puts a pair on a plan.
+func (s *Server) pairPlanPage(c *gin.Context, form *Form) (formPage, error) {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
-	id, ierr := idParam(c, "id")
-	if ierr != nil {
-		return ierr
+	id, err := idParam(c, "id")
+	if err != nil {
+		return formPage{}, err
 	}
-	p, perr := s.pairs.Get(ctx, sc, id)
-	if perr != nil {
-		return perr
+	p, err := s.pairs.Get(ctx, sc, id)
+	if err != nil {
+		return formPage{}, err
 	}
-	current, perr := s.hw.Plan(ctx, sc, id)
-	if perr != nil {
-		return perr
+	current, err := s.hw.Plan(ctx, sc, id)
+	if err != nil {
+		return formPage{}, err
 	}
-	plans, perr := s.steps.PlanOptions(ctx, sc)
-	if perr != nil {
-		return perr
+	plans, err := s.steps.PlanOptions(ctx, sc)
+	if err != nil {
+		return formPage{}, err
 	}
 	if form.Get("plan") == "" && len(plans) > 0 {
 		form.Values.Set("plan", strconv.FormatInt(plans[0].ID, 10))
 	}
-	data := H{"Pair": p, "Running": current != nil && current.Status == homework.PlanActive, "Plans": plans,
-		"Cadences": cadences, "Weekdays": weekdayBoxes(form), "Form": form}
-	if err != nil {
-		s.formFailed(c, err, tplPairPlanForm, form, data)
-		return nil
-	}
-	s.render(c, status, tplPairPlanForm, data)
-	return nil
+	return formPage{Name: tplPairPlanForm, Data: H{"Pair": p, "Running": current != nil && current.Status == homework.PlanActive,
+		"Plans": plans, "Cadences": cadences, "Weekdays": weekdayBoxes(form), "Form": form}}, nil
 }
 
 func (s *Server) pairPlanApply(c *gin.Context) error {
@@ -255,21 +251,14 @@ func (s *Server) pairPlanApply(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := formOf(c)
-	if err == nil {
-		_, err = s.hw.ApplyPlan(c.Request.Context(), scopeOf(c), id, homework.PlanInput{
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		_, err := s.hw.ApplyPlan(c.Request.Context(), scopeOf(c), id, homework.PlanInput{
 			PlanID: form.Get("plan"), StartsOn: form.Get("starts_on"), Cadence: form.Get("cadence"), Weekdays: form.Values["weekdays"],
 		})
-		if err == nil {
-			s.flash(c, "Plan started. Each step's homework begins when the previous one ends.")
-			s.redirect(c, "/pairs/"+strconv.FormatInt(id, 10))
-			return nil
-		}
-	}
-	if mend.ErrorCode(err) != mend.EINVALID {
-		return err
-	}
-	return s.renderPairPlanForm(c, http.StatusUnprocessableEntity, form, err)
+		return formDone{Flash: "Plan started. Each step's homework begins when the previous one ends.", To: "/pairs/" + strconv.FormatInt(id, 10)}, err
+	}, func(form *Form, _ error) (formPage, error) {
+		return s.pairPlanPage(c, form)
+	})
 }
 
 func (s *Server) pairPlanStop(c *gin.Context) error {

@@ -118,26 +118,35 @@ func (s *Server) reviewShow(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	form := &Form{Values: url.Values{"audience": {review.ToClient}, "reviewed": {"yes"}}}
-	return s.renderReview(c, http.StatusOK, id, form, nil)
-}
-
-// renderReview draws the review page with the feedback form (and, after a
-// failed acknowledgement, that form's messages in ack).
-func (s *Server) renderReview(c *gin.Context, status int, id int64, form, ack *Form) error {
-	pg, err := s.reviews.Review(c.Request.Context(), scopeOf(c), id)
+	data, err := s.reviewPage(c, id, feedbackForm(), nil)
 	if err != nil {
 		return err
+	}
+	s.render(c, http.StatusOK, tplReview, data)
+	return nil
+}
+
+// feedbackForm is the feedback form as the review page first shows it.
+func feedbackForm() *Form {
+	return &Form{Values: url.Values{"audience": {review.ToClient}, "reviewed": {"yes"}}}
+}
+
+// reviewPage is the review page's data, with the feedback form (and, after
+// a refused acknowledgement, that form in ack). Its one message at the top
+// is about the feedback form only.
+func (s *Server) reviewPage(c *gin.Context, id int64, form, ack *Form) (H, error) {
+	pg, err := s.reviews.Review(c.Request.Context(), scopeOf(c), id)
+	if err != nil {
+		return nil, err
 	}
 	if ack == nil {
 		ack = &Form{Values: url.Values{}}
 	}
-	data := H{"Page": pg, "Form": form, "Ack": ack, "MaxFeedback": review.MaxFeedback, "MaxAckNote": review.MaxAckNote}
-	if form != nil && form.HasErrors() {
+	data := H{"Page": pg, "Form": form, "Ack": ack, "MaxFeedback": review.MaxFeedback, "MaxAckNote": review.MaxAckNote, "Error": ""}
+	if form.HasErrors() {
 		data["Error"] = "Your feedback was not sent. Please correct the highlighted fields."
 	}
-	s.render(c, status, tplReview, data)
-	return nil
+	return data, nil
 }
 
 // reviewFeedback sends feedback on a check-in and, if asked, marks it
@@ -148,29 +157,26 @@ func (s *Server) reviewFeedback(c *gin.Context) error {
 		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	form, err := formOf(c)
-	in := review.FeedbackInput{Body: form.Get("body"), Audience: form.Get("audience"), Reviewed: form.Get("reviewed") == "yes"}
-	if err == nil {
-		err = s.reviews.AddFeedback(ctx, sc, id, in)
-	}
-	switch mend.ErrorCode(err) {
-	case "":
-	case mend.EINVALID:
-		form.Errors = mend.Fields(err)
-		return s.renderReview(c, http.StatusUnprocessableEntity, id, form, nil)
-	default:
-		return err
-	}
-	msg := "Feedback sent."
-	if in.Audience == review.ToBoth {
-		msg = "Feedback sent to both clients."
-	}
-	if !in.Reviewed {
-		s.flash(c, msg)
-		s.redirect(c, fmt.Sprintf("/review/checkins/%d", id))
-		return nil
-	}
-	return s.afterReview(c, id, msg+" The check-in is marked reviewed.")
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		in := review.FeedbackInput{Body: form.Get("body"), Audience: form.Get("audience"), Reviewed: form.Get("reviewed") == "yes"}
+		if err := s.reviews.AddFeedback(ctx, sc, id, in); err != nil {
+			return formDone{}, err
+		}
+		msg := "Feedback sent."
+		if in.Audience == review.ToBoth {
+			msg = "Feedback sent to both clients."
+		}
+		if !in.Reviewed {
+			return formDone{Flash: msg, To: fmt.Sprintf("/review/checkins/%d", id)}, nil
+		}
+		return s.nextReview(c, id, msg+" The check-in is marked reviewed.")
+	}, func(form *Form, err error) (formPage, error) {
+		if mend.ErrorCode(err) != mend.EINVALID {
+			return formPage{}, err // already reviewed, throttled: the error page says why
+		}
+		data, err := s.reviewPage(c, id, form, nil)
+		return formPage{Name: tplReview, Data: data}, err
+	})
 }
 
 // reviewMark marks a check-in reviewed without feedback and moves on.
@@ -182,24 +188,24 @@ func (s *Server) reviewMark(c *gin.Context) error {
 	if err := s.reviews.MarkReviewed(c.Request.Context(), scopeOf(c), id); err != nil {
 		return err
 	}
-	return s.afterReview(c, id, "Marked reviewed.")
-}
-
-// afterReview goes on to the next check-in in the queue, or back to the
-// dashboard when the queue is empty.
-func (s *Server) afterReview(c *gin.Context, id int64, msg string) error {
-	next, err := s.reviews.Next(c.Request.Context(), scopeOf(c), id)
+	done, err := s.nextReview(c, id, "Marked reviewed.")
 	if err != nil {
 		return err
 	}
-	if next == 0 {
-		s.flash(c, msg+" Nothing else is waiting for review.")
-		s.redirect(c, "/dashboard")
-		return nil
+	return s.show(c, done)
+}
+
+// nextReview goes on to the next check-in in the queue, or back to the
+// dashboard when the queue is empty.
+func (s *Server) nextReview(c *gin.Context, id int64, msg string) (formDone, error) {
+	next, err := s.reviews.Next(c.Request.Context(), scopeOf(c), id)
+	if err != nil {
+		return formDone{}, err
 	}
-	s.flash(c, msg+" Here is the next check-in.")
-	s.redirect(c, fmt.Sprintf("/review/checkins/%d", next))
-	return nil
+	if next == 0 {
+		return formDone{Flash: msg + " Nothing else is waiting for review.", To: "/dashboard"}, nil
+	}
+	return formDone{Flash: msg + " Here is the next check-in.", To: fmt.Sprintf("/review/checkins/%d", next)}, nil
 }
 
 // alertAcknowledge records that a safety flag was seen, with a note.
@@ -209,23 +215,18 @@ func (s *Server) alertAcknowledge(c *gin.Context) error {
 		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	form, err := formOf(c)
 	var checkinID int64
-	if err == nil {
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		var err error
 		checkinID, err = s.reviews.Acknowledge(ctx, sc, id, form.Get("note"))
-	}
-	switch {
-	case err == nil:
-		s.flash(c, "Safety flag acknowledged. Your note is kept with it.")
-		s.redirect(c, fmt.Sprintf("/review/checkins/%d", checkinID))
-	case mend.ErrorCode(err) == mend.EINVALID && checkinID != 0:
-		form.Errors = mend.Fields(err)
-		return s.renderReview(c, http.StatusUnprocessableEntity, checkinID,
-			&Form{Values: url.Values{"audience": {review.ToClient}, "reviewed": {"yes"}}}, form)
-	default:
-		return err
-	}
-	return nil
+		return formDone{Flash: "Safety flag acknowledged. Your note is kept with it.", To: fmt.Sprintf("/review/checkins/%d", checkinID)}, err
+	}, func(_ *Form, err error) (formPage, error) {
+		if mend.ErrorCode(err) != mend.EINVALID || checkinID == 0 {
+			return formPage{}, err
+		}
+		data, err := s.reviewPage(c, checkinID, feedbackForm(), nil)
+		return formPage{Name: tplReview, Data: data, FormKey: "Ack"}, err
+	})
 }
 
 // pairProgress is the progress tab of a pair.

@@ -18,43 +18,49 @@ const (
 // accountHome is everyone's security page: two-step sign-in, password and
 // active sessions.
 func (s *Server) accountHome(c *gin.Context) error {
-	return s.renderAccount(c, http.StatusOK, H{})
+	page, err := s.accountPage(c, H{})
+	if err != nil {
+		return err
+	}
+	s.render(c, http.StatusOK, page.Name, page.Data)
+	return nil
 }
 
-func (s *Server) renderAccount(c *gin.Context, status int, data H) error {
+// accountPage is the account page's data.
+func (s *Server) accountPage(c *gin.Context, data H) (formPage, error) {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	st, err := s.mfa.Status(ctx, sc)
 	if err != nil {
-		return err
+		return formPage{}, err
 	}
 	list, err := s.userSessions.List(ctx, sc, s.sessions.Token(ctx))
 	if err != nil {
-		return err
+		return formPage{}, err
 	}
 	data["MFA"] = st
 	data["Sessions"] = list
-	s.render(c, status, tplAccount, data)
-	return nil
+	return formPage{Name: tplAccount, Data: data}, nil
 }
 
-// accountFormFailed re-renders the account page with the message next to
-// the code field of the form that failed (the page has two code fields, so
-// the domain's "code" message is moved to field).
-func (s *Server) accountFormFailed(c *gin.Context, err error, form *Form, field string) error {
-	code := mend.ErrorCode(err)
-	if code != mend.EINVALID && code != mend.ECONFLICT && code != mend.ETHROTTLED {
-		return err
+// accountPageFor draws the account page again after one of its code forms
+// was refused: the page has two code fields, so the domain's "code" message
+// is moved to field, and the message at the top is shown only when no field
+// has one.
+func (s *Server) accountPageFor(c *gin.Context, field string) func(*Form, error) (formPage, error) {
+	return func(form *Form, err error) (formPage, error) {
+		if mend.ErrorCode(err) == mend.EUNAUTHORIZED {
+			return formPage{}, err
+		}
+		msg, ok := form.Errors["code"]
+		form.Errors = map[string]string{}
+		data := H{}
+		if ok {
+			form.Errors[field] = msg
+			data["Error"] = ""
+		}
+		return s.accountPage(c, data)
 	}
-	form.Errors = map[string]string{}
-	if msg, ok := mend.Fields(err)["code"]; ok {
-		form.Errors[field] = msg
-	}
-	data := H{"Form": form}
-	if len(form.Errors) == 0 {
-		data["Error"] = mend.ErrorMessage(err)
-	}
-	return s.renderAccount(c, statusOf(code), data)
 }
 
 func (s *Server) passwordForm(c *gin.Context) error {
@@ -67,17 +73,23 @@ func (s *Server) passwordForm(c *gin.Context) error {
 func (s *Server) passwordSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
-	form, err := formOf(c)
-	if err == nil {
-		err = s.login.ChangePassword(ctx, sc, form.Get("current"), form.Get("password"), form.Get("confirm"))
-	}
-	if err != nil {
-		for _, f := range []string{"current", "password", "confirm"} {
-			form.Values.Del(f)
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		if err := s.login.ChangePassword(ctx, sc, form.Get("current"), form.Get("password"), form.Get("confirm")); err != nil {
+			for _, f := range []string{"current", "password", "confirm"} {
+				form.Values.Del(f)
+			}
+			return formDone{}, err
 		}
-		s.formFailed(c, err, tplAccountPassword, form, nil)
-		return nil
-	}
+		return s.passwordChanged(c, sc)
+	}, func(*Form, error) (formPage, error) {
+		return formPage{Name: tplAccountPassword}, nil
+	})
+}
+
+// passwordChanged ends every other session of the account, renews this
+// one's token and says how many were signed out.
+func (s *Server) passwordChanged(c *gin.Context, sc mend.Scope) (formDone, error) {
+	ctx := c.Request.Context()
 	current := s.sessions.Token(ctx)
 	ended, err := s.userSessions.EndOthers(ctx, sc, current)
 	if err == nil {
@@ -90,15 +102,13 @@ func (s *Server) passwordSubmit(c *gin.Context) error {
 		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "password.changed", ObjectType: "user", ObjectID: sc.UserID})
 	}
 	if err != nil {
-		return err
+		return formDone{}, err
 	}
 	msg := "Your password has been changed."
 	if ended > 0 {
 		msg += fmt.Sprintf(" %s signed out.", plural(ended, "Your other session was", "Your %d other sessions were"))
 	}
-	s.flash(c, msg)
-	s.redirect(c, "/account")
-	return nil
+	return formDone{Flash: msg, To: "/account"}, nil
 }
 
 func plural(n int, one, many string) string {

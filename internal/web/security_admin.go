@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mend-practice/mend/internal/audit"
-	"github.com/mend-practice/mend/internal/mend"
 )
 
 const tplAdminSecurity = "admin_security"
@@ -18,44 +17,40 @@ const tplAdminSecurity = "admin_security"
 // retention), each staff member's two-step sign-in and sessions, and the
 // closed pairs with the day each may be purged.
 func (s *Server) adminSecurity(c *gin.Context) error {
-	return s.renderAdminSecurity(c, nil, nil)
+	page, err := s.adminSecurityPage(c, nil)
+	if err != nil {
+		return err
+	}
+	s.render(c, http.StatusOK, page.Name, page.Data)
+	return nil
 }
 
-// renderAdminSecurity renders the page; after a failed retention form, with
-// what was typed and the message.
-func (s *Server) renderAdminSecurity(c *gin.Context, form *Form, failure error) error {
+// adminSecurityPage is the page's data; form is the retention form (nil:
+// the practice's current setting).
+func (s *Server) adminSecurityPage(c *gin.Context, form *Form) (formPage, error) {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	required, err := s.mfa.MFARequired(ctx, sc)
 	if err != nil {
-		return err
+		return formPage{}, err
 	}
 	staff, err := s.userSessions.StaffSecurity(ctx, sc)
 	if err != nil {
-		return err
+		return formPage{}, err
 	}
 	days, err := s.retention.Days(ctx, sc)
 	if err != nil {
-		return err
+		return formPage{}, err
 	}
 	closed, err := s.retention.ClosedPairs(ctx, sc)
 	if err != nil {
-		return err
+		return formPage{}, err
 	}
-	status := http.StatusOK
 	if form == nil {
 		form = &Form{Values: url.Values{"retention_days": {strconv.Itoa(days)}}}
 	}
-	if failure != nil {
-		if mend.ErrorCode(failure) != mend.EINVALID {
-			return failure
-		}
-		form.Errors = mend.Fields(failure)
-		status = statusOf(mend.EINVALID)
-	}
-	s.render(c, status, tplAdminSecurity, H{"Required": required, "Staff": staff,
-		"RetentionDays": days, "RetentionYears": fmt.Sprintf("%.1f", float64(days)/365.25), "Closed": closed, "Form": form})
-	return nil
+	return formPage{Name: tplAdminSecurity, Data: H{"Required": required, "Staff": staff,
+		"RetentionDays": days, "RetentionYears": fmt.Sprintf("%.1f", float64(days)/365.25), "Closed": closed, "Form": form}}, nil
 }
 
 // adminSecuritySave saves the practice setting: MFA required for staff.

@@ -36,7 +36,7 @@ func (s *Server) mfaPrompt(c *gin.Context) error {
 		return nil
 	}
 	if mustEnrol(c) {
-		return s.renderEnrol(c, http.StatusOK, "/login/mfa", &Form{}, nil)
+		return s.renderEnrol(c, "/login/mfa")
 	}
 	s.render(c, http.StatusOK, tplMFAPrompt, nil)
 	return nil
@@ -49,24 +49,18 @@ func (s *Server) mfaPromptSubmit(c *gin.Context) error {
 	if mustEnrol(c) {
 		return s.confirmEnrolment(c, "/login/mfa")
 	}
-	ctx := c.Request.Context()
 	sc := scopeOf(c)
-	form, err := formOf(c)
-	if err == nil {
-		err = s.mfa.Verify(ctx, sc, form.Get("code"))
-	}
-	if err != nil {
-		s.auditFailure(c, sc, "login.mfa", err)
-		form.Values.Del("code")
-		s.formFailed(c, err, tplMFAPrompt, form, nil)
-		return nil
-	}
-	next, err := s.completeSecondFactor(c, sc, "login.mfa")
-	if err != nil {
-		return err
-	}
-	s.redirect(c, next)
-	return nil
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		if err := s.mfa.Verify(c.Request.Context(), sc, form.Get("code")); err != nil {
+			s.auditFailure(c, sc, "login.mfa", err)
+			form.Values.Del("code")
+			return formDone{}, err
+		}
+		next, err := s.completeSecondFactor(c, sc, "login.mfa")
+		return formDone{To: next}, err
+	}, func(*Form, error) (formPage, error) {
+		return formPage{Name: tplMFAPrompt}, nil
+	})
 }
 
 func (s *Server) mfaRecoveryForm(c *gin.Context) error {
@@ -89,33 +83,25 @@ func (s *Server) mfaRecoverySubmit(c *gin.Context) error {
 		s.redirect(c, "/login/mfa")
 		return nil
 	}
-	ctx := c.Request.Context()
 	sc := scopeOf(c)
-	form, err := formOf(c)
-	left := 0
-	if err == nil {
-		left, err = s.mfa.UseRecoveryCode(ctx, sc, form.Get("code"))
-	}
-	if err != nil {
-		s.auditFailure(c, sc, "login.mfa_recovery", err)
-		form.Values.Del("code")
-		s.formFailed(c, err, tplMFARecovery, form, nil)
-		return nil
-	}
-	next, err := s.completeSecondFactor(c, sc, "login.mfa_recovery")
-	if err != nil {
-		return err
-	}
-	switch left {
-	case 0:
-		s.flash(c, "You signed in with your last recovery code. Make new ones now on your account page.")
-	case 1:
-		s.flash(c, "You signed in with a recovery code. You have 1 left; consider making new ones on your account page.")
-	default:
-		s.flash(c, fmt.Sprintf("You signed in with a recovery code. You have %d left.", left))
-	}
-	s.redirect(c, next)
-	return nil
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		left, err := s.mfa.UseRecoveryCode(c.Request.Context(), sc, form.Get("code"))
+		if err != nil {
+			s.auditFailure(c, sc, "login.mfa_recovery", err)
+			form.Values.Del("code")
+			return formDone{}, err
+		}
+		next, err := s.completeSecondFactor(c, sc, "login.mfa_recovery")
+		switch left {
+		case 0:
+			return formDone{Flash: "You signed in with your last recovery code. Make new ones now on your account page.", To: next}, err
+		case 1:
+			return formDone{Flash: "You signed in with a recovery code. You have 1 left; consider making new ones on your account page.", To: next}, err
+		}
+		return formDone{Flash: fmt.Sprintf("You signed in with a recovery code. You have %d left.", left), To: next}, err
+	}, func(*Form, error) (formPage, error) {
+		return formPage{Name: tplMFARecovery}, nil
+	})
 }
 
 // auditFailure records a refused second factor (never the code typed).
@@ -130,10 +116,10 @@ func (s *Server) auditFailure(c *gin.Context, sc mend.Scope, action string, err 
 	}
 }
 
-// renderEnrol shows the QR code and the confirmation form; action is where
-// the form posts (the sign-in step or the account page).
-func (s *Server) renderEnrol(c *gin.Context, status int, action string, form *Form, data H) error {
-	en, err := s.mfa.BeginEnrolment(c.Request.Context(), scopeOf(c))
+// renderEnrol shows the set-up page (see enrolPage); a person who already
+// has a second factor goes to their account page.
+func (s *Server) renderEnrol(c *gin.Context, action string) error {
+	page, err := s.enrolPage(c, action, H{})
 	if mend.ErrorCode(err) == mend.ECONFLICT {
 		s.redirect(c, "/account")
 		return nil
@@ -141,17 +127,23 @@ func (s *Server) renderEnrol(c *gin.Context, status int, action string, form *Fo
 	if err != nil {
 		return err
 	}
-	if data == nil {
-		data = H{}
+	s.render(c, http.StatusOK, page.Name, page.Data)
+	return nil
+}
+
+// enrolPage is the QR code and the confirmation form; action is where the
+// form posts (the sign-in step or the account page).
+func (s *Server) enrolPage(c *gin.Context, action string, data H) (formPage, error) {
+	en, err := s.mfa.BeginEnrolment(c.Request.Context(), scopeOf(c))
+	if err != nil {
+		return formPage{}, err
 	}
 	data["Action"] = action
 	data["Enrolment"] = en
 	// A data: URL (allowed by the CSP's img-src) keeps the secret out of
 	// any file or cache.
 	data["QR"] = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(en.QRCode))
-	data["Form"] = form
-	s.render(c, status, tplMFAEnrol, data)
-	return nil
+	return formPage{Name: tplMFAEnrol, Data: data}, nil
 }
 
 // confirmEnrolment checks the first code from the app; on success the
@@ -160,47 +152,40 @@ func (s *Server) renderEnrol(c *gin.Context, status int, action string, form *Fo
 func (s *Server) confirmEnrolment(c *gin.Context, action string) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
-	form, err := formOf(c)
-	var codes []string
-	if err == nil {
-		codes, err = s.mfa.ConfirmEnrolment(ctx, sc, form.Get("code"))
-	}
-	if err != nil {
-		form.Values.Del("code")
-		code := mend.ErrorCode(err)
-		if code == mend.EINVALID || code == mend.ETHROTTLED {
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		codes, err := s.mfa.ConfirmEnrolment(ctx, sc, form.Get("code"))
+		if mend.ErrorCode(err) == mend.ECONFLICT { // already on (e.g. a second tab)
+			return formDone{Flash: mend.ErrorMessage(err), To: "/"}, nil
+		}
+		if err != nil {
+			form.Values.Del("code")
 			s.auditFailure(c, sc, "mfa.enrol", err)
-			data := H{}
-			if code == mend.ETHROTTLED {
-				data["Error"] = mend.ErrorMessage(err)
-			}
-			form.Errors = mend.Fields(err)
-			return s.renderEnrol(c, statusOf(code), action, form, data)
+			return formDone{}, err
 		}
-		if code == mend.ECONFLICT { // already on (e.g. a second tab)
-			s.flash(c, mend.ErrorMessage(err))
-			s.redirect(c, "/")
-			return nil
+		if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.enrolled", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
+			return formDone{}, err
 		}
-		return err
-	}
-	if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.enrolled", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
-		return err
-	}
-	next, err := s.completeSecondFactor(c, sc, "login.mfa")
-	if err != nil {
-		return err
-	}
-	if action != "/login/mfa" {
-		next = "/account"
-	}
-	s.render(c, http.StatusOK, tplRecoveryCodes, H{"Codes": codes, "Next": next, "New": true})
-	return nil
+		next, err := s.completeSecondFactor(c, sc, "login.mfa")
+		if action != "/login/mfa" {
+			next = "/account"
+		}
+		return formDone{Page: tplRecoveryCodes, Data: H{"Codes": codes, "Next": next, "New": true}}, err
+	}, func(_ *Form, err error) (formPage, error) {
+		data := H{"Error": ""} // the message is beside the code field
+		switch mend.ErrorCode(err) {
+		case mend.EINVALID:
+		case mend.ETHROTTLED:
+			data["Error"] = mend.ErrorMessage(err)
+		default:
+			return formPage{}, err
+		}
+		return s.enrolPage(c, action, data)
+	})
 }
 
 // accountMFA is the set-up page reached from the account page.
 func (s *Server) accountMFA(c *gin.Context) error {
-	return s.renderEnrol(c, http.StatusOK, "/account/mfa", &Form{}, nil)
+	return s.renderEnrol(c, "/account/mfa")
 }
 
 func (s *Server) accountMFAConfirm(c *gin.Context) error {
@@ -211,20 +196,15 @@ func (s *Server) accountMFAConfirm(c *gin.Context) error {
 func (s *Server) accountRecoveryCodes(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
-	form, err := formOf(c)
-	var codes []string
-	if err == nil {
-		codes, err = s.mfa.RegenerateRecoveryCodes(ctx, sc, form.Get("regen_code"))
-	}
-	if err != nil {
-		form.Values.Del("regen_code")
-		return s.accountFormFailed(c, err, form, "regen_code")
-	}
-	if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.recovery_codes_replaced", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
-		return err
-	}
-	s.render(c, http.StatusOK, tplRecoveryCodes, H{"Codes": codes, "Next": "/account"})
-	return nil
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		codes, err := s.mfa.RegenerateRecoveryCodes(ctx, sc, form.Get("regen_code"))
+		if err != nil {
+			form.Values.Del("regen_code")
+			return formDone{}, err
+		}
+		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.recovery_codes_replaced", ObjectType: "user", ObjectID: sc.UserID})
+		return formDone{Page: tplRecoveryCodes, Data: H{"Codes": codes, "Next": "/account"}}, err
+	}, s.accountPageFor(c, "regen_code"))
 }
 
 // accountMFADisable turns MFA off (a current code needed; refused to staff
@@ -232,18 +212,12 @@ func (s *Server) accountRecoveryCodes(c *gin.Context) error {
 func (s *Server) accountMFADisable(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
-	form, err := formOf(c)
-	if err == nil {
-		err = s.mfa.Disable(ctx, sc, form.Get("disable_code"))
-	}
-	if err != nil {
-		form.Values.Del("disable_code")
-		return s.accountFormFailed(c, err, form, "disable_code")
-	}
-	if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.disabled", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
-		return err
-	}
-	s.flash(c, "Two-step sign-in is off.")
-	s.redirect(c, "/account")
-	return nil
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		if err := s.mfa.Disable(ctx, sc, form.Get("disable_code")); err != nil {
+			form.Values.Del("disable_code")
+			return formDone{}, err
+		}
+		err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.disabled", ObjectType: "user", ObjectID: sc.UserID})
+		return formDone{Flash: "Two-step sign-in is off.", To: "/account"}, err
+	}, s.accountPageFor(c, "disable_code"))
 }

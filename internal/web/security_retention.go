@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,19 +18,19 @@ const tplPairPurge = "pair_purge"
 // adminRetentionSave sets how long closed pairs are kept before they may
 // be purged.
 func (s *Server) adminRetentionSave(c *gin.Context) error {
-	ctx := c.Request.Context()
-	sc := scopeOf(c)
-	form, err := formOf(c)
-	if err != nil {
-		return err
-	}
-	days, err := s.retention.SetDays(ctx, sc, form.Get("retention_days"))
-	if err != nil {
-		return s.renderAdminSecurity(c, form, err)
-	}
-	s.flash(c, fmt.Sprintf("Closed pairs are now kept for %s after closing.", plural(days, "1 day", "%d days")))
-	s.redirect(c, "/admin/security")
-	return nil
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		days, err := s.retention.SetDays(c.Request.Context(), scopeOf(c), form.Get("retention_days"))
+		return formDone{Flash: fmt.Sprintf("Closed pairs are now kept for %s after closing.", plural(days, "1 day", "%d days")), To: "/admin/security"}, err
+	}, func(form *Form, err error) (formPage, error) {
+		if mend.ErrorCode(err) != mend.EINVALID {
+			return formPage{}, err
+		}
+		page, err := s.adminSecurityPage(c, form)
+		if err == nil {
+			page.Data["Error"] = "" // the message is beside the field
+		}
+		return page, err
+	})
 }
 
 // pairArchive downloads a closed pair's full archive: a zip of the JSON
@@ -69,26 +68,21 @@ func (s *Server) pairArchive(c *gin.Context) error {
 // pairPurgeForm is the first step of a purge: what will be deleted, and a
 // field for the pair's label.
 func (s *Server) pairPurgeForm(c *gin.Context) error {
-	return s.renderPurge(c, http.StatusOK, &Form{Values: url.Values{}}, nil)
+	page, err := s.purgePage(c)
+	if err != nil {
+		return err
+	}
+	s.render(c, http.StatusOK, page.Name, page.Data)
+	return nil
 }
 
-func (s *Server) renderPurge(c *gin.Context, status int, form *Form, failure error) error {
+func (s *Server) purgePage(c *gin.Context) (formPage, error) {
 	id, err := idParam(c, "id")
 	if err != nil {
-		return err
+		return formPage{}, err
 	}
 	p, err := s.retention.PurgePreview(c.Request.Context(), scopeOf(c), id)
-	if err != nil {
-		return err
-	}
-	data := H{"Preview": p, "Form": form}
-	if failure != nil {
-		form.Errors = mend.Fields(failure)
-		data["Error"] = mend.ErrorMessage(failure)
-		status = statusOf(mend.ErrorCode(failure))
-	}
-	s.render(c, status, tplPairPurge, data)
-	return nil
+	return formPage{Name: tplPairPurge, Data: H{"Preview": p}}, err
 }
 
 // pairPurge is the second step: with the label typed, the pair's rows and
@@ -98,20 +92,10 @@ func (s *Server) pairPurge(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := formOf(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.retention.Purge(c.Request.Context(), scopeOf(c), id, form.Get("label"))
-	if err != nil {
-		switch mend.ErrorCode(err) {
-		case mend.EINVALID, mend.ECONFLICT:
-			return s.renderPurge(c, http.StatusUnprocessableEntity, form, err)
-		default:
-			return err
-		}
-	}
-	s.flash(c, fmt.Sprintf("“%s” is purged: %d rows deleted and its encryption keys destroyed.", p.Label, p.Total()))
-	s.redirect(c, "/admin/security")
-	return nil
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		p, err := s.retention.Purge(c.Request.Context(), scopeOf(c), id, form.Get("label"))
+		return formDone{Flash: fmt.Sprintf("“%s” is purged: %d rows deleted and its encryption keys destroyed.", p.Label, p.Total()), To: "/admin/security"}, err
+	}, func(*Form, error) (formPage, error) {
+		return s.purgePage(c)
+	})
 }

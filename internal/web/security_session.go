@@ -57,19 +57,17 @@ func (s *Server) indexSession(c *gin.Context, previousToken string, sc mend.Scop
 
 // afterPassword sends a person who just gave the right password on: to the
 // second-factor page when their session owes one, else to next.
-func (s *Server) afterPassword(c *gin.Context, sc mend.Scope, next string) error {
+func (s *Server) afterPassword(c *gin.Context, sc mend.Scope, next string) (formDone, error) {
 	ctx := c.Request.Context()
 	st, err := s.userSessions.Check(ctx, s.sessions.Token(ctx), sc.UserID, sc.IP)
 	if err != nil {
-		return err
+		return formDone{}, err
 	}
 	if st.Pending {
 		s.sessions.Put(ctx, mfaNextKey, next)
-		s.redirect(c, "/login/mfa")
-		return nil
+		return formDone{To: "/login/mfa"}, nil
 	}
-	s.redirect(c, next)
-	return nil
+	return formDone{To: next}, nil
 }
 
 // completeSecondFactor marks the session as past its second factor, under

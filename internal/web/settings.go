@@ -33,23 +33,18 @@ func (s *Server) settingsForm(c *gin.Context) error {
 
 // settingsSave stores the client's settings.
 func (s *Server) settingsSave(c *gin.Context) error {
-	form, err := formOf(c)
-	if err == nil {
-		err = s.checkins.SaveSettings(c.Request.Context(), scopeOf(c), checkin.SettingsInput{
+	return s.postForm(c, func(form *Form) (formDone, error) {
+		err := s.checkins.SaveSettings(c.Request.Context(), scopeOf(c), checkin.SettingsInput{
 			Timezone:     form.Get("timezone"),
 			Reminders:    form.Get("reminders") == "on",
 			ReminderTime: form.Get("reminder_time"),
 			QuietFrom:    form.Get("quiet_from"),
 			QuietUntil:   form.Get("quiet_until"),
 		})
-	}
-	if err != nil {
-		s.formFailed(c, err, tplSettings, form, H{"Timezones": zonesWith(form.Get("timezone"))})
-		return nil
-	}
-	s.flash(c, "Your settings are saved.")
-	s.redirect(c, "/settings")
-	return nil
+		return formDone{Flash: "Your settings are saved.", To: "/settings"}, err
+	}, func(form *Form, _ error) (formPage, error) {
+		return formPage{Name: tplSettings, Data: H{"Timezones": zonesWith(form.Get("timezone"))}}, nil
+	})
 }
 
 // zonesWith is the list of time zones offered, with tz added when it is a

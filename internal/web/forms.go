@@ -1,0 +1,96 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mend-practice/mend/internal/mend"
+)
+
+// formDone is what a POST form leads to once the domain accepted it: a
+// flash and a redirect (To), or, for what can be shown only once (new
+// invitation links, recovery codes), a page of its own (Page).
+type formDone struct {
+	Flash, To string
+	Page      string
+	Status    int // of Page; 200 if zero
+	Data      H   // of Page
+}
+
+// formPage is a form's page drawn again after its input was refused: the
+// template and its data besides the form. FormKey is the data key that
+// holds the refused form ("Form" unless the page has more than one form).
+// Data may set "Error" (the message at the top of the form) itself; it is
+// the error's own message otherwise.
+type formPage struct {
+	Name    string
+	Data    H
+	FormKey string
+}
+
+// postForm is the one way a POST form is handled: parse it, submit it (the
+// domain call), and on success flash and redirect (or show done.Page). When
+// the domain refuses the input (field errors, a conflict, a throttle), again
+// draws the form's page anew with what was typed, each message next to its
+// field (form.Errors is set before again runs, so it may rename a field)
+// and one at the top; nothing was changed. Any other error, in parsing,
+// submitting or drawing, is returned for handle's error page.
+func (s *Server) postForm(c *gin.Context, submit func(*Form) (formDone, error), again func(*Form, error) (formPage, error)) error {
+	form, err := formOf(c)
+	var done formDone
+	if err == nil {
+		done, err = submit(form)
+	}
+	if err != nil {
+		return s.formRefused(c, form, err, again)
+	}
+	return s.show(c, done)
+}
+
+// show answers with what a form or action led to (see formDone).
+func (s *Server) show(c *gin.Context, done formDone) error {
+	if done.Page != "" {
+		status := done.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.render(c, status, done.Page, done.Data)
+		return nil
+	}
+	if done.Flash != "" {
+		s.flash(c, done.Flash)
+	}
+	s.redirect(c, done.To)
+	return nil
+}
+
+// formRefused draws a refused form again (see postForm); errors that are
+// not about the input are returned as they are.
+func (s *Server) formRefused(c *gin.Context, form *Form, err error, again func(*Form, error) (formPage, error)) error {
+	code := mend.ErrorCode(err)
+	switch code {
+	case mend.EINVALID, mend.ECONFLICT, mend.EUNAUTHORIZED, mend.ETHROTTLED:
+	default:
+		return err
+	}
+	form.Errors = mend.Fields(err)
+	page, perr := again(form, err)
+	if perr != nil {
+		return perr
+	}
+	data := page.Data
+	if data == nil {
+		data = H{}
+	}
+	key := page.FormKey
+	if key == "" {
+		key = "Form"
+	}
+	data[key] = form
+	if _, ok := data["Error"]; !ok {
+		data["Error"] = mend.ErrorMessage(err)
+	}
+	s.render(c, statusOf(code), page.Name, data)
+	return nil
+}
