@@ -18,7 +18,7 @@ import (
 // parses and plans again, at a cost close to that of running it.
 type SessionStore struct {
 	*postgresstore.PostgresStore
-	db   *sqlx.DB
+	db    *sqlx.DB
 	stmts db.Statements
 }
 
