@@ -74,15 +74,15 @@ func TestPagesRunFewStatements(t *testing.T) {
 		run    func() []string
 	}{
 		{"client home GET /homework", 6, func() []string { return get(a, "/homework") }},
-		{"homework page GET /homework/:id", 6, func() []string { return get(a, fmt.Sprintf("/homework/%d", hw)) }},
-		{"check-in form GET /homework/:id/checkins/new", 6, func() []string { return get(a, fmt.Sprintf("/homework/%d/checkins/new", hw)) }},
-		{"new check-in POST /homework/:id/checkins", 10, func() []string { return fewest(newCheckin(-1), newCheckin(-2)) }},
-		{"check-in edit form GET /checkins/:id/edit", 6, func() []string { return get(a, editPath+"/edit") }},
-		{"check-in edit POST /checkins/:id", 10, func() []string { return fewest(edit(), edit()) }},
-		{"pair page GET /pairs/:id", 8, func() []string { return get(co, fmt.Sprintf("/pairs/%d", pairID)) }},
-		{"progress tab GET /pairs/:id/progress", 8, func() []string { return get(co, fmt.Sprintf("/pairs/%d/progress", pairID)) }},
-		{"review page GET /review/checkins/:id", 10, func() []string { return get(co, reviewPath) }},
-		{"dashboard GET /dashboard", 6, func() []string { return get(co, "/dashboard") }},
+		{"homework page GET /homework/:id", 10, func() []string { return get(a, fmt.Sprintf("/homework/%d", hw)) }},
+		{"check-in form GET /homework/:id/checkins/new", 4, func() []string { return get(a, fmt.Sprintf("/homework/%d/checkins/new", hw)) }},
+		{"new check-in POST /homework/:id/checkins", 9, func() []string { return fewest(newCheckin(-1), newCheckin(-2)) }},
+		{"check-in edit form GET /checkins/:id/edit", 4, func() []string { return get(a, editPath+"/edit") }},
+		{"check-in edit POST /checkins/:id", 11, func() []string { return fewest(edit(), edit()) }},
+		{"pair page GET /pairs/:id", 12, func() []string { return get(co, fmt.Sprintf("/pairs/%d", pairID)) }},
+		{"progress tab GET /pairs/:id/progress", 11, func() []string { return get(co, fmt.Sprintf("/pairs/%d/progress", pairID)) }},
+		{"review page GET /review/checkins/:id", 11, func() []string { return get(co, reviewPath) }},
+		{"dashboard GET /dashboard", 2, func() []string { return get(co, "/dashboard") }},
 	}
 	// A first round warms what the server keeps (prepared statements, the
 	// pair's unwrapped data key, the kept dashboard).
