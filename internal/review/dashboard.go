@@ -250,6 +250,9 @@ func pairsSQL() string {
 	forMember := `(a.for_user_id IS NULL OR a.for_user_id = my.u{n})`
 	closed := `my.t{n} - $4::int - 1`
 	winFrom := `my.t{n} - $4::int - $5::int`
+	// assigned is the day the homework was given: periods that ended
+	// before it were never the clients' to miss.
+	assigned := `(a.created_at AT TIME ZONE my.ptz)::date`
 	secondClosed := `mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, ` + closed + `, 2)`
 	lastStart := `mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, a.due_on, 1)`
 	titles := func(ids string) string {
@@ -292,11 +295,12 @@ LEFT JOIN LATERAL (
 		SELECT a.id, a.due_on,
 		       a.status = 'active' AND a.starts_on <= my.today AND a.due_on >= my.today AS cur,
 		       ` + member(`CASE WHEN `+forMember+` THEN mend_period_count(a.cadence, a.weekdays, a.starts_on, `+lastDay+`,
-		           `+winFrom+`, `+closed+`) END AS e{n},
+		           greatest(`+winFrom+`, `+assigned+`), `+closed+`) END AS e{n},
 		       `+forMember+` AND a.status = 'active' AND a.cadence <> 'once' AND `+secondClosed+` IS NOT NULL
+		         AND mend_period_count(a.cadence, a.weekdays, a.starts_on, a.due_on, `+assigned+`, `+closed+`) >= 2
 		         AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = my.u{n}
 		                         AND c.period_start >= `+secondClosed+`) AS miss{n},
-		       `+forMember+` AND a.status = 'active' AND a.due_on < my.t{n} AND `+lastStart+` IS NOT NULL
+		       `+forMember+` AND a.status = 'active' AND a.due_on < my.t{n} AND a.due_on >= `+assigned+` AND `+lastStart+` IS NOT NULL
 		         AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = my.u{n}
 		                         AND c.period_start >= `+lastStart+`) AS over{n}`) + `
 		FROM assignments a
