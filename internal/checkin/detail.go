@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -42,7 +43,7 @@ func (s *Store) Detail(ctx context.Context, sc mend.Scope, id int64) (Detail, er
 		         WHERE o.pair_id = a.pair_id AND o.user_id <> $2 ORDER BY o.position LIMIT 1) AS partner_name
 		FROM assignments a
 		JOIN pairs p ON p.id = a.pair_id
-		JOIN pair_members m ON m.pair_id = a.pair_id AND m.user_id = $2
+		JOIN pair_members m ON `+access.Member("m", "a.pair_id", "$2")+`
 		JOIN step_versions v ON v.id = a.step_version_id
 		WHERE a.id = $3 AND a.practice_id = $1 AND (a.for_user_id IS NULL OR a.for_user_id = $2)`,
 		sc.PracticeID, sc.UserID, id)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -128,10 +129,10 @@ func (s *Store) Home(ctx context.Context, sc mend.Scope) (Home, error) {
 		SELECT `+assignmentColumns+`,
 		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = $2) AS mine,
 		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id <> $2
-		          AND `+clientVisible+`) AS shared
+		          AND `+clientVisible()+`) AS shared
 		FROM assignments a
 		JOIN pairs p ON p.id = a.pair_id
-		JOIN pair_members m ON m.pair_id = a.pair_id AND m.user_id = $2
+		JOIN pair_members m ON `+access.Member("m", "a.pair_id", "$2")+`
 		JOIN step_versions v ON v.id = a.step_version_id
 		WHERE a.practice_id = $1 AND (a.for_user_id IS NULL OR a.for_user_id = $2)
 		  AND a.status = 'active' AND a.due_on >= $3
@@ -200,10 +201,10 @@ func (s *Store) Home(ctx context.Context, sc mend.Scope) (Home, error) {
 		SELECT `+assignmentColumns+`,
 		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = $2) AS mine,
 		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id <> $2
-		          AND `+clientVisible+`) AS shared
+		          AND `+clientVisible()+`) AS shared
 		FROM assignments a
 		JOIN pairs p ON p.id = a.pair_id
-		JOIN pair_members m ON m.pair_id = a.pair_id AND m.user_id = $2
+		JOIN pair_members m ON `+access.Member("m", "a.pair_id", "$2")+`
 		JOIN step_versions v ON v.id = a.step_version_id
 		WHERE a.practice_id = $1 AND (a.for_user_id IS NULL OR a.for_user_id = $2)
 		  AND (a.status <> 'active' OR a.due_on < $3)
@@ -247,7 +248,7 @@ func (s *Store) CountFor(ctx context.Context, sc mend.Scope, assignmentID int64)
 		SELECT count(*) FILTER (WHERE c.user_id = $2) AS mine,
 		       count(*) FILTER (WHERE c.user_id <> $2) AS shared
 		FROM checkins c
-		WHERE c.assignment_id = $3 AND `+clientVisible, sc.PracticeID, sc.UserID, assignmentID)
+		WHERE c.assignment_id = $3 AND `+clientVisible(), sc.PracticeID, sc.UserID, assignmentID)
 	if err != nil {
 		return Counts{}, fmt.Errorf("checkin: count: %w", err)
 	}

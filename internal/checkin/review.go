@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -19,10 +20,11 @@ func (s *Store) ForReview(ctx context.Context, sc mend.Scope, id int64) (Checkin
 		return Checkin{}, nil, mend.NotFound("Check-in")
 	}
 	var c Checkin
+	cond, args := access.StaffPairs(sc, "p", 2)
 	err := s.DB.GetContext(ctx, &c, `
 		SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
 		JOIN pairs p ON p.id = c.pair_id
-		WHERE c.id = $4 AND `+staffPairs, append(staffArgs(sc), id)...)
+		WHERE c.id = $1 AND `+cond, append([]any{id}, args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Checkin{}, nil, mend.NotFound("Check-in")
 	}
@@ -30,11 +32,12 @@ func (s *Store) ForReview(ctx context.Context, sc mend.Scope, id int64) (Checkin
 		return Checkin{}, nil, fmt.Errorf("checkin: for review: %w", err)
 	}
 	var partner []Checkin
+	cond, args = access.StaffPairs(sc, "p", 5)
 	err = s.DB.SelectContext(ctx, &partner, `
 		SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
 		JOIN pairs p ON p.id = c.pair_id
-		WHERE c.pair_id = $4 AND c.user_id <> $5 AND c.period_start <= $7 AND c.period_end >= $6 AND `+staffPairs+`
-		ORDER BY c.period_start, c.id`, append(staffArgs(sc), c.PairID, c.UserID, c.PeriodStart, c.PeriodEnd)...)
+		WHERE c.pair_id = $1 AND c.user_id <> $2 AND c.period_start <= $4 AND c.period_end >= $3 AND `+cond+`
+		ORDER BY c.period_start, c.id`, append([]any{c.PairID, c.UserID, c.PeriodStart, c.PeriodEnd}, args...)...)
 	if err != nil {
 		return Checkin{}, nil, fmt.Errorf("checkin: partner's check-ins: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/mend"
 )
@@ -52,8 +53,9 @@ func (s *Store) ForPair(ctx context.Context, sc mend.Scope, pairID int64, page i
 		page = 1
 	}
 	out := PairCheckins{PairID: pairID, Page: page}
+	cond, args := access.StaffPairs(sc, "p", 2)
 	err := s.DB.GetContext(ctx, &out.Label, `
-		SELECT p.label FROM pairs p WHERE p.id = $4 AND `+staffPairs, append(staffArgs(sc), pairID)...)
+		SELECT p.label FROM pairs p WHERE p.id = $1 AND `+cond, append([]any{pairID}, args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return PairCheckins{}, mend.NotFound("Pair")
 	}
@@ -65,12 +67,13 @@ func (s *Store) ForPair(ctx context.Context, sc mend.Scope, pairID int64, page i
 		WHERE m.pair_id = $1 ORDER BY m.position`, pairID); err != nil {
 		return PairCheckins{}, fmt.Errorf("checkin: pair members: %w", err)
 	}
+	cond, args = access.StaffPairs(sc, "p", 4)
 	err = s.DB.SelectContext(ctx, &out.Checkins, `
 		SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
 		JOIN pairs p ON p.id = c.pair_id
-		WHERE c.pair_id = $4 AND `+staffPairs+`
+		WHERE c.pair_id = $1 AND `+cond+`
 		ORDER BY c.period_start DESC, c.created_at DESC, c.id DESC
-		LIMIT $5 OFFSET $6`, append(staffArgs(sc), pairID, pairPageSize+1, (page-1)*pairPageSize)...)
+		LIMIT $2 OFFSET $3`, append([]any{pairID, pairPageSize + 1, (page - 1) * pairPageSize}, args...)...)
 	if err != nil {
 		return PairCheckins{}, fmt.Errorf("checkin: pair check-ins: %w", err)
 	}
@@ -108,14 +111,15 @@ func (s *Store) loadHistory(ctx context.Context, sc mend.Scope, cs []Checkin) er
 		return nil
 	}
 	var vs []Version
+	cond, args := access.StaffPairs(sc, "p", 2)
 	err := s.DB.SelectContext(ctx, &vs, `
 		SELECT h.id, h.checkin_id, h.version, h.status, h.trust_rating, h.communication_rating, h.hope_rating,
 		       h.answers, h.reflection, h.visibility, h.safety_flag, h.safety_note, h.saved_at, h.replaced_at
 		FROM checkin_history h
 		JOIN checkins c ON c.id = h.checkin_id
 		JOIN pairs p ON p.id = c.pair_id
-		WHERE h.checkin_id = ANY($4) AND `+staffPairs+`
-		ORDER BY h.checkin_id, h.version DESC`, append(staffArgs(sc), pq.Array(ids))...)
+		WHERE h.checkin_id = ANY($1) AND `+cond+`
+		ORDER BY h.checkin_id, h.version DESC`, append([]any{pq.Array(ids)}, args...)...)
 	if err != nil {
 		return fmt.Errorf("checkin: history: %w", err)
 	}

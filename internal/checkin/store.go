@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mail"
@@ -107,11 +108,13 @@ type Version struct {
 	sealedText
 }
 
-// In client queries $1 is the practice and $2 the client. clientVisible is
+// In client queries $1 is the practice and $2 the client. clientVisible() is
 // the visibility rule: the client's own check-ins, and check-ins of a pair
 // they belong to that their author shared.
-const clientVisible = `c.practice_id = $1 AND (c.user_id = $2 OR (c.visibility = 'partner'
-	AND c.pair_id IN (SELECT pm.pair_id FROM pair_members pm WHERE pm.user_id = $2)))`
+func clientVisible() string {
+	return `c.practice_id = $1 AND (c.user_id = $2 OR (c.visibility = 'partner'
+	AND EXISTS (SELECT 1 FROM pair_members pm WHERE ` + access.Member("pm", "c.pair_id", "$2") + `)))`
+}
 
 // clientColumns select a check-in for a client: the safety answer, edit
 // count and review time only from their own check-ins, so that nothing about
@@ -132,20 +135,12 @@ const checkinJoins = `JOIN users u ON u.id = c.user_id
 	JOIN assignments a ON a.id = c.assignment_id
 	JOIN step_versions v ON v.id = a.step_version_id`
 
-// In staff queries $1 is the practice, $2 the caller and $3 whether the
-// caller is an admin. staffPairs restricts pairs (alias p) to the caller's.
-const staffPairs = `p.practice_id = $1 AND ($3 OR p.counselor_id = $2)`
-
 const staffColumns = `c.id, c.pair_id, c.assignment_id, c.user_id, u.name AS user_name, v.title AS homework_title,
 	c.period_start, c.period_end, c.status, c.trust_rating, c.communication_rating, c.hope_rating,
 	c.answers, c.reflection, c.visibility, c.late, false AS mine, c.safety_flag, c.safety_note, c.version,
 	c.created_at, c.updated_at, c.reviewed_at,
 	(SELECT count(*) FROM checkin_history h WHERE h.checkin_id = c.id) AS edits,
 	(SELECT sa.acknowledged_at FROM safety_alerts sa WHERE sa.checkin_id = c.id) AS alert_acked_at`
-
-func staffArgs(sc mend.Scope) []any {
-	return []any{sc.PracticeID, sc.UserID, sc.Role == mend.RoleAdmin}
-}
 
 // assignment is a homework as the check-in rules need it.
 type assignment struct {
@@ -183,7 +178,7 @@ func clientAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope,
 		SELECT `+assignmentColumns+`
 		FROM assignments a
 		JOIN pairs p ON p.id = a.pair_id
-		JOIN pair_members m ON m.pair_id = a.pair_id AND m.user_id = $2
+		JOIN pair_members m ON `+access.Member("m", "a.pair_id", "$2")+`
 		JOIN step_versions v ON v.id = a.step_version_id
 		WHERE a.id = $3 AND a.practice_id = $1 AND (a.for_user_id IS NULL OR a.for_user_id = $2)`,
 		sc.PracticeID, sc.UserID, id)
@@ -199,12 +194,13 @@ func clientAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope,
 // staffAssignment loads homework of one of the caller's pairs.
 func staffAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64) (assignment, error) {
 	var a assignment
+	cond, args := access.StaffPairs(sc, "p", 2)
 	err := sqlx.GetContext(ctx, q, &a, `
 		SELECT `+assignmentColumns+`
 		FROM assignments a
 		JOIN pairs p ON p.id = a.pair_id
 		JOIN step_versions v ON v.id = a.step_version_id
-		WHERE a.id = $4 AND `+staffPairs, append(staffArgs(sc), id)...)
+		WHERE a.id = $1 AND `+cond, append([]any{id}, args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return assignment{}, mend.NotFound("Homework")
 	}
@@ -227,17 +223,18 @@ func (s *Store) ForAssignment(ctx context.Context, sc mend.Scope, assignmentID i
 		}
 		err = s.DB.SelectContext(ctx, &out, `
 			SELECT `+clientColumns+` FROM checkins c `+checkinJoins+`
-			WHERE c.assignment_id = $3 AND `+clientVisible+`
+			WHERE c.assignment_id = $3 AND `+clientVisible()+`
 			ORDER BY c.period_start DESC, c.id DESC`, sc.PracticeID, sc.UserID, assignmentID)
 	case mend.RoleAdmin, mend.RoleCounselor:
 		if _, err := staffAssignment(ctx, s.DB, sc, assignmentID); err != nil {
 			return nil, err
 		}
+		cond, args := access.StaffPairs(sc, "p", 2)
 		err = s.DB.SelectContext(ctx, &out, `
 			SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
 			JOIN pairs p ON p.id = c.pair_id
-			WHERE c.assignment_id = $4 AND `+staffPairs+`
-			ORDER BY c.period_start DESC, c.id DESC`, append(staffArgs(sc), assignmentID)...)
+			WHERE c.assignment_id = $1 AND `+cond+`
+			ORDER BY c.period_start DESC, c.id DESC`, append([]any{assignmentID}, args...)...)
 	default:
 		return nil, mend.NotFound("Homework")
 	}
@@ -259,7 +256,7 @@ func (s *Store) Own(ctx context.Context, sc mend.Scope, id int64) (Checkin, erro
 	var c Checkin
 	err := s.DB.GetContext(ctx, &c, `
 		SELECT `+clientColumns+` FROM checkins c `+checkinJoins+`
-		WHERE c.id = $3 AND c.user_id = $2 AND `+clientVisible, sc.PracticeID, sc.UserID, id)
+		WHERE c.id = $3 AND c.user_id = $2 AND `+clientVisible(), sc.PracticeID, sc.UserID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Checkin{}, mend.NotFound("Check-in")
 	}

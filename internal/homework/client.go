@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/paging"
-	"github.com/mend-practice/mend/internal/pair"
 )
 
 // ClientView is homework as one client sees it: only homework for both
@@ -22,7 +22,8 @@ type ClientView struct {
 }
 
 // clientSelect adds the caller's side; $1 is now, $2 the client's user id.
-const clientSelect = `
+func clientSelect() string {
+	return `
 	SELECT a.id, a.practice_id, a.pair_id, p.label AS pair_label, v.step_id, a.step_version_id,
 	       v.version AS step_version, v.version AS current_version, v.title,
 	       a.for_user_id, fu.name AS for_name, a.starts_on, a.due_on, a.cadence, a.weekdays, a.note,
@@ -33,12 +34,13 @@ const clientSelect = `
 	       v.summary, v.why, v.instructions, v.questions, v.duration_days
 	FROM assignments a
 	JOIN pairs p ON p.id = a.pair_id
-	JOIN pair_members me ON me.pair_id = a.pair_id AND me.user_id = $2
+	JOIN pair_members me ON ` + access.Member("me", "a.pair_id", "$2") + `
 	JOIN practices pr ON pr.id = p.practice_id
 	JOIN step_versions v ON v.id = a.step_version_id
 	LEFT JOIN users fu ON fu.id = a.for_user_id
 	LEFT JOIN pair_plan_steps pps ON pps.id = a.pair_plan_step_id
 	WHERE (a.for_user_id IS NULL OR a.for_user_id = $2)`
+}
 
 type clientRow struct {
 	ClientView
@@ -66,9 +68,9 @@ func (s *Store) ForClient(ctx context.Context, sc mend.Scope, pr paging.Request)
 	if sc.Role != mend.RoleClient {
 		return paging.Page[ClientView]{}, mend.NotFound("Homework")
 	}
-	cond, args := pair.ScopeSQL(sc, "p", 5)
+	cond, args := access.Pairs(sc, "p", 5)
 	var rows []clientRow
-	err := s.DB.SelectContext(ctx, &rows, clientSelect+` AND `+cond+`
+	err := s.DB.SelectContext(ctx, &rows, clientSelect()+` AND `+cond+`
 		ORDER BY (a.status = 'active' AND a.due_on >= ($1::timestamptz AT TIME ZONE pr.timezone)::date) DESC,
 		         CASE WHEN a.status = 'active' AND a.due_on >= ($1::timestamptz AT TIME ZONE pr.timezone)::date THEN a.due_on END,
 		         a.due_on DESC, a.id DESC
@@ -94,9 +96,9 @@ func (s *Store) ClientAssignment(ctx context.Context, sc mend.Scope, id int64) (
 	if sc.Role != mend.RoleClient {
 		return ClientView{}, mend.NotFound("Homework")
 	}
-	cond, args := pair.ScopeSQL(sc, "p", 4)
+	cond, args := access.Pairs(sc, "p", 4)
 	var r clientRow
-	err := s.DB.GetContext(ctx, &r, clientSelect+` AND a.id = $3 AND `+cond,
+	err := s.DB.GetContext(ctx, &r, clientSelect()+` AND a.id = $3 AND `+cond,
 		append([]any{s.now(), sc.UserID, id}, args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ClientView{}, mend.NotFound("Homework")

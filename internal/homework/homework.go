@@ -5,7 +5,7 @@
 // client's view of their homework with the instructions for their side.
 //
 // Every Store method takes the caller's Scope; pair access goes through
-// pair.ScopeSQL, so an out-of-scope id is ENOTFOUND. Dates are calendar
+// access.Pairs, so an out-of-scope id is ENOTFOUND. Dates are calendar
 // dates in the practice's time zone: "today" is always the practice's
 // today.
 package homework
@@ -23,6 +23,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/library"
@@ -466,7 +467,7 @@ func date(t time.Time) string { return t.Format(DateLayout) }
 // writable checks that the caller may change homework of the pair: staff,
 // and the pair is not closed.
 func writable(sc mend.Scope, p pair.Pair) error {
-	if !sc.Role.IsStaff() && sc.Role != pair.RoleSystem {
+	if !sc.Role.IsStaff() && sc.Role != mend.RoleSystem {
 		return mend.NotFound("Pair")
 	}
 	if p.Status == pair.StatusClosed {
@@ -567,7 +568,7 @@ func (s *Store) openNotes(ctx context.Context, as []Assignment) error {
 }
 
 func getAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64, now time.Time, lock bool) (Assignment, error) {
-	cond, args := pair.ScopeSQL(sc, "p", 3)
+	cond, args := access.Pairs(sc, "p", 3)
 	query := assignmentSelect + ` WHERE a.id = $2 AND ` + cond
 	if lock {
 		// FOR UPDATE (not NO KEY UPDATE): a check-in being inserted holds
@@ -776,7 +777,7 @@ func (s *Store) Current(ctx context.Context, sc mend.Scope, pairID int64) ([]Ass
 	if !sc.Role.IsStaff() {
 		return nil, mend.NotFound("Pair")
 	}
-	cond, args := pair.ScopeSQL(sc, "p", 4)
+	cond, args := access.Pairs(sc, "p", 4)
 	var rows []Assignment
 	err := s.DB.SelectContext(ctx, &rows, assignmentSelect+`
 		WHERE a.pair_id = $2 AND a.status = 'active' AND a.due_on >= ($1::timestamptz AT TIME ZONE pr.timezone)::date AND `+cond+`
@@ -793,7 +794,7 @@ func (s *Store) History(ctx context.Context, sc mend.Scope, pairID int64, pr pag
 	if !sc.Role.IsStaff() {
 		return paging.Page[Assignment]{}, mend.NotFound("Pair")
 	}
-	cond, args := pair.ScopeSQL(sc, "p", 5)
+	cond, args := access.Pairs(sc, "p", 5)
 	var rows []Assignment
 	err := s.DB.SelectContext(ctx, &rows, assignmentSelect+`
 		WHERE a.pair_id = $2 AND (a.status <> 'active' OR a.due_on < ($1::timestamptz AT TIME ZONE pr.timezone)::date) AND `+cond+`
@@ -825,7 +826,7 @@ func (s *Store) Summaries(ctx context.Context, sc mend.Scope, pairIDs []int64) (
 	if len(pairIDs) == 0 || !sc.Role.IsStaff() {
 		return out, nil
 	}
-	cond, args := pair.ScopeSQL(sc, "p", 3)
+	cond, args := access.Pairs(sc, "p", 3)
 	var rows []Summary
 	err := s.DB.SelectContext(ctx, &rows, `
 		WITH t AS (

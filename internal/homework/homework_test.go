@@ -360,7 +360,7 @@ func planState(t *testing.T, e *env, pairID int64) []string {
 	return out
 }
 
-func system(p pair.Pair) mend.Scope { return pair.SystemScope(p.PracticeID) }
+func system(p pair.Pair) mend.Scope { return mend.SystemScope(p.PracticeID) }
 
 func TestPlanAdvancesByDate(t *testing.T) {
 	e := setup(t)

@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
@@ -75,7 +76,7 @@ func (s *Store) ApplyPlan(ctx context.Context, sc mend.Scope, pairID int64, in P
 
 // ApplyPlanTx is ApplyPlan inside the caller's transaction (the demo seed).
 func (s *Store) ApplyPlanTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairID int64, in PlanInput) (int64, error) {
-	if !sc.Role.IsStaff() && sc.Role != pair.RoleSystem {
+	if !sc.Role.IsStaff() && sc.Role != mend.RoleSystem {
 		return 0, mend.NotFound("Pair")
 	}
 	now := s.now()
@@ -266,11 +267,11 @@ func (s *Store) advance(ctx context.Context, tx *sqlx.Tx, p pair.Pair, pp pairPl
 
 // AdvanceDue advances every running plan of the scope's practice whose
 // current step has ended by its date. Only Mend's background job calls it,
-// with pair.SystemScope: any other scope is refused. Each plan is advanced
+// with mend.SystemScope: any other scope is refused. Each plan is advanced
 // in its own transaction; a pair another worker is busy with is skipped
 // (SKIP LOCKED) and picked up on the next run. Paused pairs wait.
 func (s *Store) AdvanceDue(ctx context.Context, sc mend.Scope) (int, error) {
-	if sc.Role != pair.RoleSystem {
+	if sc.Role != mend.RoleSystem {
 		return 0, mend.Errorf(mend.EFORBIDDEN, "Only Mend's scheduler advances plans.")
 	}
 	now := s.now()
@@ -312,7 +313,7 @@ func (s *Store) AdvanceDue(ctx context.Context, sc mend.Scope) (int, error) {
 func (s *Store) advanceOne(ctx context.Context, sc mend.Scope, pairID int64, now time.Time) (int, error) {
 	n := 0
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		cond, args := pair.ScopeSQL(sc, "p", 2)
+		cond, args := access.Pairs(sc, "p", 2)
 		var locked []int64
 		if err := tx.SelectContext(ctx, &locked, `
 			SELECT p.id FROM pairs p WHERE p.id = $1 AND p.status = 'active' AND `+cond+`
@@ -422,7 +423,7 @@ func (s *Store) Plan(ctx context.Context, sc mend.Scope, pairID int64) (*PlanVie
 	if !sc.Role.IsStaff() {
 		return nil, mend.NotFound("Pair")
 	}
-	cond, args := pair.ScopeSQL(sc, "p", 2)
+	cond, args := access.Pairs(sc, "p", 2)
 	var v PlanView
 	err := s.DB.GetContext(ctx, &v, `
 		SELECT pp.id, pp.name, pp.status, pp.starts_on, pp.cadence, pp.weekdays

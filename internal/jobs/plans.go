@@ -8,7 +8,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/mend-practice/mend/internal/homework"
-	"github.com/mend-practice/mend/internal/pair"
+	"github.com/mend-practice/mend/internal/mend"
 )
 
 // TypeAdvancePlans starts the next step of every repair plan whose current
@@ -29,7 +29,7 @@ func (w *Worker) registerPlans(mux *asynq.ServeMux, sched *asynq.Scheduler) erro
 }
 
 // advancePlans works one practice at a time with that practice's system
-// scope (pair.SystemScope), so that even Mend's own work is bounded by a
+// scope (mend.SystemScope), so that even Mend's own work is bounded by a
 // practice in every query. The payload is empty: nothing clinical, no ids.
 func (w *Worker) advancePlans(ctx context.Context, _ *asynq.Task) error {
 	return AdvancePlans(ctx, &homework.Store{DB: w.DB})
@@ -42,7 +42,7 @@ func AdvancePlans(ctx context.Context, hw *homework.Store) error {
 		return err
 	}
 	for _, id := range ids {
-		if _, err := hw.AdvanceDue(ctx, pair.SystemScope(id)); err != nil {
+		if _, err := hw.AdvanceDue(ctx, mend.SystemScope(id)); err != nil {
 			return fmt.Errorf("jobs: advance plans of practice %d: %w", id, err)
 		}
 	}

@@ -13,6 +13,12 @@ const (
 	// not yet the second factor (or must first set one up): casbin lets it
 	// reach only the second-factor pages, logout, health and static files.
 	RoleMFAPending Role = "mfa_pending"
+	// RoleSystem is the role of Mend's own background work (e.g. advancing
+	// repair plans). It is never a user's role (the users table allows
+	// admin, counselor and client only), so no web request can carry it.
+	// Its scope is one practice, like an admin's; only code outside the web
+	// layer (internal/jobs) builds it, through SystemScope.
+	RoleSystem Role = "system"
 )
 
 // Valid reports whether r is a role a user account can have.
@@ -46,3 +52,10 @@ type Scope struct {
 
 // Anonymous reports whether nobody is logged in.
 func (s Scope) Anonymous() bool { return s.UserID == 0 }
+
+// SystemScope is the scope of background work on one practice. Jobs iterate
+// over practices and act within each one at a time, so even Mend's own work
+// never crosses practices in a single query.
+func SystemScope(practiceID int64) Scope {
+	return Scope{PracticeID: practiceID, Role: RoleSystem, Name: "Mend"}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/paging"
 )
@@ -84,7 +85,7 @@ func RecordEvent(ctx context.Context, q sqlx.ExecerContext, e Event) error {
 
 // Events returns a page of a pair's history, newest first.
 func (s *Store) Events(ctx context.Context, sc mend.Scope, pairID int64, pr paging.Request) (paging.Page[Event], error) {
-	cond, args := ScopeSQL(sc, "p", 4)
+	cond, args := access.Pairs(sc, "p", 4)
 	var rows []Event
 	err := s.DB.SelectContext(ctx, &rows, `
 		SELECT e.id, e.practice_id, e.pair_id, e.kind, a.name AS actor_name, f.name AS from_name, t.name AS to_name, e.detail, e.at

@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
@@ -159,7 +160,7 @@ func Lock(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, id int64) (Pair, erro
 }
 
 func get(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64, lock bool) (Pair, error) {
-	cond, args := ScopeSQL(sc, "p", 2)
+	cond, args := access.Pairs(sc, "p", 2)
 	query := `SELECT ` + pairColumns + pairFrom + ` WHERE p.id = $1 AND ` + cond
 	if lock {
 		query += ` FOR NO KEY UPDATE OF p`
@@ -217,7 +218,7 @@ func (s *Store) List(ctx context.Context, sc mend.Scope, filter string, pr pagin
 	default:
 		status = `p.status IN ('active', 'paused')`
 	}
-	cond, args := ScopeSQL(sc, "p", 3)
+	cond, args := access.Pairs(sc, "p", 3)
 	var rows []Pair
 	err := s.DB.SelectContext(ctx, &rows, `SELECT `+pairColumns+pairFrom+`
 		WHERE `+status+` AND `+cond+`

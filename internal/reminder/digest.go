@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mail"
@@ -159,9 +160,9 @@ func digestCounts(ctx context.Context, tx *sqlx.Tx, rows []digestRow, idx []int,
 	err := tx.SelectContext(ctx, &flat, `
 		SELECT t.user_id,
 		       (SELECT count(*) FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
-		         WHERE p.practice_id = t.practice_id AND p.counselor_id = t.user_id AND p.status <> 'closed') AS review,
+		         WHERE `+access.CounselorPairs("p", "t.practice_id", "t.user_id")+` AND p.status <> 'closed') AS review,
 		       (SELECT count(*) FROM pairs p JOIN safety_alerts sa ON sa.pair_id = p.id AND sa.acknowledged_at IS NULL
-		         WHERE p.practice_id = t.practice_id AND p.counselor_id = t.user_id) AS flags
+		         WHERE `+access.CounselorPairs("p", "t.practice_id", "t.user_id")+`) AS flags
 		FROM unnest($1::bigint[], $2::bigint[]) AS t(user_id, practice_id)`, pq.Array(ids), pq.Array(practices))
 	if err != nil {
 		return nil, fmt.Errorf("reminder: digest counts: %w", err)
@@ -186,7 +187,7 @@ func digestCounts(ctx context.Context, tx *sqlx.Tx, rows []digestRow, idx []int,
 		SELECT p.counselor_id, a.id AS assignment_id, a.starts_on, a.due_on, a.cadence, a.weekdays, u.timezone,
 		       (SELECT max(c.period_start) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = m.user_id) AS last_start
 		FROM unnest($1::bigint[], $2::bigint[]) AS t(user_id, practice_id)
-		JOIN pairs p ON p.practice_id = t.practice_id AND p.counselor_id = t.user_id AND p.status = 'active'
+		JOIN pairs p ON `+access.CounselorPairs("p", "t.practice_id", "t.user_id")+` AND p.status = 'active'
 		JOIN assignments a ON a.pair_id = p.id AND a.practice_id = p.practice_id AND a.status = 'active'
 		     AND a.due_on < ($3::timestamptz AT TIME ZONE 'UTC')::date + 1
 		JOIN pair_members m ON m.pair_id = p.id AND m.current AND (a.for_user_id IS NULL OR a.for_user_id = m.user_id)

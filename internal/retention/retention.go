@@ -19,6 +19,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/mend"
@@ -143,22 +144,16 @@ func (p closedPair) purgeableFrom() time.Time {
 // loadPair reads a pair the caller may export (the counselor's own, or any
 // of an admin's practice), optionally locking it.
 func loadPair(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64, lock bool) (closedPair, error) {
-	var cond string
-	args := []any{id, sc.PracticeID}
-	switch sc.Role {
-	case mend.RoleAdmin:
-		cond = `TRUE`
-	case mend.RoleCounselor:
-		cond = `p.counselor_id = $3`
-		args = append(args, sc.UserID)
-	default:
+	if !sc.Role.IsStaff() {
 		return closedPair{}, mend.NotFound("Pair")
 	}
+	cond, args := access.StaffPairs(sc, "p", 2)
+	args = append([]any{id}, args...)
 	query := `
 		SELECT p.id, p.practice_id, pr.name AS practice_name, p.label, p.kind, p.status, p.counselor_id,
 		       c.name AS counselor_name, p.created_at, p.closed_at, pr.retention_days
 		FROM pairs p JOIN practices pr ON pr.id = p.practice_id LEFT JOIN users c ON c.id = p.counselor_id
-		WHERE p.id = $1 AND p.practice_id = $2 AND ` + cond
+		WHERE p.id = $1 AND ` + cond
 	if lock {
 		query += ` FOR UPDATE OF p`
 	}

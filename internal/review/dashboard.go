@@ -10,6 +10,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/mend"
 )
@@ -35,11 +36,13 @@ type Counts struct {
 // countsSQL counts, for a counselor, unreviewed check-ins of their open
 // pairs and open safety alerts of all their pairs, from the two partial
 // indexes alone.
-const countsSQL = `
+func countsSQL() string {
+	return `
 	SELECT (SELECT count(*) FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
-	         WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status <> 'closed') AS review,
+	         WHERE ` + ownPairs() + ` AND p.status <> 'closed') AS review,
 	       (SELECT count(*) FROM pairs p JOIN safety_alerts sa ON sa.pair_id = p.id AND sa.acknowledged_at IS NULL
-	         WHERE p.practice_id = $1 AND p.counselor_id = $2) AS flags`
+	         WHERE ` + ownPairs() + `) AS flags`
+}
 
 // Counts returns the navigation counts of a counselor, in one query. Other
 // roles have none.
@@ -48,11 +51,15 @@ func (s *Store) Counts(ctx context.Context, sc mend.Scope) (Counts, error) {
 	if sc.Role != mend.RoleCounselor {
 		return n, nil
 	}
-	if err := s.stmts.Get(ctx, s.DB, &n, countsSQL, sc.PracticeID, sc.UserID); err != nil {
+	if err := s.stmts.Get(ctx, s.DB, &n, countsSQL(), sc.PracticeID, sc.UserID); err != nil {
 		return n, fmt.Errorf("review: counts: %w", err)
 	}
 	return n, nil
 }
+
+// ownPairs restricts pairs (alias p) to the counselor's own: $1 is the
+// practice and $2 the counselor (the dashboard is a counselor's only).
+func ownPairs() string { return access.CounselorPairs("p", "$1", "$2") }
 
 // Alert is a safety flag not yet acknowledged.
 type Alert struct {
@@ -101,31 +108,35 @@ func (q QueueItem) Period() checkin.Period {
 const queueOrder = `c.safety_flag DESC, c.created_at, c.id`
 
 // alertsSQL lists a counselor's open safety flags, oldest first.
-const alertsSQL = `
+func alertsSQL() string {
+	return `
 	SELECT sa.id, sa.pair_id, p.label AS pair_label, sa.checkin_id, u.name AS client_name,
 	       c.period_start, c.period_end, sa.created_at
 	FROM pairs p
 	JOIN safety_alerts sa ON sa.pair_id = p.id AND sa.acknowledged_at IS NULL
 	JOIN checkins c ON c.id = sa.checkin_id
 	JOIN users u ON u.id = c.user_id
-	WHERE p.practice_id = $1 AND p.counselor_id = $2
+	WHERE ` + ownPairs() + `
 	ORDER BY sa.created_at, sa.id`
+}
 
 // queueSQL lists the first $3 check-ins waiting for a counselor's review.
 // They come from the partial index alone; only they are then joined to
 // names and titles.
-const queueSQL = `
+func queueSQL() string {
+	return `
 	SELECT q.id, q.pair_id, q.label AS pair_label, u.name AS client_name, v.title AS homework_title,
 	       c.period_start, c.period_end, c.created_at, c.safety_flag, c.late, c.visibility
 	FROM (SELECT c.id, c.pair_id, p.label
 	      FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
-	      WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status <> 'closed'
+	      WHERE ` + ownPairs() + ` AND p.status <> 'closed'
 	      ORDER BY ` + queueOrder + ` LIMIT $3) q
 	JOIN checkins c ON c.id = q.id
 	JOIN users u ON u.id = c.user_id
 	JOIN assignments a ON a.id = c.assignment_id
 	JOIN step_versions v ON v.id = a.step_version_id
 	ORDER BY ` + queueOrder
+}
 
 // HomeworkRef names a homework in an attention reason.
 type HomeworkRef struct {
@@ -273,7 +284,7 @@ WITH my AS MATERIALIZED (
 	                    WHERE m.pair_id = p.id AND m.position = 1 OFFSET 0) m1
 	CROSS JOIN LATERAL (SELECT m.user_id, u.name, u.timezone FROM pair_members m JOIN users u ON u.id = m.user_id
 	                    WHERE m.pair_id = p.id AND m.position = 2 OFFSET 0) m2
-	WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status = 'active'
+	WHERE ` + ownPairs() + ` AND p.status = 'active'
 )
 SELECT my.id AS pair_id, my.label, hw.cur_id AS current_id, cv.title AS current_title, cps.position AS plan_position,
        CASE WHEN cps.id IS NOT NULL THEN (SELECT count(*) FROM pair_plan_steps s WHERE s.pair_plan_id = cps.pair_plan_id) END AS plan_steps,
@@ -398,10 +409,10 @@ func (s *Store) Dashboard(ctx context.Context, sc mend.Scope) (Dashboard, error)
 	if d.Counts, err = s.Counts(ctx, sc); err != nil {
 		return d, err
 	}
-	if err := s.stmts.Select(ctx, s.DB, &d.Alerts, alertsSQL, sc.PracticeID, sc.UserID); err != nil {
+	if err := s.stmts.Select(ctx, s.DB, &d.Alerts, alertsSQL(), sc.PracticeID, sc.UserID); err != nil {
 		return d, fmt.Errorf("review: alerts: %w", err)
 	}
-	if err := s.stmts.Select(ctx, s.DB, &d.Queue, queueSQL, sc.PracticeID, sc.UserID, QueueShown); err != nil {
+	if err := s.stmts.Select(ctx, s.DB, &d.Queue, queueSQL(), sc.PracticeID, sc.UserID, QueueShown); err != nil {
 		return d, fmt.Errorf("review: queue: %w", err)
 	}
 	loc := checkin.LoadZone(sc.Timezone)

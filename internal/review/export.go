@@ -12,6 +12,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/pair"
@@ -158,6 +159,7 @@ func (s *Store) ExportCSV(ctx context.Context, sc mend.Scope, pairID int64, r Ra
 		return err
 	}
 	var rows []ExportRow
+	cond, args := access.StaffPairs(sc, "p", 4)
 	if err := s.DB.SelectContext(ctx, &rows, `
 		SELECT c.id, c.pair_id, p.label AS pair_label, u.name AS client_name, m.side AS client_side, v.title AS homework,
 		       c.period_start, c.period_end, c.status, c.late, c.trust_rating, c.communication_rating, c.hope_rating,
@@ -170,8 +172,8 @@ func (s *Store) ExportCSV(ctx context.Context, sc mend.Scope, pairID int64, r Ra
 		JOIN pair_members m ON m.pair_id = c.pair_id AND m.user_id = c.user_id
 		JOIN assignments a ON a.id = c.assignment_id
 		JOIN step_versions v ON v.id = a.step_version_id
-		WHERE c.pair_id = $4 AND c.period_start BETWEEN $5 AND $6 AND `+staffPairs+`
-		ORDER BY c.period_start, m.position, c.id`, staffArgs(sc, pairID, r.From, r.To)...); err != nil {
+		WHERE c.pair_id = $1 AND c.period_start BETWEEN $2 AND $3 AND `+cond+`
+		ORDER BY c.period_start, m.position, c.id`, append([]any{pairID, r.From, r.To}, args...)...); err != nil {
 		return fmt.Errorf("review: export rows: %w", err)
 	}
 	if err := s.auditClients(ctx, nil, sc, "export.csv", "pair", pairID, p.ClientIDs()); err != nil {
@@ -245,6 +247,7 @@ func (s *Store) Report(ctx context.Context, sc mend.Scope, pairID int64, r Range
 	if err := s.DB.GetContext(ctx, &d.PracticeName, `SELECT name FROM practices WHERE id = $1`, sc.PracticeID); err != nil {
 		return ReportData{}, fmt.Errorf("review: practice: %w", err)
 	}
+	cond, args := access.StaffPairs(sc, "p", 4)
 	if err := s.DB.SelectContext(ctx, &d.Feedback, `
 		SELECT f.id, f.checkin_id, f.audience, r.name AS recipient_name, u.name AS counselor_name, f.body, f.created_at
 		FROM feedback f
@@ -252,8 +255,8 @@ func (s *Store) Report(ctx context.Context, sc mend.Scope, pairID int64, r Range
 		JOIN checkins c ON c.id = f.checkin_id
 		JOIN users u ON u.id = f.counselor_id
 		LEFT JOIN users r ON r.id = f.recipient_id
-		WHERE f.pair_id = $4 AND c.period_start BETWEEN $5 AND $6 AND `+staffPairs+`
-		ORDER BY f.created_at, f.id`, staffArgs(sc, pairID, r.From, r.To)...); err != nil {
+		WHERE f.pair_id = $1 AND c.period_start BETWEEN $2 AND $3 AND `+cond+`
+		ORDER BY f.created_at, f.id`, append([]any{pairID, r.From, r.To}, args...)...); err != nil {
 		return ReportData{}, fmt.Errorf("review: report feedback: %w", err)
 	}
 	if err := s.openFeedback(ctx, d.Feedback); err != nil {

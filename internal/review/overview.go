@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -51,11 +52,11 @@ func (s *Store) Overview(ctx context.Context, sc mend.Scope) (Overview, error) {
 	}
 	if err := s.DB.SelectContext(ctx, &o.Counselors, `
 		SELECT u.id, u.name, u.email, u.disabled_at IS NOT NULL AS disabled,
-		       (SELECT count(*) FROM pairs p WHERE p.practice_id = $1 AND p.counselor_id = u.id AND p.status <> 'closed') AS pairs,
+		       (SELECT count(*) FROM pairs p WHERE `+access.CounselorPairs("p", "$1", "u.id")+` AND p.status <> 'closed') AS pairs,
 		       (SELECT count(*) FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
-		         WHERE p.practice_id = $1 AND p.counselor_id = u.id AND p.status <> 'closed') AS unreviewed,
+		         WHERE `+access.CounselorPairs("p", "$1", "u.id")+` AND p.status <> 'closed') AS unreviewed,
 		       (SELECT count(*) FROM pairs p JOIN safety_alerts sa ON sa.pair_id = p.id AND sa.acknowledged_at IS NULL
-		         WHERE p.practice_id = $1 AND p.counselor_id = u.id) AS open_flags,
+		         WHERE `+access.CounselorPairs("p", "$1", "u.id")+`) AS open_flags,
 		       greatest(u.last_login_at,
 		                (SELECT a.at FROM audit_log a WHERE a.practice_id = $1 AND a.user_id = u.id
 		                 ORDER BY a.at DESC LIMIT 1)) AS last_activity

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/mend"
@@ -180,13 +181,14 @@ func (s *Store) progress(ctx context.Context, sc mend.Scope, pairID int64, r Ran
 	}
 	out := Progress{Pair: p, Range: r}
 	var pts []Point
+	cond, args := access.StaffPairs(sc, "p", 4)
 	if err := s.DB.SelectContext(ctx, &pts, `
 		SELECT c.user_id, c.period_start, avg(c.trust_rating)::float8 AS trust,
 		       avg(c.communication_rating)::float8 AS communication, avg(c.hope_rating)::float8 AS hope, count(*) AS n
 		FROM checkins c JOIN pairs p ON p.id = c.pair_id
-		WHERE c.pair_id = $4 AND c.period_start BETWEEN $5 AND $6 AND `+staffPairs+`
+		WHERE c.pair_id = $1 AND c.period_start BETWEEN $2 AND $3 AND `+cond+`
 		GROUP BY c.user_id, c.period_start
-		ORDER BY c.period_start, c.user_id`, staffArgs(sc, pairID, r.From, r.To)...); err != nil {
+		ORDER BY c.period_start, c.user_id`, append([]any{pairID, r.From, r.To}, args...)...); err != nil {
 		return Progress{}, fmt.Errorf("review: progress ratings: %w", err)
 	}
 	byUser := map[int64]int{}
@@ -231,12 +233,13 @@ func (s *Store) rates(ctx context.Context, sc mend.Scope, p pair.Pair, r Range) 
 		Expected int    `db:"expected"`
 		Done     int    `db:"done"`
 	}
+	cond, args := access.StaffPairs(sc, "p", 6)
 	err := s.DB.SelectContext(ctx, &rows, `
 		SELECT a.id, v.title, a.starts_on, a.due_on, a.cadence, a.status, fu.name AS for_name,
 		       m.user_id, u.name,
-		       mend_period_count(a.cadence, a.weekdays, a.starts_on, e.last_day, $5, least($6, e.closed)) AS expected,
+		       mend_period_count(a.cadence, a.weekdays, a.starts_on, e.last_day, $2, least($3, e.closed)) AS expected,
 		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = m.user_id
-		          AND c.period_end BETWEEN $5 AND least($6, e.closed, e.last_day)) AS done
+		          AND c.period_end BETWEEN $2 AND least($3, e.closed, e.last_day)) AS done
 		FROM assignments a
 		JOIN pairs p ON p.id = a.pair_id
 		JOIN practices pr ON pr.id = p.practice_id
@@ -245,13 +248,13 @@ func (s *Store) rates(ctx context.Context, sc mend.Scope, p pair.Pair, r Range) 
 		JOIN pair_members m ON m.pair_id = a.pair_id AND (a.for_user_id IS NULL OR a.for_user_id = m.user_id)
 		JOIN users u ON u.id = m.user_id
 		CROSS JOIN LATERAL (
-			SELECT ($7::timestamptz AT TIME ZONE u.timezone)::date - $8::int - 1 AS closed,
+			SELECT ($4::timestamptz AT TIME ZONE u.timezone)::date - $5::int - 1 AS closed,
 			       CASE WHEN a.status = 'active' THEN a.due_on
 			            ELSE least(a.due_on, (coalesce(a.completed_at, a.cancelled_at) AT TIME ZONE pr.timezone)::date) END AS last_day
 		) e
-		WHERE a.pair_id = $4 AND a.starts_on <= $6 AND a.due_on >= $5 AND `+staffPairs+`
+		WHERE a.pair_id = $1 AND a.starts_on <= $3 AND a.due_on >= $2 AND `+cond+`
 		ORDER BY a.starts_on, a.id, m.position`,
-		staffArgs(sc, p.ID, r.From, r.To, s.now(), checkin.GraceDays)...)
+		append([]any{p.ID, r.From, r.To, s.now(), checkin.GraceDays}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("review: completion: %w", err)
 	}

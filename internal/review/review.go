@@ -11,6 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
@@ -102,6 +103,7 @@ func (s *Store) Review(ctx context.Context, sc mend.Scope, checkinID int64) (Pag
 		AckBy      sql.NullString `db:"ack_by_name"`
 		AckNote    []byte         `db:"ack_note"`
 	}
+	cond, args := access.StaffPairs(sc, "p", 2)
 	err = s.DB.GetContext(ctx, &extra, `
 		SELECT rb.name AS reviewed_by_name, sa.id AS alert_id, sa.created_at AS alert_at,
 		       sa.acknowledged_at, ab.name AS ack_by_name, sa.ack_note
@@ -110,7 +112,7 @@ func (s *Store) Review(ctx context.Context, sc mend.Scope, checkinID int64) (Pag
 		LEFT JOIN users rb ON rb.id = c.reviewed_by
 		LEFT JOIN safety_alerts sa ON sa.checkin_id = c.id
 		LEFT JOIN users ab ON ab.id = sa.acknowledged_by
-		WHERE c.id = $4 AND `+staffPairs, staffArgs(sc, checkinID)...)
+		WHERE c.id = $1 AND `+cond, append([]any{checkinID}, args...)...)
 	if err != nil {
 		return Page{}, fmt.Errorf("review: check-in state: %w", err)
 	}
@@ -123,14 +125,15 @@ func (s *Store) Review(ctx context.Context, sc mend.Scope, checkinID int64) (Pag
 		pg.Alert = &AlertState{ID: extra.AlertID.Int64, CreatedAt: extra.AlertAt.Time, AcknowledgedAt: extra.AckAt,
 			AckByName: extra.AckBy, AckNote: note}
 	}
+	cond, args = access.StaffPairs(sc, "p", 2)
 	if err := s.DB.SelectContext(ctx, &pg.Feedback, `
 		SELECT f.id, f.checkin_id, f.audience, r.name AS recipient_name, u.name AS counselor_name, f.body, f.created_at
 		FROM feedback f
 		JOIN pairs p ON p.id = f.pair_id
 		JOIN users u ON u.id = f.counselor_id
 		LEFT JOIN users r ON r.id = f.recipient_id
-		WHERE f.checkin_id = $4 AND `+staffPairs+`
-		ORDER BY f.created_at, f.id`, staffArgs(sc, checkinID)...); err != nil {
+		WHERE f.checkin_id = $1 AND `+cond+`
+		ORDER BY f.created_at, f.id`, append([]any{checkinID}, args...)...); err != nil {
 		return Page{}, fmt.Errorf("review: feedback: %w", err)
 	}
 	return pg, s.openFeedback(ctx, pg.Feedback)
@@ -156,7 +159,7 @@ func lockReviewable(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, id int64) (
 	err := tx.GetContext(ctx, &r, `
 		SELECT c.id, c.practice_id, c.pair_id, c.user_id, c.reviewed_at
 		FROM checkins c JOIN pairs p ON p.id = c.pair_id
-		WHERE c.id = $1 AND p.practice_id = $2 AND p.counselor_id = $3
+		WHERE c.id = $1 AND `+access.CounselorPairs("p", "$2", "$3")+`
 		FOR NO KEY UPDATE OF c`, id, sc.PracticeID, sc.UserID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, mend.NotFound("Check-in")
@@ -265,7 +268,7 @@ func (s *Store) reviewableExists(ctx context.Context, sc mend.Scope, id int64) (
 	var ok bool
 	err := s.DB.GetContext(ctx, &ok, `
 		SELECT EXISTS (SELECT 1 FROM checkins c JOIN pairs p ON p.id = c.pair_id
-		               WHERE c.id = $1 AND p.practice_id = $2 AND p.counselor_id = $3)`, id, sc.PracticeID, sc.UserID)
+		               WHERE c.id = $1 AND `+access.CounselorPairs("p", "$2", "$3")+`)`, id, sc.PracticeID, sc.UserID)
 	if err != nil {
 		return false, fmt.Errorf("review: check-in exists: %w", err)
 	}
@@ -292,13 +295,14 @@ func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, n
 			ClientID   int64        `db:"client_id"`
 			AckedAt    sql.NullTime `db:"acknowledged_at"`
 		}
+		cond, args := access.StaffPairs(sc, "p", 2)
 		err := tx.GetContext(ctx, &a, `
 			SELECT sa.checkin_id, sa.practice_id, sa.pair_id, c.user_id AS client_id, sa.acknowledged_at
 			FROM safety_alerts sa
 			JOIN pairs p ON p.id = sa.pair_id
 			JOIN checkins c ON c.id = sa.checkin_id
-			WHERE sa.id = $4 AND `+staffPairs+`
-			FOR NO KEY UPDATE OF sa`, staffArgs(sc, alertID)...)
+			WHERE sa.id = $1 AND `+cond+`
+			FOR NO KEY UPDATE OF sa`, append([]any{alertID}, args...)...)
 		if errors.Is(err, sql.ErrNoRows) {
 			return mend.NotFound("Safety flag")
 		}
@@ -350,13 +354,13 @@ func (s *Store) Next(ctx context.Context, sc mend.Scope, after int64) (int64, er
 	err := s.DB.SelectContext(ctx, &ids, `
 		SELECT q.id FROM (
 			(SELECT c.id, 0 AS branch FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
-			 WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status <> 'closed'
+			 WHERE `+access.CounselorPairs("p", "$1", "$2")+` AND p.status <> 'closed'
 			   AND (NOT c.safety_flag, c.created_at, c.id) >
 			       (SELECT NOT k.safety_flag, k.created_at, k.id FROM checkins k WHERE k.id = $3 AND k.practice_id = $1)
 			 ORDER BY `+queueOrder+` LIMIT 1)
 			UNION ALL
 			(SELECT c.id, 1 AS branch FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
-			 WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status <> 'closed' AND c.id <> $3
+			 WHERE `+access.CounselorPairs("p", "$1", "$2")+` AND p.status <> 'closed' AND c.id <> $3
 			 ORDER BY `+queueOrder+` LIMIT 1)
 		) q ORDER BY q.branch LIMIT 1`, sc.PracticeID, sc.UserID, after)
 	if err != nil {
@@ -402,7 +406,7 @@ func (s *Store) LatestFeedback(ctx context.Context, sc mend.Scope, limit int) ([
 		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN c.period_start END AS about_start,
 		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN c.period_end END AS about_end
 		FROM feedback f
-		JOIN pair_members pm ON pm.pair_id = f.pair_id AND pm.user_id = $2 AND pm.current
+		JOIN pair_members pm ON `+access.Member("pm", "f.pair_id", "$2")+` AND pm.current
 		JOIN users u ON u.id = f.counselor_id
 		JOIN checkins c ON c.id = f.checkin_id
 		JOIN users au ON au.id = c.user_id

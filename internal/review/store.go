@@ -49,15 +49,7 @@ func (s *Store) now() time.Time {
 // staff reports whether sc is a counselor or an admin.
 func staff(sc mend.Scope) bool { return sc.Role == mend.RoleCounselor || sc.Role == mend.RoleAdmin }
 
-// In staff queries $1 is the practice, $2 the caller and $3 whether the
-// caller is an admin; staffPairs restricts pairs (alias p) to the caller's.
 // (The same convention as internal/checkin.)
-const staffPairs = `p.practice_id = $1 AND ($3 OR p.counselor_id = $2)`
-
-func staffArgs(sc mend.Scope, more ...any) []any {
-	return append([]any{sc.PracticeID, sc.UserID, sc.Role == mend.RoleAdmin}, more...)
-}
-
 // auditClients records one audit entry per client for an action on an
 // object (reads and exports of a client's records).
 func (s *Store) auditClients(ctx context.Context, q sqlx.ExecerContext, sc mend.Scope, action, objType string, objID int64, clients []int64) error {
