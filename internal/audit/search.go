@@ -15,7 +15,7 @@ import (
 	"github.com/mend-practice/mend/internal/paging"
 )
 
-// The admin's view of the audit log (area: review): filters, pages and a
+// The admin's view of the audit log: filters, pages and a
 // CSV export. Only admins read it, and only their own practice.
 
 // Filter is the audit log filter as typed in the form.

@@ -14,6 +14,7 @@ import (
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/db/dbtest"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/mend/mendtest"
 	"github.com/mend-practice/mend/internal/vault"
 )
 
@@ -87,13 +88,6 @@ func code(t *testing.T, secret string, at time.Time) string {
 	return c
 }
 
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	if got := mend.ErrorCode(err); got != code {
-		t.Fatalf("error %v (code %q), want code %q", err, got, code)
-	}
-}
-
 // enrol sets MFA up for sc at the fixture's current time and returns the
 // secret and recovery codes.
 func (f mfaFixture) enrol(t *testing.T, sc mend.Scope) (string, []string) {
@@ -135,7 +129,7 @@ func TestTOTPEnrolment(t *testing.T) {
 		t.Fatal("MFA on before confirmation")
 	}
 	_, err = f.mfa.ConfirmEnrolment(ctx, sc, "123456")
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	codes, err := f.mfa.ConfirmEnrolment(ctx, sc, code(t, en.Secret, f.clock.now()))
 	must(t, err)
 	if len(codes) != 10 {
@@ -159,7 +153,7 @@ func TestTOTPEnrolment(t *testing.T) {
 		t.Fatalf("status %+v after enrolment", st)
 	}
 	_, err = f.mfa.BeginEnrolment(ctx, sc)
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 }
 
 func TestTOTPCodeIsAcceptedOnce(t *testing.T) {
@@ -169,20 +163,20 @@ func TestTOTPCodeIsAcceptedOnce(t *testing.T) {
 	t0 := f.clock.now()
 
 	// The code that confirmed the enrolment cannot also sign in.
-	wantCode(t, f.mfa.Verify(ctx, sc, code(t, secret, t0)), mend.EINVALID)
+	mendtest.WantCode(t, f.mfa.Verify(ctx, sc, code(t, secret, t0)), mend.EINVALID)
 	// The next step's code works once (a phone a little ahead is fine)...
 	next := code(t, secret, t0.Add(30*time.Second))
 	must(t, f.mfa.Verify(ctx, sc, next))
 	err := f.mfa.Verify(ctx, sc, next)
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	if msg := mend.Fields(err)["code"]; !strings.Contains(msg, "already been used") {
 		t.Fatalf("replay message %q", msg)
 	}
 	// ...and an older step's code is refused after a newer one was used.
 	f.clock.set(t0.Add(30 * time.Second))
-	wantCode(t, f.mfa.Verify(ctx, sc, code(t, secret, t0)), mend.EINVALID)
+	mendtest.WantCode(t, f.mfa.Verify(ctx, sc, code(t, secret, t0)), mend.EINVALID)
 	// Codes too far from now are refused.
-	wantCode(t, f.mfa.Verify(ctx, sc, code(t, secret, t0.Add(5*time.Minute))), mend.EINVALID)
+	mendtest.WantCode(t, f.mfa.Verify(ctx, sc, code(t, secret, t0.Add(5*time.Minute))), mend.EINVALID)
 }
 
 func TestTOTPConcurrentUseOfOneCode(t *testing.T) {
@@ -229,7 +223,7 @@ func TestRecoveryCodes(t *testing.T) {
 		t.Fatalf("%d left, want 9", left)
 	}
 	_, err = f.mfa.UseRecoveryCode(ctx, sc, codes[0])
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	// Typed in capitals without dashes, as people do.
 	typed := strings.ToUpper(strings.ReplaceAll(codes[1], "-", " "))
 	if left, err = f.mfa.UseRecoveryCode(ctx, sc, typed); err != nil || left != 8 {
@@ -259,14 +253,14 @@ func TestRecoveryCodes(t *testing.T) {
 	must(t, err)
 	// New codes need a current code, and retire the old ones.
 	_, err = f.mfa.RegenerateRecoveryCodes(ctx, sc, "000000")
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	fresh, err := f.mfa.RegenerateRecoveryCodes(ctx, sc, code(t, secret, f.clock.now().Add(30*time.Second)))
 	must(t, err)
 	if len(fresh) != 10 {
 		t.Fatalf("%d new codes", len(fresh))
 	}
 	_, err = f.mfa.UseRecoveryCode(ctx, sc, codes[3])
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	if left, err := f.mfa.UseRecoveryCode(ctx, sc, fresh[0]); err != nil || left != 9 {
 		t.Fatalf("a new code: left %d, %v", left, err)
 	}
@@ -277,7 +271,7 @@ func TestRecoveryCodeOfAnotherUserFails(t *testing.T) {
 	f.enrol(t, f.counselor)
 	_, adminCodes := f.enrol(t, f.admin)
 	_, err := f.mfa.UseRecoveryCode(ctx, f.counselor, adminCodes[0])
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	if _, err := f.mfa.UseRecoveryCode(ctx, f.admin, adminCodes[0]); err != nil {
 		t.Fatalf("the admin's own code: %v", err)
 	}
@@ -288,12 +282,12 @@ func TestWrongCodesAreThrottled(t *testing.T) {
 	sc := f.counselor
 	secret, _ := f.enrol(t, sc)
 	for range auth.DefaultThrottle().PerAccount {
-		wantCode(t, f.mfa.Verify(ctx, sc, "000000"), mend.EINVALID)
+		mendtest.WantCode(t, f.mfa.Verify(ctx, sc, "000000"), mend.EINVALID)
 	}
 	// Even the right code is refused now: guessing is capped.
-	wantCode(t, f.mfa.Verify(ctx, sc, code(t, secret, f.clock.now().Add(30*time.Second))), mend.ETHROTTLED)
+	mendtest.WantCode(t, f.mfa.Verify(ctx, sc, code(t, secret, f.clock.now().Add(30*time.Second))), mend.ETHROTTLED)
 	_, err := f.mfa.UseRecoveryCode(ctx, sc, "aaaa-bbbb-cccc-dddd")
-	wantCode(t, err, mend.ETHROTTLED)
+	mendtest.WantCode(t, err, mend.ETHROTTLED)
 }
 
 func TestDisableAndReset(t *testing.T) {
@@ -301,9 +295,9 @@ func TestDisableAndReset(t *testing.T) {
 	secret, _ := f.enrol(t, f.counselor)
 	// Required by the practice: staff cannot turn it off.
 	must(t, f.mfa.SetMFARequired(ctx, f.admin, true))
-	wantCode(t, f.mfa.Disable(ctx, f.counselor, code(t, secret, f.clock.now().Add(30*time.Second))), mend.ECONFLICT)
+	mendtest.WantCode(t, f.mfa.Disable(ctx, f.counselor, code(t, secret, f.clock.now().Add(30*time.Second))), mend.ECONFLICT)
 	must(t, f.mfa.SetMFARequired(ctx, f.admin, false))
-	wantCode(t, f.mfa.Disable(ctx, f.counselor, "000000"), mend.EINVALID)
+	mendtest.WantCode(t, f.mfa.Disable(ctx, f.counselor, "000000"), mend.EINVALID)
 	must(t, f.mfa.Disable(ctx, f.counselor, code(t, secret, f.clock.now().Add(30*time.Second))))
 	st, err := f.mfa.Status(ctx, f.counselor)
 	must(t, err)
@@ -323,9 +317,9 @@ func TestDisableAndReset(t *testing.T) {
 		t.Fatal("MFA still on after reset")
 	}
 	_, err = f.mfa.Reset(ctx, f.admin, f.counselor.UserID)
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 	foreign := f.admin
 	foreign.PracticeID++
 	_, err = f.mfa.Reset(ctx, foreign, f.counselor.UserID)
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 }

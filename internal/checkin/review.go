@@ -11,7 +11,7 @@ import (
 )
 
 // ForReview returns one check-in of the caller's pairs, with its edit
-// history, for the counselor's review page (area: review), and the
+// history, for the counselor's review page, and the
 // partner's check-ins whose periods overlap it, to read side by side. Only
 // staff reach it: a client, or a counselor asking for another counselor's
 // pair, gets ENOTFOUND. Reading is audited once per author shown.

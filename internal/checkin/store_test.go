@@ -16,6 +16,7 @@ import (
 	"github.com/mend-practice/mend/internal/db/dbtest"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/mend/mendtest"
 	"github.com/mend-practice/mend/internal/vault"
 	"github.com/mend-practice/mend/internal/vault/vaulttest"
 	"github.com/mend-practice/mend/templates"
@@ -139,13 +140,6 @@ func (f *fx) count(q string, args ...any) int {
 	return n
 }
 
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	if mend.ErrorCode(err) != code {
-		t.Fatalf("error %v, want code %s", err, code)
-	}
-}
-
 var ctx = context.Background()
 
 func TestOneCheckinPerClientHomeworkAndPeriod(t *testing.T) {
@@ -159,7 +153,7 @@ func TestOneCheckinPerClientHomeworkAndPeriod(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.store.Create(ctx, xa, hw, good(today, checkin.ToPartner))
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 	if !strings.Contains(mend.ErrorMessage(err), "already checked in for Wednesday 11 March") {
 		t.Errorf("second check-in message: %q", mend.ErrorMessage(err))
 	}
@@ -308,7 +302,7 @@ func TestTodayIsTheClientsInTheStore(t *testing.T) {
 	// the 8th is closed for editing for the on-time check-in.
 	f.now = f.now.Add(30 * time.Minute)
 	_, err = f.store.Update(ctx, xa, a, good(checkin.D(2026, 3, 8), checkin.ToPartner))
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 }
 
 func TestEditWindowAndHistory(t *testing.T) {
@@ -367,7 +361,7 @@ func TestEditWindowAndHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.store.Update(ctx, xa, id, good(today, checkin.ToCounselor))
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 	if !strings.Contains(mend.ErrorMessage(err), "counselor has read") {
 		t.Errorf("message: %q", mend.ErrorMessage(err))
 	}
@@ -392,7 +386,7 @@ func TestEditWindowAndHistory(t *testing.T) {
 	}
 	f.now = f.now.Add(time.Minute)
 	_, err = f.store.Update(ctx, xa, weekly, good(checkin.D(2026, 3, 8), checkin.ToCounselor))
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 	// The late check-in for the 10th stays editable through the 12th.
 	f.now = time.Date(2026, 3, 13, 5, 59, 0, 0, time.UTC) // 00:59 on the 13th: closed
 	if _, err := f.store.Update(ctx, xa, other, good(today.AddDays(-1), checkin.ToCounselor)); mend.ErrorCode(err) != mend.ECONFLICT {
@@ -446,19 +440,19 @@ func TestBadInputStoresNothing(t *testing.T) {
 	// Homework of another pair, or for the partner alone: not found.
 	other := f.assign("y", "", checkin.D(2026, 3, 1), checkin.D(2026, 3, 31), checkin.Daily)
 	_, err := f.store.Create(ctx, xa, other, good(today, checkin.ToCounselor))
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 	forB := f.assign("x", "xb", checkin.D(2026, 3, 1), checkin.D(2026, 3, 31), checkin.Daily)
 	_, err = f.store.Create(ctx, xa, forB, good(today, checkin.ToCounselor))
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 	foreign := f.assign("z", "", checkin.D(2026, 3, 1), checkin.D(2026, 3, 31), checkin.Daily)
 	_, err = f.store.Create(ctx, xa, foreign, good(today, checkin.ToCounselor))
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 	// Cancelled homework takes no check-ins.
 	if _, err := f.db.Exec(`UPDATE assignments SET status = 'cancelled' WHERE id = $1`, hw); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.store.Create(ctx, xa, hw, good(today.AddDays(-1), checkin.ToCounselor))
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 }
 
 // TestPartnerSeesOnlySharedCheckins runs every query that returns
@@ -552,21 +546,21 @@ func TestPartnerSeesOnlySharedCheckins(t *testing.T) {
 	// partner's to open or change.
 	for _, id := range []int64{private, shared} {
 		_, err := f.store.Own(ctx, xb, id)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		_, err = f.store.Update(ctx, xb, id, good(today, checkin.ToPartner))
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 	}
 	_, err = f.store.ForPair(ctx, xb, f.ids["x"], 1)
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 
 	// Clients of another pair or practice see nothing at all.
 	for _, k := range []string{"ya", "za"} {
 		_, err := f.store.ForAssignment(ctx, f.scope(k), hw)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		_, err = f.store.CountFor(ctx, f.scope(k), hw)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		_, err = f.store.Detail(ctx, f.scope(k), hw)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		h, err := f.store.Home(ctx, f.scope(k))
 		if err != nil || !h.Empty() {
 			t.Errorf("%s's home: %+v, %v", k, h, err)
@@ -592,9 +586,9 @@ func TestPartnerSeesOnlySharedCheckins(t *testing.T) {
 	}
 	for _, k := range []string{"c2", "c3"} {
 		_, err := f.store.ForPair(ctx, f.scope(k), f.ids["x"], 1)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		_, err = f.store.ForAssignment(ctx, f.scope(k), hw)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 	}
 
 	// Reading was audited with the client's id.

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -61,9 +60,6 @@ type Config struct {
 	// until `mend keys rotate` has rewrapped every data key.
 	OldMasterKeys []string `env:"MEND_OLD_MASTER_KEYS" envSeparator:","`
 }
-
-// Load reads the process environment and validates it.
-func Load() (Config, error) { return LoadFrom(Environ(os.Environ())) }
 
 // LoadFrom reads the settings from environ (variable name → value) and
 // validates them. Taking the environment as a value lets tests run commands

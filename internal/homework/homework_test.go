@@ -12,6 +12,7 @@ import (
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/mend/mendtest"
 	"github.com/mend-practice/mend/internal/paging"
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/pair/pairtest"
@@ -71,13 +72,6 @@ func sameDay(a, b time.Time) bool {
 	return a.Format(homework.DateLayout) == b.Format(homework.DateLayout)
 }
 
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	if got := mend.ErrorCode(err); got != code {
-		t.Fatalf("error %v: code %q, want %q", err, got, code)
-	}
-}
-
 func TestAssignValidatesAndStoresNothingOnError(t *testing.T) {
 	e := setup(t)
 	p := e.Pair(t, e.A, "broke_trust", "was_hurt")
@@ -111,7 +105,7 @@ func TestAssignValidatesAndStoresNothingOnError(t *testing.T) {
 		in := good
 		c.edit(&in)
 		_, err := e.hw.Assign(e.ctx, e.A, p.ID, in)
-		wantCode(t, err, mend.EINVALID)
+		mendtest.WantCode(t, err, mend.EINVALID)
 		if mend.Fields(err)[c.field] == "" {
 			t.Errorf("%s: no message on %s: %v", c.name, c.field, mend.Fields(err))
 		}
@@ -241,9 +235,9 @@ func TestCompleteAndCancel(t *testing.T) {
 		t.Fatalf("completed: %+v", done)
 	}
 	_, err = e.hw.Complete(e.ctx, e.A, a.ID)
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 	_, err = e.hw.Cancel(e.ctx, e.A, a.ID)
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 	gone, err := e.hw.Cancel(e.ctx, e.A, b.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +252,7 @@ func TestCompleteAndCancel(t *testing.T) {
 	}
 	// Finished homework cannot be edited.
 	_, err = e.hw.Update(e.ctx, e.A, a.ID, in)
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 }
 
 func TestEditOnlyWhileNoCheckinExists(t *testing.T) {
@@ -277,7 +271,7 @@ func TestEditOnlyWhileNoCheckinExists(t *testing.T) {
 	bad := in
 	bad.DueOn, bad.Note = "2026-02-01", "third"
 	_, err = e.hw.Update(e.ctx, e.A, a.ID, bad)
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	// A whole check-in: the check-in area's migration (00020) makes its
 	// answers required.
 	if _, err := e.DB.Exec(`INSERT INTO checkins (practice_id, pair_id, assignment_id, user_id, period_start, period_end,
@@ -287,7 +281,7 @@ func TestEditOnlyWhileNoCheckinExists(t *testing.T) {
 	}
 	in.Note = "after check-in"
 	_, err = e.hw.Update(e.ctx, e.A, a.ID, in)
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 	got, _ := e.hw.Get(e.ctx, e.A, a.ID)
 	if got.Note != "second" || !sameDay(got.DueOn, day("2026-03-20")) || got.Editable() {
 		t.Fatalf("after refused edit: note %q due %s editable %v", got.Note, got.DueOn, got.Editable())
@@ -580,19 +574,19 @@ func TestScope(t *testing.T) {
 	plan := homework.PlanInput{PlanID: id(e.corePlan(t)), Cadence: "daily"}
 	for _, sc := range []mend.Scope{e.B, e.OtherAdmin, e.OtherCounselor, e.ClientScope(otherPair, 1)} {
 		_, err := e.hw.Get(e.ctx, sc, a.ID)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		_, err = e.hw.Assign(e.ctx, sc, p.ID, in)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		_, err = e.hw.Update(e.ctx, sc, a.ID, in)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		_, err = e.hw.Complete(e.ctx, sc, a.ID)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		_, err = e.hw.Cancel(e.ctx, sc, a.ID)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		_, err = e.hw.ApplyPlan(e.ctx, sc, p.ID, plan)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		err = e.hw.StopPlan(e.ctx, sc, p.ID)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		if cur, _ := e.hw.Current(e.ctx, sc, p.ID); len(cur) != 0 {
 			t.Fatalf("%s %d sees another pair's homework", sc.Role, sc.UserID)
 		}
@@ -603,9 +597,9 @@ func TestScope(t *testing.T) {
 	// A client cannot read another pair's homework; staff reads are not
 	// for clients at all.
 	_, err = e.hw.ClientAssignment(e.ctx, e.ClientScope(p, 1), b.ID)
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 	_, err = e.hw.Get(e.ctx, e.ClientScope(p, 1), a.ID)
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 	// The admin sees the practice's pairs, and nothing was changed above.
 	got, err := e.hw.Get(e.ctx, e.Admin, a.ID)
 	if err != nil || got.Status != homework.StatusActive {
@@ -617,7 +611,7 @@ func TestScope(t *testing.T) {
 	// Only the system scope advances plans.
 	for _, sc := range []mend.Scope{e.Admin, e.A} {
 		_, err := e.hw.AdvanceDue(e.ctx, sc)
-		wantCode(t, err, mend.EFORBIDDEN)
+		mendtest.WantCode(t, err, mend.EFORBIDDEN)
 	}
 }
 
@@ -638,7 +632,7 @@ func TestClosedPairHomeworkIsCancelled(t *testing.T) {
 		t.Fatalf("plan %s on a closed pair", v.Status)
 	}
 	_, err := e.hw.Assign(e.ctx, e.A, p.ID, homework.Input{StepID: id(e.builtinStep(t, "patience")), Cadence: "daily"})
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 }
 
 // Pair is a pair created well before the test clock's today (pairtest
@@ -663,7 +657,7 @@ func TestPastDatesAskForConfirmation(t *testing.T) {
 	step := id(e.builtinStep(t, "patience"))
 	in := homework.Input{StepID: step, For: "both", StartsOn: "2026-02-23", DueOn: "2026-03-08", Cadence: "daily"}
 	_, err := e.hw.Assign(e.ctx, e.A, p.ID, in)
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	warning := mend.Fields(err)[homework.ConfirmField]
 	for _, want := range []string{"starts on Mon 23 Feb 2026, before today", "7 check-in periods are already over",
 		"2 can still get a late check-in", "the other 5 stay without check-ins", "no missing or overdue alerts"} {
@@ -715,7 +709,7 @@ func TestHomeworkCannotEndBeforeThePair(t *testing.T) {
 	in := homework.Input{StepID: id(e.builtinStep(t, "patience")), StartsOn: "2025-12-29", DueOn: "2026-01-04",
 		Cadence: "daily", ConfirmDates: true}
 	_, err := e.hw.Assign(e.ctx, e.A, p.ID, in)
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	if msg := mend.Fields(err)["due_on"]; msg != "This pair was created on 5 Jan 2026; its homework cannot end before that." {
 		t.Errorf("due_on message %q", msg)
 	}

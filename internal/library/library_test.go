@@ -9,6 +9,7 @@ import (
 	"github.com/mend-practice/mend/internal/db/dbtest"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/mend/mendtest"
 	"github.com/mend-practice/mend/internal/paging"
 	"github.com/mend-practice/mend/internal/pair/pairtest"
 )
@@ -58,13 +59,6 @@ func newLib(t *testing.T) libEnv {
 	return libEnv{f, &library.Store{DB: f.DB}}
 }
 
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	if got := mend.ErrorCode(err); got != code {
-		t.Fatalf("error %v: code %q, want %q", err, got, code)
-	}
-}
-
 var goodStep = library.StepInput{
 	Title: "Evening walk", Summary: "Walk together after dinner, quokka pace.", Why: "Side by side is easier.",
 	Both: "Walk for twenty minutes.\n- Leave phones at home.", Broke: "Ask one question about their day.",
@@ -87,13 +81,13 @@ func TestBuiltinStepsAreCompleteAndReadOnly(t *testing.T) {
 		}
 	}
 	_, err = e.lib.Update(ctx, e.A, page.Items[0].ID, goodStep)
-	wantCode(t, err, mend.EFORBIDDEN)
+	mendtest.WantCode(t, err, mend.EFORBIDDEN)
 	_, err = e.lib.UpdatePlan(ctx, e.A, int64(e.Count(t, `SELECT id FROM plans WHERE key = 'core-path'`)),
 		library.PlanInput{Name: "x", Rows: []library.PlanRow{{Step: strconv.FormatInt(page.Items[0].ID, 10)}}})
-	wantCode(t, err, mend.EFORBIDDEN)
+	mendtest.WantCode(t, err, mend.EFORBIDDEN)
 	// Clients have no library.
 	_, err = e.lib.List(ctx, mend.Scope{PracticeID: e.A.PracticeID, UserID: 1, Role: mend.RoleClient}, "", paging.First())
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 }
 
 func TestOwnStepsAreVersionedAndPracticeScoped(t *testing.T) {
@@ -125,11 +119,11 @@ func TestOwnStepsAreVersionedAndPracticeScoped(t *testing.T) {
 	// Another practice can neither see nor change it.
 	for _, sc := range []mend.Scope{e.OtherAdmin, e.OtherCounselor} {
 		_, err = e.lib.Get(ctx, sc, s.ID)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		_, err = e.lib.Update(ctx, sc, s.ID, in)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		_, err = e.lib.Copy(ctx, sc, s.ID)
-		wantCode(t, err, mend.ENOTFOUND)
+		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		page, _ := e.lib.List(ctx, sc, "quokka", paging.First())
 		if mine, _ := e.lib.List(ctx, e.B, "quokka", paging.First()); len(mine.Items) != 1 {
 			t.Fatalf("the practice finds %d of its steps", len(mine.Items))
@@ -159,7 +153,7 @@ func TestStepValidation(t *testing.T) {
 		in := goodStep
 		c.edit(&in)
 		_, err := e.lib.Create(ctx, e.A, in)
-		wantCode(t, err, mend.EINVALID)
+		mendtest.WantCode(t, err, mend.EINVALID)
 		if mend.Fields(err)[c.field] == "" {
 			t.Errorf("no message on %s: %v", c.field, mend.Fields(err))
 		}
@@ -243,19 +237,19 @@ func TestPlans(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := e.lib.CreatePlan(ctx, e.A, c.in)
-		wantCode(t, err, mend.EINVALID)
+		mendtest.WantCode(t, err, mend.EINVALID)
 		if mend.Fields(err)[c.field] == "" {
 			t.Errorf("no message on %s: %v", c.field, mend.Fields(err))
 		}
 		_, err = e.lib.UpdatePlan(ctx, e.A, p.ID, c.in)
-		wantCode(t, err, mend.EINVALID)
+		mendtest.WantCode(t, err, mend.EINVALID)
 	}
 	got, _ := e.lib.Plan(ctx, e.B, p.ID)
 	if got.Name != "Short path" || len(got.Steps) != 2 {
 		t.Fatalf("invalid update changed the plan: %+v", got)
 	}
 	_, err = e.lib.Plan(ctx, e.OtherAdmin, p.ID)
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 	page, _ := e.lib.Plans(ctx, e.A, paging.First())
 	if len(page.Items) != 2 || !page.Items[0].BuiltIn() || page.Items[0].StepCount != 15 {
 		t.Fatalf("plans %+v", page.Items)

@@ -155,20 +155,6 @@ func (r *Relay) Handoff(ctx context.Context, rows []Queued) error {
 	return r.enqueue(ctx, out)
 }
 
-// Kick enqueues the given rows now (after a resend), without waiting for
-// the next pass.
-func (r *Relay) Kick(ctx context.Context, ids ...int64) error {
-	var rows []relayRow
-	err := r.DB.SelectContext(ctx, &rows, `
-		UPDATE email_delivery SET enqueued_at = now()
-		WHERE email_id = ANY($1) AND status = 'queued'
-		RETURNING email_id AS id, kind, generation`, pq.Array(ids))
-	if err != nil {
-		return err
-	}
-	return r.enqueue(ctx, rows)
-}
-
 // enqueue hands rows to asynq, several at a time. Rows that could not be
 // enqueued (Redis down) are marked never-enqueued so the next pass retries
 // them.

@@ -8,19 +8,13 @@ import (
 
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/mend/mendtest"
 	"github.com/mend-practice/mend/internal/paging"
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/pair/pairtest"
 )
 
 var ctx = context.Background()
-
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	if got := mend.ErrorCode(err); got != code {
-		t.Fatalf("error %v: code %q, want %q", err, got, code)
-	}
-}
 
 func TestCreateInvitesBothClients(t *testing.T) {
 	t.Parallel()
@@ -84,7 +78,7 @@ func TestCreateValidatesAndStoresNothingOnError(t *testing.T) {
 		in := f.NewPair("mutual", "mutual")
 		c.edit(&in)
 		_, err := f.Pairs.Create(ctx, f.A, in, f.Notify)
-		wantCode(t, err, mend.EINVALID)
+		mendtest.WantCode(t, err, mend.EINVALID)
 		if mend.Fields(err)[c.field] == "" {
 			t.Errorf("%s: no message on %s: %v", c.name, c.field, mend.Fields(err))
 		}
@@ -100,7 +94,7 @@ func TestCreateValidatesAndStoresNothingOnError(t *testing.T) {
 	}
 	// Only counselors create pairs.
 	_, err := f.Pairs.Create(ctx, f.Admin, f.NewPair("mutual", "mutual"), f.Notify)
-	wantCode(t, err, mend.EFORBIDDEN)
+	mendtest.WantCode(t, err, mend.EFORBIDDEN)
 }
 
 func TestAClientIsInOneOpenPairAtATime(t *testing.T) {
@@ -110,7 +104,7 @@ func TestAClientIsInOneOpenPairAtATime(t *testing.T) {
 	in := f.NewPair("mutual", "mutual")
 	in.B.Email = first.Members[1].Email
 	_, err := f.Pairs.Create(ctx, f.B, in, f.Notify)
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	if !strings.Contains(mend.Fields(err)["b_email"], "already in an active or paused pair") {
 		t.Fatalf("fields %v", mend.Fields(err))
 	}
@@ -123,7 +117,7 @@ func TestAClientIsInOneOpenPairAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.Pairs.Create(ctx, f.B, in, f.Notify)
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	// Once the pair is closed, the client can join a new pair with the
 	// same account.
 	if _, err := f.Pairs.Close(ctx, f.A, first.ID); err != nil {
@@ -157,12 +151,12 @@ func TestPauseResumeClose(t *testing.T) {
 	f := pairtest.New(t)
 	p := f.Pair(t, f.A, "mutual", "mutual")
 	_, err := f.Pairs.Resume(ctx, f.A, p.ID)
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 	if got, err := f.Pairs.Pause(ctx, f.A, p.ID); err != nil || got.Status != pair.StatusPaused {
 		t.Fatalf("pause: %v %v", got.Status, err)
 	}
 	_, err = f.Pairs.Pause(ctx, f.A, p.ID)
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 	if got, err := f.Pairs.Resume(ctx, f.A, p.ID); err != nil || got.Status != pair.StatusActive {
 		t.Fatalf("resume: %v %v", got.Status, err)
 	}
@@ -170,7 +164,7 @@ func TestPauseResumeClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.Pairs.Resume(ctx, f.A, p.ID)
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 	got, _ := f.Pairs.Get(ctx, f.A, p.ID)
 	if got.Status != pair.StatusClosed || !got.ClosedAt.Valid || got.Members[0].Current {
 		t.Fatalf("closed pair %+v", got)
@@ -186,7 +180,7 @@ func TestPauseResumeClose(t *testing.T) {
 	// Another counselor cannot change it.
 	q := f.Pair(t, f.A, "mutual", "mutual")
 	_, err = f.Pairs.Pause(ctx, f.B, q.ID)
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 }
 
 func TestAdminReassignsWithHistory(t *testing.T) {
@@ -194,23 +188,23 @@ func TestAdminReassignsWithHistory(t *testing.T) {
 	f := pairtest.New(t)
 	p := f.Pair(t, f.A, "mutual", "mutual")
 	_, err := f.Pairs.Reassign(ctx, f.A, p.ID, "0")
-	wantCode(t, err, mend.EFORBIDDEN)
+	mendtest.WantCode(t, err, mend.EFORBIDDEN)
 	_, err = f.Pairs.Reassign(ctx, f.OtherAdmin, p.ID, itoa(f.B.UserID))
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 	for _, to := range []string{"", "abc", "999999", "0"} {
 		_, err = f.Pairs.Reassign(ctx, f.Admin, p.ID, to)
-		wantCode(t, err, mend.EINVALID)
+		mendtest.WantCode(t, err, mend.EINVALID)
 	}
 	other := f.OtherCounselor.UserID
 	_, err = f.Pairs.Reassign(ctx, f.Admin, p.ID, itoa(other))
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	_, err = f.Pairs.Reassign(ctx, f.Admin, p.ID, itoa(f.A.UserID))
-	wantCode(t, err, mend.EINVALID)
+	mendtest.WantCode(t, err, mend.EINVALID)
 	if _, err := f.Pairs.Reassign(ctx, f.Admin, p.ID, itoa(f.B.UserID)); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.Pairs.Get(ctx, f.A, p.ID)
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 	got, err := f.Pairs.Get(ctx, f.B, p.ID)
 	if err != nil || got.CounselorName.String != "Counselor B" {
 		t.Fatalf("new counselor: %v %v", got.CounselorName, err)
@@ -221,7 +215,7 @@ func TestAdminReassignsWithHistory(t *testing.T) {
 	}
 	// The other practice's admin cannot see or reassign it.
 	_, err = f.Pairs.Get(ctx, f.OtherAdmin, p.ID)
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -241,14 +235,14 @@ func TestReinvite(t *testing.T) {
 		t.Fatalf("%d emails to the member", n)
 	}
 	_, err = f.Pairs.Reinvite(ctx, f.A, p.ID, "3", f.Notify)
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 	_, err = f.Pairs.Reinvite(ctx, f.B, p.ID, "1", f.Notify)
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 	if _, err := f.DB.Exec(`UPDATE users SET password_hash = 'x' WHERE id = $1`, p.Members[0].UserID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.Pairs.Reinvite(ctx, f.A, p.ID, "1", f.Notify)
-	wantCode(t, err, mend.ECONFLICT)
+	mendtest.WantCode(t, err, mend.ECONFLICT)
 }
 
 func TestListIsScopedAndPaged(t *testing.T) {
@@ -291,7 +285,7 @@ func TestListIsScopedAndPaged(t *testing.T) {
 	}
 	// A client sees their own pair only.
 	_, err := f.Pairs.Get(ctx, f.ClientScope(b, 1), closed.ID)
-	wantCode(t, err, mend.ENOTFOUND)
+	mendtest.WantCode(t, err, mend.ENOTFOUND)
 	if _, err := f.Pairs.Get(ctx, f.ClientScope(b, 1), b.ID); err != nil {
 		t.Fatalf("client reads their own pair: %v", err)
 	}

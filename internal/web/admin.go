@@ -2,13 +2,9 @@ package web
 
 import (
 	"net/http"
-	"regexp"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 
-	"github.com/mend-practice/mend/internal/auth"
-	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/practice"
 )
 
@@ -65,51 +61,6 @@ func (s *Server) reinviteStaff(c *gin.Context) error {
 	return s.show(c, s.invitationsShown(http.StatusOK, []practice.Invitation{inv}, nil))
 }
 
-// queueInvitation returns the callback that queues an invitation's email in
-// the transaction that creates the link.
-func (s *Server) queueInvitation(c *gin.Context) practice.Notify {
-	return func(tx *sqlx.Tx, inv practice.Invitation) error {
-		ctx := c.Request.Context()
-		sc := scopeOf(c)
-		name, err := s.practiceName(c, sc.PracticeID)
-		if err != nil {
-			return err
-		}
-		_, err = s.outbox.Queue(ctx, tx, mail.Message{
-			PracticeID: sc.PracticeID, UserID: inv.UserID, To: inv.Email, ToName: inv.Name,
-			Kind: mail.KindInvitation, Template: "invitation",
-			Data: map[string]any{"Name": inv.Name, "PracticeName": name, "InviterName": sc.Name, "Link": s.inviteURL(inv.Token)},
-		})
-		return err
-	}
-}
-
-func (s *Server) inviteURL(token string) string { return s.absURL("/invite/" + token) }
-
-// shownInvitation is an invitation with its link, for the page that shows
-// it once.
-type shownInvitation struct {
-	practice.Invitation
-	Link string
-}
-
-// invitationsShown is the page that shows newly issued invitation links
-// once (their emails are already queued; only the links' hashes are
-// stored): one for a counselor, two for a new pair. data may add Heading,
-// Intro, Next and NextLabel.
-func (s *Server) invitationsShown(status int, invs []practice.Invitation, data H) formDone {
-	if data == nil {
-		data = H{}
-	}
-	shown := make([]shownInvitation, len(invs))
-	for i, inv := range invs {
-		shown[i] = shownInvitation{Invitation: inv, Link: s.inviteURL(inv.Token)}
-	}
-	data["Invitations"] = shown
-	data["TTLDays"] = int(auth.InviteTTL.Hours() / 24)
-	return formDone{Page: tplInvitation, Status: status, Data: data}
-}
-
 func (s *Server) disableStaff(c *gin.Context) error { return s.setStaffDisabled(c, true) }
 func (s *Server) enableStaff(c *gin.Context) error  { return s.setStaffDisabled(c, false) }
 
@@ -134,25 +85,4 @@ func (s *Server) setStaffDisabled(c *gin.Context, disabled bool) error {
 	}
 	s.redirect(c, "/admin")
 	return nil
-}
-
-// timezones offered in forms; the practice's own zone comes first in forms
-// that know it. A short list keeps the select usable on a phone.
-var timezones = []string{
-	"UTC", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin", "Europe/Madrid",
-	"Europe/Rome", "Europe/Amsterdam", "Europe/Stockholm", "Europe/Warsaw", "Europe/Athens", "Europe/Helsinki",
-	"America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
-	"America/Anchorage", "America/Toronto", "America/Vancouver", "America/Halifax", "America/Mexico_City",
-	"America/Sao_Paulo", "America/Buenos_Aires", "Pacific/Honolulu", "Africa/Johannesburg", "Africa/Lagos",
-	"Africa/Nairobi", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Asia/Seoul",
-	"Asia/Hong_Kong", "Australia/Perth", "Australia/Sydney", "Australia/Melbourne", "Pacific/Auckland",
-}
-
-// oneTimeLink matches the token part of invitation and reset links.
-var oneTimeLink = regexp.MustCompile(`(/invite/|/password/reset/)[A-Za-z0-9_-]+`)
-
-// redactLinks hides one-time links in a message shown in the mail log: an
-// admin reading a client's reset email must not be able to use its link.
-func redactLinks(body string) string {
-	return oneTimeLink.ReplaceAllString(body, "${1}[link hidden]")
 }

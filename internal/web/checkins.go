@@ -35,7 +35,7 @@ func (s *Server) homework(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	// The counselor's latest feedback to this client (area: review).
+	// The counselor's latest feedback to this client.
 	feedback, err := s.reviews.LatestFeedback(c.Request.Context(), scopeOf(c), homeFeedbackShown)
 	if err != nil {
 		return err

@@ -94,3 +94,15 @@ func (s *Server) formRefused(c *gin.Context, form *Form, err error, again func(*
 	s.render(c, statusOf(code), page.Name, data)
 	return nil
 }
+
+// timezones offered in forms; the practice's own zone comes first in forms
+// that know it. A short list keeps the select usable on a phone.
+var timezones = []string{
+	"UTC", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin", "Europe/Madrid",
+	"Europe/Rome", "Europe/Amsterdam", "Europe/Stockholm", "Europe/Warsaw", "Europe/Athens", "Europe/Helsinki",
+	"America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
+	"America/Anchorage", "America/Toronto", "America/Vancouver", "America/Halifax", "America/Mexico_City",
+	"America/Sao_Paulo", "America/Buenos_Aires", "Pacific/Honolulu", "Africa/Johannesburg", "Africa/Lagos",
+	"Africa/Nairobi", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Asia/Seoul",
+	"Asia/Hong_Kong", "Australia/Perth", "Australia/Sydney", "Australia/Melbourne", "Pacific/Auckland",
+}

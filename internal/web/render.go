@@ -252,3 +252,10 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, t
 func (s *Server) redirect(c *gin.Context, path string) {
 	c.Redirect(http.StatusSeeOther, path)
 }
+
+// attachment sends a download; it is never cached (no-store comes from
+// the security headers).
+func attachment(c *gin.Context, name, contentType string, body []byte) {
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	c.Data(http.StatusOK, contentType, body)
+}

@@ -19,7 +19,7 @@ import (
 	"github.com/mend-practice/mend/internal/review"
 )
 
-// The counselor's dashboard and review pages (area: review). What each
+// The counselor's dashboard and review pages. What each
 // caller may see is decided by review.Store's SQL; these handlers parse,
 // call and render.
 
@@ -319,13 +319,6 @@ func (s *Server) pairReportPDF(c *gin.Context) error {
 	}
 	attachment(c, fmt.Sprintf("pair-%d-report-%s-%s.pdf", id, rg.From, rg.To), "application/pdf", pdf)
 	return nil
-}
-
-// attachment sends a download; it is never cached (no-store comes from
-// the security headers).
-func attachment(c *gin.Context, name, contentType string, body []byte) {
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
-	c.Data(http.StatusOK, contentType, body)
 }
 
 // homeFeedbackShown is how many pieces of feedback a client's home shows.

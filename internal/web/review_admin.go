@@ -15,7 +15,7 @@ import (
 	"github.com/mend-practice/mend/internal/paging"
 )
 
-// The admin's overview of the practice and the audit log (area: review).
+// The admin's overview of the practice and the audit log.
 
 const (
 	tplAdminOverview = "admin_overview"

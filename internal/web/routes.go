@@ -56,7 +56,6 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodGet, "/admin/mail/:id", "mail_log", "read", s.mailMessage)
 
 	// Library, pairs, homework and plans (counselor side).
-	// (routes: pairs)
 	s.handle(e, http.MethodGet, "/pairs", "pair", "read", s.pairsList)
 	s.handle(e, http.MethodGet, "/pairs/new", "pair", "write", s.pairNew)
 	s.handle(e, http.MethodPost, "/pairs", "pair", "write", s.pairCreate)
@@ -91,7 +90,6 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodPost, "/plans/:id", "plan", "write", s.planUpdate)
 
 	// Client homework pages and check-ins.
-	// (routes: checkins)
 	s.handle(e, http.MethodGet, "/homework/:id", "homework", "read", s.homeworkPage)
 	s.handle(e, http.MethodGet, "/homework/:id/checkins/new", "checkin", "read", s.checkinNew)
 	s.handle(e, http.MethodPost, "/homework/:id/checkins", "checkin", "write", s.checkinCreate)
@@ -102,14 +100,12 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodGet, "/pairs/:id/checkins", "pair_checkins", "read", s.pairCheckins)
 
 	// Email: mail log actions, queues, unsubscribe.
-	// (routes: mail)
 	s.handle(e, http.MethodPost, "/admin/mail/:id/resend", "mail_log", "write", s.mailResend)
 	s.handle(e, http.MethodGet, "/admin/queues", "mail_queues", "read", s.mailQueues)
 	s.handle(e, http.MethodGet, "/unsubscribe/:token", "unsubscribe", "read", s.unsubscribeForm)
 	s.handle(e, http.MethodPost, "/unsubscribe/:token", "unsubscribe", "write", s.unsubscribeSubmit)
 
 	// Counselor dashboard, review, progress, exports; admin overview.
-	// (routes: review)
 	s.handle(e, http.MethodGet, "/review/next", "review_queue", "read", s.reviewNext)
 	s.handle(e, http.MethodGet, "/review/checkins/:id", "review", "read", s.reviewShow)
 	s.handle(e, http.MethodPost, "/review/checkins/:id/feedback", "review", "write", s.reviewFeedback)
@@ -123,7 +119,6 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodGet, "/admin/audit.csv", "audit_log", "read", s.auditExport)
 
 	// Security: MFA, sessions, retention.
-	// (routes: security)
 	s.handle(e, http.MethodGet, "/login/mfa", "mfa_prompt", "read", s.mfaPrompt)
 	s.handle(e, http.MethodPost, "/login/mfa", "mfa_prompt", "write", s.mfaPromptSubmit)
 	s.handle(e, http.MethodGet, "/login/mfa/recovery", "mfa_prompt", "read", s.mfaRecoveryForm)

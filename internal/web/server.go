@@ -62,23 +62,18 @@ type Server struct {
 	outbox    *mail.Outbox
 	practices *practice.Store
 
-	// (stores: pairs)
 	pairs *pair.Store
 	steps *library.Store // the repair-step library and plan templates
 	hw    *homework.Store
 
-	// (stores: checkins)
 	checkins *checkin.Store
 
-	// (stores: mail)
 	unsubscribes *mail.Unsubscribes
 	queues       *asynq.Inspector
 
-	// (stores: review)
 	reviews    *review.Store
 	dashboards *dashboardCache
 
-	// (stores: security)
 	vault        *vault.Vault
 	mfa          *auth.MFA
 	userSessions *auth.Sessions
@@ -119,26 +114,21 @@ func New(d Deps) (*Server, error) {
 		practices: &practice.Store{DB: d.DB, Links: links},
 	}
 
-	// (wiring: pairs)
 	s.pairs = &pair.Store{DB: d.DB, Links: links}
 	s.steps = &library.Store{DB: d.DB}
 	s.hw = &homework.Store{DB: d.DB}
 
-	// (wiring: checkins)
 	s.checkins = &checkin.Store{DB: d.DB, Audit: s.audit, Outbox: outbox, BaseURL: strings.TrimRight(d.Config.BaseURL, "/")}
 
-	// (wiring: mail)
 	s.outbox.BaseURL = d.Config.BaseURL
 	s.unsubscribes = &mail.Unsubscribes{DB: d.DB, Audit: s.audit}
 	s.queues = asynq.NewInspectorFromRedisClient(d.Redis)
 
-	// (wiring: review)
 	s.reviews = &review.Store{DB: d.DB, Audit: s.audit, Checkins: s.checkins}
 	if s.dashboards, err = newDashboardCache(d.Config.DashboardCache); err != nil {
 		return nil, err
 	}
 
-	// (wiring: security)
 	masterKey, oldMasterKeys, err := d.Config.MasterKeys()
 	if err != nil {
 		return nil, err
