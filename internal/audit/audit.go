@@ -10,6 +10,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -33,6 +34,8 @@ type Entry struct {
 // Log writes audit entries.
 type Log struct {
 	DB *sqlx.DB
+
+	stmts db.Statements // Record's insert, prepared: many pages make one
 }
 
 // Record appends e for the caller in s. q may be a transaction so that the
@@ -48,7 +51,7 @@ func (l *Log) Record(ctx context.Context, q sqlx.ExecerContext, s mend.Scope, e 
 	if role == "" {
 		role = string(mend.RoleAnonymous)
 	}
-	_, err := q.ExecContext(ctx, `
+	_, err := l.stmts.On(l.DB, q).Exec(ctx, `
 		INSERT INTO audit_log (practice_id, user_id, role, action, object_type, object_id, client_id, outcome, ip)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		nullID(s.PracticeID), nullID(s.UserID), role, e.Action, e.ObjectType, nullID(e.ObjectID), nullID(e.ClientID), e.Outcome, s.IP)
