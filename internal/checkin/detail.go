@@ -52,7 +52,7 @@ func (s *Store) Detail(ctx context.Context, sc mend.Scope, id int64) (Detail, er
 	if err != nil {
 		return Detail{}, fmt.Errorf("checkin: homework detail: %w", err)
 	}
-	counts, err := s.CountFor(ctx, sc, id)
+	counts, err := s.countVisible(ctx, sc, id) // the row above is the client's homework
 	if err != nil {
 		return Detail{}, err
 	}

@@ -242,6 +242,11 @@ func (s *Store) CountFor(ctx context.Context, sc mend.Scope, assignmentID int64)
 	if _, err := s.clientAssignment(ctx, s.DB, sc, assignmentID); err != nil {
 		return Counts{}, err
 	}
+	return s.countVisible(ctx, sc, assignmentID)
+}
+
+// countVisible is CountFor once the homework is known to be the client's.
+func (s *Store) countVisible(ctx context.Context, sc mend.Scope, assignmentID int64) (Counts, error) {
 	var n Counts
 	err := s.stmts.Get(ctx, s.DB, &n, `
 		SELECT count(*) FILTER (WHERE c.user_id = $2) AS mine,

@@ -308,19 +308,11 @@ func editBlock(c Checkin, today Date) string {
 // auditRead records that the caller read the check-ins of each client whose
 // check-ins are in cs (nothing when cs is empty).
 func (s *Store) auditRead(ctx context.Context, sc mend.Scope, objType string, objID int64, cs []Checkin) error {
-	seen := map[int64]bool{}
+	clients := make([]int64, 0, len(cs))
 	for _, c := range cs {
-		if seen[c.UserID] {
-			continue
-		}
-		seen[c.UserID] = true
-		if err := s.Audit.Record(ctx, nil, sc, audit.Entry{
-			Action: "checkin.read", ObjectType: objType, ObjectID: objID, ClientID: c.UserID,
-		}); err != nil {
-			return err
-		}
+		clients = append(clients, c.UserID)
 	}
-	return nil
+	return s.Audit.RecordClients(ctx, nil, sc, audit.Entry{Action: "checkin.read", ObjectType: objType, ObjectID: objID}, clients)
 }
 
 // Draft is what a new check-in form needs: the homework, the period it is
