@@ -19,7 +19,7 @@ func (s *Server) buildEngine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	_ = e.SetTrustedProxies(s.cfg.TrustedProxies) // nil trusts no proxy: ClientIP is the peer
-	e.Use(s.recoverPanics, s.limitBody, s.observe, s.loadScope)
+	e.Use(s.recoverPanics, s.limitBody, s.observe, s.loadScope, s.refuseOddInput)
 	e.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
 	e.NoMethod(func(c *gin.Context) { s.fail(c, errNotFound) })
 	e.HandleMethodNotAllowed = false
