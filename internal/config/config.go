@@ -192,6 +192,22 @@ var ErrNoMasterKey = errors.New("MEND_MASTER_KEY is not set. Mend encrypts clini
 	"Generate one with `mend keys generate`, store it outside the database and its backups, and set it in the environment. " +
 	"(For a local demo, `mend serve --demo` uses a development key file instead.)")
 
+// ComposeDemoMasterKey is the master key written into compose.yaml so that
+// `docker compose up` works out of the box. It is public: anything sealed
+// with it can be read by anyone. web, worker and serve refuse it unless
+// started with --demo.
+const ComposeDemoMasterKey = "ZGVtby1vbmx5LW1lbmQtbWFzdGVyLWtleS0zMi1ieXQ="
+
+// ErrPublishedMasterKey explains why a server refuses the compose.yaml key.
+var ErrPublishedMasterKey = errors.New("MEND_MASTER_KEY is the demo key published in compose.yaml: anyone can read it, " +
+	"so it protects nothing. Generate your own with `mend keys generate` and set it in the environment " +
+	"(keep using the published key only in MEND_OLD_MASTER_KEYS until `mend keys rotate` has run). " +
+	"To try Mend out with the published key, start with --demo.")
+
+// UsesPublishedMasterKey reports whether the current master key is the one
+// published in compose.yaml.
+func (c Config) UsesPublishedMasterKey() bool { return c.MasterKey == ComposeDemoMasterKey }
+
 // MasterKeys returns the decoded current and old master keys, or
 // ErrNoMasterKey.
 func (c Config) MasterKeys() (current []byte, old [][]byte, err error) {
