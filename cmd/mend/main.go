@@ -226,8 +226,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 			return err
 		}
 		g.Go(func() error { return listen(gctx, cfg, log, "web", cfg.ListenAddr, srv.Handler()) })
-		if cfg.MetricsAddr != "" {
-			g.Go(func() error { return listen(gctx, cfg, log, "metrics", cfg.MetricsAddr, srv.MetricsHandler()) })
+		if addr := cfg.MetricsListener(); addr != "" {
+			// Metrics are the operator's: a listener of their own (loopback
+			// unless METRICS_ADDR says otherwise), never the public one. A
+			// second process on the same host finds the port taken; that
+			// costs its metrics, not its service.
+			g.Go(func() error {
+				if err := listen(gctx, cfg, log, "metrics", addr, srv.MetricsHandler()); err != nil {
+					log.Warn("metrics listener stopped; serving without metrics", "addr", addr, "err", err)
+				}
+				return nil
+			})
 		}
 	}
 	return g.Wait()

@@ -34,10 +34,11 @@ type Config struct {
 	// an https scheme turns on __Host- cookies and HSTS.
 	BaseURL    string `env:"BASE_URL" envDefault:"http://localhost:8080"`
 	ListenAddr string `env:"LISTEN_ADDR" envDefault:":8080"`
-	// MetricsAddr, when set, serves /metrics on a separate listener (for a
-	// scraper on a private network); /metrics on the main listener is
-	// admin-only either way.
-	MetricsAddr string `env:"METRICS_ADDR"`
+	// MetricsAddr is the separate listener that serves /metrics (request
+	// figures of the whole deployment: the operator's, never a practice's).
+	// Loopback by default; "off" turns it off. The main listener has no
+	// /metrics at all.
+	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9090"`
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
 	LogLevel       string   `env:"LOG_LEVEL" envDefault:"info"`
@@ -60,6 +61,17 @@ type Config struct {
 	// OldMasterKeys are previous master keys, still accepted for unwrapping
 	// until `mend keys rotate` has rewrapped every data key.
 	OldMasterKeys []string `env:"MEND_OLD_MASTER_KEYS" envSeparator:","`
+}
+
+// MetricsOff as METRICS_ADDR turns the metrics listener off.
+const MetricsOff = "off"
+
+// MetricsListener is the address to serve /metrics on, or "" for none.
+func (c Config) MetricsListener() string {
+	if c.MetricsAddr == MetricsOff {
+		return ""
+	}
+	return c.MetricsAddr
 }
 
 // Load reads the process environment and validates it.
@@ -131,9 +143,9 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		problems = append(problems, "LISTEN_ADDR must be host:port, e.g. :8080")
 	}
-	if c.MetricsAddr != "" {
+	if c.MetricsAddr != "" && c.MetricsAddr != MetricsOff {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			problems = append(problems, "METRICS_ADDR must be host:port, e.g. 127.0.0.1:9090")
+			problems = append(problems, "METRICS_ADDR must be host:port, e.g. 127.0.0.1:9090, or off")
 		}
 	}
 	for _, p := range c.TrustedProxies {

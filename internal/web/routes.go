@@ -24,10 +24,10 @@ func (s *Server) buildEngine() *gin.Engine {
 	e.NoMethod(func(c *gin.Context) { s.fail(c, errNotFound) })
 	e.HandleMethodNotAllowed = false
 
-	// Health, metrics and static files.
+	// Health and static files. (/metrics is served by MetricsHandler on the
+	// operator's own listener, never here.)
 	s.handle(e, http.MethodGet, "/healthz", "health", "read", s.healthz)
 	s.handle(e, http.MethodGet, "/readyz", "health", "read", s.readyz)
-	s.handle(e, http.MethodGet, "/metrics", "metrics", "read", gin.WrapH(s.metrics.handler()))
 	s.handle(e, http.MethodGet, "/static/*file", "static", "read", s.static())
 
 	// Logging in and out, invitations and password resets.

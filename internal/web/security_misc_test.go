@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lib/pq"
+
 	"github.com/mend-practice/mend/internal/web/webtest"
 )
 
@@ -164,4 +166,64 @@ func TestOddInputIsRefusedNever500(t *testing.T) {
 	// The refusal says what was wrong.
 	res := admin.Get("/admin/audit?action=" + nul)
 	wantBody(t, "audit log with a NUL byte", res.Body, "cannot be stored")
+}
+
+// Issue 17, item 19: a practice admin's queues page shows their own
+// practice's numbers only; how busy the deployment (other practices) is
+// belongs to the operator.
+func TestQueuesPageShowsOnlyThePracticesNumbers(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	riverbank := env.Login(t, "admin@riverbank.example")
+	for _, email := range []string{"queue-one@riverbank.example", "queue-two@riverbank.example", "queue-three@riverbank.example"} {
+		res := riverbank.PostForm("/admin/counselors", url.Values{"name": {"Queue Test"}, "email": {email}, "timezone": {"UTC"}})
+		wantStatus(t, "invite "+email, res, http.StatusCreated)
+	}
+	waiting := func(slug string) int {
+		return count(t, env, `SELECT count(*) FROM email_delivery d JOIN practices p ON p.id = d.practice_id
+			WHERE p.slug = $1 AND d.status = 'queued'`, slug)
+	}
+	for who, slug := range map[string]string{"admin@riverbank.example": "riverbank.example", "admin@northside.example": "northside.example"} {
+		res := env.Login(t, who).Get("/admin/queues")
+		wantStatus(t, who+" queues page", res, http.StatusOK)
+		wantBody(t, who+" queues page", res.Body, fmt.Sprintf("<tbody><tr><td>%d</td>", waiting(slug)))
+		wantNotInBody(t, who+" queues page", res.Body, "whole Mend installation", "Done in total", "Oldest waiting")
+	}
+	if waiting("riverbank.example") < 3 || waiting("riverbank.example") == waiting("northside.example") {
+		t.Fatalf("the test needs the practices' numbers to differ: riverbank %d, northside %d", waiting("riverbank.example"), waiting("northside.example"))
+	}
+}
+
+// Issue 17, item 8: /review/next?after= takes its pivot from the caller's
+// own caseload only. Another counselor's check-in id (flagged or not) is
+// treated as if no pivot had been given, so the answer says nothing about
+// that check-in.
+func TestReviewNextIgnoresAnotherCaseloadsPivot(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	counselor := env.Login(t, "counselor1@northside.example")
+	var others []int64
+	if err := env.DB.Select(&others, `
+		SELECT c.id FROM checkins c JOIN pairs p ON p.id = c.pair_id JOIN users u ON u.id = p.counselor_id
+		WHERE u.email <> 'counselor1@northside.example' ORDER BY c.id`); err != nil {
+		t.Fatal(err)
+	}
+	if len(others) == 0 {
+		t.Fatal("the demo has no check-ins of other counselors")
+	}
+	// Flag half of them, so both kinds of pivot are tried.
+	if _, err := env.DB.Exec(`UPDATE checkins SET safety_flag = (id % 2 = 0), reviewed_at = NULL WHERE id = ANY($1)`, pq.Array(others)); err != nil {
+		t.Fatal(err)
+	}
+	start := counselor.Get("/review/next")
+	if start.Status != http.StatusSeeOther {
+		t.Fatalf("/review/next: %d", start.Status)
+	}
+	for _, id := range others {
+		res := counselor.Get(fmt.Sprintf("/review/next?after=%d", id))
+		if res.Status != start.Status || res.Location != start.Location {
+			t.Errorf("after=%d (another counselor's check-in): %d to %q, want the same as without a pivot: %d to %q",
+				id, res.Status, res.Location, start.Status, start.Location)
+		}
+	}
 }
