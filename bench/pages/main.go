@@ -321,7 +321,9 @@ func setUp(ctx context.Context, d *sqlx.DB, kept, cold *webProcess, conc int) ([
 		{key: "progress", name: "progress tab `GET /pairs/:id/progress`", target: 0.3, srv: kept, clients: counselors,
 			do: func(c *client, _ *rand.Rand) { c.get(fmt.Sprintf("/pairs/%d/progress", c.person.Pair), "") }},
 		{key: "review", name: "review page `GET /review/checkins/:id`", target: 0.3, srv: kept, clients: counselors,
-			do: func(c *client, _ *rand.Rand) { c.get(fmt.Sprintf("/review/checkins/%d", c.person.Review), "checkin-card") }},
+			do: func(c *client, _ *rand.Rand) {
+				c.get(fmt.Sprintf("/review/checkins/%d", c.person.Review), "checkin-card")
+			}},
 		{key: "dashboard", name: "dashboard, kept `GET /dashboard`", target: 1.0, srv: kept, clients: counselors,
 			do: func(c *client, _ *rand.Rand) { c.get("/dashboard", "Active pairs") }},
 		{key: "dashboard-cold", name: "dashboard, read every time", target: 0.2, srv: cold, clients: coldCounselors,
@@ -338,7 +340,7 @@ type submit struct {
 func checkinForm(day checkin.Date, visibility string, n int) url.Values {
 	return url.Values{
 		"period": {day.String()}, "status": {"done"}, "trust": {fmt.Sprint(5 + n%3)}, "communication": {"6"}, "hope": {"7"},
-		"answer_1": {fmt.Sprintf("We talked for ten minutes after dinner (%d).", n)},
+		"answer_1":   {fmt.Sprintf("We talked for ten minutes after dinner (%d).", n)},
 		"reflection": {"Calmer than last week; we both stayed at the table."}, "visibility": {visibility},
 	}
 }
@@ -347,7 +349,7 @@ func checkinForm(day checkin.Date, visibility string, n int) url.Values {
 // listener.
 type webProcess struct {
 	base, statsURL string
-	pid         int
+	pid            int
 }
 
 func (w *webProcess) reset() {
