@@ -372,10 +372,12 @@ func (s *Store) Next(ctx context.Context, sc mend.Scope, after int64) (int64, er
 	return ids[0], nil
 }
 
-// ClientFeedback is feedback as a client reads it on their home. About is
-// set only when the check-in it answers is one the client may see (their
-// own, or one their partner shared): feedback to both on a partner's
-// private check-in never reveals that check-in.
+// ClientFeedback is feedback as a client reads it on their home. The About
+// fields name the check-in only for feedback to this client alone about a
+// check-in they may see. Feedback to both never names its check-in (every
+// such item reads "About your homework together"): had it named the
+// visible ones only, the one without a name would show that the partner
+// kept a check-in for the counselor.
 type ClientFeedback struct {
 	ID            int64          `db:"id"`
 	Body          string         `db:"-"`
@@ -401,10 +403,10 @@ func (s *Store) LatestFeedback(ctx context.Context, sc mend.Scope, limit int) ([
 	err := s.stmts.Select(ctx, s.DB, &out, `
 		SELECT f.id, f.body, u.name AS counselor_name, f.audience = 'both' AS to_both, f.created_at,
 		       c.user_id = $2 AS about_mine,
-		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN au.name END AS about_name,
-		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN v.title END AS about_title,
-		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN c.period_start END AS about_start,
-		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN c.period_end END AS about_end
+		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN au.name END AS about_name,
+		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN v.title END AS about_title,
+		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN c.period_start END AS about_start,
+		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN c.period_end END AS about_end
 		FROM feedback f
 		JOIN pair_members pm ON pm.pair_id = f.pair_id AND pm.user_id = $2 AND pm.current
 		JOIN users u ON u.id = f.counselor_id
