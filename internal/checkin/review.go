@@ -21,7 +21,7 @@ func (s *Store) ForReview(ctx context.Context, sc mend.Scope, id int64) (Checkin
 	}
 	var c Checkin
 	cond, args := access.StaffPairs(sc, "p", 2)
-	err := s.DB.GetContext(ctx, &c, `
+	err := s.stmts.Get(ctx, s.DB, &c, `
 		SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
 		JOIN pairs p ON p.id = c.pair_id
 		WHERE c.id = $1 AND `+cond, append([]any{id}, args...)...)
@@ -33,7 +33,7 @@ func (s *Store) ForReview(ctx context.Context, sc mend.Scope, id int64) (Checkin
 	}
 	var partner []Checkin
 	cond, args = access.StaffPairs(sc, "p", 5)
-	err = s.DB.SelectContext(ctx, &partner, `
+	err = s.stmts.Select(ctx, s.DB, &partner, `
 		SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
 		JOIN pairs p ON p.id = c.pair_id
 		WHERE c.pair_id = $1 AND c.user_id <> $2 AND c.period_start <= $4 AND c.period_end >= $3 AND `+cond+`

@@ -159,10 +159,8 @@ func (s *Server) pairPage(c *gin.Context, reassign *Form) (H, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range p.Members {
-		if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "pair.read", ObjectType: "pair", ObjectID: p.ID, ClientID: m.UserID}); err != nil {
-			return nil, err
-		}
+	if err := s.audit.RecordClients(ctx, nil, sc, audit.Entry{Action: "pair.read", ObjectType: "pair", ObjectID: p.ID}, p.ClientIDs()); err != nil {
+		return nil, err
 	}
 	current, err := s.hw.Current(ctx, sc, id)
 	if err != nil {
