@@ -157,6 +157,9 @@ func (s *Store) ExportCSV(ctx context.Context, sc mend.Scope, pairID int64, r Ra
 	if err != nil {
 		return err
 	}
+	if r, err = s.resolve(ctx, sc, pairID, r); err != nil {
+		return err
+	}
 	var rows []ExportRow
 	if err := s.DB.SelectContext(ctx, &rows, `
 		SELECT c.id, c.pair_id, p.label AS pair_label, u.name AS client_name, m.side AS client_side, v.title AS homework,
@@ -253,7 +256,7 @@ func (s *Store) Report(ctx context.Context, sc mend.Scope, pairID int64, r Range
 		JOIN users u ON u.id = f.counselor_id
 		LEFT JOIN users r ON r.id = f.recipient_id
 		WHERE f.pair_id = $4 AND c.period_start BETWEEN $5 AND $6 AND `+staffPairs+`
-		ORDER BY f.created_at, f.id`, staffArgs(sc, pairID, r.From, r.To)...); err != nil {
+		ORDER BY f.created_at, f.id`, staffArgs(sc, pairID, p.Range.From, p.Range.To)...); err != nil {
 		return ReportData{}, fmt.Errorf("review: report feedback: %w", err)
 	}
 	if err := s.openFeedback(ctx, d.Feedback); err != nil {
