@@ -48,11 +48,7 @@ func (s *Store) Counts(ctx context.Context, sc mend.Scope) (Counts, error) {
 	if sc.Role != mend.RoleCounselor {
 		return n, nil
 	}
-	st, err := s.counts.Stmt(ctx, s.DB, countsSQL)
-	if err == nil {
-		err = st.GetContext(ctx, &n, sc.PracticeID, sc.UserID)
-	}
-	if err != nil {
+	if err := s.stmts.Get(ctx, s.DB, &n, countsSQL, sc.PracticeID, sc.UserID); err != nil {
 		return n, fmt.Errorf("review: counts: %w", err)
 	}
 	return n, nil
@@ -402,27 +398,15 @@ func (s *Store) Dashboard(ctx context.Context, sc mend.Scope) (Dashboard, error)
 	if d.Counts, err = s.Counts(ctx, sc); err != nil {
 		return d, err
 	}
-	st, err := s.alerts.Stmt(ctx, s.DB, alertsSQL)
-	if err == nil {
-		err = st.SelectContext(ctx, &d.Alerts, sc.PracticeID, sc.UserID)
-	}
-	if err != nil {
+	if err := s.stmts.Select(ctx, s.DB, &d.Alerts, alertsSQL, sc.PracticeID, sc.UserID); err != nil {
 		return d, fmt.Errorf("review: alerts: %w", err)
 	}
-	st, err = s.queue.Stmt(ctx, s.DB, queueSQL)
-	if err == nil {
-		err = st.SelectContext(ctx, &d.Queue, sc.PracticeID, sc.UserID, QueueShown)
-	}
-	if err != nil {
+	if err := s.stmts.Select(ctx, s.DB, &d.Queue, queueSQL, sc.PracticeID, sc.UserID, QueueShown); err != nil {
 		return d, fmt.Errorf("review: queue: %w", err)
 	}
 	loc := checkin.LoadZone(sc.Timezone)
 	var recs []pairRecord
-	st, err = s.pairs.Stmt(ctx, s.DB, dashboardPairsSQL)
-	if err == nil {
-		err = st.SelectContext(ctx, &recs, sc.PracticeID, sc.UserID, s.now(), checkin.GraceDays, CompletionDays)
-	}
-	if err != nil {
+	if err := s.stmts.Select(ctx, s.DB, &recs, dashboardPairsSQL, sc.PracticeID, sc.UserID, s.now(), checkin.GraceDays, CompletionDays); err != nil {
 		return d, fmt.Errorf("review: pairs: %w", err)
 	}
 	for _, r := range recs {
