@@ -378,8 +378,12 @@ func PastDatesWarning(startsOn, dueOn time.Time, cadence string, weekdays []int6
 	if over > 0 {
 		missed := over - late
 		switch {
+		case late == 0 && over == 1:
+			b.WriteString(": the clients can no longer check in for it, so it stays without check-ins. ")
 		case late == 0:
 			b.WriteString(": the clients can no longer check in for them, so they stay without check-ins. ")
+		case missed == 0 && over == 1:
+			fmt.Fprintf(&b, ": the clients can still check in late for it (up to %d days after the period). ", checkin.GraceDays)
 		case missed == 0:
 			fmt.Fprintf(&b, ": the clients can still check in late for them (up to %d days after each period). ", checkin.GraceDays)
 		default:

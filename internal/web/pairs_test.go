@@ -90,9 +90,13 @@ func TestPairPagesRunABoundedNumberOfQueries(t *testing.T) {
 		}
 	}
 	step := strconv.FormatInt(env.ID(t, `SELECT id FROM steps WHERE key = 'patience'`), 10)
+	// A long history: the pair is older than its oldest homework.
+	if _, err := env.DB.Exec(`UPDATE pairs SET created_at = now() - interval '90 days' WHERE id = $1`, pairID); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 40 {
 		a, err := hw.Assign(ctx, sc, pairID, homework.Input{StepID: step, Cadence: "once",
-			StartsOn: today.AddDate(0, 0, -i-5).Format(homework.DateLayout)})
+			StartsOn: today.AddDate(0, 0, -i-5).Format(homework.DateLayout), ConfirmDates: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -259,7 +259,7 @@ func (s *Server) pairProgress(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	rg = p.Range // the start moves to the pair's first record when none was chosen
+	rg = p.Range           // the start moves to the pair's first record when none was chosen
 	if !form.HasErrors() { // show the range in effect
 		form.Values.Set("from", rg.From.String())
 		form.Values.Set("to", rg.To.String())
