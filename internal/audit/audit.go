@@ -41,6 +41,13 @@ func (l *Log) Record(ctx context.Context, q sqlx.ExecerContext, s mend.Scope, e 
 	if q == nil {
 		q = l.DB
 	}
+	return Append(ctx, q, s, e)
+}
+
+// Append writes e for the caller in s with q: a store passes the
+// transaction of the change it describes, so that the change and its entry
+// commit together or not at all.
+func Append(ctx context.Context, q sqlx.ExecerContext, s mend.Scope, e Entry) error {
 	if e.Outcome == "" {
 		e.Outcome = OK
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/library"
@@ -514,7 +515,11 @@ func (s *Store) AssignTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairID
 	if err := confirmPastDates(in, v, today, time.Time{}, time.Time{}); err != nil {
 		return 0, err
 	}
-	return s.insertAssignment(ctx, tx, p, v, sc.UserID, sql.NullInt64{})
+	id, err := s.insertAssignment(ctx, tx, p, v, sc.UserID, sql.NullInt64{})
+	if err != nil {
+		return 0, err
+	}
+	return id, audit.Append(ctx, tx, sc, audit.Entry{Action: "assignment.create", ObjectType: "assignment", ObjectID: id, ClientID: v.forUser.Int64})
 }
 
 func (s *Store) insertAssignment(ctx context.Context, tx *sqlx.Tx, p pair.Pair, v parsedInput, by int64, planStep sql.NullInt64) (int64, error) {
