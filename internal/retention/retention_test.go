@@ -120,7 +120,8 @@ func (w *world) clientWrites(t *testing.T, p pair.Pair, note, reflection, safety
 		t.Fatal(err)
 	}
 	a, err := w.hw.Assign(ctx, w.A, p.ID, homework.Input{StepID: step, For: "both", Cadence: "daily", Note: note,
-		StartsOn: today.AddDate(0, 0, -1).Format(homework.DateLayout), DueOn: today.AddDate(0, 0, 6).Format(homework.DateLayout)})
+		StartsOn: today.AddDate(0, 0, -1).Format(homework.DateLayout), DueOn: today.AddDate(0, 0, 6).Format(homework.DateLayout),
+		ConfirmDates: true}) // started yesterday, on purpose
 	if err != nil {
 		t.Fatal(err)
 	}
