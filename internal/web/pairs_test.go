@@ -90,13 +90,12 @@ func TestPairPagesRunABoundedNumberOfQueries(t *testing.T) {
 		}
 	}
 	step := strconv.FormatInt(env.ID(t, `SELECT id FROM steps WHERE key = 'patience'`), 10)
-	// A long history: the pair is older than its oldest homework.
-	if _, err := env.DB.Exec(`UPDATE pairs SET created_at = now() - interval '90 days' WHERE id = $1`, pairID); err != nil {
-		t.Fatal(err)
-	}
+	// The 40 finished homework reach back further than the demo pair's
+	// start, and homework cannot end before its pair existed.
+	env.DB.MustExec(`UPDATE pairs SET created_at = created_at - interval '60 days' WHERE id = $1`, pairID)
 	for i := range 40 {
-		a, err := hw.Assign(ctx, sc, pairID, homework.Input{StepID: step, Cadence: "once",
-			StartsOn: today.AddDate(0, 0, -i-5).Format(homework.DateLayout), ConfirmDates: true})
+		a, err := hw.Assign(ctx, sc, pairID, homework.Input{StepID: step, Cadence: "once", ConfirmDates: true,
+			StartsOn: today.AddDate(0, 0, -i-5).Format(homework.DateLayout)})
 		if err != nil {
 			t.Fatal(err)
 		}
