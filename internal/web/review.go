@@ -39,6 +39,9 @@ type navCounts struct {
 	c    *gin.Context
 	once sync.Once
 	n    review.Counts
+
+	sharedOnce sync.Once
+	shared     int
 }
 
 // Counts returns the counselor's counts; on a database error the
@@ -56,6 +59,19 @@ func (n *navCounts) Counts() review.Counts {
 		n.n = got
 	})
 	return n.n
+}
+
+// Shared is how many check-ins the client's partner shared that the client
+// has not opened yet (clients only; read at most once per request).
+func (n *navCounts) Shared() int {
+	n.sharedOnce.Do(func() {
+		got, err := n.s.checkins.UnreadShared(n.c.Request.Context(), scopeOf(n.c))
+		if err != nil {
+			n.s.log.Error("navigation counts", "err", err)
+		}
+		n.shared = got
+	})
+	return n.shared
 }
 
 // Under reports whether the page is under path (to mark the current
