@@ -21,13 +21,20 @@ type ClientProgress struct {
 	PartnerName string // "" when the client has no partner in the pair
 }
 
+// NamedChart is one person's chart on the client's progress page.
+type NamedChart struct {
+	Name  string
+	Mine  bool
+	Chart chart.SVG
+}
+
 // Charts are the client's chart and, when the partner shared any check-in
 // in the range, the partner's: the same chart code as the counselor's.
-func (p ClientProgress) Charts() []chart.SVG {
-	var out []chart.SVG
-	for i := range p.Series {
-		if i == 0 || len(p.Series[i].Points) > 0 {
-			out = append(out, chart.Build(p.MemberChart(i)))
+func (p ClientProgress) Charts() []NamedChart {
+	var out []NamedChart
+	for i, s := range p.Series {
+		if i == 0 || len(s.Points) > 0 {
+			out = append(out, NamedChart{Name: s.Member.Name, Mine: i == 0, Chart: chart.Build(p.MemberChart(i))})
 		}
 	}
 	return out

@@ -65,3 +65,17 @@ func (p *Tab) Links() []string {
 	return run(p, "read links", chromedp.Evaluate[[]string](
 		`Array.from(document.querySelectorAll("a[href]")).map(function (a) { return a.href; })`))
 }
+
+// Eval evaluates a JavaScript expression on the page and returns its
+// value as a string (for reads that have no method of their own).
+func (p *Tab) Eval(expr string) string {
+	p.t.Helper()
+	return run(p, "evaluate "+expr, chromedp.Evaluate[string](`String(`+expr+`)`))
+}
+
+// Press clicks the element a CSS selector finds without waiting for a
+// page to load (for script-driven navigation such as the quick exit).
+func (p *Tab) Press(css string) {
+	p.t.Helper()
+	p.do("press "+css, chromedp.Click(chromedp.CSS(css), chromedp.NodeVisible))
+}
