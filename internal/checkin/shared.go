@@ -22,6 +22,9 @@ import (
 type SharedItem struct {
 	Checkin
 	New bool `db:"is_new"` // the reader has not opened it yet
+	// Unread is how many of all the partner's shared check-ins (not only
+	// those listed) the reader has not opened: the same on every item.
+	Unread int `db:"unread"`
 }
 
 // sharedWithMe restricts check-ins (alias c) to those the partner of client
@@ -46,7 +49,8 @@ func (s *Store) SharedWithMe(ctx context.Context, sc mend.Scope, limit, offset i
 	}
 	var out []SharedItem
 	err := s.DB.SelectContext(ctx, &out, `
-		SELECT `+clientColumns+`, `+sharedNew+` AS is_new
+		SELECT `+clientColumns+`, `+sharedNew+` AS is_new,
+		       count(*) FILTER (WHERE `+sharedNew+`) OVER () AS unread
 		FROM checkins c `+checkinJoins+`
 		WHERE `+sharedWithMe+`
 		ORDER BY c.created_at DESC, c.id DESC

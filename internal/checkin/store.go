@@ -123,11 +123,19 @@ const clientVisible = `c.practice_id = $1 AND (c.user_id = $2 OR (c.visibility =
 // database. The safety note is never selected for a client, not even their
 // own: once sent it is the counselor's, and a phone left on a table must
 // not show it back (the author sees only that and when they told).
-const clientColumns = `c.id, c.pair_id, c.assignment_id, c.user_id, u.name AS user_name, v.title AS homework_title,
+const clientColumns = clientColumnsHead + `NULL::bytea AS safety_note` + clientColumnsTail
+
+// ownerColumns are clientColumns with the stored safety note, for Update
+// alone: it keeps the note in the history row and never returns it.
+const ownerColumns = clientColumnsHead + `c.safety_note` + clientColumnsTail
+
+const clientColumnsHead = `c.id, c.pair_id, c.assignment_id, c.user_id, u.name AS user_name, v.title AS homework_title,
 	c.period_start, c.period_end, c.status, c.trust_rating, c.communication_rating, c.hope_rating,
 	c.answers, c.reflection, c.visibility, c.late, (c.user_id = $2) AS mine,
 	CASE WHEN c.user_id = $2 THEN c.safety_flag ELSE false END AS safety_flag,
-	NULL::bytea AS safety_note,
+	`
+
+const clientColumnsTail = `,
 	CASE WHEN c.user_id = $2 THEN (SELECT sa.created_at FROM safety_alerts sa WHERE sa.checkin_id = c.id) END AS safety_told_at,
 	CASE WHEN c.user_id = $2 THEN c.version ELSE 1 END AS version,
 	c.created_at,
@@ -549,18 +557,13 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		var c Checkin
 		err := tx.GetContext(ctx, &c, `
-			SELECT `+clientColumns+` FROM checkins c `+checkinJoins+`
+			SELECT `+ownerColumns+` FROM checkins c `+checkinJoins+`
 			WHERE c.id = $3 AND c.user_id = $2 AND c.practice_id = $1
 			FOR UPDATE OF c`, sc.PracticeID, sc.UserID, id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return mend.NotFound("Check-in")
 		}
 		if err != nil {
-			return fmt.Errorf("checkin: load for update: %w", err)
-		}
-		// The stored note is read here only to keep it in the history row;
-		// it never leaves the store for a client.
-		if err := tx.GetContext(ctx, &c.SealedSafetyNote, `SELECT safety_note FROM checkins WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("checkin: load for update: %w", err)
 		}
 		if err := c.open(ctx, s.Vault, tx, checkinText, c.ID, &c.Answers, &c.Reflection, &c.SafetyNote); err != nil {

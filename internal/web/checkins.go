@@ -46,6 +46,11 @@ func (s *Server) homework(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if len(shared) > 0 { // the navigation's count, read with the list
+		c.Set(navSharedKey, shared[0].Unread)
+	} else {
+		c.Set(navSharedKey, 0)
+	}
 	s.render(c, http.StatusOK, tplHomework, H{"Home": home, "Feedback": feedback, "Shared": shared})
 }
 

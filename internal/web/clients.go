@@ -5,14 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/consent"
 	"github.com/mend-practice/mend/internal/mend"
-	"github.com/mend-practice/mend/internal/review"
 )
 
 // The clients' side beyond homework and check-ins (issue 16): what the
@@ -59,6 +57,9 @@ func (s *Server) sharedList(c *gin.Context) {
 	if more {
 		items = items[:checkin.SharedPageSize]
 	}
+	if len(items) > 0 {
+		c.Set(navSharedKey, items[0].Unread)
+	}
 	s.render(c, http.StatusOK, tplSharedList, H{"Items": items, "Page": page, "More": more})
 }
 
@@ -97,22 +98,11 @@ func (s *Server) feedbackList(c *gin.Context) {
 // and the partner's where the partner shared.
 func (s *Server) myProgress(c *gin.Context) {
 	sc := scopeOf(c)
-	form := &Form{Values: url.Values{"from": {c.Query("from")}, "to": {c.Query("to")}}}
-	status := http.StatusOK
-	rg, rerr := review.ParseRange(form.Get("from"), form.Get("to"), sc.Timezone, time.Now())
-	if rerr != nil {
-		form.Errors = mend.Fields(rerr)
-		status = http.StatusUnprocessableEntity
-		rg, _ = review.ParseRange("", "", sc.Timezone, time.Now())
-	}
+	form, rg, status := rangeForm(c, sc)
 	p, err := s.reviews.ClientProgress(c.Request.Context(), sc, rg)
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	if !form.HasErrors() {
-		form.Values.Set("from", rg.From.String())
-		form.Values.Set("to", rg.To.String())
 	}
 	s.render(c, status, tplMyProgress, H{"P": p, "Form": form, "Charts": p.Charts()})
 }

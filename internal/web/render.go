@@ -143,7 +143,9 @@ func (s *Server) renderAround(c *gin.Context, status int, page string, data H, k
 	data["Scope"] = scopeOf(c)
 	data["Path"] = c.Request.URL.Path
 	data["Nav"] = s.nav(c)
-	data["QuickExit"] = s.cfg.QuickExitURL
+	// Checked as an absolute http(s) URL when the config is loaded: the
+	// operator's own setting, trusted as a link target.
+	data["QuickExit"] = template.URL(s.cfg.QuickExitURL)
 	if _, ok := data["Flash"]; !ok && s.sessions.Exists(c.Request.Context(), flashKey) {
 		data["Flash"] = s.sessions.PopString(c.Request.Context(), flashKey)
 	}
