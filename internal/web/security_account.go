@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/mend"
@@ -70,7 +71,9 @@ func (s *Server) passwordSubmit(c *gin.Context) {
 	sc := scopeOf(c)
 	form, err := formOf(c)
 	if err == nil {
-		err = s.login.ChangePassword(ctx, sc, form.Get("current"), form.Get("password"), form.Get("confirm"))
+		err = s.login.ChangePassword(ctx, sc, form.Get("current"), form.Get("password"), form.Get("confirm"), func(tx *sqlx.Tx) error {
+			return s.queueNotice(ctx, tx, sc, noticePasswordChanged)
+		})
 	}
 	if err != nil {
 		for _, f := range []string{"current", "password", "confirm"} {
