@@ -250,15 +250,20 @@ func (l *Links) RequestReset(ctx context.Context, email string, send func(tx *sq
 		return "", LinkInfo{}, err
 	}
 	defer tx.Rollback()
-	var a account
-	err = tx.GetContext(ctx, &a, `SELECT `+accountColumns+` FROM users WHERE email = $1 FOR UPDATE`, NormalizeEmail(email))
+	var a struct {
+		account
+		Practice string `db:"practice"`
+	}
+	err = tx.GetContext(ctx, &a, `
+		SELECT `+accountColumns+`, (SELECT p.name FROM practices p WHERE p.id = users.practice_id) AS practice
+		FROM users WHERE email = $1 FOR UPDATE`, NormalizeEmail(email))
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && (a.Disabled || !a.PasswordHash.Valid)) {
 		return ResetNoAccount, LinkInfo{}, nil
 	}
 	if err != nil {
 		return "", LinkInfo{}, fmt.Errorf("auth: reset request: %w", err)
 	}
-	to := LinkInfo{UserID: a.ID, Name: a.Name, Email: a.Email, PracticeID: a.PracticeID, Role: a.Role}
+	to := LinkInfo{UserID: a.ID, Name: a.Name, Email: a.Email, PracticeID: a.PracticeID, Practice: a.Practice, Role: a.Role}
 	var recent bool
 	now := l.now()
 	if err := tx.GetContext(ctx, &recent, `

@@ -71,7 +71,7 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) {
 	var notify func(tx *sqlx.Tx, sc mend.Scope) error
 	if purpose == auth.PurposeReset {
 		notify = func(tx *sqlx.Tx, sc mend.Scope) error {
-			return s.queueNotice(ctx, tx, sc, noticePasswordReset)
+			return s.queueNotice(ctx, tx, sc, info.Practice, noticePasswordReset)
 		}
 	}
 	sc, err := s.links.Redeem(ctx, token, purpose, form.Get("password"), form.Get("confirm"), c.ClientIP(), notify)
@@ -156,14 +156,10 @@ func (s *Server) forgotSubmit(c *gin.Context) {
 // address).
 func (s *Server) sendResetLink(ctx context.Context, email, ip string) error {
 	outcome, to, err := s.links.RequestReset(ctx, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
-		practiceName, err := s.practiceName(ctx, to.PracticeID)
-		if err != nil {
-			return err
-		}
-		_, err = s.outbox.Queue(ctx, tx, mail.Message{
+		_, err := s.outbox.Queue(ctx, tx, mail.Message{
 			PracticeID: to.PracticeID, UserID: to.UserID, To: to.Email, ToName: to.Name,
 			Kind: mail.KindPasswordReset, Template: "password_reset",
-			Data: map[string]any{"Name": to.Name, "PracticeName": practiceName, "Link": s.absURL("/password/reset/" + raw)},
+			Data: map[string]any{"Name": to.Name, "PracticeName": to.Practice, "Link": s.absURL("/password/reset/" + raw)},
 		})
 		return err
 	})

@@ -70,9 +70,13 @@ func (s *Server) passwordSubmit(c *gin.Context) {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	form, err := formOf(c)
+	var practiceName string
+	if err == nil {
+		practiceName, err = s.practiceName(ctx, sc.PracticeID)
+	}
 	if err == nil {
 		err = s.login.ChangePassword(ctx, sc, form.Get("current"), form.Get("password"), form.Get("confirm"), func(tx *sqlx.Tx) error {
-			return s.queueNotice(ctx, tx, sc, noticePasswordChanged)
+			return s.queueNotice(ctx, tx, sc, practiceName, noticePasswordChanged)
 		})
 	}
 	if err != nil {

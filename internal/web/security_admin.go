@@ -110,7 +110,7 @@ func (s *Server) adminResetMFA(c *gin.Context) {
 	if err == nil {
 		var member mend.Scope
 		if member, err = s.users.Scope(ctx, id, ""); err == nil {
-			err = s.queueNotice(ctx, s.db, member, noticeMFAReset)
+			err = s.sendNotice(ctx, member, noticeMFAReset)
 		}
 	}
 	if err != nil {

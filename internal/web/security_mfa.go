@@ -194,7 +194,7 @@ func (s *Server) confirmEnrolment(c *gin.Context, action string) {
 	}
 	err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.enrolled", ObjectType: "user", ObjectID: sc.UserID})
 	if err == nil {
-		err = s.queueNotice(ctx, s.db, sc, noticeMFAOn)
+		err = s.sendNotice(ctx, sc, noticeMFAOn)
 	}
 	if err != nil {
 		s.fail(c, err)
@@ -257,7 +257,7 @@ func (s *Server) accountMFADisable(c *gin.Context) {
 	}
 	err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.disabled", ObjectType: "user", ObjectID: sc.UserID})
 	if err == nil {
-		err = s.queueNotice(ctx, s.db, sc, noticeMFAOff)
+		err = s.sendNotice(ctx, sc, noticeMFAOff)
 	}
 	if err != nil {
 		s.fail(c, err)

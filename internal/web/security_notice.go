@@ -29,18 +29,23 @@ var (
 		"An administrator of your practice just reset the two-step sign-in of your Mend account, and you were signed out. You set it up again at your next sign-in."}
 )
 
-// queueNotice queues n to the account of sc in q (the transaction of the
-// change when there is one).
-func (s *Server) queueNotice(ctx context.Context, q sqlx.QueryerContext, to mend.Scope, n notice) error {
-	practiceName, err := s.practiceName(ctx, to.PracticeID)
-	if err != nil {
-		return err
-	}
-	_, err = s.outbox.Queue(ctx, q, mail.Message{
+// queueNotice queues n to the account of to in tx, the transaction of the
+// change, with the name of their practice (read before the transaction).
+func (s *Server) queueNotice(ctx context.Context, tx sqlx.QueryerContext, to mend.Scope, practiceName string, n notice) error {
+	_, err := s.outbox.Queue(ctx, tx, mail.Message{
 		PracticeID: to.PracticeID, UserID: to.UserID, To: to.Email, ToName: to.Name,
 		Kind: mail.KindSecurityNotice, Template: "security_notice",
 		Data: map[string]any{"Name": to.Name, "PracticeName": practiceName, "Subject": n.Subject, "What": n.What,
 			"ForgotLink": s.absURL("/password/forgot")},
 	})
 	return err
+}
+
+// sendNotice queues n to the account of to, after a change that committed.
+func (s *Server) sendNotice(ctx context.Context, to mend.Scope, n notice) error {
+	practiceName, err := s.practiceName(ctx, to.PracticeID)
+	if err != nil {
+		return err
+	}
+	return s.queueNotice(ctx, s.db, to, practiceName, n)
 }

@@ -61,8 +61,11 @@ type Server struct {
 	links *auth.Links
 	// resetRequests limits password-reset requests per address.
 	resetRequests *auth.ResetRequests
-	// background is the work answers do not wait for (see behind).
-	background sync.WaitGroup
+	// background is the work answers do not wait for (see behind), at most
+	// cap(backgroundSlots) at a time so that a burst of requests cannot
+	// take every database connection.
+	background      sync.WaitGroup
+	backgroundSlots chan struct{}
 	audit      *audit.Log
 	outbox     *mail.Outbox
 	practices  *practice.Store
@@ -125,6 +128,7 @@ func New(d Deps) (*Server, error) {
 
 	s.login = &auth.Login{DB: d.DB, Users: users, Throttle: auth.DefaultThrottle(), Audit: s.audit}
 	s.resetRequests = auth.DefaultResetRequests(d.DB)
+	s.backgroundSlots = make(chan struct{}, 4)
 
 	// (wiring: pairs)
 	s.pairs = &pair.Store{DB: d.DB, Links: links}
@@ -210,6 +214,8 @@ func newSessions(cfg config.Config, d *sqlx.DB, base *url.URL) *scs.SessionManag
 // exists). It runs on its own context: the request's ends with the answer.
 func (s *Server) behind(what string, work func(ctx context.Context) error) {
 	s.background.Go(func() {
+		s.backgroundSlots <- struct{}{}
+		defer func() { <-s.backgroundSlots }()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := work(ctx); err != nil {

@@ -29,7 +29,8 @@ func TestSessionTokenChangesAtLoginAndDiesAtLogout(t *testing.T) {
 	// that carries the new login, and stops working.
 	c := env.Login(t, "counselor1@northside.example")
 	before := sessionCookie(c)
-	wantRedirect(t, "second login on the same browser", demoLogin(c, "admin@northside.example"), "/")
+	wantRedirect(t, "second login on the same browser", demoLogin(c, "admin@northside.example"), "/login/mfa")
+	c.PassDemoFactor(t)
 	after := sessionCookie(c)
 	if before == "" || after == "" || before == after {
 		t.Fatalf("session token not renewed at login: before %q, after %q", before, after)
