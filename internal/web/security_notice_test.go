@@ -406,4 +406,3 @@ func TestAdminsMustHaveASecondFactor(t *testing.T) {
 	wantRedirect(t, "a new practice's counselor signs in", demoLogin(c, "counselor1@harbor.example"), "/login/mfa")
 	wantBody(t, "set-up page", c.Get("/login/mfa").Body, "Your practice asks everyone on staff")
 }
-

@@ -66,9 +66,9 @@ type Server struct {
 	// take every database connection.
 	background      sync.WaitGroup
 	backgroundSlots chan struct{}
-	audit      *audit.Log
-	outbox     *mail.Outbox
-	practices  *practice.Store
+	audit           *audit.Log
+	outbox          *mail.Outbox
+	practices       *practice.Store
 
 	// (stores: pairs)
 	pairs *pair.Store

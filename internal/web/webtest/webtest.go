@@ -210,7 +210,7 @@ func (c *Client) PassDemoFactor(t testing.TB) Response {
 		if try == 2 {
 			time.Sleep(time.Until(time.Now().Truncate(30 * time.Second).Add(30 * time.Second)))
 		}
-		res = c.PostForm("/login/mfa", url.Values{"code": {DemoCode(time.Now().Add(time.Duration(try%2)*30*time.Second))}})
+		res = c.PostForm("/login/mfa", url.Values{"code": {DemoCode(time.Now().Add(time.Duration(try%2) * 30 * time.Second))}})
 		if res.Status == http.StatusSeeOther {
 			return res
 		}
