@@ -258,15 +258,15 @@ func TestResetLinksLiveAnHourAndDieWithANewPassword(t *testing.T) {
 // server does behind its answers runs on other contexts and is not noted.
 type recordingConn struct {
 	pqConn
-	rec *statementLog
+	rec *answerLog
 }
 
-type statementLog struct {
+type answerLog struct {
 	mu   sync.Mutex
 	sqls []string
 }
 
-func (l *statementLog) note(ctx context.Context, q string) {
+func (l *answerLog) note(ctx context.Context, q string) {
 	if ctx.Value(http.ServerContextKey) == nil {
 		return
 	}
@@ -275,7 +275,7 @@ func (l *statementLog) note(ctx context.Context, q string) {
 	l.mu.Unlock()
 }
 
-func (l *statementLog) take() []string {
+func (l *answerLog) take() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := l.sqls
@@ -293,13 +293,35 @@ func (c recordingConn) ExecContext(ctx context.Context, q string, args []driver.
 	return c.pqConn.ExecContext(ctx, q, args)
 }
 
+// PrepareContext notes nothing itself: whether a connection had prepared a
+// statement before is the pool's state, not the request's work.
 func (c recordingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	c.rec.note(ctx, q)
-	return c.pqConn.PrepareContext(ctx, q)
+	st, err := c.pqConn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return recordingStmt{st.(pqStmt), c.rec, q}, nil
+}
+
+// recordingStmt notes each execution of a prepared statement.
+type recordingStmt struct {
+	pqStmt
+	rec *answerLog
+	q   string
+}
+
+func (s recordingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.rec.note(ctx, "EXECUTE "+s.q)
+	return s.pqStmt.QueryContext(ctx, args)
+}
+
+func (s recordingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.rec.note(ctx, "EXECUTE "+s.q)
+	return s.pqStmt.ExecContext(ctx, args)
 }
 
 // recordedDB opens dsn through a statement log.
-func recordedDB(t *testing.T, dsn string, rec *statementLog) *sqlx.DB {
+func recordedDB(t *testing.T, dsn string, rec *answerLog) *sqlx.DB {
 	t.Helper()
 	pc, err := pq.NewConnector(dsn)
 	if err != nil {
@@ -312,7 +334,7 @@ func recordedDB(t *testing.T, dsn string, rec *statementLog) *sqlx.DB {
 
 type recordingConnector struct {
 	driver.Connector
-	rec *statementLog
+	rec *answerLog
 }
 
 func (c recordingConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -331,7 +353,7 @@ func (c recordingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 func TestForgotPasswordAnswersAlikeWithOrWithoutAnAccount(t *testing.T) {
 	t.Parallel()
 	_, dsn := webtest.DemoDB(t)
-	rec := &statementLog{}
+	rec := &answerLog{}
 	d := recordedDB(t, dsn, rec)
 	env := webtest.StartWithDB(t, d, dsn)
 
