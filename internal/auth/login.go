@@ -55,7 +55,6 @@ var ErrBadCredentials = mend.Errorf(mend.EUNAUTHORIZED, "That email and password
 // Login checks an email and password and returns the account's scope.
 type Login struct {
 	DB       *sqlx.DB
-	Users    *Users
 	Throttle Throttle
 	// Audit records failed sign-ins and throttle refusals: the evidence,
 	// which, unlike the throttle's counts, nothing deletes.

@@ -381,6 +381,9 @@ func (m *MFA) Disable(ctx context.Context, sc mend.Scope, code string) error {
 	if err != nil {
 		return err
 	}
+	if st.Required && sc.Role == mend.RoleAdmin {
+		return mend.Errorf(mend.ECONFLICT, "Admins must keep two-step sign-in on, so it cannot be turned off.")
+	}
 	if st.Required {
 		return mend.Errorf(mend.ECONFLICT, "Your practice requires two-step sign-in for staff, so it cannot be turned off.")
 	}

@@ -126,7 +126,7 @@ func New(d Deps) (*Server, error) {
 		practices: &practice.Store{DB: d.DB, Links: links},
 	}
 
-	s.login = &auth.Login{DB: d.DB, Users: users, Throttle: auth.DefaultThrottle(), Audit: s.audit}
+	s.login = &auth.Login{DB: d.DB, Throttle: auth.DefaultThrottle(), Audit: s.audit}
 	s.resetRequests = auth.DefaultResetRequests(d.DB)
 	s.backgroundSlots = make(chan struct{}, 4)
 
