@@ -24,7 +24,13 @@ import (
 // localhost:6379.
 type Config struct {
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/mend?sslmode=disable"`
-	RedisURL    string `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
+	// MigrateDatabaseURL is the owner role's connection: `mend migrate`
+	// (and serve/seed/user create before they start) apply the migrations
+	// through it and grant DATABASE_URL's role what web and worker need,
+	// nothing more. Empty: one role for both (the local demo), which can
+	// also switch off the audit log's triggers; the servers say so at start.
+	MigrateDatabaseURL string `env:"MIGRATE_DATABASE_URL"`
+	RedisURL           string `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
 	// SMTPURL is smtp://user:pass@host:port (STARTTLS when offered),
 	// smtps://… (implicit TLS) or empty: then mail is rendered and recorded
 	// in the email log but not sent.
@@ -131,6 +137,11 @@ func (c Config) Validate() error {
 	}
 	if _, err := url.Parse(c.DatabaseURL); err != nil || !strings.HasPrefix(c.DatabaseURL, "postgres") {
 		problems = append(problems, "DATABASE_URL must be a postgres:// URL")
+	}
+	if c.MigrateDatabaseURL != "" {
+		if _, err := url.Parse(c.MigrateDatabaseURL); err != nil || !strings.HasPrefix(c.MigrateDatabaseURL, "postgres") {
+			problems = append(problems, "MIGRATE_DATABASE_URL must be a postgres:// URL")
+		}
 	}
 	if !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		problems = append(problems, "REDIS_URL must be a redis:// URL")
