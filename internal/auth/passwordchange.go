@@ -27,7 +27,7 @@ func (l *Login) ChangePassword(ctx context.Context, sc mend.Scope, current, pass
 		return err
 	}
 	var fe mend.FieldErrors
-	CheckNewPassword(&fe, "password", password, confirm)
+	CheckNewPassword(&fe, "password", password, confirm, PasswordOwner{Email: c.Email, Name: c.Name})
 	if fe == nil && password == current {
 		fe.Add("password", "Choose a password different from your current one.")
 	}

@@ -58,6 +58,9 @@ type Config struct {
 	// process keeps (each is checked against the data before it is shown;
 	// 0 keeps none). A 150-pair dashboard is about 100 KB.
 	DashboardCache int `env:"DASHBOARD_CACHE" envDefault:"500"`
+	// QuickExitURL is the neutral page a client's "Quick exit" replaces
+	// Mend with (the current page is replaced, so Back does not return).
+	QuickExitURL string `env:"QUICK_EXIT_URL" envDefault:"https://www.bbc.co.uk/weather"`
 
 	// MasterKey (base64, 32 bytes) wraps the data keys that encrypt clinical
 	// text at rest. Required by every command that reads or writes it;
@@ -150,6 +153,9 @@ func (c Config) Validate() error {
 		if su, err := url.Parse(c.SMTPURL); err != nil || (su.Scheme != "smtp" && su.Scheme != "smtps") || su.Host == "" {
 			problems = append(problems, "SMTP_URL must be smtp://host:port or smtps://host:port")
 		}
+	}
+	if q, err := url.Parse(c.QuickExitURL); err != nil || (q.Scheme != "http" && q.Scheme != "https") || q.Host == "" {
+		problems = append(problems, "QUICK_EXIT_URL must be an absolute http(s) URL")
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		problems = append(problems, "LISTEN_ADDR must be host:port, e.g. :8080")
