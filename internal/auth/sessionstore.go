@@ -36,7 +36,8 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 		return nil, false, fmt.Errorf("auth: find session: %w", err)
 	}
 	var b []byte
-	err = st.QueryRowContext(ctx, token).Scan(&b)
+	// A read: tried once more if the connection was lost under it.
+	err = db.Retry(ctx, func() error { return st.QueryRowContext(ctx, token).Scan(&b) })
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/mend-practice/mend/internal/authz"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/config"
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mail"
@@ -161,6 +162,10 @@ func New(d Deps) (*Server, error) {
 	// The session store failing (PostgreSQL down) gets the one error page,
 	// and its text goes to the log only.
 	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		if db.IsTransient(err) {
+			s.unavailable(w, r, err)
+			return
+		}
 		s.log.Error("session store", "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", mend.ErrorMessage(err))
 	}
