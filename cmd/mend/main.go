@@ -206,15 +206,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		if err != nil {
 			return err
 		}
-		g.Go(func() error { return listen(gctx, cfg, log, "web", cfg.ListenAddr, srv.Handler()) })
+		g.Go(func() error { return listen(gctx, cfg, log, "web", cfg.ListenAddr, srv.Handler(), srv.Drain) })
 		if cfg.MetricsAddr != "" {
-			g.Go(func() error { return listen(gctx, cfg, log, "metrics", cfg.MetricsAddr, srv.MetricsHandler()) })
+			g.Go(func() error { return listen(gctx, cfg, log, "metrics", cfg.MetricsAddr, srv.MetricsHandler(), nil) })
 		}
 	}
 	return g.Wait()
 }
 
-func listen(ctx context.Context, cfg config.Config, log *slog.Logger, name, addr string, h http.Handler) error {
+// listen serves h on addr until ctx ends. Then, when drain is given, it
+// calls it and keeps serving for DRAIN_PERIOD (a load balancer sees
+// /readyz fail and stops sending requests), and finally stops accepting
+// connections and waits up to SHUTDOWN_TIMEOUT for the requests in flight.
+func listen(ctx context.Context, cfg config.Config, log *slog.Logger, name, addr string, h http.Handler, drain func()) error {
 	hs := &http.Server{
 		Addr:              addr,
 		Handler:           h,
@@ -231,9 +235,18 @@ func listen(ctx context.Context, cfg config.Config, log *slog.Logger, name, addr
 		return fmt.Errorf("%s server: %w", name, err)
 	case <-ctx.Done():
 	}
+	if drain != nil && cfg.DrainPeriod > 0 {
+		drain()
+		log.Info("draining: /readyz answers 503, requests still served", "server", name, "for", cfg.DrainPeriod.String())
+		select {
+		case err := <-errc:
+			return fmt.Errorf("%s server: %w", name, err)
+		case <-time.After(cfg.DrainPeriod):
+		}
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	log.Info("draining", "server", name)
+	log.Info("stopping: no new connections, finishing requests in flight", "server", name)
 	return hs.Shutdown(sctx)
 }
 

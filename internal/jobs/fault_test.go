@@ -52,7 +52,7 @@ func faultWorker() error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	del, relay, closeMail, err := jobs.NewMail(ropt, cfg, log)
 	if err != nil {
 		return err
@@ -108,13 +108,17 @@ func TestKilledWorkerDeliversEveryEmail(t *testing.T) {
 		rowOf[fmt.Sprintf("<mend-email-%d@mend.test>", id)] = id
 	}
 
+	workerLog := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("workers' log:\n%s", workerLog)
+		}
+	})
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "MEND_FAULT_WORKER=1", "DATABASE_URL="+dsn, "REDIS_URL="+redisURL, "SMTP_URL="+smtp.URL())
-		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-		if testing.Verbose() {
-			cmd.Stderr = os.Stderr
-		}
+		// The workers' warnings are shown if the test fails.
+		cmd.Stdout, cmd.Stderr = io.Discard, workerLog
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +156,16 @@ func TestKilledWorkerDeliversEveryEmail(t *testing.T) {
 			break
 		}
 		if time.Since(killed) > 2*time.Minute {
-			t.Fatalf("%d of the killed worker's %d rows still not sent", open, inFlight)
+			var rows []struct {
+				ID         int64      `db:"email_id"`
+				Status     string     `db:"status"`
+				Generation int        `db:"generation"`
+				Lease      *time.Time `db:"lease_until"`
+				Enqueued   *time.Time `db:"enqueued_at"`
+			}
+			_ = d.Select(&rows, `SELECT email_id, status, generation, lease_until, enqueued_at FROM email_delivery
+				WHERE email_id = ANY($1) AND status <> 'sent'`, pq.Array(held))
+			t.Fatalf("%d of the killed worker's %d rows still not sent: %+v", open, inFlight, rows)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,7 +36,9 @@ type Health struct {
 // HealthStatus is what the admin's mail page shows.
 type HealthStatus struct {
 	FailingSince sql.NullTime `db:"failing_since"`
-	LastReply    string       `db:"last_reply"`
+	// LastReply says how the server refused (outageSummary): no address,
+	// no text of the server's.
+	LastReply string `db:"last_reply"`
 }
 
 // Status reads the state of delivery.
@@ -58,6 +61,19 @@ func outage(err error) bool {
 	return true
 }
 
+// outageSummary is an outage as every practice's admin may read it: the
+// server's reply code, never its words (which may quote an address).
+func outageSummary(err error) string {
+	var se *SendError
+	switch {
+	case errors.As(err, &se) && se.Code != 0:
+		return fmt.Sprintf("the mail server answered %d to %s", se.Code, strings.ToUpper(se.Stage))
+	case errors.Is(err, ErrUnconfirmed):
+		return "the mail server did not confirm a message it was sent"
+	}
+	return "the mail server could not be reached"
+}
+
 // failed records one failed attempt of email id: counted, logged (at most
 // once per LogEvery, with the server's reply and never the message), and,
 // when it is the server's failure, the start of an outage. retry says the
@@ -77,9 +93,10 @@ func (h *Health) failed(ctx context.Context, id int64, err error, retry bool) {
 	}
 	if _, uerr := h.DB.ExecContext(ctx, `
 		UPDATE mail_health SET smtp_failures = smtp_failures + 1, retries = retries + $1,
-		    last_failure_at = now(), last_reply = $2,
+		    last_failure_at = now(),
+		    last_reply = CASE WHEN $3 THEN $2 ELSE last_reply END,
 		    failing_since = CASE WHEN $3 THEN coalesce(failing_since, now()) ELSE failing_since END`,
-		retries, reason(err), down); uerr != nil {
+		retries, outageSummary(err), down); uerr != nil {
 		h.log().Warn("could not record an email delivery failure", "err", uerr)
 	}
 	h.mu.Lock()

@@ -14,8 +14,8 @@ import (
 // (asynq's queues): any web process shows the figures of every worker.
 type Collector struct {
 	Health *Health
-	// Queues are read from Inspector for the queue depth; nil: not
-	// exported.
+	// Inspector reads the queue depth of Queues (empty: every queue in
+	// Redis); nil: not exported.
 	Inspector *asynq.Inspector
 	Queues    []string
 
@@ -76,7 +76,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.depth, err)
 		return
 	}
-	for _, q := range c.Queues {
+	queues := c.Queues
+	if len(queues) == 0 {
+		queues = known
+	}
+	for _, q := range queues {
 		info := &asynq.QueueInfo{} // a queue nothing was put on yet is empty
 		if slices.Contains(known, q) {
 			if info, err = c.Inspector.GetQueueInfo(q); err != nil {

@@ -73,3 +73,28 @@ func TestCheckinSurvivesALostDatabaseConnection(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminSeesThatDeliveryIsFailing: while the workers record an SMTP
+// outage (mail_health, as mail.Delivery writes it), the admin's mail log
+// says since when and how the server refuses, and /metrics says so too;
+// once delivery recovers, the notice is gone.
+func TestAdminSeesThatDeliveryIsFailing(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	admin := env.Login(t, "admin@northside.example")
+	wantNotInBody(t, "mail log, delivery working", admin.Get("/admin/mail").Body, "Delivery failing")
+
+	env.DB.MustExec(`UPDATE mail_health SET failing_since = now() - interval '3 minutes', last_failure_at = now(),
+		last_reply = 'the mail server answered 451 to DATA', smtp_failures = smtp_failures + 7, retries = retries + 7`)
+	page := admin.Get("/admin/mail")
+	wantStatus(t, "mail log during an outage", page, http.StatusOK)
+	wantBody(t, "mail log during an outage", page.Body, "Delivery failing since", "the mail server answered 451 to DATA")
+	metrics := admin.Get("/metrics")
+	wantBody(t, "metrics during an outage", metrics.Body,
+		"mend_email_delivery_failing 1", "mend_email_smtp_failures_total 7", "mend_email_retries_total 7",
+		`mend_emails{status="queued"}`, "mend_email_oldest_unsent_age_seconds")
+
+	env.DB.MustExec(`UPDATE mail_health SET failing_since = NULL`)
+	wantNotInBody(t, "mail log after recovery", admin.Get("/admin/mail").Body, "Delivery failing")
+	wantBody(t, "metrics after recovery", admin.Get("/metrics").Body, "mend_email_delivery_failing 0")
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -74,6 +75,7 @@ type Server struct {
 	// (stores: mail)
 	unsubscribes *mail.Unsubscribes
 	queues       *asynq.Inspector
+	mailHealth   *mail.Health
 
 	// (stores: review)
 	reviews    *review.Store
@@ -87,6 +89,8 @@ type Server struct {
 
 	engine *gin.Engine
 	routes []Route
+	// draining is set by Drain when the server is about to stop.
+	draining atomic.Bool
 }
 
 // New builds the server and its route table.
@@ -132,6 +136,9 @@ func New(d Deps) (*Server, error) {
 	s.outbox.BaseURL = d.Config.BaseURL
 	s.unsubscribes = &mail.Unsubscribes{DB: d.DB, Audit: s.audit}
 	s.queues = asynq.NewInspectorFromRedisClient(d.Redis)
+	s.mailHealth = &mail.Health{DB: d.DB}
+	// Delivery's figures for every worker, read at each scrape.
+	s.metrics.reg.MustRegister(mail.NewCollector(s.mailHealth, s.queues, nil))
 
 	// (wiring: review)
 	s.reviews = &review.Store{DB: d.DB, Audit: s.audit, Checkins: s.checkins}
@@ -214,7 +221,7 @@ func (s *Server) Handler() http.Handler {
 		s.errorPage(w, r, http.StatusForbidden, "Request refused",
 			"This form was sent from another website, so Mend did not accept it. Open Mend directly and try again.")
 	}))
-	return s.securityHeaders(cop.Handler(s.sessions.LoadAndSave(s.engine)))
+	return s.closeWhileDraining(s.securityHeaders(cop.Handler(s.sessions.LoadAndSave(s.engine))))
 }
 
 // Routes lists every registered route with the casbin object and action
