@@ -49,8 +49,8 @@ type Config struct {
 	// DrainPeriod is how long a stopping web server keeps serving while
 	// /readyz answers 503, so that a load balancer takes it out of
 	// rotation before it stops accepting connections (0: stop at once).
-	DrainPeriod time.Duration `env:"DRAIN_PERIOD" envDefault:"5s"`
-	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
+	DrainPeriod       time.Duration `env:"DRAIN_PERIOD" envDefault:"5s"`
+	WorkerConcurrency int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
 	// DashboardCache is how many counselors' rendered dashboards a web
 	// process keeps (each is checked against the data before it is shown;
 	// 0 keeps none). A 150-pair dashboard is about 100 KB.

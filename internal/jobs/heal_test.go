@@ -51,6 +51,17 @@ func (b *logBuffer) lines(s string) []string {
 	return out
 }
 
+// eventually polls done until it holds, failing the test after limit (a
+// bound on a hung test, not a timing assertion).
+func eventually(t *testing.T, limit time.Duration, what string, done func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); !done(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", limit, what)
+		}
+	}
+}
+
 // healRig is one installation (its own database) with a worker built as
 // `mend worker` builds it (jobs.NewMail), on a Redis database and SMTP
 // listener that a test may share between rigs.
@@ -138,15 +149,10 @@ func TestSafetyAlertsArriveAfterRedisIsFlushed(t *testing.T) {
 	const alerts = 5
 	want := rig.queue(alerts, mail.KindSafetyAlert, "counselor")
 	written := time.Now()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	eventually(t, 30*time.Second, "the alerts never waited in the critical queue", func() bool {
 		info, err := inspector.GetQueueInfo(jobs.QueueCritical)
-		if err == nil && info.Pending == alerts {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the alerts never waited in the critical queue: %+v, %v", info, err)
-		}
-	}
+		return err == nil && info.Pending == alerts
+	})
 	// This test's own Redis database (mailtest.RedisDB): nobody else's.
 	if err := rc.FlushDB(context.Background()).Err(); err != nil {
 		t.Fatal(err)
@@ -188,14 +194,10 @@ func TestUrgentSweepBringsBackAnOrphanedAlert(t *testing.T) {
 	t.Cleanup(runWorker(w))
 	rig.queue(1, mail.KindSafetyAlert, "counselor")
 	written := time.Now()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if n, _ := inspector.DeleteAllPendingTasks(jobs.QueueCritical); n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the alert never reached the critical queue")
-		}
-	}
+	eventually(t, 30*time.Second, "the alert never reached the critical queue", func() bool {
+		n, _ := inspector.DeleteAllPendingTasks(jobs.QueueCritical)
+		return n == 1
+	})
 	if err := inspector.UnpauseQueue(jobs.QueueCritical); err != nil {
 		t.Fatal(err)
 	}
@@ -265,14 +267,10 @@ func TestSMTPOutageIsVisibleAndEndsInSeconds(t *testing.T) {
 
 	const n = 20
 	want := rig.queue(n, mail.KindInvitation, "client")
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if v, _ := metric(t, reg, "mend_email_smtp_failures_total"); v >= n {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the refused attempts never showed in mend_email_smtp_failures_total")
-		}
-	}
+	eventually(t, 60*time.Second, "the refused attempts never showed in mend_email_smtp_failures_total", func() bool {
+		v, _ := metric(t, reg, "mend_email_smtp_failures_total")
+		return v >= n
+	})
 	if v, _ := metric(t, reg, "mend_email_delivery_failing"); v != 1 {
 		t.Errorf("mend_email_delivery_failing = %v during the outage, want 1", v)
 	}
@@ -313,14 +311,10 @@ func TestSMTPOutageIsVisibleAndEndsInSeconds(t *testing.T) {
 			t.Errorf("unexpected message %s", m.Header().Get("Message-Id"))
 		}
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if v, _ := metric(t, reg, "mend_email_delivery_failing"); v == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("mend_email_delivery_failing stayed 1 after the outage")
-		}
-	}
+	eventually(t, 10*time.Second, "mend_email_delivery_failing stayed 1 after the outage", func() bool {
+		v, _ := metric(t, reg, "mend_email_delivery_failing")
+		return v == 0
+	})
 	if len(rig.log.lines("email delivery recovered")) == 0 {
 		t.Errorf("the recovery was not logged; log:\n%s", rig.log)
 	}

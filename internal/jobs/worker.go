@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/jmoiron/sqlx"
 	goredis "github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
 
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/config"
@@ -153,6 +155,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.Relay != nil && w.Relay.Installation == "" {
 		w.Relay.Installation = w.Installation
 	}
+	w.foreign.lines.Interval = time.Minute
 	cfg := func(concurrency int, queues map[string]int) asynq.Config {
 		return asynq.Config{
 			Concurrency:     concurrency,
@@ -288,24 +291,17 @@ func (w *Worker) retryDelay(n int, err error, t *asynq.Task) time.Duration {
 // foreignLog says loudly, at most once a minute, that tasks of another
 // installation arrive here.
 type foreignLog struct {
-	mu      sync.Mutex
-	last    time.Time
-	skipped int
+	lines   rate.Sometimes // Interval set by Run
+	skipped atomic.Int64
 }
 
 func (f *foreignLog) note(log *slog.Logger, typ, owner, own string) {
-	f.mu.Lock()
-	if time.Since(f.last) < time.Minute {
-		f.skipped++
-		f.mu.Unlock()
-		return
-	}
-	n := f.skipped
-	f.last, f.skipped = time.Now(), 0
-	f.mu.Unlock()
-	log.Error("a task of another Mend installation reached this worker and was handed back; "+
-		"give each installation its own Redis database (REDIS_URL redis://host:6379/N)",
-		"task", typ, "task_installation", owner, "installation", own, "more_since_last_line", n)
+	f.skipped.Add(1)
+	f.lines.Do(func() {
+		log.Error("a task of another Mend installation reached this worker and was handed back; "+
+			"give each installation its own Redis database (REDIS_URL redis://host:6379/N)",
+			"task", typ, "task_installation", owner, "installation", own, "more_since_last_line", f.skipped.Swap(0)-1)
+	})
 }
 
 func or(d, def time.Duration) time.Duration {

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"golang.org/x/time/rate"
 )
 
 // Health is the state of delivery as a whole (table mail_health): whether
@@ -28,9 +30,9 @@ type Health struct {
 	Resume func(ctx context.Context) error
 
 	mu         sync.Mutex
-	failing    bool // this process saw a failure and no success since
-	lastLog    time.Time
-	suppressed int
+	failing    bool            // this process saw a failure and no success since
+	lines      *rate.Sometimes // the failure log's limit; nil: the next failure is logged
+	suppressed atomic.Int64    // failures since the last line
 }
 
 // HealthStatus is what the admin's mail page shows.
@@ -103,20 +105,20 @@ func (h *Health) failed(ctx context.Context, id int64, err error, retry bool) {
 	if down {
 		h.failing = true
 	}
-	every := h.LogEvery
-	if every <= 0 {
-		every = 10 * time.Second
+	if h.lines == nil {
+		every := h.LogEvery
+		if every <= 0 {
+			every = 10 * time.Second
+		}
+		h.lines = &rate.Sometimes{Interval: every}
 	}
-	if time.Since(h.lastLog) < every {
-		h.suppressed++
-		h.mu.Unlock()
-		return
-	}
-	more := h.suppressed
-	h.lastLog, h.suppressed = time.Now(), 0
+	lines := h.lines
 	h.mu.Unlock()
-	h.log().Warn("email delivery failed", "email_id", id, "smtp_reply", reason(err), "will_retry", retry,
-		"failures_since_last_line", more)
+	h.suppressed.Add(1)
+	lines.Do(func() {
+		h.log().Warn("email delivery failed", "email_id", id, "smtp_reply", reason(err), "will_retry", retry,
+			"failures_since_last_line", h.suppressed.Swap(0)-1)
+	})
 }
 
 // succeeded notes a message the server accepted: if this process had
@@ -139,7 +141,7 @@ func (h *Health) succeeded(ctx context.Context) {
 // at the end of their backoff (up to an hour).
 func (h *Health) recovered(ctx context.Context) {
 	h.mu.Lock()
-	h.failing, h.lastLog = false, time.Time{}
+	h.failing, h.lines = false, nil
 	h.mu.Unlock()
 	var since sql.NullTime
 	err := h.DB.GetContext(ctx, &since, `
