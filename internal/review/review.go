@@ -346,13 +346,17 @@ func (s *Store) Next(ctx context.Context, sc mend.Scope, after int64) (int64, er
 	}
 	var ids []int64
 	// The first branch is the next in order after the given check-in; the
-	// second, the start of the queue (for after = 0 or past the end).
+	// second, the start of the queue (for after = 0 or past the end). The
+	// pivot must be in the caller's own caseload: another counselor's
+	// check-in id finds no pivot and reads as "from the start", so where
+	// the answer lands says nothing about that check-in (its safety flag).
 	err := s.DB.SelectContext(ctx, &ids, `
 		SELECT q.id FROM (
 			(SELECT c.id, 0 AS branch FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
 			 WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status <> 'closed'
 			   AND (NOT c.safety_flag, c.created_at, c.id) >
-			       (SELECT NOT k.safety_flag, k.created_at, k.id FROM checkins k WHERE k.id = $3 AND k.practice_id = $1)
+			       (SELECT NOT k.safety_flag, k.created_at, k.id FROM checkins k JOIN pairs kp ON kp.id = k.pair_id
+			        WHERE k.id = $3 AND kp.practice_id = $1 AND kp.counselor_id = $2)
 			 ORDER BY `+queueOrder+` LIMIT 1)
 			UNION ALL
 			(SELECT c.id, 1 AS branch FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
@@ -368,10 +372,12 @@ func (s *Store) Next(ctx context.Context, sc mend.Scope, after int64) (int64, er
 	return ids[0], nil
 }
 
-// ClientFeedback is feedback as a client reads it on their home. About is
-// set only when the check-in it answers is one the client may see (their
-// own, or one their partner shared): feedback to both on a partner's
-// private check-in never reveals that check-in.
+// ClientFeedback is feedback as a client reads it on their home. The About
+// fields name the check-in only for feedback to this client alone about a
+// check-in they may see. Feedback to both never names its check-in (every
+// such item reads "About your homework together"): had it named the
+// visible ones only, the one without a name would show that the partner
+// kept a check-in for the counselor.
 type ClientFeedback struct {
 	ID            int64          `db:"id"`
 	Body          string         `db:"-"`
@@ -397,10 +403,10 @@ func (s *Store) LatestFeedback(ctx context.Context, sc mend.Scope, limit int) ([
 	err := s.DB.SelectContext(ctx, &out, `
 		SELECT f.id, f.body, u.name AS counselor_name, f.audience = 'both' AS to_both, f.created_at,
 		       c.user_id = $2 AS about_mine,
-		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN au.name END AS about_name,
-		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN v.title END AS about_title,
-		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN c.period_start END AS about_start,
-		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN c.period_end END AS about_end
+		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN au.name END AS about_name,
+		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN v.title END AS about_title,
+		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN c.period_start END AS about_start,
+		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN c.period_end END AS about_end
 		FROM feedback f
 		JOIN pair_members pm ON pm.pair_id = f.pair_id AND pm.user_id = $2 AND pm.current
 		JOIN users u ON u.id = f.counselor_id

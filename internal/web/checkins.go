@@ -10,6 +10,7 @@ import (
 
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paging"
 )
 
 // Client homework pages and check-ins, and the counselor's list of a pair's
@@ -275,8 +276,7 @@ func (s *Server) pairCheckins(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page, _ := strconv.Atoi(c.Query("page"))
-	list, err := s.checkins.ForPair(c.Request.Context(), scopeOf(c), id, page)
+	list, err := s.checkins.ForPair(c.Request.Context(), scopeOf(c), id, paging.Parse(c.Query("page")).Number)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/mend-practice/mend/internal/web/webtest"
@@ -76,8 +78,8 @@ func TestCheckinSurvivesALostDatabaseConnection(t *testing.T) {
 
 // TestAdminSeesThatDeliveryIsFailing: while the workers record an SMTP
 // outage (mail_health, as mail.Delivery writes it), the admin's mail log
-// says since when and how the server refuses, and /metrics says so too;
-// once delivery recovers, the notice is gone.
+// says since when and how the server refuses, and the operator's /metrics
+// says so too; once delivery recovers, the notice is gone.
 func TestAdminSeesThatDeliveryIsFailing(t *testing.T) {
 	t.Parallel()
 	env := webtest.Start(t)
@@ -89,12 +91,28 @@ func TestAdminSeesThatDeliveryIsFailing(t *testing.T) {
 	page := admin.Get("/admin/mail")
 	wantStatus(t, "mail log during an outage", page, http.StatusOK)
 	wantBody(t, "mail log during an outage", page.Body, "Delivery failing since", "the mail server answered 451 to DATA")
-	metrics := admin.Get("/metrics")
-	wantBody(t, "metrics during an outage", metrics.Body,
+	wantBody(t, "metrics during an outage", operatorMetrics(t, env),
 		"mend_email_delivery_failing 1", "mend_email_smtp_failures_total 7", "mend_email_retries_total 7",
 		`mend_emails{status="queued"}`, "mend_email_oldest_unsent_age_seconds")
 
 	env.DB.MustExec(`UPDATE mail_health SET failing_since = NULL`)
 	wantNotInBody(t, "mail log after recovery", admin.Get("/admin/mail").Body, "Delivery failing")
-	wantBody(t, "metrics after recovery", admin.Get("/metrics").Body, "mend_email_delivery_failing 0")
+	wantBody(t, "metrics after recovery", operatorMetrics(t, env), "mend_email_delivery_failing 0")
+}
+
+// operatorMetrics is what the operator's metrics listener serves.
+func operatorMetrics(t *testing.T, env *webtest.Env) string {
+	t.Helper()
+	operator := httptest.NewServer(env.Server.MetricsHandler())
+	defer operator.Close()
+	res, err := http.Get(operator.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("operator's metrics: %d, %v", res.StatusCode, err)
+	}
+	return string(b)
 }
