@@ -19,7 +19,7 @@ func (s *Store) ForReview(ctx context.Context, sc mend.Scope, id int64) (Checkin
 		return Checkin{}, nil, mend.NotFound("Check-in")
 	}
 	var c Checkin
-	err := s.DB.GetContext(ctx, &c, `
+	err := s.stmts.Get(ctx, s.DB, &c, `
 		SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
 		JOIN pairs p ON p.id = c.pair_id
 		WHERE c.id = $4 AND `+staffPairs, append(staffArgs(sc), id)...)
@@ -30,7 +30,7 @@ func (s *Store) ForReview(ctx context.Context, sc mend.Scope, id int64) (Checkin
 		return Checkin{}, nil, fmt.Errorf("checkin: for review: %w", err)
 	}
 	var partner []Checkin
-	err = s.DB.SelectContext(ctx, &partner, `
+	err = s.stmts.Select(ctx, s.DB, &partner, `
 		SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
 		JOIN pairs p ON p.id = c.pair_id
 		WHERE c.pair_id = $4 AND c.user_id <> $5 AND c.period_start <= $7 AND c.period_end >= $6 AND `+staffPairs+`

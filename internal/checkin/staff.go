@@ -52,7 +52,7 @@ func (s *Store) ForPair(ctx context.Context, sc mend.Scope, pairID int64, page i
 		page = 1
 	}
 	out := PairCheckins{PairID: pairID, Page: page}
-	err := s.DB.GetContext(ctx, &out.Label, `
+	err := s.stmts.Get(ctx, s.DB, &out.Label, `
 		SELECT p.label FROM pairs p WHERE p.id = $4 AND `+staffPairs, append(staffArgs(sc), pairID)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return PairCheckins{}, mend.NotFound("Pair")
@@ -60,12 +60,12 @@ func (s *Store) ForPair(ctx context.Context, sc mend.Scope, pairID int64, page i
 	if err != nil {
 		return PairCheckins{}, fmt.Errorf("checkin: pair: %w", err)
 	}
-	if err := s.DB.SelectContext(ctx, &out.Members, `
+	if err := s.stmts.Select(ctx, s.DB, &out.Members, `
 		SELECT m.user_id, u.name, m.side, m.position FROM pair_members m JOIN users u ON u.id = m.user_id
 		WHERE m.pair_id = $1 ORDER BY m.position`, pairID); err != nil {
 		return PairCheckins{}, fmt.Errorf("checkin: pair members: %w", err)
 	}
-	err = s.DB.SelectContext(ctx, &out.Checkins, `
+	err = s.stmts.Select(ctx, s.DB, &out.Checkins, `
 		SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
 		JOIN pairs p ON p.id = c.pair_id
 		WHERE c.pair_id = $4 AND `+staffPairs+`
@@ -108,7 +108,7 @@ func (s *Store) loadHistory(ctx context.Context, sc mend.Scope, cs []Checkin) er
 		return nil
 	}
 	var vs []Version
-	err := s.DB.SelectContext(ctx, &vs, `
+	err := s.stmts.Select(ctx, s.DB, &vs, `
 		SELECT h.id, h.checkin_id, h.version, h.status, h.trust_rating, h.communication_rating, h.hope_rating,
 		       h.answers, h.reflection, h.visibility, h.safety_flag, h.safety_note, h.saved_at, h.replaced_at
 		FROM checkin_history h

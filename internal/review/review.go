@@ -102,7 +102,7 @@ func (s *Store) Review(ctx context.Context, sc mend.Scope, checkinID int64) (Pag
 		AckBy      sql.NullString `db:"ack_by_name"`
 		AckNote    []byte         `db:"ack_note"`
 	}
-	err = s.DB.GetContext(ctx, &extra, `
+	err = s.stmts.Get(ctx, s.DB, &extra, `
 		SELECT rb.name AS reviewed_by_name, sa.id AS alert_id, sa.created_at AS alert_at,
 		       sa.acknowledged_at, ab.name AS ack_by_name, sa.ack_note
 		FROM checkins c
@@ -123,7 +123,7 @@ func (s *Store) Review(ctx context.Context, sc mend.Scope, checkinID int64) (Pag
 		pg.Alert = &AlertState{ID: extra.AlertID.Int64, CreatedAt: extra.AlertAt.Time, AcknowledgedAt: extra.AckAt,
 			AckByName: extra.AckBy, AckNote: note}
 	}
-	if err := s.DB.SelectContext(ctx, &pg.Feedback, `
+	if err := s.stmts.Select(ctx, s.DB, &pg.Feedback, `
 		SELECT f.id, f.checkin_id, f.audience, r.name AS recipient_name, u.name AS counselor_name, f.body, f.created_at
 		FROM feedback f
 		JOIN pairs p ON p.id = f.pair_id
@@ -173,7 +173,7 @@ func (s *Store) markReviewed(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, r 
 	if r.ReviewedAt.Valid {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE checkins SET reviewed_at = $2, reviewed_by = $3 WHERE id = $1`,
+	if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `UPDATE checkins SET reviewed_at = $2, reviewed_by = $3 WHERE id = $1`,
 		r.ID, s.now(), sc.UserID); err != nil {
 		return fmt.Errorf("review: mark reviewed: %w", err)
 	}
@@ -237,14 +237,14 @@ func (s *Store) AddFeedback(ctx context.Context, sc mend.Scope, checkinID int64,
 		}
 		// The id comes first: the body's ciphertext is bound to its row.
 		var id int64
-		if err := tx.GetContext(ctx, &id, `SELECT nextval(pg_get_serial_sequence('feedback', 'id'))`); err != nil {
+		if err := s.stmts.On(s.DB, tx).Get(ctx, &id, `SELECT nextval(pg_get_serial_sequence('feedback', 'id'))`); err != nil {
 			return fmt.Errorf("review: feedback id: %w", err)
 		}
 		body, err := s.Vault.SealText(ctx, tx, vault.PairScope(r.PracticeID, r.PairID), vault.FeedbackBody, id, in.Body)
 		if err != nil {
 			return fmt.Errorf("review: seal feedback: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `
+		if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `
 			INSERT INTO feedback (id, practice_id, pair_id, checkin_id, counselor_id, audience, recipient_id, body, created_at)
 			VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8)`,
 			r.PracticeID, r.PairID, r.ID, sc.UserID, in.Audience, recipient, body, s.now(), id); err != nil {
@@ -263,7 +263,7 @@ func (s *Store) AddFeedback(ctx context.Context, sc mend.Scope, checkinID int64,
 // reviewableExists checks that a check-in is one the counselor may review.
 func (s *Store) reviewableExists(ctx context.Context, sc mend.Scope, id int64) (bool, error) {
 	var ok bool
-	err := s.DB.GetContext(ctx, &ok, `
+	err := s.stmts.Get(ctx, s.DB, &ok, `
 		SELECT EXISTS (SELECT 1 FROM checkins c JOIN pairs p ON p.id = c.pair_id
 		               WHERE c.id = $1 AND p.practice_id = $2 AND p.counselor_id = $3)`, id, sc.PracticeID, sc.UserID)
 	if err != nil {
@@ -292,7 +292,7 @@ func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, n
 			ClientID   int64        `db:"client_id"`
 			AckedAt    sql.NullTime `db:"acknowledged_at"`
 		}
-		err := tx.GetContext(ctx, &a, `
+		err := s.stmts.On(s.DB, tx).Get(ctx, &a, `
 			SELECT sa.checkin_id, sa.practice_id, sa.pair_id, c.user_id AS client_id, sa.acknowledged_at
 			FROM safety_alerts sa
 			JOIN pairs p ON p.id = sa.pair_id
@@ -326,7 +326,7 @@ func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, n
 		if err != nil {
 			return fmt.Errorf("review: seal note: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `
+		if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `
 			UPDATE safety_alerts SET acknowledged_at = $2, acknowledged_by = $3, ack_note = $4 WHERE id = $1`,
 			alertID, s.now(), sc.UserID, sealed); err != nil {
 			return fmt.Errorf("review: acknowledge: %w", err)
@@ -350,7 +350,7 @@ func (s *Store) Next(ctx context.Context, sc mend.Scope, after int64) (int64, er
 	// pivot must be in the caller's own caseload: another counselor's
 	// check-in id finds no pivot and reads as "from the start", so where
 	// the answer lands says nothing about that check-in (its safety flag).
-	err := s.DB.SelectContext(ctx, &ids, `
+	err := s.stmts.Select(ctx, s.DB, &ids, `
 		SELECT q.id FROM (
 			(SELECT c.id, 0 AS branch FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
 			 WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status <> 'closed'
@@ -400,7 +400,7 @@ func (s *Store) LatestFeedback(ctx context.Context, sc mend.Scope, limit int) ([
 		return nil, nil
 	}
 	var out []ClientFeedback
-	err := s.DB.SelectContext(ctx, &out, `
+	err := s.stmts.Select(ctx, s.DB, &out, `
 		SELECT f.id, f.body, u.name AS counselor_name, f.audience = 'both' AS to_both, f.created_at,
 		       c.user_id = $2 AS about_mine,
 		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN au.name END AS about_name,
