@@ -85,7 +85,11 @@ func (s *Server) refuseOddInput(c *gin.Context) {
 	// handlers' PostForm calls read the parsed values. A body that does not
 	// parse is left to the handler, as before.
 	_ = c.Request.ParseForm()
-	for _, values := range []url.Values{c.Request.Form, c.Request.URL.Query()} {
+	checked := []url.Values{c.Request.URL.Query()}
+	if !formValidatesItsText[c.FullPath()] {
+		checked = append(checked, c.Request.PostForm)
+	}
+	for _, values := range checked {
 		for name, vs := range values {
 			if !storable(name) {
 				s.fail(c, errUnstorable)
@@ -113,6 +117,16 @@ func (s *Server) refuseOddInput(c *gin.Context) {
 		}
 	}
 	c.Next()
+}
+
+// formValidatesItsText lists the routes whose forms check every text field
+// themselves and answer with the message beside the field and the typed
+// words kept (the check-in forms: a client's reflection must never be lost to
+// a generic error page). Their query strings and path parameters are still
+// checked here.
+var formValidatesItsText = map[string]bool{
+	"/homework/:id/checkins": true,
+	"/checkins/:id":          true,
 }
 
 var errUnstorable = mend.Errorf(mend.EINVALID, "The address or form holds characters that cannot be stored "+
