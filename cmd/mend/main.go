@@ -279,7 +279,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 			return err
 		}
 		g.Go(func() error {
-			err := listen(gctx, cfg, log, "web", cfg.ListenAddr, srv.Handler())
+			err := listen(gctx, cfg, log, "web", cfg.ListenAddr, srv.Handler(), srv.Drain)
 			srv.Wait() // reset emails started behind answers
 			return err
 		})
@@ -289,7 +289,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 			// second process on the same host finds the port taken; that
 			// costs its metrics, not its service.
 			g.Go(func() error {
-				if err := listen(gctx, cfg, log, "metrics", addr, srv.MetricsHandler()); err != nil {
+				if err := listen(gctx, cfg, log, "metrics", addr, srv.MetricsHandler(), nil); err != nil {
 					log.Warn("metrics listener stopped; serving without metrics", "addr", addr, "err", err)
 				}
 				return nil
@@ -299,7 +299,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	return g.Wait()
 }
 
-func listen(ctx context.Context, cfg config.Config, log *slog.Logger, name, addr string, h http.Handler) error {
+// listen serves h on addr until ctx ends. Then, when drain is given, it
+// calls it and keeps serving for DRAIN_PERIOD (a load balancer sees
+// /readyz fail and stops sending requests), and finally stops accepting
+// connections and waits up to SHUTDOWN_TIMEOUT for the requests in flight.
+func listen(ctx context.Context, cfg config.Config, log *slog.Logger, name, addr string, h http.Handler, drain func()) error {
 	hs := &http.Server{
 		Addr:              addr,
 		Handler:           h,
@@ -316,9 +320,18 @@ func listen(ctx context.Context, cfg config.Config, log *slog.Logger, name, addr
 		return fmt.Errorf("%s server: %w", name, err)
 	case <-ctx.Done():
 	}
+	if drain != nil && cfg.DrainPeriod > 0 {
+		drain()
+		log.Info("draining: /readyz answers 503, requests still served", "server", name, "for", cfg.DrainPeriod.String())
+		select {
+		case err := <-errc:
+			return fmt.Errorf("%s server: %w", name, err)
+		case <-time.After(cfg.DrainPeriod):
+		}
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	log.Info("draining", "server", name)
+	log.Info("stopping: no new connections, finishing requests in flight", "server", name)
 	return hs.Shutdown(sctx)
 }
 

@@ -460,7 +460,9 @@ func (s *Store) Create(ctx context.Context, sc mend.Scope, assignmentID int64, i
 		return 0, mend.NotFound("Homework")
 	}
 	var id int64
-	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	// Retried once on a transient database failure: the client's words
+	// survive a PostgreSQL restart under the request.
+	err := db.InTxRetry(ctx, s.DB, func(tx *sqlx.Tx) error {
 		a, err := s.clientAssignment(ctx, tx, sc, assignmentID)
 		if err != nil {
 			return err
@@ -552,7 +554,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 		return 0, mend.NotFound("Check-in")
 	}
 	var assignmentID int64
-	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := db.InTxRetry(ctx, s.DB, func(tx *sqlx.Tx) error {
 		var c Checkin
 		err := s.stmts.On(s.DB, tx).Get(ctx, &c, `
 			SELECT `+ownerColumns+` FROM checkins c `+checkinJoins+`

@@ -53,7 +53,11 @@ type Config struct {
 	SessionIdleTimeout time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"30m"`
 	SessionLifetime    time.Duration `env:"SESSION_LIFETIME" envDefault:"12h"`
 	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
-	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
+	// DrainPeriod is how long a stopping web server keeps serving while
+	// /readyz answers 503, so that a load balancer takes it out of
+	// rotation before it stops accepting connections (0: stop at once).
+	DrainPeriod       time.Duration `env:"DRAIN_PERIOD" envDefault:"5s"`
+	WorkerConcurrency int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
 	// DashboardCache is how many counselors' rendered dashboards a web
 	// process keeps (each is checked against the data before it is shown;
 	// 0 keeps none). A 150-pair dashboard is about 100 KB.
@@ -189,6 +193,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionIdleTimeout <= 0 || c.SessionLifetime < c.SessionIdleTimeout {
 		problems = append(problems, "SESSION_LIFETIME must be at least SESSION_IDLE_TIMEOUT, both positive")
+	}
+	if c.DrainPeriod < 0 {
+		problems = append(problems, "DRAIN_PERIOD must not be negative, e.g. 5s (0: no drain)")
 	}
 	if c.ShutdownTimeout <= 0 {
 		problems = append(problems, "SHUTDOWN_TIMEOUT must be positive, e.g. 20s")

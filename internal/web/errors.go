@@ -3,10 +3,12 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -36,6 +38,11 @@ func statusOf(code string) int {
 // fail renders the one error page for err. Internal errors are logged and
 // shown as a generic message: no SQL, driver text or stack reaches the page.
 func (s *Server) fail(c *gin.Context, err error) {
+	if db.IsTransient(err) {
+		s.unavailable(c.Writer, c.Request, err)
+		c.Abort()
+		return
+	}
 	code := mend.ErrorCode(err)
 	status := statusOf(code)
 	if status == http.StatusInternalServerError {
@@ -69,9 +76,18 @@ func (s *Server) fail(c *gin.Context, err error) {
 // that belongs to no field it is the only one; for field errors it is the
 // summary a screen reader announces first). Errors that are not about the
 // form (not found, internal) go to the error page.
+//
+// A write the database could not take (db.IsTransient, after the store's
+// one retry) shows the form again too, with everything typed and "not
+// saved, send again" (503).
 func (s *Server) formFailed(c *gin.Context, err error, page string, form *Form, data H) {
-	switch mend.ErrorCode(err) {
-	case mend.EINVALID, mend.ECONFLICT, mend.EUNAUTHORIZED, mend.ETHROTTLED:
+	status, message := statusOf(mend.ErrorCode(err)), mend.ErrorMessage(err)
+	switch {
+	case db.IsTransient(err):
+		s.log.Warn("database unavailable; form shown again", "route", c.FullPath(), "err", err)
+		c.Header("Retry-After", "5")
+		status, message = http.StatusServiceUnavailable, notSavedMessage
+	case slices.Contains([]string{mend.EINVALID, mend.ECONFLICT, mend.EUNAUTHORIZED, mend.ETHROTTLED}, mend.ErrorCode(err)):
 	default:
 		s.fail(c, err)
 		return
@@ -83,9 +99,9 @@ func (s *Server) formFailed(c *gin.Context, err error, page string, form *Form, 
 		form = &Form{Values: url.Values{}}
 	}
 	form.Errors = mend.Fields(err)
-	data["Error"] = mend.ErrorMessage(err)
+	data["Error"] = message
 	data["Form"] = form
-	s.render(c, statusOf(mend.ErrorCode(err)), page, data)
+	s.render(c, status, page, data)
 }
 
 // idParam reads a numeric path parameter; anything else is not found.

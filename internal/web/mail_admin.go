@@ -44,6 +44,14 @@ func (s *Server) mailLog(c *gin.Context) {
 		return
 	}
 	data["Messages"] = rows
+	health, err := s.mailHealth.Status(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if health.FailingSince.Valid {
+		data["DeliveryFailing"] = health
+	}
 	data["Filtered"] = f.Status != "" || f.Kind != "" || f.Recipient != "" || !f.From.IsZero() || !f.Until.IsZero()
 	if more {
 		older := cloneValues(q)

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -24,6 +25,7 @@ import (
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/config"
 	"github.com/mend-practice/mend/internal/consent"
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mail"
@@ -83,6 +85,7 @@ type Server struct {
 	// (stores: mail)
 	unsubscribes *mail.Unsubscribes
 	queues       *asynq.Inspector
+	mailHealth   *mail.Health
 
 	// (stores: review)
 	reviews    *review.Store
@@ -96,6 +99,8 @@ type Server struct {
 
 	engine *gin.Engine
 	routes []Route
+	// draining is set by Drain when the server is about to stop.
+	draining atomic.Bool
 }
 
 // New builds the server and its route table.
@@ -145,6 +150,9 @@ func New(d Deps) (*Server, error) {
 	s.outbox.BaseURL = d.Config.BaseURL
 	s.unsubscribes = &mail.Unsubscribes{DB: d.DB, Audit: s.audit}
 	s.queues = asynq.NewInspectorFromRedisClient(d.Redis)
+	s.mailHealth = &mail.Health{DB: d.DB}
+	// Delivery's figures for every worker, read at each scrape.
+	s.metrics.reg.MustRegister(mail.NewCollector(s.mailHealth, s.queues, nil))
 
 	// (wiring: review)
 	s.reviews = &review.Store{DB: d.DB, Audit: s.audit, Checkins: s.checkins}
@@ -175,6 +183,10 @@ func New(d Deps) (*Server, error) {
 	// The session store failing (PostgreSQL down) gets the one error page,
 	// and its text goes to the log only.
 	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		if db.IsTransient(err) {
+			s.unavailable(w, r, err)
+			return
+		}
 		s.log.Error("session store", "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", mend.ErrorMessage(err))
 	}
@@ -242,7 +254,7 @@ func (s *Server) Handler() http.Handler {
 		s.errorPage(w, r, http.StatusForbidden, "Request refused",
 			"This form was sent from another website, so Mend did not accept it. Open Mend directly and try again.")
 	}))
-	return s.securityHeaders(cop.Handler(s.sessions.LoadAndSave(s.engine)))
+	return s.closeWhileDraining(s.securityHeaders(cop.Handler(s.sessions.LoadAndSave(s.engine))))
 }
 
 // Routes lists every registered route with the casbin object and action
