@@ -85,13 +85,15 @@ WHERE a.pair_id = pp.pair_id AND a.cadence = 'daily' AND a.for_user_id IS NULL
   AND a.starts_on = pp.starts_on + 7 * (ps.position - 1);
 
 -- Every tenth pair: a one-off homework for the first member, overdue.
-INSERT INTO assignments (practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, created_by)
-SELECT m.practice_id, m.pair_id, (SELECT version_id FROM bench_steps WHERE n = 1), m.a_id, $1::date - 12, $1::date - 4, 'once', m.counselor_id
+INSERT INTO assignments (practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, created_by, created_at)
+SELECT m.practice_id, m.pair_id, (SELECT version_id FROM bench_steps WHERE n = 1), m.a_id, $1::date - 12, $1::date - 4, 'once', m.counselor_id,
+       ($1::date - 12)::timestamptz
 FROM bench_map m WHERE m.g % 10 = 0;
 
 -- Every seventh pair: a weekly homework for both, on Wednesdays.
-INSERT INTO assignments (practice_id, pair_id, step_version_id, starts_on, due_on, cadence, weekdays, created_by)
-SELECT m.practice_id, m.pair_id, (SELECT version_id FROM bench_steps WHERE n = 8), $1::date - 42, $1::date + 20, 'weekly', '{3}', m.counselor_id
+INSERT INTO assignments (practice_id, pair_id, step_version_id, starts_on, due_on, cadence, weekdays, created_by, created_at)
+SELECT m.practice_id, m.pair_id, (SELECT version_id FROM bench_steps WHERE n = 8), $1::date - 42, $1::date + 20, 'weekly', '{3}', m.counselor_id,
+       ($1::date - 42)::timestamptz
 FROM bench_map m WHERE m.g % 7 = 0;
 
 -- Daily check-ins up to three days ago (later ones are still open), on

@@ -47,7 +47,7 @@ Usage:
                           (serve and web refuse to start without it; serve --demo
                           falls back to a development key file, with a warning)
 
-Configuration comes from the environment; see README.md.
+Configuration comes from the environment; see docs/operations.md.
 `
 
 func main() {

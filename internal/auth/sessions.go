@@ -32,7 +32,7 @@ type Sessions struct {
 	// rewrite the session row on every request to move its expiry.
 	IdleTimeout time.Duration
 
-	check db.Prepared // Check's query: every request runs it
+	stmts db.Statements // Check's query, prepared: every request runs it
 }
 
 // idleSeconds is IdleTimeout for SQL (live: last_seen later than now()
@@ -137,7 +137,7 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 		Idle     bool      `db:"idle"`
 		Account  account   `db:"account"`
 	}
-	st, err := s.check.Stmt(ctx, s.DB, `
+	err := s.stmts.Get(ctx, s.DB, &row, `
 		SELECT us.id, us.last_seen, us.ip, us.mfa_verified_at IS NOT NULL AS verified,
 		       EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = us.user_id AND m.confirmed_at IS NOT NULL) AS has_mfa,
 		       (u.role IN ('admin', 'counselor') AND p.mfa_required) AS required,
@@ -149,10 +149,7 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 		FROM user_sessions us
 		JOIN users u ON u.id = us.user_id
 		JOIN practices p ON p.id = u.practice_id
-		WHERE us.token_hash = $1 AND us.user_id = $2`)
-	if err == nil {
-		err = st.GetContext(ctx, &row, TokenHash(token), userID, s.idleSeconds())
-	}
+		WHERE us.token_hash = $1 AND us.user_id = $2`, TokenHash(token), userID, s.idleSeconds())
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && row.Account.Disabled) {
 		return SessionState{}, nil
 	}

@@ -18,8 +18,8 @@ import (
 // parses and plans again, at a cost close to that of running it.
 type SessionStore struct {
 	*postgresstore.PostgresStore
-	db   *sqlx.DB
-	find db.Prepared
+	db    *sqlx.DB
+	stmts db.Statements
 }
 
 // NewSessionStore returns the store; it runs no cleanup of its own (the
@@ -31,12 +31,8 @@ func NewSessionStore(d *sqlx.DB) *SessionStore {
 // FindCtx returns a live session's data, as postgresstore's Find does;
 // scs calls it with the request's context.
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	st, err := s.find.Stmt(ctx, s.db, `SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry`)
-	if err != nil {
-		return nil, false, fmt.Errorf("auth: find session: %w", err)
-	}
 	var b []byte
-	err = st.QueryRowContext(ctx, token).Scan(&b)
+	err := s.stmts.Get(ctx, s.db, &b, `SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry`, token)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -229,28 +228,4 @@ func IsUniqueViolation(err error, constraint string) bool {
 		return false
 	}
 	return constraint == "" || pqErr.Constraint == constraint
-}
-
-// Prepared is a statement prepared on first use and kept: for the queries
-// every request runs, whose planning costs as much as running them.
-// database/sql prepares it again on each pooled connection as needed, and
-// PostgreSQL then keeps a generic plan. A failed preparation is tried
-// again on the next use.
-type Prepared struct {
-	mu sync.Mutex
-	st *sqlx.Stmt
-}
-
-// Stmt returns query prepared on d; a Prepared is for one query on one d.
-func (p *Prepared) Stmt(ctx context.Context, d *sqlx.DB, query string) (*sqlx.Stmt, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.st == nil {
-		st, err := d.PreparexContext(ctx, query)
-		if err != nil {
-			return nil, err
-		}
-		p.st = st
-	}
-	return p.st, nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
@@ -224,7 +225,14 @@ type Input struct {
 	Cadence  string
 	Weekdays []string
 	Note     string
+	// ConfirmDates is the counselor's answer to the form's warning that a
+	// start date in the past or a due date already over has consequences.
+	ConfirmDates bool
 }
+
+// ConfirmField is the form field that carries the warning about past dates
+// (and, ticked, the counselor's confirmation).
+const ConfirmField = "confirm_dates"
 
 // ForBoth is the value of the "for" field meaning both members.
 const ForBoth = "both"
@@ -297,6 +305,11 @@ func (in Input) parse(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, p pair.Pa
 	} else if duration > 0 {
 		out.dueOn = out.startsOn.AddDate(0, 0, duration-1)
 	}
+	if _, bad := fe["due_on"]; !bad && !out.dueOn.IsZero() {
+		if first := pairFirstDay(p); out.dueOn.Before(first) {
+			fe.Add("due_on", "This pair was created on "+first.Format("2 Jan 2006")+"; its homework cannot end before that.")
+		}
+	}
 	out.cadence, out.weekdays = parseCadence(&fe, in.Cadence, in.Weekdays)
 	out.note = strings.TrimSpace(in.Note)
 	if !utf8.ValidString(out.note) || utf8.RuneCountInString(out.note) > maxNote {
@@ -304,6 +317,80 @@ func (in Input) parse(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, p pair.Pa
 	}
 	return out, fe.Err()
 }
+
+// pairFirstDay is the practice's calendar date on which the pair was
+// created.
+func pairFirstDay(p pair.Pair) time.Time {
+	t := p.CreatedAt.In(checkin.LoadZone(p.Timezone))
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// confirmPastDates stops homework whose start date is before today or whose
+// due date is already over from being saved until the counselor has read
+// what it causes and confirmed. prevStart and prevDue are the dates already
+// saved (zero when assigning): keeping them needs no new confirmation.
+func confirmPastDates(in Input, v parsedInput, today, prevStart, prevDue time.Time) error {
+	pastStart := v.startsOn.Before(today) && !v.startsOn.Equal(prevStart)
+	pastDue := v.dueOn.Before(today) && !v.dueOn.Equal(prevDue)
+	if in.ConfirmDates || (!pastStart && !pastDue) {
+		return nil
+	}
+	msg := PastDatesWarning(v.startsOn, v.dueOn, v.cadence, v.weekdays, today)
+	return &mend.Error{Code: mend.EINVALID, Message: "Check the dates before saving: nothing is saved yet.",
+		Fields: map[string]string{ConfirmField: msg}}
+}
+
+// PastDatesWarning says, in the counselor's words, what homework running
+// from startsOn to dueOn causes when saved on today: the check-in periods
+// already over, the few still open for a late check-in, and that no
+// missing or overdue alert is raised for periods before it was assigned.
+func PastDatesWarning(startsOn, dueOn time.Time, cadence string, weekdays []int64, today time.Time) string {
+	sch := checkin.Schedule{StartsOn: checkinDate(startsOn), DueOn: checkinDate(dueOn), Cadence: checkin.Cadence(cadence)}
+	for _, d := range weekdays {
+		sch.Weekdays = append(sch.Weekdays, int(d))
+	}
+	td := checkinDate(today)
+	over, late := 0, 0
+	for _, per := range sch.Periods() {
+		if !per.Ended(td) {
+			continue
+		}
+		over++
+		if !td.After(per.LateUntil()) {
+			late++
+		}
+	}
+	var b strings.Builder
+	if startsOn.Before(today) {
+		fmt.Fprintf(&b, "This homework starts on %s, before today. ", startsOn.Format("Mon 2 Jan 2006"))
+	}
+	if dueOn.Before(today) {
+		fmt.Fprintf(&b, "Its due date, %s, is already over: it shows as ended at once and sends no reminders. ", dueOn.Format("Mon 2 Jan 2006"))
+	}
+	switch {
+	case over == 0:
+		b.WriteString("No check-in period is over yet. ")
+	case over == 1:
+		b.WriteString("1 check-in period is already over")
+	default:
+		fmt.Fprintf(&b, "%d check-in periods are already over", over)
+	}
+	if over > 0 {
+		missed := over - late
+		switch {
+		case late == 0:
+			b.WriteString(": the clients can no longer check in for them, so they stay without check-ins. ")
+		case missed == 0:
+			fmt.Fprintf(&b, ": the clients can still check in late for them (up to %d days after each period). ", checkin.GraceDays)
+		default:
+			fmt.Fprintf(&b, ": %d can still get a late check-in (up to %d days after the period), the other %d stay without check-ins. ", late, checkin.GraceDays, missed)
+		}
+	}
+	b.WriteString("Mend raises no missing or overdue alerts for periods that ended before today.")
+	return b.String()
+}
+
+func checkinDate(t time.Time) checkin.Date { return checkin.D(t.Year(), t.Month(), t.Day()) }
 
 func parseDate(fe *mend.FieldErrors, field, s string) (time.Time, bool) {
 	d, err := time.Parse(DateLayout, s)
@@ -420,6 +507,9 @@ func (s *Store) AssignTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairID
 	if err != nil {
 		return 0, err
 	}
+	if err := confirmPastDates(in, v, today, time.Time{}, time.Time{}); err != nil {
+		return 0, err
+	}
 	return s.insertAssignment(ctx, tx, p, v, sc.UserID, sql.NullInt64{})
 }
 
@@ -434,10 +524,10 @@ func (s *Store) insertAssignment(ctx context.Context, tx *sqlx.Tx, p pair.Pair, 
 		return 0, fmt.Errorf("homework: seal note: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `
-		INSERT INTO assignments (id, practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, weekdays, note, created_by, pair_plan_step_id)
-		VALUES ($12, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		INSERT INTO assignments (id, practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, weekdays, note, created_by, pair_plan_step_id, created_at)
+		VALUES ($12, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13)`,
 		p.PracticeID, p.ID, v.stepVersionID, v.forUser, date(v.startsOn), date(v.dueOn), v.cadence, pq.Array(v.weekdays),
-		note, sql.NullInt64{Int64: by, Valid: by != 0}, planStep, id)
+		note, sql.NullInt64{Int64: by, Valid: by != 0}, planStep, id, s.now())
 	if err != nil {
 		return 0, fmt.Errorf("homework: insert: %w", err)
 	}
@@ -594,6 +684,9 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 		}
 		v, err := in.parse(ctx, tx, sc, p, cur.Today, cur.StepID, cur.StepVersionID)
 		if err != nil {
+			return err
+		}
+		if err := confirmPastDates(in, v, cur.Today, cur.StartsOn, cur.DueOn); err != nil {
 			return err
 		}
 		note, err := s.Vault.SealText(ctx, tx, vault.PairScope(p.PracticeID, p.ID), vault.AssignmentNote, id, v.note)

@@ -640,3 +640,86 @@ func TestClosedPairHomeworkIsCancelled(t *testing.T) {
 	_, err := e.hw.Assign(e.ctx, e.A, p.ID, homework.Input{StepID: id(e.builtinStep(t, "patience")), Cadence: "daily"})
 	wantCode(t, err, mend.ECONFLICT)
 }
+
+// Pair is a pair created well before the test clock's today (pairtest
+// creates it at the database's now, which may be after the clock).
+func (e *env) Pair(t *testing.T, sc mend.Scope, sideA, sideB string) pair.Pair {
+	t.Helper()
+	p := e.Fixture.Pair(t, sc, sideA, sideB)
+	p.CreatedAt = time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC)
+	if _, err := e.DB.Exec(`UPDATE pairs SET created_at = $2 WHERE id = $1`, p.ID, p.CreatedAt); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestPastDatesAskForConfirmation: a start date before today or a due date
+// already over is not saved until the counselor confirms; the warning says
+// how many periods are already over and which can still get a late
+// check-in. Keeping already-saved dates while editing asks nothing again.
+func TestPastDatesAskForConfirmation(t *testing.T) {
+	e := setup(t) // today is Monday 2 March 2026 in the practice
+	p := e.Pair(t, e.A, "broke_trust", "was_hurt")
+	step := id(e.builtinStep(t, "patience"))
+	in := homework.Input{StepID: step, For: "both", StartsOn: "2026-02-23", DueOn: "2026-03-08", Cadence: "daily"}
+	_, err := e.hw.Assign(e.ctx, e.A, p.ID, in)
+	wantCode(t, err, mend.EINVALID)
+	warning := mend.Fields(err)[homework.ConfirmField]
+	for _, want := range []string{"starts on Mon 23 Feb 2026, before today", "7 check-in periods are already over",
+		"2 can still get a late check-in", "the other 5 stay without check-ins", "no missing or overdue alerts"} {
+		if !strings.Contains(warning, want) {
+			t.Errorf("warning %q does not say %q", warning, want)
+		}
+	}
+	if n := e.Count(t, `SELECT count(*) FROM assignments`); n != 0 {
+		t.Fatalf("%d assignments stored before the counselor confirmed", n)
+	}
+	// A due date already over says so.
+	over := homework.Input{StepID: step, For: "both", StartsOn: "2026-02-16", DueOn: "2026-02-20", Cadence: "once"}
+	_, err = e.hw.Assign(e.ctx, e.A, p.ID, over)
+	if w := mend.Fields(err)[homework.ConfirmField]; !strings.Contains(w, "due date, Fri 20 Feb 2026, is already over") ||
+		!strings.Contains(w, "can no longer check in") {
+		t.Errorf("warning for a due date already over: %q", w)
+	}
+	in.ConfirmDates = true
+	a, err := e.hw.Assign(e.ctx, e.A, p.ID, in)
+	if err != nil {
+		t.Fatalf("confirmed: %v", err)
+	}
+	if !sameDay(a.StartsOn, day("2026-02-23")) || !a.CreatedAt.Equal(start) {
+		t.Errorf("stored start %s, created %s; want 23 Feb, created at the store's now", a.StartsOn, a.CreatedAt)
+	}
+	// Editing the note keeps the confirmed dates: no new question.
+	edit := homework.InputOf(a)
+	edit.Note = "Take your time."
+	if _, err := e.hw.Update(e.ctx, e.A, a.ID, edit); err != nil {
+		t.Fatalf("edit keeping the saved dates: %v", err)
+	}
+	// Moving the start further back asks again.
+	edit.StartsOn = "2026-02-20"
+	_, err = e.hw.Update(e.ctx, e.A, a.ID, edit)
+	if mend.Fields(err)[homework.ConfirmField] == "" {
+		t.Errorf("moving the start further into the past saved without asking: %v", err)
+	}
+	// Today and later ask nothing.
+	if _, err := e.hw.Assign(e.ctx, e.A, p.ID, homework.Input{StepID: step, StartsOn: "2026-03-02", Cadence: "daily"}); err != nil {
+		t.Errorf("start today: %v", err)
+	}
+}
+
+// TestHomeworkCannotEndBeforeThePair: the due date cannot be before the
+// day the pair was created, even when confirmed.
+func TestHomeworkCannotEndBeforeThePair(t *testing.T) {
+	e := setup(t)
+	p := e.Pair(t, e.A, "broke_trust", "was_hurt") // created 5 Jan 2026
+	in := homework.Input{StepID: id(e.builtinStep(t, "patience")), StartsOn: "2025-12-29", DueOn: "2026-01-04",
+		Cadence: "daily", ConfirmDates: true}
+	_, err := e.hw.Assign(e.ctx, e.A, p.ID, in)
+	wantCode(t, err, mend.EINVALID)
+	if msg := mend.Fields(err)["due_on"]; msg != "This pair was created on 5 Jan 2026; its homework cannot end before that." {
+		t.Errorf("due_on message %q", msg)
+	}
+	if n := e.Count(t, `SELECT count(*) FROM assignments`); n != 0 {
+		t.Fatalf("%d assignments stored", n)
+	}
+}

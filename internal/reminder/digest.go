@@ -190,7 +190,9 @@ func digestCounts(ctx context.Context, tx *sqlx.Tx, rows []digestRow, idx []int,
 		JOIN assignments a ON a.pair_id = p.id AND a.practice_id = p.practice_id AND a.status = 'active'
 		     AND a.due_on < ($3::timestamptz AT TIME ZONE 'UTC')::date + 1
 		JOIN pair_members m ON m.pair_id = p.id AND m.current AND (a.for_user_id IS NULL OR a.for_user_id = m.user_id)
-		JOIN users u ON u.id = m.user_id`, pq.Array(ids), pq.Array(practices), now)
+		JOIN users u ON u.id = m.user_id
+		-- Homework given after its due date was never overdue.
+		WHERE a.due_on >= (a.created_at AT TIME ZONE u.timezone)::date`, pq.Array(ids), pq.Array(practices), now)
 	if err != nil {
 		return nil, fmt.Errorf("reminder: digest overdue homework: %w", err)
 	}

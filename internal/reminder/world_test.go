@@ -146,8 +146,8 @@ func (w *world) homework(pair, forUser int64, starts, due checkin.Date, cadence 
 	if weekdays == nil {
 		weekdays = []int64{}
 	}
-	id := w.id(`INSERT INTO assignments (practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, weekdays)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+	id := w.id(`INSERT INTO assignments (practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, weekdays, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ($5::date - 1)::timestamptz) RETURNING id`, // given the day before it starts
 		w.practice, pair, w.step, sql.NullInt64{Int64: forUser, Valid: forUser != 0}, starts, due, cadence, pq.Int64Array(weekdays))
 	// The counselor's note, sealed as the homework store seals it: a
 	// reminder that leaked it would have had to open it.

@@ -48,11 +48,7 @@ func (s *Store) Counts(ctx context.Context, sc mend.Scope) (Counts, error) {
 	if sc.Role != mend.RoleCounselor {
 		return n, nil
 	}
-	st, err := s.counts.Stmt(ctx, s.DB, countsSQL)
-	if err == nil {
-		err = st.GetContext(ctx, &n, sc.PracticeID, sc.UserID)
-	}
-	if err != nil {
+	if err := s.stmts.Get(ctx, s.DB, &n, countsSQL, sc.PracticeID, sc.UserID); err != nil {
 		return n, fmt.Errorf("review: counts: %w", err)
 	}
 	return n, nil
@@ -254,6 +250,9 @@ func pairsSQL() string {
 	forMember := `(a.for_user_id IS NULL OR a.for_user_id = my.u{n})`
 	closed := `my.t{n} - $4::int - 1`
 	winFrom := `my.t{n} - $4::int - $5::int`
+	// assigned is the day the homework was given: periods that ended
+	// before it were never the clients' to miss.
+	assigned := `(a.created_at AT TIME ZONE my.ptz)::date`
 	secondClosed := `mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, ` + closed + `, 2)`
 	lastStart := `mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, a.due_on, 1)`
 	titles := func(ids string) string {
@@ -296,11 +295,12 @@ LEFT JOIN LATERAL (
 		SELECT a.id, a.due_on,
 		       a.status = 'active' AND a.starts_on <= my.today AND a.due_on >= my.today AS cur,
 		       ` + member(`CASE WHEN `+forMember+` THEN mend_period_count(a.cadence, a.weekdays, a.starts_on, `+lastDay+`,
-		           `+winFrom+`, `+closed+`) END AS e{n},
+		           greatest(`+winFrom+`, `+assigned+`), `+closed+`) END AS e{n},
 		       `+forMember+` AND a.status = 'active' AND a.cadence <> 'once' AND `+secondClosed+` IS NOT NULL
+		         AND mend_period_count(a.cadence, a.weekdays, a.starts_on, a.due_on, `+assigned+`, `+closed+`) >= 2
 		         AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = my.u{n}
 		                         AND c.period_start >= `+secondClosed+`) AS miss{n},
-		       `+forMember+` AND a.status = 'active' AND a.due_on < my.t{n} AND `+lastStart+` IS NOT NULL
+		       `+forMember+` AND a.status = 'active' AND a.due_on < my.t{n} AND a.due_on >= `+assigned+` AND `+lastStart+` IS NOT NULL
 		         AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = my.u{n}
 		                         AND c.period_start >= `+lastStart+`) AS over{n}`) + `
 		FROM assignments a
@@ -398,27 +398,15 @@ func (s *Store) Dashboard(ctx context.Context, sc mend.Scope) (Dashboard, error)
 	if d.Counts, err = s.Counts(ctx, sc); err != nil {
 		return d, err
 	}
-	st, err := s.alerts.Stmt(ctx, s.DB, alertsSQL)
-	if err == nil {
-		err = st.SelectContext(ctx, &d.Alerts, sc.PracticeID, sc.UserID)
-	}
-	if err != nil {
+	if err := s.stmts.Select(ctx, s.DB, &d.Alerts, alertsSQL, sc.PracticeID, sc.UserID); err != nil {
 		return d, fmt.Errorf("review: alerts: %w", err)
 	}
-	st, err = s.queue.Stmt(ctx, s.DB, queueSQL)
-	if err == nil {
-		err = st.SelectContext(ctx, &d.Queue, sc.PracticeID, sc.UserID, QueueShown)
-	}
-	if err != nil {
+	if err := s.stmts.Select(ctx, s.DB, &d.Queue, queueSQL, sc.PracticeID, sc.UserID, QueueShown); err != nil {
 		return d, fmt.Errorf("review: queue: %w", err)
 	}
 	loc := checkin.LoadZone(sc.Timezone)
 	var recs []pairRecord
-	st, err = s.pairs.Stmt(ctx, s.DB, dashboardPairsSQL)
-	if err == nil {
-		err = st.SelectContext(ctx, &recs, sc.PracticeID, sc.UserID, s.now(), checkin.GraceDays, CompletionDays)
-	}
-	if err != nil {
+	if err := s.stmts.Select(ctx, s.DB, &recs, dashboardPairsSQL, sc.PracticeID, sc.UserID, s.now(), checkin.GraceDays, CompletionDays); err != nil {
 		return d, fmt.Errorf("review: pairs: %w", err)
 	}
 	for _, r := range recs {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lib/pq"
+
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/review"
 )
@@ -241,5 +243,40 @@ func TestDashboardQueuePairsAndCompletion(t *testing.T) {
 		if _, err := f.reviews.Dashboard(context.Background(), sc); mend.ErrorCode(err) != mend.ENOTFOUND {
 			t.Errorf("dashboard for %s: %v, want not found", sc.Role, err)
 		}
+	}
+}
+
+// TestDashboardIgnoresPeriodsBeforeAssigned: homework given today with a
+// start date two weeks back raises neither "missing" nor "overdue" for the
+// periods that were over before it existed; the same homework given on its
+// start date does.
+func TestDashboardIgnoresPeriodsBeforeAssigned(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	p := f.Pair(t, f.A, "was_hurt", "broke_trust")
+	an := p.Members[0].Name
+	a := p.Members[0].UserID
+	daily := f.homework(t, p, "daily", nil, day0.AddDays(-14), day0.AddDays(10), a)
+	letter := f.homework(t, p, "once", nil, day0.AddDays(-14), day0.AddDays(-5), a)
+	// Both were assigned only today (backdated by the counselor).
+	if _, err := f.DB.Exec(`UPDATE assignments SET created_at = $2 WHERE id = ANY($1)`, pq.Array([]int64{daily, letter}), f.now); err != nil {
+		t.Fatal(err)
+	}
+	d := f.dashboard(t, f.A)
+	if got := reasons(d, p.ID); len(got) != 0 {
+		t.Fatalf("reasons %v for homework assigned today: periods before it was given must not count", got)
+	}
+	if m := d.Pairs[0].Members[0]; m.Expected != 0 {
+		t.Errorf("completion expects %d check-ins for periods before the homework was given", m.Expected)
+	}
+	// Assigned four days ago: the daily homework's closed periods since
+	// then (16 and 17 March) are missed; the letter was due before it was
+	// given, still not overdue.
+	if _, err := f.DB.Exec(`UPDATE assignments SET created_at = $2 WHERE id = ANY($1)`, pq.Array([]int64{daily, letter}), f.now.AddDate(0, 0, -4)); err != nil {
+		t.Fatal(err)
+	}
+	got := reasons(f.dashboard(t, f.A), p.ID)
+	if len(got) != 1 || got[0] != "missing:"+an {
+		t.Fatalf("reasons %v, want only missing:%s", got, an)
 	}
 }

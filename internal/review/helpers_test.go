@@ -79,8 +79,9 @@ func (f *fx) homework(t *testing.T, p pair.Pair, cadence string, weekdays []int6
 		weekdays = []int64{}
 	}
 	err := f.DB.Get(&id, `
-		INSERT INTO assignments (practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, weekdays)
-		VALUES ($1, $2, (SELECT current_version_id FROM steps WHERE key = 'open-honest-communication'), $3, $4, $5, $6, $7)
+		INSERT INTO assignments (practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, weekdays, created_at)
+		VALUES ($1, $2, (SELECT current_version_id FROM steps WHERE key = 'open-honest-communication'), $3, $4, $5, $6, $7,
+		        ($4::date - 1)::timestamptz) -- assigned the day before it starts
 		RETURNING id`, p.PracticeID, p.ID, sql.NullInt64{Int64: forUser, Valid: forUser != 0}, starts, due, cadence, pq.Array(weekdays))
 	if err != nil {
 		t.Fatalf("homework: %v", err)

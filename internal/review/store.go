@@ -33,10 +33,10 @@ type Store struct {
 	Checkins *checkin.Store
 	Now      func() time.Time // the clock; tests set it
 
-	// The dashboard's statements, prepared: planning the pairs statement
-	// costs as much as running it, and the counts run on every counselor
-	// page (the navigation).
-	pairs, counts, alerts, queue db.Prepared
+	// The hot statements, prepared: planning the dashboard's pairs
+	// statement costs as much as running it, and the counts run on every
+	// counselor page (the navigation).
+	stmts db.Statements
 }
 
 func (s *Store) now() time.Time {

@@ -79,6 +79,12 @@ func demoHomework(ctx context.Context, tx *sqlx.Tx, v *vault.Vault) error {
 			p.ID, time.Now().AddDate(0, 0, -ago)); err != nil {
 			return err
 		}
+		// The plan's homework was given then too (the attention rules
+		// ignore periods before a homework was assigned).
+		if _, err := tx.ExecContext(ctx, `UPDATE assignments SET created_at = $2 WHERE pair_id = $1`,
+			p.ID, time.Now().AddDate(0, 0, -ago)); err != nil {
+			return err
+		}
 		if err := pair.RecordEvent(ctx, tx, pair.Event{PracticeID: p.PracticeID, PairID: p.ID, Kind: pair.EventCreated, ActorID: p.CounselorID}); err != nil {
 			return err
 		}

@@ -106,6 +106,7 @@ func inputOf(form *Form) homework.Input {
 	return homework.Input{
 		StepID: form.Get("step"), For: form.Get("for"), StartsOn: form.Get("starts_on"), DueOn: form.Get("due_on"),
 		Cadence: form.Get("cadence"), Weekdays: form.Values["weekdays"], Note: form.Get("note"),
+		ConfirmDates: form.Get(homework.ConfirmField) == "yes",
 	}
 }
 

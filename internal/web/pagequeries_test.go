@@ -1,0 +1,102 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/mend-practice/mend/internal/web/webtest"
+)
+
+// TestPagesRunFewStatements counts the statements (queries, executions of
+// prepared statements, preparations, BEGIN and COMMIT) each page a client
+// or counselor uses most sends to PostgreSQL, once the server is warm, and
+// holds each page to its budget: a new statement on one of these pages
+// costs every request, so it has to be argued for here. A failure lists
+// the statements the page sent.
+func TestPagesRunFewStatements(t *testing.T) {
+	t.Parallel()
+	_, dsn := webtest.DemoDB(t)
+	d, _, log := loggedDB(t, dsn)
+	env := webtest.StartWithDB(t, d, dsn)
+	const client = "client1a@northside.example"
+	hw := giveHomework(t, env, client, "")
+	today := clientToday(t, env, client)
+	a := env.Login(t, client)
+	co := env.Login(t, "counselor1@northside.example")
+	pairID := env.PairOf(t, client)
+	mine := giveCheckin(t, env, client, hw, today, "partner", "This evening")
+
+	// sent runs do and returns the statements it sent.
+	sent := func(do func() webtest.Response, status int, what string) []string {
+		t.Helper()
+		before := log.len()
+		if res := do(); res.Status != status {
+			t.Fatalf("%s: status %d, want %d\n%s", what, res.Status, status, res.Body)
+		}
+		return log.since(before)
+	}
+	// fewest is the fewer statements of two runs: the session's last-seen
+	// time is written at most once a minute, and that write can land in
+	// any one request.
+	fewest := func(runs ...[]string) []string {
+		best := runs[0]
+		for _, r := range runs[1:] {
+			if len(r) < len(best) {
+				best = r
+			}
+		}
+		return best
+	}
+	get := func(c *webtest.Client, path string) []string {
+		return fewest(
+			sent(func() webtest.Response { return c.Get(path) }, http.StatusOK, "GET "+path),
+			sent(func() webtest.Response { return c.Get(path) }, http.StatusOK, "GET "+path))
+	}
+	form := func(day string) url.Values {
+		return url.Values{"period": {day}, "status": {"done"}, "trust": {"6"}, "communication": {"5"}, "hope": {"7"},
+			"answer_1": {"An answer"}, "reflection": {"A reflection"}, "visibility": {"partner"}}
+	}
+	newCheckin := func(day int) []string {
+		path := fmt.Sprintf("/homework/%d/checkins", hw)
+		return sent(func() webtest.Response { return a.PostForm(path, form(today.AddDays(day).String())) }, http.StatusSeeOther, "POST "+path)
+	}
+	editPath := fmt.Sprintf("/checkins/%d", mine)
+	edit := func() []string {
+		return sent(func() webtest.Response { return a.PostForm(editPath, form(today.String())) }, http.StatusSeeOther, "POST "+editPath)
+	}
+	reviewPath := fmt.Sprintf("/review/checkins/%d", mine)
+	pages := []struct {
+		name   string
+		budget int
+		run    func() []string
+	}{
+		{"client home GET /homework", 6, func() []string { return get(a, "/homework") }},
+		{"homework page GET /homework/:id", 10, func() []string { return get(a, fmt.Sprintf("/homework/%d", hw)) }},
+		{"check-in form GET /homework/:id/checkins/new", 4, func() []string { return get(a, fmt.Sprintf("/homework/%d/checkins/new", hw)) }},
+		{"new check-in POST /homework/:id/checkins", 9, func() []string { return fewest(newCheckin(-1), newCheckin(-2)) }},
+		{"check-in edit form GET /checkins/:id/edit", 4, func() []string { return get(a, editPath+"/edit") }},
+		{"check-in edit POST /checkins/:id", 11, func() []string { return fewest(edit(), edit()) }},
+		{"pair page GET /pairs/:id", 12, func() []string { return get(co, fmt.Sprintf("/pairs/%d", pairID)) }},
+		{"progress tab GET /pairs/:id/progress", 11, func() []string { return get(co, fmt.Sprintf("/pairs/%d/progress", pairID)) }},
+		{"review page GET /review/checkins/:id", 11, func() []string { return get(co, reviewPath) }},
+		{"dashboard GET /dashboard", 2, func() []string { return get(co, "/dashboard") }},
+	}
+	// A first round warms what the server keeps (prepared statements, the
+	// pair's unwrapped data key, the kept dashboard).
+	get(a, "/homework")
+	get(a, fmt.Sprintf("/homework/%d", hw))
+	get(co, fmt.Sprintf("/pairs/%d", pairID))
+	get(co, fmt.Sprintf("/pairs/%d/progress", pairID))
+	get(co, reviewPath)
+	for _, p := range pages {
+		got := p.run()
+		if len(got) > p.budget {
+			t.Errorf("%s: %d statements, budget %d:\n  %s", p.name, len(got), p.budget, strings.Join(got, "\n  "))
+		} else {
+			t.Logf("%s: %d statements (budget %d)\n  %s", p.name, len(got), p.budget, strings.Join(got, "\n  "))
+		}
+	}
+}
