@@ -146,6 +146,12 @@ func (s *Store) ForExport(ctx context.Context, sc mend.Scope, pairID int64, from
 		pairID, from, to)
 }
 
+// ForArchive returns every check-in of a pair, oldest first, with its
+// earlier versions, for the closed pair's archive (which audits itself).
+func (s *Store) ForArchive(ctx context.Context, sc mend.Scope, pairID int64) ([]Checkin, error) {
+	return s.staffRead(ctx, sc, "Pair", `c.pair_id = $4`, `ORDER BY c.period_start, c.created_at, c.id`, pairID)
+}
+
 // loadHistory attaches the earlier versions of edited check-ins (staff only;
 // the SQL joins the caller's pairs again rather than trusting the ids).
 func (s *Store) loadHistory(ctx context.Context, sc mend.Scope, cs []Checkin) error {

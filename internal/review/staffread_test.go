@@ -119,6 +119,10 @@ func TestEveryStaffReadOfACheckinIsDecrypted(t *testing.T) {
 			cs, err := f.checkins.ForExport(ctx, sc, p.ID, day0.AddDays(-10), day0)
 			return dump(cs), err
 		}},
+		{name: "checkin.Store.ForArchive", want: everything, read: func(sc mend.Scope) (string, error) {
+			cs, err := f.checkins.ForArchive(ctx, sc, p.ID)
+			return dump(cs), err
+		}},
 		{name: "review.Store.Review", want: everything, read: func(sc mend.Scope) (string, error) {
 			pg, err := f.reviews.Review(ctx, sc, mine)
 			return dump(pg), err
@@ -213,4 +217,61 @@ func carriesAnswers(t reflect.Type, seen map[reflect.Type]bool) bool {
 		}
 	}
 	return false
+}
+
+// TestMarkReviewedOnlyWhatWasRead: "Mark reviewed" ends the client's
+// chance to change a check-in, so it must be about the words the counselor
+// read. A client who edits the check-in after the counselor's page was
+// drawn makes the page's "Mark reviewed" (and feedback that marks it) a
+// conflict that says so, and nothing is marked or stored; marking the
+// version now shown works.
+func TestMarkReviewedOnlyWhatWasRead(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	p := f.Pair(t, f.A, "was_hurt", "broke_trust")
+	hw := f.homework(t, p, "daily", nil, day0.AddDays(-5), day0.AddDays(5), 0)
+	a := f.ClientScope(p, 1)
+	a.Timezone = "UTC"
+	in := checkin.Input{Period: day0.String(), Status: "done", Trust: "4", Communication: "5", Hope: "6",
+		Reflection: "The first words.", Visibility: "counselor"}
+	id, err := f.checkins.Create(ctx, a, hw, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := f.reviews.Review(ctx, f.A, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := pg.Checkin.Version
+	in.Reflection = "Words the counselor has not read yet."
+	if _, err := f.checkins.Update(ctx, a, id, in); err != nil {
+		t.Fatal(err)
+	}
+	err = f.reviews.MarkReviewed(ctx, f.A, id, seen)
+	if mend.ErrorCode(err) != mend.ECONFLICT || !strings.Contains(mend.ErrorMessage(err), "changed this check-in after you opened it") {
+		t.Fatalf("marking an unread version reviewed: %v", err)
+	}
+	err = f.reviews.AddFeedback(ctx, f.A, id, review.FeedbackInput{Body: "Well done.", Audience: review.ToClient, Reviewed: true, Seen: seen})
+	if mend.ErrorCode(err) != mend.ECONFLICT {
+		t.Fatalf("feedback marking an unread version reviewed: %v", err)
+	}
+	if n := f.Count(t, `SELECT count(*) FROM feedback WHERE checkin_id = $1`, id); n != 0 {
+		t.Errorf("%d feedback stored with the refused review", n)
+	}
+	pg, err = f.reviews.Review(ctx, f.A, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pg.Checkin.ReviewedAt.Valid || pg.Checkin.Reflection != in.Reflection {
+		t.Fatalf("after the refusal: reviewed %v, reflection %q", pg.Checkin.ReviewedAt.Valid, pg.Checkin.Reflection)
+	}
+	if err := f.reviews.MarkReviewed(ctx, f.A, id, pg.Checkin.Version); err != nil {
+		t.Fatalf("marking the version read: %v", err)
+	}
+	// The client sees it is read and can no longer change it.
+	own, err := f.checkins.Own(ctx, a, id)
+	if err != nil || !strings.Contains(own.EditableReason, "counselor has read") {
+		t.Errorf("the client's view after the review: %q, %v", own.EditableReason, err)
+	}
 }
