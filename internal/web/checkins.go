@@ -24,6 +24,10 @@ const (
 	tplPairCheckins = "pair_checkins"
 )
 
+// checkinsPageSize is how many check-ins a page of the check-ins tab
+// shows: each is a card with every answer, so ten already make a long page.
+const checkinsPageSize = 10
+
 // maxAnswers bounds the answer_N fields read from a form; steps have a
 // handful of questions.
 const maxAnswers = 20
@@ -284,7 +288,9 @@ func (s *Server) pairCheckins(c *gin.Context) {
 	if r := c.Query("review"); r == checkin.ReviewWaiting || r == checkin.ReviewReviewed {
 		f.Review = r
 	}
-	tab, err := s.reviews.PairCheckins(c.Request.Context(), scopeOf(c), id, f, paging.Parse(c.Query("page")))
+	pr := paging.Parse(c.Query("page"))
+	pr.Size = checkinsPageSize
+	tab, err := s.reviews.PairCheckins(c.Request.Context(), scopeOf(c), id, f, pr)
 	if err != nil {
 		s.fail(c, err)
 		return

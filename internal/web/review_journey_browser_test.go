@@ -182,6 +182,15 @@ func TestBrowserCounselorReadsWhatTheClientWrote(t *testing.T) {
 		t.Errorf("the check-ins tab lacks the check-in, its review or its feedback:\n%s", text)
 	}
 	lookAt(t, counselor, "checkins-tab")
+	// Paged, not one endless stream: the demo pair has more check-ins
+	// than a page holds.
+	if n := len(counselor.Texts(".checkin-card")); n != 10 || !strings.Contains(counselor.TextOf("nav.pager"), "Page 1") {
+		t.Errorf("the first page shows %d check-ins and pager %q; want 10 and a pager", n, counselor.TextOf("nav.pager"))
+	}
+	if status := counselor.ClickLink("Next"); status != http.StatusOK || !strings.Contains(counselor.TextOf("nav.pager"), "Page 2") ||
+		strings.Contains(counselor.Text(), reflection) {
+		t.Errorf("page 2 of the check-ins: status %d, pager %q", status, counselor.TextOf("nav.pager"))
+	}
 	authors := func() []string {
 		var out []string
 		for _, h := range counselor.Texts(".checkin-card h3") {
