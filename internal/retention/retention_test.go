@@ -120,7 +120,7 @@ func (w *world) clientWrites(t *testing.T, p pair.Pair, note, reflection, safety
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := w.hw.Assign(ctx, w.A, p.ID, homework.Input{StepID: step, For: "both", Cadence: "daily", Note: note,
+	a, err := w.hw.Assign(ctx, w.A, p.ID, homework.Input{StepID: step, For: "both", Cadence: "daily", Note: note, ConfirmDates: true,
 		StartsOn: today.AddDate(0, 0, -1).Format(homework.DateLayout), DueOn: today.AddDate(0, 0, 6).Format(homework.DateLayout)})
 	if err != nil {
 		t.Fatal(err)

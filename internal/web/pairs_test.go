@@ -90,8 +90,11 @@ func TestPairPagesRunABoundedNumberOfQueries(t *testing.T) {
 		}
 	}
 	step := strconv.FormatInt(env.ID(t, `SELECT id FROM steps WHERE key = 'patience'`), 10)
+	// The 40 finished homework reach back further than the demo pair's
+	// start, and homework cannot end before its pair existed.
+	env.DB.MustExec(`UPDATE pairs SET created_at = created_at - interval '60 days' WHERE id = $1`, pairID)
 	for i := range 40 {
-		a, err := hw.Assign(ctx, sc, pairID, homework.Input{StepID: step, Cadence: "once",
+		a, err := hw.Assign(ctx, sc, pairID, homework.Input{StepID: step, Cadence: "once", ConfirmDates: true,
 			StartsOn: today.AddDate(0, 0, -i-5).Format(homework.DateLayout)})
 		if err != nil {
 			t.Fatal(err)
