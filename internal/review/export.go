@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/pair"
