@@ -37,8 +37,10 @@ const usage = `mend — practice management for counselors who help two people r
 Usage:
   mend serve [--demo]     web server and background worker in one process
                           (--demo: migrate and load the demo practice first)
-  mend web                web server only (several can run behind a load balancer)
-  mend worker             background worker and scheduler only
+  mend web [--demo]       web server only (several can run behind a load balancer)
+  mend worker [--demo]    background worker and scheduler only
+                          (--demo: a demo instance, which may use the master key
+                          published in compose.yaml; without it they refuse that key)
   mend migrate [up|down|status]
   mend seed --demo        load the demo practices (safe to run twice)
   mend user create --role admin|counselor --email EMAIL --name NAME --practice SLUG [--practice-name NAME]
@@ -80,12 +82,14 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 		if err := parseFlags(fs, rest); err != nil {
 			return err
 		}
-		return serve(ctx, cfg, log, out, true, true, *demo)
+		return serve(ctx, cfg, log, out, true, true, serveOptions{seedDemo: *demo, demoKey: *demo})
 	case "web", "worker":
-		if err := parseFlags(newFlagSet(cmd), rest); err != nil {
+		fs := newFlagSet(cmd + " [--demo]")
+		demoKey := fs.Bool("demo", false, "a demo instance: accept the master key published in compose.yaml")
+		if err := parseFlags(fs, rest); err != nil {
 			return err
 		}
-		return serve(ctx, cfg, log, out, cmd == "web", cmd == "worker", false)
+		return serve(ctx, cfg, log, out, cmd == "web", cmd == "worker", serveOptions{demoKey: *demoKey})
 	case "migrate":
 		return migrate(ctx, cfg, out, rest)
 	case "seed":
@@ -138,14 +142,29 @@ func openDB(ctx context.Context, cfg config.Config, migrateFirst bool) (*sqlx.DB
 	return d, nil
 }
 
+// serveOptions are how a server was started: seedDemo migrates and loads
+// the demo practices first (serve --demo); demoKey accepts the master key
+// published in compose.yaml (any --demo).
+type serveOptions struct {
+	seedDemo, demoKey bool
+}
+
 // serve runs the web server, the worker, or both, until SIGINT/SIGTERM; then
 // it stops taking requests, lets those in flight finish, and drains the
 // worker.
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer, withWeb, withWorker, demo bool) error {
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer, withWeb, withWorker bool, opt serveOptions) error {
+	demo := opt.seedDemo
 	if demo {
 		if err := demoMasterKey(&cfg, log, out); err != nil {
 			return err
 		}
+	}
+	if cfg.UsesPublishedMasterKey() {
+		if !opt.demoKey {
+			return config.ErrPublishedMasterKey
+		}
+		fmt.Fprintln(out, "!!! WARNING: --demo: MEND_MASTER_KEY is the key published in compose.yaml. Anyone can decrypt what this instance stores. Never put real clients' records in it.")
+		log.Warn("demo instance: the master key is the one published in compose.yaml; not for real data")
 	}
 	// The web server seals clinical text with it; the worker signs the
 	// reminders' unsubscribe links with a key derived from it.
@@ -207,8 +226,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 			return err
 		}
 		g.Go(func() error { return listen(gctx, cfg, log, "web", cfg.ListenAddr, srv.Handler()) })
-		if cfg.MetricsAddr != "" {
-			g.Go(func() error { return listen(gctx, cfg, log, "metrics", cfg.MetricsAddr, srv.MetricsHandler()) })
+		if addr := cfg.MetricsListener(); addr != "" {
+			// Metrics are the operator's: a listener of their own (loopback
+			// unless METRICS_ADDR says otherwise), never the public one. A
+			// second process on the same host finds the port taken; that
+			// costs its metrics, not its service.
+			g.Go(func() error {
+				if err := listen(gctx, cfg, log, "metrics", addr, srv.MetricsHandler()); err != nil {
+					log.Warn("metrics listener stopped; serving without metrics", "addr", addr, "err", err)
+				}
+				return nil
+			})
 		}
 	}
 	return g.Wait()

@@ -45,6 +45,11 @@ func userCmd(ctx context.Context, cfg config.Config, out io.Writer, args []strin
 	in := practice.NewPerson{Name: *name, Email: *email, Timezone: *tz}
 	var fe mend.FieldErrors
 	in.Validate(&fe, "")
+	if *practiceName != "" {
+		if msg := practice.NameProblem(*practiceName); msg != "" {
+			fe.Add("practice-name", msg)
+		}
+	}
 	if len(fe) > 0 {
 		return flagErrors(fe)
 	}

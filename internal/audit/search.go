@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mend-practice/mend/internal/csvout"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/paging"
 )
@@ -183,7 +183,7 @@ func (l *Log) Export(ctx context.Context, s mend.Scope, f Filter, w io.Writer) e
 	if err != nil || s.Timezone == "" {
 		loc = time.UTC
 	}
-	cw := csv.NewWriter(w)
+	cw := csvout.NewWriter(w)
 	if err := cw.Write(ExportColumns); err != nil {
 		return err
 	}
@@ -206,6 +206,5 @@ func (l *Log) Export(ctx context.Context, s mend.Scope, f Filter, w io.Writer) e
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("audit: export rows: %w", err)
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }

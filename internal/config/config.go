@@ -34,10 +34,11 @@ type Config struct {
 	// an https scheme turns on __Host- cookies and HSTS.
 	BaseURL    string `env:"BASE_URL" envDefault:"http://localhost:8080"`
 	ListenAddr string `env:"LISTEN_ADDR" envDefault:":8080"`
-	// MetricsAddr, when set, serves /metrics on a separate listener (for a
-	// scraper on a private network); /metrics on the main listener is
-	// admin-only either way.
-	MetricsAddr string `env:"METRICS_ADDR"`
+	// MetricsAddr is the separate listener that serves /metrics (request
+	// figures of the whole deployment: the operator's, never a practice's).
+	// Loopback by default; "off" turns it off. The main listener has no
+	// /metrics at all.
+	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9090"`
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
 	LogLevel       string   `env:"LOG_LEVEL" envDefault:"info"`
@@ -60,6 +61,17 @@ type Config struct {
 	// OldMasterKeys are previous master keys, still accepted for unwrapping
 	// until `mend keys rotate` has rewrapped every data key.
 	OldMasterKeys []string `env:"MEND_OLD_MASTER_KEYS" envSeparator:","`
+}
+
+// MetricsOff as METRICS_ADDR turns the metrics listener off.
+const MetricsOff = "off"
+
+// MetricsListener is the address to serve /metrics on, or "" for none.
+func (c Config) MetricsListener() string {
+	if c.MetricsAddr == MetricsOff {
+		return ""
+	}
+	return c.MetricsAddr
 }
 
 // Load reads the process environment and validates it.
@@ -131,9 +143,9 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		problems = append(problems, "LISTEN_ADDR must be host:port, e.g. :8080")
 	}
-	if c.MetricsAddr != "" {
+	if c.MetricsAddr != "" && c.MetricsAddr != MetricsOff {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			problems = append(problems, "METRICS_ADDR must be host:port, e.g. 127.0.0.1:9090")
+			problems = append(problems, "METRICS_ADDR must be host:port, e.g. 127.0.0.1:9090, or off")
 		}
 	}
 	for _, p := range c.TrustedProxies {
@@ -191,6 +203,22 @@ func (c Config) Logger(w interface{ Write([]byte) (int, error) }) *slog.Logger {
 var ErrNoMasterKey = errors.New("MEND_MASTER_KEY is not set. Mend encrypts clinical text with it. " +
 	"Generate one with `mend keys generate`, store it outside the database and its backups, and set it in the environment. " +
 	"(For a local demo, `mend serve --demo` uses a development key file instead.)")
+
+// ComposeDemoMasterKey is the master key written into compose.yaml so that
+// `docker compose up` works out of the box. It is public: anything sealed
+// with it can be read by anyone. web, worker and serve refuse it unless
+// started with --demo.
+const ComposeDemoMasterKey = "ZGVtby1vbmx5LW1lbmQtbWFzdGVyLWtleS0zMi1ieXQ="
+
+// ErrPublishedMasterKey explains why a server refuses the compose.yaml key.
+var ErrPublishedMasterKey = errors.New("MEND_MASTER_KEY is the demo key published in compose.yaml: anyone can read it, " +
+	"so it protects nothing. Generate your own with `mend keys generate` and set it in the environment " +
+	"(keep using the published key only in MEND_OLD_MASTER_KEYS until `mend keys rotate` has run). " +
+	"To try Mend out with the published key, start with --demo.")
+
+// UsesPublishedMasterKey reports whether the current master key is the one
+// published in compose.yaml.
+func (c Config) UsesPublishedMasterKey() bool { return c.MasterKey == ComposeDemoMasterKey }
 
 // MasterKeys returns the decoded current and old master keys, or
 // ErrNoMasterKey.

@@ -204,3 +204,31 @@ func (o *Outbox) Pick(ctx context.Context, sc mend.Scope, ids []int64) (map[int6
 	}
 	return out, nil
 }
+
+// PracticeCounts are the caller's practice's email numbers for the admin's
+// queues page: what waits, what is being sent, what failed, and what went
+// out in the last day. Deployment-wide queue figures are the operator's
+// (the metrics listener), never a practice admin's.
+type PracticeCounts struct {
+	Waiting     int `db:"waiting"`
+	Sending     int `db:"sending"`
+	Failed      int `db:"failed"`
+	SentLastDay int `db:"sent_last_day"`
+}
+
+// Counts returns the caller's practice's email numbers.
+func (o *Outbox) Counts(ctx context.Context, sc mend.Scope) (PracticeCounts, error) {
+	var c PracticeCounts
+	err := o.DB.GetContext(ctx, &c, `
+		SELECT count(*) FILTER (WHERE status = 'queued') AS waiting,
+		       count(*) FILTER (WHERE status = 'sending') AS sending,
+		       count(*) FILTER (WHERE status = 'failed') AS failed,
+		       count(*) FILTER (WHERE status = 'sent' AND sent_at >= now() - interval '1 day') AS sent_last_day
+		FROM email_delivery
+		WHERE practice_id = $1 AND (status IN ('queued', 'sending', 'failed') OR sent_at >= now() - interval '1 day')`,
+		sc.PracticeID)
+	if err != nil {
+		return PracticeCounts{}, fmt.Errorf("mail: counts: %w", err)
+	}
+	return c, nil
+}

@@ -347,16 +347,16 @@ func classify(stage string, err error) *SendError {
 // header of its own.
 func (s *SMTPSender) compose(m Outgoing) (*gomail.Msg, error) {
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
-	if err := msg.FromFormat(oneLine(m.FromName), s.from); err != nil {
-		return nil, err
-	}
+	// Display names go in as net/mail addresses, which quote and encode
+	// them (RFC 5322 quoted-string, RFC 2047 for non-ASCII): a name with a
+	// '"' in it used to be pasted between quotes and made the address
+	// unparseable, so every email to that person failed.
+	msg.FromMailAddress(&netmail.Address{Name: oneLine(m.FromName), Address: s.from})
 	to, err := netmail.ParseAddress(m.To)
 	if err != nil || strings.ContainsAny(m.To, "\r\n") {
 		return nil, fmt.Errorf("bad recipient address")
 	}
-	if err := msg.AddToFormat(oneLine(m.ToName), to.Address); err != nil {
-		return nil, err
-	}
+	msg.ToMailAddress(&netmail.Address{Name: oneLine(m.ToName), Address: to.Address})
 	if m.ReplyTo != "" {
 		if rt, err := netmail.ParseAddress(m.ReplyTo); err == nil && !strings.ContainsAny(m.ReplyTo, "\r\n") {
 			if err := msg.ReplyTo(rt.Address); err != nil {

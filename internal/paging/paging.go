@@ -14,13 +14,27 @@ type Request struct {
 	Size   int
 }
 
+// MaxNumber is the highest page number Mend serves: far beyond any list,
+// and small enough that the SQL OFFSET cannot overflow.
+const MaxNumber = 100000
+
 // Parse reads a page number as typed in a URL; anything unusable is page 1.
 func Parse(s string) Request {
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 100000 {
+	if err != nil || n < 1 || n > MaxNumber {
 		n = 1
 	}
 	return Request{Number: n, Size: DefaultSize}
+}
+
+// Valid reports whether s is a page number Mend serves ("" means page 1).
+// The web layer refuses any other value before a handler runs.
+func Valid(s string) bool {
+	if s == "" {
+		return true
+	}
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && n <= MaxNumber
 }
 
 // First is page 1 of the default size.

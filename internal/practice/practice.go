@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
@@ -88,11 +89,8 @@ func (n *NewPerson) Validate(fe *mend.FieldErrors, prefix string) {
 	n.Name = strings.TrimSpace(n.Name)
 	n.Email = auth.NormalizeEmail(n.Email)
 	n.Timezone = strings.TrimSpace(n.Timezone)
-	switch {
-	case n.Name == "":
-		fe.Add(prefix+"name", "Enter a name.")
-	case !utf8.ValidString(n.Name) || utf8.RuneCountInString(n.Name) > 100:
-		fe.Add(prefix+"name", "Use at most 100 characters.")
+	if msg := NameProblem(n.Name); msg != "" {
+		fe.Add(prefix+"name", msg)
 	}
 	if a, err := mail.ParseAddress(n.Email); err != nil || a.Address != n.Email || len(n.Email) > 254 {
 		fe.Add(prefix+"email", "Enter an email address like name@example.com.")
@@ -104,6 +102,22 @@ func (n *NewPerson) Validate(fe *mend.FieldErrors, prefix string) {
 	if _, err := time.LoadLocation(n.Timezone); err != nil || n.Timezone == "Local" {
 		fe.Add(prefix+"timezone", "Choose a time zone from the list.")
 	}
+}
+
+// NameProblem says what is wrong with a person's or a practice's name as
+// typed, or "" when there is nothing wrong. Names go into email headers
+// (To, From), so a line break or another control character is refused
+// where it is typed rather than quietly changed when the email is written.
+func NameProblem(name string) string {
+	switch {
+	case name == "":
+		return "Enter a name."
+	case !utf8.ValidString(name) || utf8.RuneCountInString(name) > 100:
+		return "Use at most 100 characters."
+	case strings.ContainsFunc(name, unicode.IsControl):
+		return "Write the name on one line, without line breaks or tabs."
+	}
+	return ""
 }
 
 // Invitation is a newly issued one-time link, shown once to its issuer.

@@ -2,7 +2,6 @@ package review
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/csvout"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/pair"
 )
@@ -121,7 +121,7 @@ func (s *Store) ExportCSV(ctx context.Context, sc mend.Scope, pairID int64, r Ra
 	}
 	cols := ColumnsFor(sc, p)
 	tz := checkin.LoadZone(sc.Timezone)
-	cw := csv.NewWriter(w)
+	cw := csvout.NewWriter(w)
 	head := make([]string, len(cols))
 	for i, c := range cols {
 		head[i] = c.Header
@@ -132,26 +132,13 @@ func (s *Store) ExportCSV(ctx context.Context, sc mend.Scope, pairID int64, r Ra
 	rec := make([]string, len(cols))
 	for _, row := range rows {
 		for i, c := range cols {
-			rec[i] = cell(c.value(row, tz))
+			rec[i] = c.value(row, tz)
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// cell defuses text that a spreadsheet would run as a formula (a client's
-// reflection starting with "=" must stay text when the counselor opens the
-// file).
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		if _, err := strconv.ParseFloat(s, 64); err != nil {
-			return "'" + s
-		}
-	}
-	return s
+	return cw.Flush()
 }
 
 // ReportData is what the PDF report holds: the progress, the counselor's

@@ -380,13 +380,17 @@ func (s *Store) Next(ctx context.Context, sc mend.Scope, after int64) (int64, er
 	}
 	var ids []int64
 	// The first branch is the next in order after the given check-in; the
-	// second, the start of the queue (for after = 0 or past the end).
+	// second, the start of the queue (for after = 0 or past the end). The
+	// pivot must be in the caller's own caseload: another counselor's
+	// check-in id finds no pivot and reads as "from the start", so where
+	// the answer lands says nothing about that check-in (its safety flag).
 	err := s.DB.SelectContext(ctx, &ids, `
 		SELECT q.id FROM (
 			(SELECT c.id, 0 AS branch FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
 			 WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status <> 'closed'
 			   AND (NOT c.safety_flag, c.created_at, c.id) >
-			       (SELECT NOT k.safety_flag, k.created_at, k.id FROM checkins k WHERE k.id = $3 AND k.practice_id = $1)
+			       (SELECT NOT k.safety_flag, k.created_at, k.id FROM checkins k JOIN pairs kp ON kp.id = k.pair_id
+			        WHERE k.id = $3 AND kp.practice_id = $1 AND kp.counselor_id = $2)
 			 ORDER BY `+queueOrder+` LIMIT 1)
 			UNION ALL
 			(SELECT c.id, 1 AS branch FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL

@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -57,7 +59,11 @@ func TestAuditLogRecordsLoginsAndDeniedAccess(t *testing.T) {
 	}
 }
 
-func TestMetricsByRouteTemplateForAdminsOnly(t *testing.T) {
+// Issue 17, item 19: request metrics are the deployment's, so they are the
+// operator's: served on a listener of their own (MetricsHandler, on
+// METRICS_ADDR), and not at all on the listener people use, admins
+// included.
+func TestMetricsOnTheOperatorsListenerOnly(t *testing.T) {
 	t.Parallel()
 	env := webtest.Start(t)
 	anon := env.NewClient(t)
@@ -67,15 +73,31 @@ func TestMetricsByRouteTemplateForAdminsOnly(t *testing.T) {
 	anon.Get("/no/such/page")
 
 	wantStatus(t, "counselor reads metrics", env.Login(t, "counselor1@northside.example").Get("/metrics"), http.StatusNotFound)
-	wantRedirect(t, "anonymous reads metrics", anon.Get("/metrics"), "/login?next=%2Fmetrics")
-
+	wantStatus(t, "anonymous reads metrics", anon.Get("/metrics"), http.StatusNotFound)
 	res := env.Login(t, "admin@northside.example").Get("/metrics")
-	wantStatus(t, "admin reads metrics", res, http.StatusOK)
-	wantBody(t, "metrics", res.Body,
+	wantStatus(t, "a practice admin reads metrics", res, http.StatusNotFound)
+	wantNotInBody(t, "a practice admin reads metrics", res.Body, "mend_http_requests_total")
+
+	operator := httptest.NewServer(env.Server.MetricsHandler())
+	defer operator.Close()
+	hres, err := http.Get(operator.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hres.Body.Close()
+	b, err := io.ReadAll(hres.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(b)
+	if hres.StatusCode != http.StatusOK {
+		t.Fatalf("operator's listener: %d", hres.StatusCode)
+	}
+	wantBody(t, "metrics", body,
 		`mend_http_requests_total{method="GET",route="/login",status="200"} 1`,
 		`mend_http_requests_total{method="GET",route="/invite/:token",status="404"} 1`,
-		`mend_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`mend_http_requests_total{method="GET",route="unmatched",status="404"} 4`, // the page and three tries at /metrics
 		`mend_http_request_duration_seconds_bucket{method="POST",route="/login"`,
 	)
-	wantNotInBody(t, "metrics", res.Body, secret, "/no/such/page")
+	wantNotInBody(t, "metrics", body, secret, "/no/such/page")
 }

@@ -155,9 +155,10 @@ type queueTask struct {
 	LastErr string
 }
 
-// mailQueues shows asynq's queues: sizes and today's counts for the whole
-// deployment (numbers only), and the delivery tasks waiting for a retry or
-// given up, limited to the admin's own practice. Read-only.
+// mailQueues shows the admin's own practice's email numbers and its
+// delivery tasks waiting for a retry or given up. Read-only. The queues'
+// sizes for the whole deployment belong to the operator (the metrics
+// listener): a practice admin must not learn how busy other practices are.
 func (s *Server) mailQueues(c *gin.Context) {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
@@ -167,16 +168,10 @@ func (s *Server) mailQueues(c *gin.Context) {
 		s.render(c, http.StatusServiceUnavailable, tplMailQueues, H{"Unavailable": true})
 		return
 	}
-	var infos []*asynq.QueueInfo
 	var tasks []queueTask
 	ids := map[int64]queueTask{}
 	var order []int64
 	for _, q := range names {
-		info, err := s.queues.GetQueueInfo(q)
-		if err != nil {
-			continue
-		}
-		infos = append(infos, info)
 		for state, list := range map[string]func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){
 			"retry": s.queues.ListRetryTasks, "archived": s.queues.ListArchivedTasks,
 		} {
@@ -210,5 +205,10 @@ func (s *Server) mailQueues(c *gin.Context) {
 			delete(own, id)
 		}
 	}
-	s.render(c, http.StatusOK, tplMailQueues, H{"Queues": infos, "Tasks": tasks})
+	counts, err := s.outbox.Counts(ctx, sc)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, tplMailQueues, H{"Counts": counts, "Tasks": tasks})
 }

@@ -12,7 +12,6 @@ func staffPath(format string) func(*fixtures, string) string {
 var _ = addMatrixRows(
 	matrixRow{Method: "GET", Route: "/healthz", Expect: "anon=200 admin=200 counselor=200 client=200"},
 	matrixRow{Method: "GET", Route: "/readyz", Expect: "anon=200 admin=200 counselor=200 client=200"},
-	matrixRow{Method: "GET", Route: "/metrics", Expect: "anon=303 admin=200 counselor=404 client=404"},
 	matrixRow{Method: "GET", Route: "/static/*file", Path: func(*fixtures, string) string { return "/static/app.css" },
 		Expect: "anon=200 admin=200 counselor=200 client=200"},
 	// A signed-in person visiting the login page is sent home (or, owing a

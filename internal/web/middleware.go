@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paging"
 )
 
 const (
@@ -68,6 +70,57 @@ func (s *Server) limitBody(c *gin.Context) {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
 	}
 	c.Next()
+}
+
+// pageParams are the query parameters that carry a page number.
+var pageParams = []string{"page", "hpage", "epage"}
+
+// refuseOddInput answers 422 before any handler runs when the URL, a path
+// parameter or a submitted form holds what no Mend field can: a NUL byte or
+// bytes that are not UTF-8 (PostgreSQL refuses both, which surfaced as a
+// 500), or a page number beyond any list. Handlers then only ever see text
+// they can store and compare.
+func (s *Server) refuseOddInput(c *gin.Context) {
+	// ParseForm reads a urlencoded body once (within limitBody's cap); the
+	// handlers' PostForm calls read the parsed values. A body that does not
+	// parse is left to the handler, as before.
+	_ = c.Request.ParseForm()
+	for _, values := range []url.Values{c.Request.Form, c.Request.URL.Query()} {
+		for name, vs := range values {
+			if !storable(name) {
+				s.fail(c, errUnstorable)
+				return
+			}
+			for _, v := range vs {
+				if !storable(v) {
+					s.fail(c, errUnstorable)
+					return
+				}
+			}
+		}
+	}
+	for _, p := range c.Params {
+		if !storable(p.Value) {
+			s.fail(c, errUnstorable)
+			return
+		}
+	}
+	q := c.Request.URL.Query()
+	for _, name := range pageParams {
+		if v := q.Get(name); !paging.Valid(v) {
+			s.fail(c, mend.Errorf(mend.EINVALID, "There is no page %q: pages are numbered from 1. Go back and choose a page from the list.", v))
+			return
+		}
+	}
+	c.Next()
+}
+
+var errUnstorable = mend.Errorf(mend.EINVALID, "The address or form holds characters that cannot be stored "+
+	"(a NUL byte, or text that is not UTF-8). Remove them and try again.")
+
+// storable reports whether s is text PostgreSQL can hold.
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // observe logs each request and counts it in the metrics, by route template

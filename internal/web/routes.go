@@ -19,15 +19,15 @@ func (s *Server) buildEngine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	_ = e.SetTrustedProxies(s.cfg.TrustedProxies) // nil trusts no proxy: ClientIP is the peer
-	e.Use(s.recoverPanics, s.limitBody, s.observe, s.loadScope)
+	e.Use(s.recoverPanics, s.limitBody, s.observe, s.loadScope, s.refuseOddInput)
 	e.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
 	e.NoMethod(func(c *gin.Context) { s.fail(c, errNotFound) })
 	e.HandleMethodNotAllowed = false
 
-	// Health, metrics and static files.
+	// Health and static files. (/metrics is served by MetricsHandler on the
+	// operator's own listener, never here.)
 	s.handle(e, http.MethodGet, "/healthz", "health", "read", s.healthz)
 	s.handle(e, http.MethodGet, "/readyz", "health", "read", s.readyz)
-	s.handle(e, http.MethodGet, "/metrics", "metrics", "read", gin.WrapH(s.metrics.handler()))
 	s.handle(e, http.MethodGet, "/static/*file", "static", "read", s.static())
 
 	// Logging in and out, invitations and password resets.

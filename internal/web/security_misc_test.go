@@ -1,0 +1,229 @@
+package web_test
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/lib/pq"
+
+	"github.com/mend-practice/mend/internal/web/webtest"
+)
+
+// Issue 17, item 3: every CSV export goes through one writer that defuses
+// cells a spreadsheet would run as formulas. A client named like a formula
+// lands in the audit export (through the counselor's pair export, which
+// records the client) and in the pair export, as text in both.
+func TestExportsDefuseFormulaNames(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	const formula = `=HYPERLINK("http://evil.example/x","Open me")`
+	if _, err := env.DB.Exec(`UPDATE users SET name = $1 WHERE email = 'client1a@northside.example'`, formula); err != nil {
+		t.Fatal(err)
+	}
+	pairID := env.PairOf(t, "client1a@northside.example")
+	counselor := env.Login(t, "counselor1@northside.example")
+	res := counselor.Get(fmt.Sprintf("/pairs/%d/export.csv", pairID))
+	wantStatus(t, "pair export", res, http.StatusOK)
+	wantFormulaDefused(t, "pair export", res.Body, formula)
+
+	res = env.Login(t, "admin@northside.example").Get("/admin/audit.csv")
+	wantStatus(t, "audit export", res, http.StatusOK)
+	wantFormulaDefused(t, "audit export", res.Body, formula)
+}
+
+// wantFormulaDefused fails unless the CSV holds the name as a quoted-text
+// cell ("'=HYPERLINK…") and nowhere as a cell that starts with "=".
+func wantFormulaDefused(t *testing.T, what, body, formula string) {
+	t.Helper()
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, body)
+	}
+	found := false
+	for _, rec := range recs {
+		for _, cell := range rec {
+			if strings.HasPrefix(cell, "=") {
+				t.Errorf("%s: cell %q would run as a formula in a spreadsheet", what, cell)
+			}
+			if cell == "'"+formula {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("%s: no cell holds the client's name as text (%q)\n%s", what, "'"+formula, body)
+	}
+}
+
+// Issue 17, item 17: odd input (a NUL byte, bytes that are not UTF-8, a
+// number too big for any id or page) is refused where it arrives with a
+// 4xx and a message, never a 500. One row per route and input; every
+// query parameter Mend reads is in the table.
+func TestOddInputIsRefusedNever500(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	admin := env.Login(t, "admin@northside.example")
+	counselor := env.Login(t, "counselor1@northside.example")
+	client := env.Login(t, "client1a@northside.example")
+	anon := env.NewClient(t)
+	pairID := env.PairOf(t, "client1a@northside.example")
+	hwID := env.ID(t, `SELECT a.id FROM assignments a JOIN pair_members m ON m.pair_id = a.pair_id
+		JOIN users u ON u.id = m.user_id WHERE u.email = 'client1a@northside.example' ORDER BY a.id LIMIT 1`)
+	const huge = "9223372036854775807"
+	const huger = "99999999999999999999999"
+	nul, badUTF8 := "%00", "%FF%FE"
+	// want 4 is a refusal (4xx); want 0 is any answer but a 5xx, for values
+	// that are well formed and simply match nothing (an id past every row
+	// is a page with nothing on it, as for an id that was deleted).
+	type get struct {
+		who  *webtest.Client
+		path string
+		want int
+	}
+	gets := []get{
+		{admin, "/admin/audit?user=" + nul, 4},
+		{admin, "/admin/audit?client=" + nul, 4},
+		{admin, "/admin/audit?action=" + nul, 4},
+		{admin, "/admin/audit?action=a" + badUTF8, 4},
+		{admin, "/admin/audit?from=" + nul, 4},
+		{admin, "/admin/audit?to=" + nul, 4},
+		{admin, "/admin/audit?user=" + huge, 0},
+		{admin, "/admin/audit?client=" + huger, 4},
+		{admin, "/admin/audit?page=" + huge, 4},
+		{admin, "/admin/audit?page=" + nul, 4},
+		{admin, "/admin/audit.csv?action=" + nul, 4},
+		{admin, "/admin/audit.csv?user=" + huge, 0},
+		{admin, "/admin/mail?to=" + nul, 4},
+		{admin, "/admin/mail?to=" + badUTF8, 4},
+		{admin, "/admin/mail?status=" + nul, 4},
+		{admin, "/admin/mail?kind=" + nul, 4},
+		{admin, "/admin/mail?from=" + nul, 4},
+		{admin, "/admin/mail?before=" + huge, 0},
+		{admin, "/admin/mail?before=" + huger, 4},
+		{admin, "/admin/mail?" + nul + "=x", 4},
+		{counselor, "/pairs?status=" + nul, 4},
+		{counselor, "/pairs?page=" + huge, 4},
+		{counselor, "/library?q=" + nul, 4},
+		{counselor, "/library?q=" + badUTF8, 4},
+		{counselor, "/library?page=" + huge, 4},
+		{counselor, "/plans?page=" + huge, 4},
+		{counselor, "/plans/new?from=" + huge, 0},
+		{counselor, "/plans/new?from=" + huger, 0},
+		{counselor, "/plans/new?step=" + nul, 4},
+		{counselor, "/review/next?after=" + huge, 0},
+		{counselor, "/review/next?after=" + nul, 4},
+		{counselor, fmt.Sprintf("/pairs/%d?hpage=%s", pairID, huge), 4},
+		{counselor, fmt.Sprintf("/pairs/%d?epage=%s", pairID, huge), 4},
+		{counselor, fmt.Sprintf("/pairs/%d/checkins?page=%s", pairID, huge), 4},
+		{counselor, fmt.Sprintf("/pairs/%d/checkins?page=%s", pairID, huger), 4},
+		{counselor, fmt.Sprintf("/pairs/%d/progress?from=%s", pairID, nul), 4},
+		{counselor, fmt.Sprintf("/pairs/%d/export.csv?to=%s", pairID, nul), 4},
+		{counselor, fmt.Sprintf("/pairs/%d/report.pdf?from=%s", pairID, huger), 4},
+		{counselor, fmt.Sprintf("/pairs/%d/homework/new?step=%s", pairID, nul), 4},
+		{counselor, fmt.Sprintf("/pairs/%d/plan?plan=%s", pairID, nul), 4},
+		{counselor, "/pairs/" + huge, 4},
+		{counselor, "/pairs/" + huger, 4},
+		{client, fmt.Sprintf("/homework/%d/checkins/new?period=%s", hwID, nul), 4},
+		{anon, "/login?next=" + nul, 4},
+		{anon, "/invite/" + nul, 4},
+		{anon, "/password/reset/" + nul, 4},
+		{anon, "/unsubscribe/" + nul, 4},
+	}
+	for _, g := range gets {
+		res := g.who.Get(g.path)
+		if res.Status >= 500 || (g.want == 4 && res.Status < 400) {
+			t.Errorf("GET %s: status %d, want %s\n%s", g.path, res.Status, map[int]string{0: "no 5xx", 4: "a 4xx"}[g.want], snippet(res.Body))
+		}
+	}
+	type post struct {
+		who  *webtest.Client
+		path string
+		form url.Values
+	}
+	posts := []post{
+		{anon, "/login", url.Values{"email": {"client1a@northside.example\x00"}, "password": {"whatever"}}},
+		{anon, "/login", url.Values{"email": {"\xff\xfe@northside.example"}, "password": {"whatever"}}},
+		{anon, "/login", url.Values{"email": {"client1a@northside.example"}, "password": {"pass\x00word"}}},
+		{anon, "/password/forgot", url.Values{"email": {"\x00"}}},
+		{anon, "/password/forgot", url.Values{"email": {"client1a@northside.example\x00"}}},
+		{counselor, "/pairs", url.Values{"label": {"Odd\x00pair"}}},
+		{admin, "/admin/counselors", url.Values{"name": {"Odd"}, "email": {"odd\x00@northside.example"}}},
+		{client, "/settings", url.Values{"timezone": {"Europe/Paris\x00"}}},
+	}
+	for _, p := range posts {
+		res := p.who.PostForm(p.path, p.form)
+		if res.Status < 400 || res.Status > 499 {
+			t.Errorf("POST %s %q: status %d, want a 4xx\n%s", p.path, p.form, res.Status, snippet(res.Body))
+		}
+	}
+	if n := count(t, env, `SELECT count(*) FROM users WHERE email LIKE 'odd%'`); n != 0 {
+		t.Errorf("%d accounts were made from a refused form", n)
+	}
+	// The refusal says what was wrong.
+	res := admin.Get("/admin/audit?action=" + nul)
+	wantBody(t, "audit log with a NUL byte", res.Body, "cannot be stored")
+}
+
+// Issue 17, item 19: a practice admin's queues page shows their own
+// practice's numbers only; how busy the deployment (other practices) is
+// belongs to the operator.
+func TestQueuesPageShowsOnlyThePracticesNumbers(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	riverbank := env.Login(t, "admin@riverbank.example")
+	for _, email := range []string{"queue-one@riverbank.example", "queue-two@riverbank.example", "queue-three@riverbank.example"} {
+		res := riverbank.PostForm("/admin/counselors", url.Values{"name": {"Queue Test"}, "email": {email}, "timezone": {"UTC"}})
+		wantStatus(t, "invite "+email, res, http.StatusCreated)
+	}
+	waiting := func(slug string) int {
+		return count(t, env, `SELECT count(*) FROM email_delivery d JOIN practices p ON p.id = d.practice_id
+			WHERE p.slug = $1 AND d.status = 'queued'`, slug)
+	}
+	for who, slug := range map[string]string{"admin@riverbank.example": "riverbank.example", "admin@northside.example": "northside.example"} {
+		res := env.Login(t, who).Get("/admin/queues")
+		wantStatus(t, who+" queues page", res, http.StatusOK)
+		wantBody(t, who+" queues page", res.Body, fmt.Sprintf("<tbody><tr><td>%d</td>", waiting(slug)))
+		wantNotInBody(t, who+" queues page", res.Body, "whole Mend installation", "Done in total", "Oldest waiting")
+	}
+	if waiting("riverbank.example") < 3 || waiting("riverbank.example") == waiting("northside.example") {
+		t.Fatalf("the test needs the practices' numbers to differ: riverbank %d, northside %d", waiting("riverbank.example"), waiting("northside.example"))
+	}
+}
+
+// Issue 17, item 8: /review/next?after= takes its pivot from the caller's
+// own caseload only. Another counselor's check-in id (flagged or not) is
+// treated as if no pivot had been given, so the answer says nothing about
+// that check-in.
+func TestReviewNextIgnoresAnotherCaseloadsPivot(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	counselor := env.Login(t, "counselor1@northside.example")
+	var others []int64
+	if err := env.DB.Select(&others, `
+		SELECT c.id FROM checkins c JOIN pairs p ON p.id = c.pair_id JOIN users u ON u.id = p.counselor_id
+		WHERE u.email <> 'counselor1@northside.example' ORDER BY c.id`); err != nil {
+		t.Fatal(err)
+	}
+	if len(others) == 0 {
+		t.Fatal("the demo has no check-ins of other counselors")
+	}
+	// Flag half of them, so both kinds of pivot are tried.
+	if _, err := env.DB.Exec(`UPDATE checkins SET safety_flag = (id % 2 = 0), reviewed_at = NULL WHERE id = ANY($1)`, pq.Array(others)); err != nil {
+		t.Fatal(err)
+	}
+	start := counselor.Get("/review/next")
+	if start.Status != http.StatusSeeOther {
+		t.Fatalf("/review/next: %d", start.Status)
+	}
+	for _, id := range others {
+		res := counselor.Get(fmt.Sprintf("/review/next?after=%d", id))
+		if res.Status != start.Status || res.Location != start.Location {
+			t.Errorf("after=%d (another counselor's check-in): %d to %q, want the same as without a pivot: %d to %q",
+				id, res.Status, res.Location, start.Status, start.Location)
+		}
+	}
+}
