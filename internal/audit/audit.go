@@ -6,10 +6,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -33,11 +36,54 @@ type Entry struct {
 // Log writes audit entries.
 type Log struct {
 	DB *sqlx.DB
+
+	stmts db.Statements // Record's insert, prepared: many pages make one
 }
 
 // Record appends e for the caller in s. q may be a transaction so that the
 // entry commits with the read or change it describes; nil uses the pool.
 func (l *Log) Record(ctx context.Context, q sqlx.ExecerContext, s mend.Scope, e Entry) error {
+	q, role := l.defaults(q, s, &e)
+	_, err := l.stmts.On(l.DB, q).Exec(ctx, `
+		INSERT INTO audit_log (practice_id, user_id, role, action, object_type, object_id, client_id, outcome, ip)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		nullID(s.PracticeID), nullID(s.UserID), role, e.Action, e.ObjectType, nullID(e.ObjectID), nullID(e.ClientID), e.Outcome, s.IP)
+	if err != nil {
+		return fmt.Errorf("audit: record %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// RecordClients appends e once for each distinct client in clients (a read
+// of several clients' records), in one statement; no clients, no entry.
+func (l *Log) RecordClients(ctx context.Context, q sqlx.ExecerContext, s mend.Scope, e Entry, clients []int64) error {
+	var ids []int64
+	for _, id := range clients {
+		if id != 0 && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return nil
+	case 1:
+		e.ClientID = ids[0]
+		return l.Record(ctx, q, s, e)
+	}
+	q, role := l.defaults(q, s, &e)
+	_, err := l.stmts.On(l.DB, q).Exec(ctx, `
+		INSERT INTO audit_log (practice_id, user_id, role, action, object_type, object_id, client_id, outcome, ip)
+		SELECT $1, $2, $3, $4, $5, $6, c, $8, $9 FROM unnest($7::bigint[]) WITH ORDINALITY u(c, n) ORDER BY n`,
+		nullID(s.PracticeID), nullID(s.UserID), role, e.Action, e.ObjectType, nullID(e.ObjectID), pq.Array(ids), e.Outcome, s.IP)
+	if err != nil {
+		return fmt.Errorf("audit: record %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// defaults fills in what an entry leaves out: the pool, the outcome OK and
+// the anonymous role.
+func (l *Log) defaults(q sqlx.ExecerContext, s mend.Scope, e *Entry) (sqlx.ExecerContext, string) {
 	if q == nil {
 		q = l.DB
 	}
@@ -48,14 +94,7 @@ func (l *Log) Record(ctx context.Context, q sqlx.ExecerContext, s mend.Scope, e 
 	if role == "" {
 		role = string(mend.RoleAnonymous)
 	}
-	_, err := q.ExecContext(ctx, `
-		INSERT INTO audit_log (practice_id, user_id, role, action, object_type, object_id, client_id, outcome, ip)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		nullID(s.PracticeID), nullID(s.UserID), role, e.Action, e.ObjectType, nullID(e.ObjectID), nullID(e.ClientID), e.Outcome, s.IP)
-	if err != nil {
-		return fmt.Errorf("audit: record %s: %w", e.Action, err)
-	}
-	return nil
+	return q, role
 }
 
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }

@@ -36,7 +36,7 @@ func (s *Store) Detail(ctx context.Context, sc mend.Scope, id int64) (Detail, er
 		assignment
 		PartnerName sql.NullString `db:"partner_name"`
 	}
-	err := s.DB.GetContext(ctx, &row, `
+	err := s.stmts.Get(ctx, s.DB, &row, `
 		SELECT `+assignmentColumns+`,
 		       (SELECT u.name FROM pair_members o JOIN users u ON u.id = o.user_id
 		         WHERE o.pair_id = a.pair_id AND o.user_id <> $2 ORDER BY o.position LIMIT 1) AS partner_name
@@ -52,7 +52,7 @@ func (s *Store) Detail(ctx context.Context, sc mend.Scope, id int64) (Detail, er
 	if err != nil {
 		return Detail{}, fmt.Errorf("checkin: homework detail: %w", err)
 	}
-	counts, err := s.CountFor(ctx, sc, id)
+	counts, err := s.countVisible(ctx, sc, id) // the row above is the client's homework
 	if err != nil {
 		return Detail{}, err
 	}

@@ -124,7 +124,7 @@ func (s *Store) Home(ctx context.Context, sc mend.Scope) (Home, error) {
 	h := Home{Today: today}
 	// Current homework: active, and not over beyond the grace window.
 	var rows []homeRow
-	err := s.DB.SelectContext(ctx, &rows, `
+	err := s.stmts.Select(ctx, s.DB, &rows, `
 		SELECT `+assignmentColumns+`,
 		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = $2) AS mine,
 		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id <> $2
@@ -151,7 +151,7 @@ func (s *Store) Home(ctx context.Context, sc mend.Scope) (Home, error) {
 		ID           int64 `db:"id"`
 	}
 	if len(ids) > 0 {
-		err = s.DB.SelectContext(ctx, &own, `
+		err = s.stmts.Select(ctx, s.DB, &own, `
 			SELECT c.assignment_id, c.period_start, c.id FROM checkins c
 			WHERE c.practice_id = $1 AND c.user_id = $2 AND c.assignment_id = ANY($3) AND c.period_start >= $4`,
 			sc.PracticeID, sc.UserID, pq.Array(ids), today.AddDays(-7-GraceDays))
@@ -196,7 +196,7 @@ func (s *Store) Home(ctx context.Context, sc mend.Scope) (Home, error) {
 	}
 	// Past homework: completed, cancelled, or over.
 	var past []homeRow
-	err = s.DB.SelectContext(ctx, &past, `
+	err = s.stmts.Select(ctx, s.DB, &past, `
 		SELECT `+assignmentColumns+`,
 		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = $2) AS mine,
 		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id <> $2
@@ -239,11 +239,16 @@ func (s *Store) CountFor(ctx context.Context, sc mend.Scope, assignmentID int64)
 	if sc.Role != mend.RoleClient {
 		return Counts{}, mend.NotFound("Homework")
 	}
-	if _, err := clientAssignment(ctx, s.DB, sc, assignmentID); err != nil {
+	if _, err := s.clientAssignment(ctx, s.DB, sc, assignmentID); err != nil {
 		return Counts{}, err
 	}
+	return s.countVisible(ctx, sc, assignmentID)
+}
+
+// countVisible is CountFor once the homework is known to be the client's.
+func (s *Store) countVisible(ctx context.Context, sc mend.Scope, assignmentID int64) (Counts, error) {
 	var n Counts
-	err := s.DB.GetContext(ctx, &n, `
+	err := s.stmts.Get(ctx, s.DB, &n, `
 		SELECT count(*) FILTER (WHERE c.user_id = $2) AS mine,
 		       count(*) FILTER (WHERE c.user_id <> $2) AS shared
 		FROM checkins c

@@ -25,7 +25,7 @@ func (s *Store) staffRead(ctx context.Context, sc mend.Scope, what, cond, tail s
 		return nil, mend.NotFound(what)
 	}
 	var out []Checkin
-	if err := s.DB.SelectContext(ctx, &out, `
+	if err := s.stmts.Select(ctx, s.DB, &out, `
 		SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
 		JOIN pairs p ON p.id = c.pair_id
 		WHERE `+staffPairs+` AND (`+cond+`)
@@ -97,7 +97,7 @@ func (s *Store) ForPair(ctx context.Context, sc mend.Scope, pairID int64, f Pair
 		return PairCheckins{}, mend.NotFound("Pair")
 	}
 	out := PairCheckins{PairID: pairID, Filter: f}
-	err := s.DB.GetContext(ctx, &out.Label, `
+	err := s.stmts.Get(ctx, s.DB, &out.Label, `
 		SELECT p.label FROM pairs p WHERE p.id = $4 AND `+staffPairs, append(staffArgs(sc), pairID)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return PairCheckins{}, mend.NotFound("Pair")
@@ -105,12 +105,12 @@ func (s *Store) ForPair(ctx context.Context, sc mend.Scope, pairID int64, f Pair
 	if err != nil {
 		return PairCheckins{}, fmt.Errorf("checkin: pair: %w", err)
 	}
-	if err := s.DB.SelectContext(ctx, &out.Members, `
+	if err := s.stmts.Select(ctx, s.DB, &out.Members, `
 		SELECT m.user_id, u.name, m.side, m.position FROM pair_members m JOIN users u ON u.id = m.user_id
 		WHERE m.pair_id = $1 ORDER BY m.position`, pairID); err != nil {
 		return PairCheckins{}, fmt.Errorf("checkin: pair members: %w", err)
 	}
-	if err := s.DB.SelectContext(ctx, &out.Homework, `
+	if err := s.stmts.Select(ctx, s.DB, &out.Homework, `
 		SELECT a.id, v.title, a.starts_on, a.status FROM assignments a JOIN step_versions v ON v.id = a.step_version_id
 		WHERE a.pair_id = $1 ORDER BY a.starts_on DESC, a.id DESC`, pairID); err != nil {
 		return PairCheckins{}, fmt.Errorf("checkin: pair homework: %w", err)
@@ -167,7 +167,7 @@ func (s *Store) loadHistory(ctx context.Context, sc mend.Scope, cs []Checkin) er
 		return nil
 	}
 	var vs []Version
-	err := s.DB.SelectContext(ctx, &vs, `
+	err := s.stmts.Select(ctx, s.DB, &vs, `
 		SELECT h.id, h.checkin_id, h.version, h.status, h.trust_rating, h.communication_rating, h.hope_rating,
 		       h.answers, h.reflection, h.visibility, h.safety_flag, h.safety_note, h.saved_at, h.replaced_at
 		FROM checkin_history h

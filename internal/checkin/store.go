@@ -35,6 +35,8 @@ type Store struct {
 	Outbox  *mail.Outbox
 	BaseURL string           // for the link in safety alert emails
 	Now     func() time.Time // the clock; tests set it
+
+	stmts db.Statements // the hot queries, prepared
 }
 
 func (s *Store) now() time.Time {
@@ -181,9 +183,9 @@ const assignmentColumns = `a.id, a.practice_id, a.pair_id, a.for_user_id, a.star
 
 // clientAssignment loads homework the client may check in on: their pair's,
 // for both members or for them alone.
-func clientAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64) (assignment, error) {
+func (s *Store) clientAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64) (assignment, error) {
 	var a assignment
-	err := sqlx.GetContext(ctx, q, &a, `
+	err := s.stmts.On(s.DB, q).Get(ctx, &a, `
 		SELECT `+assignmentColumns+`
 		FROM assignments a
 		JOIN pairs p ON p.id = a.pair_id
@@ -201,9 +203,9 @@ func clientAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope,
 }
 
 // staffAssignment loads homework of one of the caller's pairs.
-func staffAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64) (assignment, error) {
+func (s *Store) staffAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64) (assignment, error) {
 	var a assignment
-	err := sqlx.GetContext(ctx, q, &a, `
+	err := s.stmts.On(s.DB, q).Get(ctx, &a, `
 		SELECT `+assignmentColumns+`
 		FROM assignments a
 		JOIN pairs p ON p.id = a.pair_id
@@ -226,10 +228,10 @@ func (s *Store) ForAssignment(ctx context.Context, sc mend.Scope, assignmentID i
 	var err error
 	switch sc.Role {
 	case mend.RoleClient:
-		if _, err := clientAssignment(ctx, s.DB, sc, assignmentID); err != nil {
+		if _, err := s.clientAssignment(ctx, s.DB, sc, assignmentID); err != nil {
 			return nil, err
 		}
-		err = s.DB.SelectContext(ctx, &out, `
+		err = s.stmts.Select(ctx, s.DB, &out, `
 			SELECT `+clientColumns+` FROM checkins c `+checkinJoins+`
 			WHERE c.assignment_id = $3 AND `+clientVisible+`
 			ORDER BY c.period_start DESC, c.id DESC`, sc.PracticeID, sc.UserID, assignmentID)
@@ -241,7 +243,7 @@ func (s *Store) ForAssignment(ctx context.Context, sc mend.Scope, assignmentID i
 		}
 		s.markEditable(sc, out)
 	case mend.RoleAdmin, mend.RoleCounselor:
-		if _, err := staffAssignment(ctx, s.DB, sc, assignmentID); err != nil {
+		if _, err := s.staffAssignment(ctx, s.DB, sc, assignmentID); err != nil {
 			return nil, err
 		}
 		if out, err = s.staffRead(ctx, sc, "Homework", `c.assignment_id = $4`,
@@ -260,7 +262,7 @@ func (s *Store) Own(ctx context.Context, sc mend.Scope, id int64) (Checkin, erro
 		return Checkin{}, mend.NotFound("Check-in")
 	}
 	var c Checkin
-	err := s.DB.GetContext(ctx, &c, `
+	err := s.stmts.Get(ctx, s.DB, &c, `
 		SELECT `+clientColumns+` FROM checkins c `+checkinJoins+`
 		WHERE c.id = $3 AND c.user_id = $2 AND `+clientVisible, sc.PracticeID, sc.UserID, id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -309,19 +311,11 @@ func editBlock(c Checkin, today Date) string {
 // auditRead records that the caller read the check-ins of each client whose
 // check-ins are in cs (nothing when cs is empty).
 func (s *Store) auditRead(ctx context.Context, sc mend.Scope, objType string, objID int64, cs []Checkin) error {
-	seen := map[int64]bool{}
+	clients := make([]int64, 0, len(cs))
 	for _, c := range cs {
-		if seen[c.UserID] {
-			continue
-		}
-		seen[c.UserID] = true
-		if err := s.Audit.Record(ctx, nil, sc, audit.Entry{
-			Action: "checkin.read", ObjectType: objType, ObjectID: objID, ClientID: c.UserID,
-		}); err != nil {
-			return err
-		}
+		clients = append(clients, c.UserID)
 	}
-	return nil
+	return s.Audit.RecordClients(ctx, nil, sc, audit.Entry{Action: "checkin.read", ObjectType: objType, ObjectID: objID}, clients)
 }
 
 // Draft is what a new check-in form needs: the homework, the period it is
@@ -349,7 +343,7 @@ func (s *Store) NewDraft(ctx context.Context, sc mend.Scope, assignmentID int64,
 	if sc.Role != mend.RoleClient {
 		return Draft{}, mend.NotFound("Homework")
 	}
-	a, err := clientAssignment(ctx, s.DB, sc, assignmentID)
+	a, err := s.clientAssignment(ctx, s.DB, sc, assignmentID)
 	if err != nil {
 		return Draft{}, err
 	}
@@ -400,7 +394,7 @@ func (s *Store) ownPeriods(ctx context.Context, sc mend.Scope, assignmentID int6
 		ID    int64 `db:"id"`
 		Start Date  `db:"period_start"`
 	}
-	err := s.DB.SelectContext(ctx, &rows, `
+	err := s.stmts.Select(ctx, s.DB, &rows, `
 		SELECT c.id, c.period_start FROM checkins c
 		WHERE c.practice_id = $1 AND c.user_id = $2 AND c.assignment_id = $3 AND c.period_start >= $4`,
 		sc.PracticeID, sc.UserID, assignmentID, since)
@@ -454,7 +448,7 @@ func (s *Store) Create(ctx context.Context, sc mend.Scope, assignmentID int64, i
 	}
 	var id int64
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		a, err := clientAssignment(ctx, tx, sc, assignmentID)
+		a, err := s.clientAssignment(ctx, tx, sc, assignmentID)
 		if err != nil {
 			return err
 		}
@@ -469,14 +463,14 @@ func (s *Store) Create(ctx context.Context, sc mend.Scope, assignmentID int64, i
 		}
 		late := TimingOf(p, today) == Late
 		// The row's id comes first: the ciphertext is bound to it.
-		if err := tx.GetContext(ctx, &id, `SELECT nextval(pg_get_serial_sequence('checkins', 'id'))`); err != nil {
+		if err := s.stmts.On(s.DB, tx).Get(ctx, &id, `SELECT nextval(pg_get_serial_sequence('checkins', 'id'))`); err != nil {
 			return fmt.Errorf("checkin: new id: %w", err)
 		}
 		sealed, err := s.seal(ctx, tx, a.PracticeID, a.PairID, checkinText, id, f.Answers, f.Reflection, f.SafetyNote)
 		if err != nil {
 			return err
 		}
-		err = tx.GetContext(ctx, &id, `
+		err = s.stmts.On(s.DB, tx).Get(ctx, &id, `
 			INSERT INTO checkins (id, practice_id, pair_id, assignment_id, user_id, period_start, period_end,
 				status, trust_rating, communication_rating, hope_rating, answers, reflection, visibility,
 				late, safety_flag, safety_note)
@@ -543,7 +537,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 	var assignmentID int64
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		var c Checkin
-		err := tx.GetContext(ctx, &c, `
+		err := s.stmts.On(s.DB, tx).Get(ctx, &c, `
 			SELECT `+clientColumns+` FROM checkins c `+checkinJoins+`
 			WHERE c.id = $3 AND c.user_id = $2 AND c.practice_id = $1
 			FOR UPDATE OF c`, sc.PracticeID, sc.UserID, id)
@@ -571,14 +565,14 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 		// The earlier version's text is sealed again for its history row
 		// (a ciphertext is bound to its row, so it cannot simply be copied).
 		var historyID int64
-		if err := tx.GetContext(ctx, &historyID, `SELECT nextval(pg_get_serial_sequence('checkin_history', 'id'))`); err != nil {
+		if err := s.stmts.On(s.DB, tx).Get(ctx, &historyID, `SELECT nextval(pg_get_serial_sequence('checkin_history', 'id'))`); err != nil {
 			return fmt.Errorf("checkin: history id: %w", err)
 		}
 		old, err := s.seal(ctx, tx, sc.PracticeID, c.PairID, historyText, historyID, c.Answers, c.Reflection, c.SafetyNote)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `
+		if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `
 			INSERT INTO checkin_history (id, practice_id, checkin_id, version, status, trust_rating,
 				communication_rating, hope_rating, answers, reflection, visibility, safety_flag, safety_note, saved_at)
 			SELECT $2, practice_id, id, version, status, trust_rating, communication_rating, hope_rating,
@@ -590,7 +584,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `
+		if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `
 			UPDATE checkins SET status = $2, trust_rating = $3, communication_rating = $4, hope_rating = $5,
 				answers = $6, reflection = $7, visibility = $8, safety_flag = $9, safety_note = $10,
 				version = version + 1, updated_at = now()
@@ -600,7 +594,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 			return fmt.Errorf("checkin: update: %w", err)
 		}
 		if f.Unsafe && !c.SafetyFlag {
-			a, err := clientAssignment(ctx, tx, sc, c.AssignmentID)
+			a, err := s.clientAssignment(ctx, tx, sc, c.AssignmentID)
 			if err != nil {
 				return err
 			}
@@ -618,7 +612,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 // alert, however often its flag is edited.
 func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, checkinID int64) error {
 	var alertID int64
-	err := tx.GetContext(ctx, &alertID, `
+	err := s.stmts.On(s.DB, tx).Get(ctx, &alertID, `
 		INSERT INTO safety_alerts (practice_id, pair_id, checkin_id, counselor_id)
 		VALUES ($1, $2, $3, $4)
 		ON CONFLICT (checkin_id) DO NOTHING
@@ -636,7 +630,7 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 		Role         string `db:"role"`
 		PracticeName string `db:"practice_name"`
 	}
-	err = tx.SelectContext(ctx, &to, `
+	err = s.stmts.On(s.DB, tx).Select(ctx, &to, `
 		SELECT u.id, u.email, u.name, u.role, pr.name AS practice_name
 		FROM users u JOIN practices pr ON pr.id = u.practice_id
 		WHERE u.practice_id = $1 AND u.disabled_at IS NULL
@@ -646,7 +640,7 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 		return fmt.Errorf("checkin: alert recipients: %w", err)
 	}
 	if len(to) == 0 { // the counselor's account is disabled: the admins must know
-		err = tx.SelectContext(ctx, &to, `
+		err = s.stmts.On(s.DB, tx).Select(ctx, &to, `
 			SELECT u.id, u.email, u.name, u.role, pr.name AS practice_name
 			FROM users u JOIN practices pr ON pr.id = u.practice_id
 			WHERE u.practice_id = $1 AND u.disabled_at IS NULL AND u.role = 'admin'

@@ -76,40 +76,98 @@ func (s *Statements) Prepared(ctx context.Context, d *sqlx.DB, query string) (*s
 	return st, nil
 }
 
-// Get runs query prepared and scans its one row into dest (sqlx.Get).
+// Get runs query prepared on the pool and scans its one row into dest
+// (sqlx.Get).
 func (s *Statements) Get(ctx context.Context, d *sqlx.DB, dest any, query string, args ...any) error {
-	st, err := s.Prepared(ctx, d, query)
+	return s.On(d, d).Get(ctx, dest, query, args...)
+}
+
+// Select runs query prepared on the pool and scans its rows into dest
+// (sqlx.Select).
+func (s *Statements) Select(ctx context.Context, d *sqlx.DB, dest any, query string, args ...any) error {
+	return s.On(d, d).Select(ctx, dest, query, args...)
+}
+
+// Exec runs query prepared on the pool.
+func (s *Statements) Exec(ctx context.Context, d *sqlx.DB, query string, args ...any) (sql.Result, error) {
+	return s.On(d, d).Exec(ctx, query, args...)
+}
+
+// On returns the statements of d run on q: d itself, or a transaction
+// begun on d, in which a statement runs bound to the transaction's
+// connection (reusing the preparation made there). Store methods that take
+// either (as a sqlx.QueryerContext or sqlx.ExecerContext) pass it on here.
+// Any other q runs the query as text on q.
+func (s *Statements) On(d *sqlx.DB, q any) Runner {
+	return Runner{s: s, d: d, q: q}
+}
+
+// Text returns a Runner that sends queries to q as text, unprepared: for
+// code shared by a store's prepared path and callers without one (a
+// package function given only a transaction).
+func Text(q any) Runner { return Runner{q: q} }
+
+// Runner runs prepared statements on a pool or a transaction (On), or
+// queries as text (Text).
+type Runner struct {
+	s *Statements
+	d *sqlx.DB
+	q any
+}
+
+// stmt returns query prepared for the runner's pool or transaction (nil:
+// run it as text on q).
+func (r Runner) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if r.s == nil || r.d == nil {
+		return nil, nil
+	}
+	switch q := r.q.(type) {
+	case *sqlx.DB:
+		if q == r.d {
+			return r.s.Prepared(ctx, r.d, query)
+		}
+	case *sqlx.Tx:
+		st, err := r.s.Prepared(ctx, r.d, query)
+		if err != nil {
+			return nil, err
+		}
+		return q.StmtxContext(ctx, st), nil
+	}
+	return nil, nil
+}
+
+// Get runs query and scans its one row into dest (sqlx.Get).
+func (r Runner) Get(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := r.stmt(ctx, query)
 	if err != nil {
 		return err
+	}
+	if st == nil {
+		return sqlx.GetContext(ctx, r.q.(sqlx.QueryerContext), dest, query, args...)
 	}
 	return st.GetContext(ctx, dest, args...)
 }
 
-// Select runs query prepared and scans its rows into dest (sqlx.Select).
-func (s *Statements) Select(ctx context.Context, d *sqlx.DB, dest any, query string, args ...any) error {
-	st, err := s.Prepared(ctx, d, query)
+// Select runs query and scans its rows into dest (sqlx.Select).
+func (r Runner) Select(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := r.stmt(ctx, query)
 	if err != nil {
 		return err
+	}
+	if st == nil {
+		return sqlx.SelectContext(ctx, r.q.(sqlx.QueryerContext), dest, query, args...)
 	}
 	return st.SelectContext(ctx, dest, args...)
 }
 
-// Exec runs query prepared.
-func (s *Statements) Exec(ctx context.Context, d *sqlx.DB, query string, args ...any) (sql.Result, error) {
-	st, err := s.Prepared(ctx, d, query)
+// Exec runs query.
+func (r Runner) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := r.stmt(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	if st == nil {
+		return r.q.(sqlx.ExecerContext).ExecContext(ctx, query, args...)
 	}
 	return st.ExecContext(ctx, args...)
-}
-
-// Tx returns query prepared and bound to tx (on tx's connection), for a
-// hot statement inside a transaction. The bound statement is closed with
-// the transaction; the preparation stays on the connection.
-func (s *Statements) Tx(ctx context.Context, d *sqlx.DB, tx *sqlx.Tx, query string) (*sqlx.Stmt, error) {
-	st, err := s.Prepared(ctx, d, query)
-	if err != nil {
-		return nil, err
-	}
-	return tx.StmtxContext(ctx, st), nil
 }

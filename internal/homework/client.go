@@ -68,7 +68,7 @@ func (s *Store) ForClient(ctx context.Context, sc mend.Scope, pr paging.Request)
 	}
 	cond, args := pair.ScopeSQL(sc, "p", 5)
 	var rows []clientRow
-	err := s.DB.SelectContext(ctx, &rows, clientSelect+` AND `+cond+`
+	err := s.stmts.Select(ctx, s.DB, &rows, clientSelect+` AND `+cond+`
 		ORDER BY (a.status = 'active' AND a.due_on >= ($1::timestamptz AT TIME ZONE pr.timezone)::date) DESC,
 		         CASE WHEN a.status = 'active' AND a.due_on >= ($1::timestamptz AT TIME ZONE pr.timezone)::date THEN a.due_on END,
 		         a.due_on DESC, a.id DESC
@@ -96,7 +96,7 @@ func (s *Store) ClientAssignment(ctx context.Context, sc mend.Scope, id int64) (
 	}
 	cond, args := pair.ScopeSQL(sc, "p", 4)
 	var r clientRow
-	err := s.DB.GetContext(ctx, &r, clientSelect+` AND a.id = $3 AND `+cond,
+	err := s.stmts.Get(ctx, s.DB, &r, clientSelect+` AND a.id = $3 AND `+cond,
 		append([]any{s.now(), sc.UserID, id}, args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ClientView{}, mend.NotFound("Homework")

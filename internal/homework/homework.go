@@ -66,6 +66,8 @@ type Store struct {
 	DB    *sqlx.DB
 	Vault *vault.Vault
 	Now   func() time.Time // nil means time.Now
+
+	stmts db.Statements // the hot queries, prepared
 }
 
 func (s *Store) now() time.Time {
@@ -447,9 +449,9 @@ func sortInts(xs []int64) {
 }
 
 // practiceToday is the practice's calendar date at now.
-func practiceToday(ctx context.Context, q sqlx.QueryerContext, practiceID int64, now time.Time) (time.Time, error) {
+func (s *Store) practiceToday(ctx context.Context, q sqlx.QueryerContext, practiceID int64, now time.Time) (time.Time, error) {
 	var d time.Time
-	err := sqlx.GetContext(ctx, q, &d, `SELECT ($2::timestamptz AT TIME ZONE timezone)::date FROM practices WHERE id = $1`, practiceID, now)
+	err := s.stmts.On(s.DB, q).Get(ctx, &d, `SELECT ($2::timestamptz AT TIME ZONE timezone)::date FROM practices WHERE id = $1`, practiceID, now)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("homework: today: %w", err)
 	}
@@ -458,7 +460,7 @@ func practiceToday(ctx context.Context, q sqlx.QueryerContext, practiceID int64,
 
 // Today is the caller's practice's calendar date now (form defaults).
 func (s *Store) Today(ctx context.Context, sc mend.Scope) (time.Time, error) {
-	return practiceToday(ctx, s.DB, sc.PracticeID, s.now())
+	return s.practiceToday(ctx, s.DB, sc.PracticeID, s.now())
 }
 
 func date(t time.Time) string { return t.Format(DateLayout) }
@@ -499,7 +501,7 @@ func (s *Store) AssignTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairID
 	if err := writable(sc, p); err != nil {
 		return 0, err
 	}
-	today, err := practiceToday(ctx, tx, p.PracticeID, s.now())
+	today, err := s.practiceToday(ctx, tx, p.PracticeID, s.now())
 	if err != nil {
 		return 0, err
 	}
@@ -516,14 +518,14 @@ func (s *Store) AssignTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairID
 func (s *Store) insertAssignment(ctx context.Context, tx *sqlx.Tx, p pair.Pair, v parsedInput, by int64, planStep sql.NullInt64) (int64, error) {
 	// The id comes first: the note's ciphertext is bound to its row.
 	var id int64
-	if err := tx.GetContext(ctx, &id, `SELECT nextval(pg_get_serial_sequence('assignments', 'id'))`); err != nil {
+	if err := s.stmts.On(s.DB, tx).Get(ctx, &id, `SELECT nextval(pg_get_serial_sequence('assignments', 'id'))`); err != nil {
 		return 0, fmt.Errorf("homework: new id: %w", err)
 	}
 	note, err := s.Vault.SealText(ctx, tx, vault.PairScope(p.PracticeID, p.ID), vault.AssignmentNote, id, v.note)
 	if err != nil {
 		return 0, fmt.Errorf("homework: seal note: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `
+	_, err = s.stmts.On(s.DB, tx).Exec(ctx, `
 		INSERT INTO assignments (id, practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, weekdays, note, created_by, pair_plan_step_id, created_at)
 		VALUES ($12, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13)`,
 		p.PracticeID, p.ID, v.stepVersionID, v.forUser, date(v.startsOn), date(v.dueOn), v.cadence, pq.Array(v.weekdays),
@@ -540,7 +542,7 @@ func (s *Store) Get(ctx context.Context, sc mend.Scope, id int64) (Assignment, e
 	if !sc.Role.IsStaff() {
 		return Assignment{}, mend.NotFound("Homework")
 	}
-	a, err := getAssignment(ctx, s.DB, sc, id, s.now(), false)
+	a, err := s.getAssignment(ctx, s.DB, sc, id, s.now(), false)
 	if err != nil {
 		return Assignment{}, err
 	}
@@ -566,7 +568,7 @@ func (s *Store) openNotes(ctx context.Context, as []Assignment) error {
 	return nil
 }
 
-func getAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64, now time.Time, lock bool) (Assignment, error) {
+func (s *Store) getAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64, now time.Time, lock bool) (Assignment, error) {
 	cond, args := pair.ScopeSQL(sc, "p", 3)
 	query := assignmentSelect + ` WHERE a.id = $2 AND ` + cond
 	if lock {
@@ -576,7 +578,7 @@ func getAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id
 		query += ` FOR UPDATE OF a`
 	}
 	var a Assignment
-	err := sqlx.GetContext(ctx, q, &a, query, append([]any{now, id}, args...)...)
+	err := s.stmts.On(s.DB, q).Get(ctx, &a, query, append([]any{now, id}, args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Assignment{}, mend.NotFound("Homework")
 	}
@@ -611,7 +613,7 @@ func (s *Store) GetDetail(ctx context.Context, sc mend.Scope, id int64) (Detail,
 	if err != nil {
 		return Detail{}, err
 	}
-	c, err := versionContent(ctx, s.DB, a.StepVersionID)
+	c, err := s.versionContent(ctx, s.DB, a.StepVersionID)
 	if err != nil {
 		return Detail{}, err
 	}
@@ -629,9 +631,9 @@ func (s *Store) GetDetail(ctx context.Context, sc mend.Scope, id int64) (Detail,
 	return d, nil
 }
 
-func versionContent(ctx context.Context, q sqlx.QueryerContext, versionID int64) (library.Content, error) {
+func (s *Store) versionContent(ctx context.Context, q sqlx.QueryerContext, versionID int64) (library.Content, error) {
 	var c library.Content
-	err := sqlx.GetContext(ctx, q, &c, `
+	err := s.stmts.On(s.DB, q).Get(ctx, &c, `
 		SELECT title, summary, why, instructions, questions, duration_days FROM step_versions WHERE id = $1`, versionID)
 	if err != nil {
 		return c, fmt.Errorf("homework: step text: %w", err)
@@ -662,7 +664,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 	}
 	now := s.now()
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		cur, err := getAssignment(ctx, tx, sc, id, now, false)
+		cur, err := s.getAssignment(ctx, tx, sc, id, now, false)
 		if err != nil {
 			return err
 		}
@@ -673,7 +675,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 		if err := writable(sc, p); err != nil {
 			return err
 		}
-		if cur, err = getAssignment(ctx, tx, sc, id, now, true); err != nil {
+		if cur, err = s.getAssignment(ctx, tx, sc, id, now, true); err != nil {
 			return err
 		}
 		switch {
@@ -693,7 +695,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 		if err != nil {
 			return fmt.Errorf("homework: seal note: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, `
+		_, err = s.stmts.On(s.DB, tx).Exec(ctx, `
 			UPDATE assignments SET step_version_id = $2, for_user_id = $3, starts_on = $4, due_on = $5,
 			       cadence = $6, weekdays = $7, note = $8
 			WHERE id = $1`,
@@ -724,7 +726,7 @@ func (s *Store) finish(ctx context.Context, sc mend.Scope, id int64, to string) 
 	}
 	now := s.now()
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		cur, err := getAssignment(ctx, tx, sc, id, now, false)
+		cur, err := s.getAssignment(ctx, tx, sc, id, now, false)
 		if err != nil {
 			return err
 		}
@@ -735,7 +737,7 @@ func (s *Store) finish(ctx context.Context, sc mend.Scope, id int64, to string) 
 		if err := writable(sc, p); err != nil {
 			return err
 		}
-		if cur, err = getAssignment(ctx, tx, sc, id, now, true); err != nil {
+		if cur, err = s.getAssignment(ctx, tx, sc, id, now, true); err != nil {
 			return err
 		}
 		if cur.Status != StatusActive {
@@ -745,7 +747,7 @@ func (s *Store) finish(ctx context.Context, sc mend.Scope, id int64, to string) 
 		if to == StatusCancelled {
 			col = "cancelled_at"
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE assignments SET status = $2, `+col+` = $3 WHERE id = $1`, id, to, now); err != nil {
+		if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `UPDATE assignments SET status = $2, `+col+` = $3 WHERE id = $1`, id, to, now); err != nil {
 			return fmt.Errorf("homework: %s: %w", to, err)
 		}
 		if !cur.PairPlanStepID.Valid {
@@ -778,7 +780,7 @@ func (s *Store) Current(ctx context.Context, sc mend.Scope, pairID int64) ([]Ass
 	}
 	cond, args := pair.ScopeSQL(sc, "p", 4)
 	var rows []Assignment
-	err := s.DB.SelectContext(ctx, &rows, assignmentSelect+`
+	err := s.stmts.Select(ctx, s.DB, &rows, assignmentSelect+`
 		WHERE a.pair_id = $2 AND a.status = 'active' AND a.due_on >= ($1::timestamptz AT TIME ZONE pr.timezone)::date AND `+cond+`
 		ORDER BY a.starts_on, a.due_on, a.id LIMIT $3`, append([]any{s.now(), pairID, maxCurrent}, args...)...)
 	if err != nil {
@@ -795,7 +797,7 @@ func (s *Store) History(ctx context.Context, sc mend.Scope, pairID int64, pr pag
 	}
 	cond, args := pair.ScopeSQL(sc, "p", 5)
 	var rows []Assignment
-	err := s.DB.SelectContext(ctx, &rows, assignmentSelect+`
+	err := s.stmts.Select(ctx, s.DB, &rows, assignmentSelect+`
 		WHERE a.pair_id = $2 AND (a.status <> 'active' OR a.due_on < ($1::timestamptz AT TIME ZONE pr.timezone)::date) AND `+cond+`
 		ORDER BY a.due_on DESC, a.id DESC LIMIT $3 OFFSET $4`, append([]any{s.now(), pairID, pr.Limit(), pr.Offset()}, args...)...)
 	if err != nil {
@@ -827,7 +829,7 @@ func (s *Store) Summaries(ctx context.Context, sc mend.Scope, pairIDs []int64) (
 	}
 	cond, args := pair.ScopeSQL(sc, "p", 3)
 	var rows []Summary
-	err := s.DB.SelectContext(ctx, &rows, `
+	err := s.stmts.Select(ctx, s.DB, &rows, `
 		WITH t AS (
 			SELECT p.id, ($1::timestamptz AT TIME ZONE pr.timezone)::date AS today
 			FROM pairs p JOIN practices pr ON pr.id = p.practice_id

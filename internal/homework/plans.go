@@ -96,7 +96,7 @@ func (s *Store) ApplyPlanTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pai
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		today, err := practiceToday(ctx, tx, p.PracticeID, now)
+		today, err := s.practiceToday(ctx, tx, p.PracticeID, now)
 		if err != nil {
 			return err
 		}
@@ -333,7 +333,7 @@ func (s *Store) advanceOne(ctx context.Context, sc mend.Scope, pairID int64, now
 		if err != nil {
 			return err
 		}
-		today, err := practiceToday(ctx, tx, p.PracticeID, now)
+		today, err := s.practiceToday(ctx, tx, p.PracticeID, now)
 		if err != nil {
 			return err
 		}
@@ -424,7 +424,7 @@ func (s *Store) Plan(ctx context.Context, sc mend.Scope, pairID int64) (*PlanVie
 	}
 	cond, args := pair.ScopeSQL(sc, "p", 2)
 	var v PlanView
-	err := s.DB.GetContext(ctx, &v, `
+	err := s.stmts.Get(ctx, s.DB, &v, `
 		SELECT pp.id, pp.name, pp.status, pp.starts_on, pp.cadence, pp.weekdays
 		FROM pair_plans pp JOIN pairs p ON p.id = pp.pair_id
 		WHERE pp.pair_id = $1 AND `+cond+`
@@ -435,7 +435,7 @@ func (s *Store) Plan(ctx context.Context, sc mend.Scope, pairID int64) (*PlanVie
 	if err != nil {
 		return nil, fmt.Errorf("homework: pair plan: %w", err)
 	}
-	err = s.DB.SelectContext(ctx, &v.Steps, `
+	err = s.stmts.Select(ctx, s.DB, &v.Steps, `
 		SELECT s.position, ver.title, s.days, a.id AS assignment_id, a.status, a.starts_on, a.due_on
 		FROM pair_plan_steps s
 		JOIN step_versions ver ON ver.id = s.step_version_id

@@ -86,7 +86,7 @@ func RecordEvent(ctx context.Context, q sqlx.ExecerContext, e Event) error {
 func (s *Store) Events(ctx context.Context, sc mend.Scope, pairID int64, pr paging.Request) (paging.Page[Event], error) {
 	cond, args := ScopeSQL(sc, "p", 4)
 	var rows []Event
-	err := s.DB.SelectContext(ctx, &rows, `
+	err := s.stmts.Select(ctx, s.DB, &rows, `
 		SELECT e.id, e.practice_id, e.pair_id, e.kind, a.name AS actor_name, f.name AS from_name, t.name AS to_name, e.detail, e.at
 		FROM pair_events e
 		JOIN pairs p ON p.id = e.pair_id

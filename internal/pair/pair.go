@@ -131,6 +131,8 @@ func (m Member) SideLabel() string { return SideLabel(m.Side) }
 type Store struct {
 	DB    *sqlx.DB
 	Links *auth.Links
+
+	stmts db.Statements // the hot queries (a pair and its members), prepared
 }
 
 const pairColumns = `p.id, p.practice_id, p.counselor_id, c.name AS counselor_name, p.label, p.kind, p.status,
@@ -140,13 +142,13 @@ const pairFrom = ` FROM pairs p JOIN practices pr ON pr.id = p.practice_id LEFT 
 
 // Get returns a pair the caller may see, with its members.
 func (s *Store) Get(ctx context.Context, sc mend.Scope, id int64) (Pair, error) {
-	return get(ctx, s.DB, sc, id, false)
+	return get(ctx, s.stmts.On(s.DB, s.DB), sc, id, false)
 }
 
 // Load reads a pair the caller may see, with its members (q may be a
 // transaction).
 func Load(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64) (Pair, error) {
-	return get(ctx, q, sc, id, false)
+	return get(ctx, db.Text(q), sc, id, false)
 }
 
 // Lock reads a pair the caller may see and locks its row until tx ends:
@@ -155,17 +157,17 @@ func Load(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64) (
 // so they cannot deadlock. NO KEY UPDATE lets inserts that merely
 // reference the pair (e.g. a check-in) go ahead.
 func Lock(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, id int64) (Pair, error) {
-	return get(ctx, tx, sc, id, true)
+	return get(ctx, db.Text(tx), sc, id, true)
 }
 
-func get(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64, lock bool) (Pair, error) {
+func get(ctx context.Context, q db.Runner, sc mend.Scope, id int64, lock bool) (Pair, error) {
 	cond, args := ScopeSQL(sc, "p", 2)
 	query := `SELECT ` + pairColumns + pairFrom + ` WHERE p.id = $1 AND ` + cond
 	if lock {
 		query += ` FOR NO KEY UPDATE OF p`
 	}
 	var p Pair
-	err := sqlx.GetContext(ctx, q, &p, query, append([]any{id}, args...)...)
+	err := q.Get(ctx, &p, query, append([]any{id}, args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Pair{}, mend.NotFound("Pair")
 	}
@@ -181,9 +183,9 @@ func get(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64, lo
 }
 
 // members loads the members of the given pairs in one query.
-func members(ctx context.Context, q sqlx.QueryerContext, ids []int64) (map[int64][]Member, error) {
+func members(ctx context.Context, q db.Runner, ids []int64) (map[int64][]Member, error) {
 	var rows []Member
-	err := sqlx.SelectContext(ctx, q, &rows, `
+	err := q.Select(ctx, &rows, `
 		SELECT m.pair_id, m.user_id, m.position, m.side, m.current, u.name, u.email, u.timezone,
 		       u.password_hash IS NOT NULL AS activated, u.disabled_at IS NOT NULL AS disabled
 		FROM pair_members m JOIN users u ON u.id = m.user_id
@@ -232,7 +234,7 @@ func (s *Store) List(ctx context.Context, sc mend.Scope, filter string, pr pagin
 		ids[i] = p.ID
 	}
 	if len(ids) > 0 {
-		ms, err := members(ctx, s.DB, ids)
+		ms, err := members(ctx, s.stmts.On(s.DB, s.DB), ids)
 		if err != nil {
 			return paging.Page[Pair]{}, err
 		}

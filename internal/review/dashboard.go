@@ -333,7 +333,7 @@ LEFT JOIN pair_plan_steps cps ON cps.id = ca.pair_plan_step_id
 var dashboardPairsSQL = pairsSQL()
 
 // DashboardSQL is the dashboard's main query, for tools that show its plan
-// (bench/dashboard -explain). Its parameters: practice, counselor, now,
+// (bench/pages -explain). Its parameters: practice, counselor, now,
 // grace days, window days.
 func DashboardSQL() string { return dashboardPairsSQL }
 

@@ -180,7 +180,7 @@ func (s *Store) progress(ctx context.Context, sc mend.Scope, pairID int64, r Ran
 	}
 	out := Progress{Pair: p, Range: r}
 	var pts []Point
-	if err := s.DB.SelectContext(ctx, &pts, `
+	if err := s.stmts.Select(ctx, s.DB, &pts, `
 		SELECT c.user_id, c.period_start, avg(c.trust_rating)::float8 AS trust,
 		       avg(c.communication_rating)::float8 AS communication, avg(c.hope_rating)::float8 AS hope, count(*) AS n
 		FROM checkins c JOIN pairs p ON p.id = c.pair_id
@@ -231,7 +231,7 @@ func (s *Store) rates(ctx context.Context, sc mend.Scope, p pair.Pair, r Range) 
 		Expected int    `db:"expected"`
 		Done     int    `db:"done"`
 	}
-	err := s.DB.SelectContext(ctx, &rows, `
+	err := s.stmts.Select(ctx, s.DB, &rows, `
 		SELECT a.id, v.title, a.starts_on, a.due_on, a.cadence, a.status, fu.name AS for_name,
 		       m.user_id, u.name,
 		       mend_period_count(a.cadence, a.weekdays, a.starts_on, e.last_day, $5, least($6, e.closed)) AS expected,

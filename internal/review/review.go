@@ -104,7 +104,7 @@ func (s *Store) Review(ctx context.Context, sc mend.Scope, checkinID int64) (Pag
 		AckBy   sql.NullString `db:"ack_by_name"`
 		AckNote []byte         `db:"ack_note"`
 	}
-	err = s.DB.GetContext(ctx, &extra, `
+	err = s.stmts.Get(ctx, s.DB, &extra, `
 		SELECT sa.id AS alert_id, sa.created_at AS alert_at, sa.acknowledged_at, ab.name AS ack_by_name, sa.ack_note
 		FROM checkins c
 		JOIN pairs p ON p.id = c.pair_id
@@ -148,7 +148,7 @@ func (pg Page) FeedbackOn(checkinID int64) []Feedback { return pg.PartnerFeedbac
 // cond picks (alias f, arguments from $4), oldest first.
 func (s *Store) staffFeedback(ctx context.Context, sc mend.Scope, cond string, args ...any) ([]Feedback, error) {
 	var fs []Feedback
-	if err := s.DB.SelectContext(ctx, &fs, `
+	if err := s.stmts.Select(ctx, s.DB, &fs, `
 		SELECT f.id, f.checkin_id, f.audience, r.name AS recipient_name, u.name AS counselor_name, f.body, f.created_at
 		FROM feedback f
 		JOIN pairs p ON p.id = f.pair_id
@@ -205,7 +205,7 @@ func (s *Store) markReviewed(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, r 
 	if seen != 0 && seen != r.Version {
 		return mend.Errorf(mend.ECONFLICT, "%s changed this check-in after you opened it. Read the new version before marking it reviewed.", r.AuthorName)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE checkins SET reviewed_at = $2, reviewed_by = $3 WHERE id = $1`,
+	if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `UPDATE checkins SET reviewed_at = $2, reviewed_by = $3 WHERE id = $1`,
 		r.ID, s.now(), sc.UserID); err != nil {
 		return fmt.Errorf("review: mark reviewed: %w", err)
 	}
@@ -271,14 +271,14 @@ func (s *Store) AddFeedback(ctx context.Context, sc mend.Scope, checkinID int64,
 		}
 		// The id comes first: the body's ciphertext is bound to its row.
 		var id int64
-		if err := tx.GetContext(ctx, &id, `SELECT nextval(pg_get_serial_sequence('feedback', 'id'))`); err != nil {
+		if err := s.stmts.On(s.DB, tx).Get(ctx, &id, `SELECT nextval(pg_get_serial_sequence('feedback', 'id'))`); err != nil {
 			return fmt.Errorf("review: feedback id: %w", err)
 		}
 		body, err := s.Vault.SealText(ctx, tx, vault.PairScope(r.PracticeID, r.PairID), vault.FeedbackBody, id, in.Body)
 		if err != nil {
 			return fmt.Errorf("review: seal feedback: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `
+		if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `
 			INSERT INTO feedback (id, practice_id, pair_id, checkin_id, counselor_id, audience, recipient_id, body, created_at)
 			VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8)`,
 			r.PracticeID, r.PairID, r.ID, sc.UserID, in.Audience, recipient, body, s.now(), id); err != nil {
@@ -297,7 +297,7 @@ func (s *Store) AddFeedback(ctx context.Context, sc mend.Scope, checkinID int64,
 // reviewableExists checks that a check-in is one the counselor may review.
 func (s *Store) reviewableExists(ctx context.Context, sc mend.Scope, id int64) (bool, error) {
 	var ok bool
-	err := s.DB.GetContext(ctx, &ok, `
+	err := s.stmts.Get(ctx, s.DB, &ok, `
 		SELECT EXISTS (SELECT 1 FROM checkins c JOIN pairs p ON p.id = c.pair_id
 		               WHERE c.id = $1 AND p.practice_id = $2 AND p.counselor_id = $3)`, id, sc.PracticeID, sc.UserID)
 	if err != nil {
@@ -326,7 +326,7 @@ func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, n
 			ClientID   int64        `db:"client_id"`
 			AckedAt    sql.NullTime `db:"acknowledged_at"`
 		}
-		err := tx.GetContext(ctx, &a, `
+		err := s.stmts.On(s.DB, tx).Get(ctx, &a, `
 			SELECT sa.checkin_id, sa.practice_id, sa.pair_id, c.user_id AS client_id, sa.acknowledged_at
 			FROM safety_alerts sa
 			JOIN pairs p ON p.id = sa.pair_id
@@ -360,7 +360,7 @@ func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, n
 		if err != nil {
 			return fmt.Errorf("review: seal note: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `
+		if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `
 			UPDATE safety_alerts SET acknowledged_at = $2, acknowledged_by = $3, ack_note = $4 WHERE id = $1`,
 			alertID, s.now(), sc.UserID, sealed); err != nil {
 			return fmt.Errorf("review: acknowledge: %w", err)
@@ -384,7 +384,7 @@ func (s *Store) Next(ctx context.Context, sc mend.Scope, after int64) (int64, er
 	// pivot must be in the caller's own caseload: another counselor's
 	// check-in id finds no pivot and reads as "from the start", so where
 	// the answer lands says nothing about that check-in (its safety flag).
-	err := s.DB.SelectContext(ctx, &ids, `
+	err := s.stmts.Select(ctx, s.DB, &ids, `
 		SELECT q.id FROM (
 			(SELECT c.id, 0 AS branch FROM pairs p JOIN checkins c ON c.pair_id = p.id AND c.reviewed_at IS NULL
 			 WHERE p.practice_id = $1 AND p.counselor_id = $2 AND p.status <> 'closed'
@@ -406,10 +406,12 @@ func (s *Store) Next(ctx context.Context, sc mend.Scope, after int64) (int64, er
 	return ids[0], nil
 }
 
-// ClientFeedback is feedback as a client reads it on their home. About is
-// set only when the check-in it answers is one the client may see (their
-// own, or one their partner shared): feedback to both on a partner's
-// private check-in never reveals that check-in.
+// ClientFeedback is feedback as a client reads it on their home. The About
+// fields name the check-in only for feedback to this client alone about a
+// check-in they may see. Feedback to both never names its check-in (every
+// such item reads "About your homework together"): had it named the
+// visible ones only, the one without a name would show that the partner
+// kept a check-in for the counselor.
 type ClientFeedback struct {
 	ID            int64          `db:"id"`
 	Body          string         `db:"-"`
@@ -432,13 +434,13 @@ func (s *Store) LatestFeedback(ctx context.Context, sc mend.Scope, limit int) ([
 		return nil, nil
 	}
 	var out []ClientFeedback
-	err := s.DB.SelectContext(ctx, &out, `
+	err := s.stmts.Select(ctx, s.DB, &out, `
 		SELECT f.id, f.body, u.name AS counselor_name, f.audience = 'both' AS to_both, f.created_at,
 		       c.user_id = $2 AS about_mine,
-		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN au.name END AS about_name,
-		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN v.title END AS about_title,
-		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN c.period_start END AS about_start,
-		       CASE WHEN c.user_id = $2 OR c.visibility = 'partner' THEN c.period_end END AS about_end
+		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN au.name END AS about_name,
+		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN v.title END AS about_title,
+		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN c.period_start END AS about_start,
+		       CASE WHEN f.audience <> 'both' AND (c.user_id = $2 OR c.visibility = 'partner') THEN c.period_end END AS about_end
 		FROM feedback f
 		JOIN pair_members pm ON pm.pair_id = f.pair_id AND pm.user_id = $2 AND pm.current
 		JOIN users u ON u.id = f.counselor_id

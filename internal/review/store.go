@@ -61,15 +61,5 @@ func staffArgs(sc mend.Scope, more ...any) []any {
 // auditClients records one audit entry per client for an action on an
 // object (reads and exports of a client's records).
 func (s *Store) auditClients(ctx context.Context, q sqlx.ExecerContext, sc mend.Scope, action, objType string, objID int64, clients []int64) error {
-	seen := map[int64]bool{}
-	for _, id := range clients {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		if err := s.Audit.Record(ctx, q, sc, audit.Entry{Action: action, ObjectType: objType, ObjectID: objID, ClientID: id}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.Audit.RecordClients(ctx, q, sc, audit.Entry{Action: action, ObjectType: objType, ObjectID: objID}, clients)
 }

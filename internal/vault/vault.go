@@ -34,6 +34,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/mend-practice/mend/internal/db"
 )
 
 // Ciphertext layout: format (1 byte) | data key id (8 bytes, big endian) |
@@ -86,6 +88,8 @@ type Vault struct {
 
 	mu    sync.Mutex
 	cache map[int64]cachedKey
+
+	stmts db.Statements // the active key's lookup, prepared: every sealing write runs it
 }
 
 type masterKey struct {
@@ -273,7 +277,7 @@ func (v *Vault) activeKey(ctx context.Context, q sqlx.ExtContext, s Scope) (int6
 	}
 	for range 2 {
 		var k keyRow
-		err := sqlx.GetContext(ctx, q, &k, `SELECT `+keyColumns+` FROM data_keys
+		err := v.stmts.On(v.db, q).Get(ctx, &k, `SELECT `+keyColumns+` FROM data_keys
 			WHERE practice_id = $1 AND pair_id IS NOT DISTINCT FROM $2 AND active FOR SHARE`, s.PracticeID, s.pair())
 		if err == nil {
 			a, err := v.unwrapCached(k)

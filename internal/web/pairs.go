@@ -161,11 +161,9 @@ func (s *Server) renderPair(c *gin.Context, status int, reassign *Form) {
 		s.fail(c, err)
 		return
 	}
-	for _, m := range p.Members {
-		if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "pair.read", ObjectType: "pair", ObjectID: p.ID, ClientID: m.UserID}); err != nil {
-			s.fail(c, err)
-			return
-		}
+	if err := s.audit.RecordClients(ctx, nil, sc, audit.Entry{Action: "pair.read", ObjectType: "pair", ObjectID: p.ID}, p.ClientIDs()); err != nil {
+		s.fail(c, err)
+		return
 	}
 	current, err := s.hw.Current(ctx, sc, id)
 	if err != nil {

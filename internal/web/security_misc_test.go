@@ -227,3 +227,60 @@ func TestReviewNextIgnoresAnotherCaseloadsPivot(t *testing.T) {
 		}
 	}
 }
+
+// Issue 17, item 9: feedback to both partners has the same shape whatever
+// check-in it answers. Looking from the partner's side, feedback to both
+// about Daniel's private check-in and feedback to both about Maya's own
+// check-in carry the same "About …" line, so nothing tells Maya that a
+// private check-in exists.
+func TestFeedbackToBothHidesWhoseCheckinItAnswers(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	const maya, daniel = "client1a@northside.example", "client1b@northside.example"
+	checkinOf := func(email, visibility string) int64 {
+		id := env.ID(t, `SELECT c.id FROM checkins c JOIN users u ON u.id = c.user_id WHERE u.email = $1 ORDER BY c.id DESC LIMIT 1`, email)
+		if _, err := env.DB.Exec(`UPDATE checkins SET visibility = $2 WHERE id = $1`, id, visibility); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	private := checkinOf(daniel, "counselor")
+	own := checkinOf(maya, "partner")
+	counselor := env.Login(t, "counselor1@northside.example")
+	const aboutPrivate = "Sentence about the private check-in 7f3a."
+	const aboutOwn = "Sentence about the own check-in 9c2e."
+	for id, body := range map[int64]string{private: aboutPrivate, own: aboutOwn} {
+		res := counselor.PostForm(fmt.Sprintf("/review/checkins/%d/feedback", id), url.Values{"body": {body}, "audience": {"both"}})
+		if res.Status != http.StatusSeeOther {
+			t.Fatalf("feedback on %d: %d\n%s", id, res.Status, snippet(res.Body))
+		}
+	}
+	home := env.Login(t, maya).Get("/homework")
+	wantStatus(t, "Maya's home", home, http.StatusOK)
+	item := func(sentence string) string {
+		i := strings.Index(home.Body, sentence)
+		if i < 0 {
+			t.Fatalf("Maya's home lacks %q\n%s", sentence, snippet(home.Body))
+		}
+		start := strings.LastIndex(home.Body[:i], `<li class="feedback-item">`)
+		end := strings.Index(home.Body[i:], "</li>")
+		if start < 0 || end < 0 {
+			t.Fatalf("no feedback item around %q", sentence)
+		}
+		return home.Body[start : i+end]
+	}
+	about := func(li string) string {
+		i := strings.Index(li, `<p class="feedback-about">`)
+		if i < 0 {
+			return ""
+		}
+		return li[i : i+strings.Index(li[i:], "</p>")]
+	}
+	p, o := about(item(aboutPrivate)), about(item(aboutOwn))
+	if p == "" || o == "" {
+		t.Fatalf("every feedback item needs an About line: private %q, own %q", p, o)
+	}
+	if p != o {
+		t.Errorf("the About lines differ, so Maya can tell one answers a check-in she cannot see:\n private: %s\n own:     %s", p, o)
+	}
+}
