@@ -128,18 +128,54 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// openDB connects as the app role (DATABASE_URL). With migrateFirst it
+// first brings the schema up to date as the owner role (see
+// migrateAsOwner).
 func openDB(ctx context.Context, cfg config.Config, migrateFirst bool) (*sqlx.DB, error) {
-	d, err := db.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
 	if migrateFirst {
-		if err := migrateUp(ctx, d, cfg); err != nil {
-			d.Close()
+		if err := migrateAsOwner(ctx, cfg, false); err != nil {
 			return nil, err
 		}
 	}
-	return d, nil
+	return db.Open(ctx, cfg.DatabaseURL)
+}
+
+// openOwnerDB connects as the role that owns the tables:
+// MIGRATE_DATABASE_URL, or DATABASE_URL when there is one role.
+func openOwnerDB(ctx context.Context, cfg config.Config) (*sqlx.DB, error) {
+	if cfg.MigrateDatabaseURL != "" {
+		return db.Open(ctx, cfg.MigrateDatabaseURL)
+	}
+	return db.Open(ctx, cfg.DatabaseURL)
+}
+
+// migrateAsOwner applies pending migrations as the owner role and, with two
+// roles, grants the app role its privileges. With one URL whose role does
+// not own the schema (an app role started without MIGRATE_DATABASE_URL)
+// there is nothing it may do: migrating is then `mend migrate`'s job, and
+// unless required it returns quietly.
+func migrateAsOwner(ctx context.Context, cfg config.Config, required bool) error {
+	d, err := openOwnerDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if cfg.MigrateDatabaseURL == "" && !required {
+		owns, err := db.OwnsSchema(ctx, d)
+		if err != nil {
+			return err
+		}
+		if !owns {
+			return nil
+		}
+	}
+	if err := migrateUp(ctx, d, cfg); err != nil {
+		return err
+	}
+	if cfg.MigrateDatabaseURL != "" {
+		return db.GrantApp(ctx, d, db.RoleOf(cfg.DatabaseURL))
+	}
+	return nil
 }
 
 // serveOptions are how a server was started: seedDemo migrates and loads
@@ -176,6 +212,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		return err
 	}
 	defer d.Close()
+	if owns, err := db.OwnsSchema(ctx, d); err != nil {
+		return err
+	} else if owns {
+		log.Warn("single database role: web and worker connect as the role that owns the tables, which could switch off the audit log's append-only triggers. " +
+			"Fine for a local demo; otherwise set MIGRATE_DATABASE_URL to an owner role and DATABASE_URL to an app role (docs/operations.md)")
+	}
 	if demo {
 		v, err := newVault(d, cfg)
 		if err != nil {
@@ -304,21 +346,26 @@ func migrateUp(ctx context.Context, d *sqlx.DB, cfg config.Config) error {
 }
 
 func migrate(ctx context.Context, cfg config.Config, out io.Writer, args []string) error {
-	d, err := openDB(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
 	sub := "up"
 	if len(args) > 0 {
 		sub = args[0]
 	}
-	switch sub {
-	case "up":
-		if err := migrateUp(ctx, d, cfg); err != nil {
+	if sub == "up" {
+		if err := migrateAsOwner(ctx, cfg, true); err != nil {
 			return err
 		}
 		fmt.Fprintln(out, "migrations applied")
+		if cfg.MigrateDatabaseURL != "" {
+			fmt.Fprintf(out, "app role %q may read and write the data, append to the audit log, and change no table\n", db.RoleOf(cfg.DatabaseURL))
+		}
+		return nil
+	}
+	d, err := openOwnerDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	switch sub {
 	case "down":
 		opts, err := migrateOptions(d, cfg)
 		if err != nil {

@@ -28,7 +28,7 @@ func (l *Login) ChangePassword(ctx context.Context, sc mend.Scope, current, pass
 		fe.Add("current", "That is not your current password.")
 		return fe.Err()
 	}
-	CheckNewPassword(&fe, "password", password, confirm)
+	CheckNewPassword(&fe, "password", password, confirm, PasswordOwner{Email: a.Email, Name: a.Name})
 	if fe == nil && password == current {
 		fe.Add("password", "Choose a password different from your current one.")
 	}

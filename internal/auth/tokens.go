@@ -157,15 +157,6 @@ func (l *Links) info(r linkRow, err error) (LinkInfo, error) {
 // Redeem uses a valid link to set the account's password, once. It returns
 // the account's scope so that the person can be logged in straight away.
 func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip string) (mend.Scope, error) {
-	var fe mend.FieldErrors
-	CheckNewPassword(&fe, "password", password, confirm)
-	if err := fe.Err(); err != nil {
-		return mend.Scope{}, err
-	}
-	hash, err := HashPassword(password)
-	if err != nil {
-		return mend.Scope{}, err
-	}
 	tx, err := l.DB.BeginTxx(ctx, nil)
 	if err != nil {
 		return mend.Scope{}, err
@@ -179,6 +170,15 @@ func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip 
 	}
 	if info.State != LinkValid {
 		return mend.Scope{}, &mend.Error{Code: mend.ENOTFOUND, Message: linkMessage(info.State)}
+	}
+	var fe mend.FieldErrors
+	CheckNewPassword(&fe, "password", password, confirm, PasswordOwner{Email: info.Email, Name: info.Name})
+	if err := fe.Err(); err != nil {
+		return mend.Scope{}, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return mend.Scope{}, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2 WHERE id = $1`, r.ID, l.now()); err != nil {
 		return mend.Scope{}, err

@@ -53,29 +53,33 @@ func (s *Store) today(sc mend.Scope) Date { return Today(s.now(), sc.Timezone) }
 // check-in, the safety fields are always empty and Version is 1: the SQL
 // does not select them.
 type Checkin struct {
-	ID            int64        `db:"id"`
-	PairID        int64        `db:"pair_id"`
-	AssignmentID  int64        `db:"assignment_id"`
-	UserID        int64        `db:"user_id"`
-	UserName      string       `db:"user_name"`
-	HomeworkTitle string       `db:"homework_title"`
-	PeriodStart   Date         `db:"period_start"`
-	PeriodEnd     Date         `db:"period_end"`
-	Status        Status       `db:"status"`
-	Trust         int          `db:"trust_rating"`
-	Communication int          `db:"communication_rating"`
-	Hope          int          `db:"hope_rating"`
-	Answers       Answers      `db:"-"`
-	Reflection    string       `db:"-"`
-	Visibility    Visibility   `db:"visibility"`
-	Late          bool         `db:"late"`
-	Mine          bool         `db:"mine"`
-	SafetyFlag    bool         `db:"safety_flag"`
-	SafetyNote    string       `db:"-"`
-	Version       int          `db:"version"`
-	CreatedAt     time.Time    `db:"created_at"`
-	UpdatedAt     time.Time    `db:"updated_at"`
-	ReviewedAt    sql.NullTime `db:"reviewed_at"`
+	ID            int64      `db:"id"`
+	PairID        int64      `db:"pair_id"`
+	AssignmentID  int64      `db:"assignment_id"`
+	UserID        int64      `db:"user_id"`
+	UserName      string     `db:"user_name"`
+	HomeworkTitle string     `db:"homework_title"`
+	PeriodStart   Date       `db:"period_start"`
+	PeriodEnd     Date       `db:"period_end"`
+	Status        Status     `db:"status"`
+	Trust         int        `db:"trust_rating"`
+	Communication int        `db:"communication_rating"`
+	Hope          int        `db:"hope_rating"`
+	Answers       Answers    `db:"-"`
+	Reflection    string     `db:"-"`
+	Visibility    Visibility `db:"visibility"`
+	Late          bool       `db:"late"`
+	Mine          bool       `db:"mine"`
+	SafetyFlag    bool       `db:"safety_flag"`
+	SafetyNote    string     `db:"-"`
+	// SafetyToldAt is when the counselor was alerted (the author's own
+	// check-ins and staff only): the author's pages say when they told
+	// their counselor, never what they wrote.
+	SafetyToldAt sql.NullTime `db:"safety_told_at"`
+	Version      int          `db:"version"`
+	CreatedAt    time.Time    `db:"created_at"`
+	UpdatedAt    time.Time    `db:"updated_at"`
+	ReviewedAt   sql.NullTime `db:"reviewed_at"`
 	// Staff only (zero for clients).
 	ReviewedBy     sql.NullString `db:"reviewed_by_name"`
 	FeedbackCount  int            `db:"feedback_count"`
@@ -117,15 +121,26 @@ type Version struct {
 const clientVisible = `c.practice_id = $1 AND (c.user_id = $2 OR (c.visibility = 'partner'
 	AND c.pair_id IN (SELECT pm.pair_id FROM pair_members pm WHERE pm.user_id = $2)))`
 
-// clientColumns select a check-in for a client: the safety answer, edit
+// clientColumns select a check-in for a client: the safety flag, edit
 // count and review time only from their own check-ins, so that nothing about
 // a partner's safety answer (not even that an edit added one) leaves the
-// database.
-const clientColumns = `c.id, c.pair_id, c.assignment_id, c.user_id, u.name AS user_name, v.title AS homework_title,
+// database. The safety note is never selected for a client, not even their
+// own: once sent it is the counselor's, and a phone left on a table must
+// not show it back (the author sees only that and when they told).
+const clientColumns = clientColumnsHead + `NULL::bytea AS safety_note` + clientColumnsTail
+
+// ownerColumns are clientColumns with the stored safety note, for Update
+// alone: it keeps the note in the history row and never returns it.
+const ownerColumns = clientColumnsHead + `c.safety_note` + clientColumnsTail
+
+const clientColumnsHead = `c.id, c.pair_id, c.assignment_id, c.user_id, u.name AS user_name, v.title AS homework_title,
 	c.period_start, c.period_end, c.status, c.trust_rating, c.communication_rating, c.hope_rating,
 	c.answers, c.reflection, c.visibility, c.late, (c.user_id = $2) AS mine,
 	CASE WHEN c.user_id = $2 THEN c.safety_flag ELSE false END AS safety_flag,
-	CASE WHEN c.user_id = $2 THEN c.safety_note END AS safety_note,
+	`
+
+const clientColumnsTail = `,
+	CASE WHEN c.user_id = $2 THEN (SELECT sa.created_at FROM safety_alerts sa WHERE sa.checkin_id = c.id) END AS safety_told_at,
 	CASE WHEN c.user_id = $2 THEN c.version ELSE 1 END AS version,
 	c.created_at,
 	CASE WHEN c.user_id = $2 THEN c.updated_at ELSE c.created_at END AS updated_at,
@@ -142,7 +157,8 @@ const staffPairs = `p.practice_id = $1 AND ($3 OR p.counselor_id = $2)`
 
 const staffColumns = `c.id, c.pair_id, c.assignment_id, c.user_id, u.name AS user_name, v.title AS homework_title,
 	c.period_start, c.period_end, c.status, c.trust_rating, c.communication_rating, c.hope_rating,
-	c.answers, c.reflection, c.visibility, c.late, false AS mine, c.safety_flag, c.safety_note, c.version,
+	c.answers, c.reflection, c.visibility, c.late, false AS mine, c.safety_flag, c.safety_note,
+	(SELECT sa.created_at FROM safety_alerts sa WHERE sa.checkin_id = c.id) AS safety_told_at, c.version,
 	c.created_at, c.updated_at, c.reviewed_at,
 	(SELECT rb.name FROM users rb WHERE rb.id = c.reviewed_by) AS reviewed_by_name,
 	(SELECT count(*) FROM feedback f WHERE f.checkin_id = c.id) AS feedback_count,
@@ -538,7 +554,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		var c Checkin
 		err := s.stmts.On(s.DB, tx).Get(ctx, &c, `
-			SELECT `+clientColumns+` FROM checkins c `+checkinJoins+`
+			SELECT `+ownerColumns+` FROM checkins c `+checkinJoins+`
 			WHERE c.id = $3 AND c.user_id = $2 AND c.practice_id = $1
 			FOR UPDATE OF c`, sc.PracticeID, sc.UserID, id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -561,6 +577,11 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 		f, err := in.validate(questions)
 		if err != nil {
 			return err
+		}
+		if c.SafetyFlag {
+			// A safety answer, once sent, stays with the counselor as sent:
+			// the edit form neither shows nor changes it.
+			f.Unsafe, f.SafetyNote = true, c.SafetyNote
 		}
 		// The earlier version's text is sealed again for its history row
 		// (a ciphertext is bound to its row, so it cannot simply be copied).
@@ -666,3 +687,8 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 	}
 	return nil
 }
+
+// ClientVisible is the visibility rule for other packages' client queries
+// on checkins (alias c; $1 the practice, $2 the client): one rule, written
+// once.
+const ClientVisible = clientVisible

@@ -502,9 +502,10 @@ func TestPartnerSeesOnlySharedCheckins(t *testing.T) {
 	if c.SafetyFlag || c.SafetyNote != "" || c.Version != 1 || !c.UpdatedAt.Equal(c.CreatedAt) || c.Mine || c.EditableReason != "" {
 		t.Errorf("partner's view leaks the safety answer or the edit: %+v", c)
 	}
-	// The author sees both, with their own safety answers.
+	// The author sees both, with their own safety flags but not the note:
+	// once sent, it is the counselor's (issue 16).
 	own, err := f.store.ForAssignment(ctx, xa, hw)
-	if err != nil || len(own) != 2 || !own[0].SafetyFlag || own[0].SafetyNote != "PRIVATE-SAFETY" || !own[1].SafetyFlag {
+	if err != nil || len(own) != 2 || !own[0].SafetyFlag || own[0].SafetyNote != "" || !own[1].SafetyFlag {
 		t.Errorf("author's view: %+v, %v", own, err)
 	}
 

@@ -24,7 +24,13 @@ import (
 // localhost:6379.
 type Config struct {
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/mend?sslmode=disable"`
-	RedisURL    string `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
+	// MigrateDatabaseURL is the owner role's connection: `mend migrate`
+	// (and serve/seed/user create before they start) apply the migrations
+	// through it and grant DATABASE_URL's role what web and worker need,
+	// nothing more. Empty: one role for both (the local demo), which can
+	// also switch off the audit log's triggers; the servers say so at start.
+	MigrateDatabaseURL string `env:"MIGRATE_DATABASE_URL"`
+	RedisURL           string `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
 	// SMTPURL is smtp://user:pass@host:port (STARTTLS when offered),
 	// smtps://… (implicit TLS) or empty: then mail is rendered and recorded
 	// in the email log but not sent.
@@ -52,6 +58,9 @@ type Config struct {
 	// process keeps (each is checked against the data before it is shown;
 	// 0 keeps none). A 150-pair dashboard is about 100 KB.
 	DashboardCache int `env:"DASHBOARD_CACHE" envDefault:"500"`
+	// QuickExitURL is the neutral page a client's "Quick exit" replaces
+	// Mend with (the current page is replaced, so Back does not return).
+	QuickExitURL string `env:"QUICK_EXIT_URL" envDefault:"https://www.bbc.co.uk/weather"`
 
 	// MasterKey (base64, 32 bytes) wraps the data keys that encrypt clinical
 	// text at rest. Required by every command that reads or writes it;
@@ -132,6 +141,11 @@ func (c Config) Validate() error {
 	if _, err := url.Parse(c.DatabaseURL); err != nil || !strings.HasPrefix(c.DatabaseURL, "postgres") {
 		problems = append(problems, "DATABASE_URL must be a postgres:// URL")
 	}
+	if c.MigrateDatabaseURL != "" {
+		if _, err := url.Parse(c.MigrateDatabaseURL); err != nil || !strings.HasPrefix(c.MigrateDatabaseURL, "postgres") {
+			problems = append(problems, "MIGRATE_DATABASE_URL must be a postgres:// URL")
+		}
+	}
 	if !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		problems = append(problems, "REDIS_URL must be a redis:// URL")
 	}
@@ -139,6 +153,9 @@ func (c Config) Validate() error {
 		if su, err := url.Parse(c.SMTPURL); err != nil || (su.Scheme != "smtp" && su.Scheme != "smtps") || su.Host == "" {
 			problems = append(problems, "SMTP_URL must be smtp://host:port or smtps://host:port")
 		}
+	}
+	if q, err := url.Parse(c.QuickExitURL); err != nil || (q.Scheme != "http" && q.Scheme != "https") || q.Host == "" {
+		problems = append(problems, "QUICK_EXIT_URL must be an absolute http(s) URL")
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		problems = append(problems, "LISTEN_ADDR must be host:port, e.g. :8080")

@@ -430,6 +430,12 @@ type ClientFeedback struct {
 // first: addressed to them, or to both members of their pair. Feedback to
 // the partner alone is filtered out in SQL.
 func (s *Store) LatestFeedback(ctx context.Context, sc mend.Scope, limit int) ([]ClientFeedback, error) {
+	return s.Feedback(ctx, sc, limit, 0)
+}
+
+// Feedback is LatestFeedback from offset on: the client's page of all
+// feedback.
+func (s *Store) Feedback(ctx context.Context, sc mend.Scope, limit, offset int) ([]ClientFeedback, error) {
 	if sc.Role != mend.RoleClient {
 		return nil, nil
 	}
@@ -450,7 +456,7 @@ func (s *Store) LatestFeedback(ctx context.Context, sc mend.Scope, limit int) ([
 		JOIN step_versions v ON v.id = a.step_version_id
 		WHERE f.practice_id = $1 AND (f.audience = 'both' OR f.recipient_id = $2)
 		ORDER BY f.created_at DESC, f.id DESC
-		LIMIT $3`, sc.PracticeID, sc.UserID, limit)
+		LIMIT $3 OFFSET $4`, sc.PracticeID, sc.UserID, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("review: client feedback: %w", err)
 	}

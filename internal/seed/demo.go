@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/mend-practice/mend/internal/auth"
+	"github.com/mend-practice/mend/internal/consent"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/vault"
 )
@@ -163,6 +164,18 @@ func demoPeople(ctx context.Context, tx *sqlx.Tx, p demoPractice, hash string) (
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO pair_members (pair_id, user_id, position, side) VALUES ($1, $2, 1, $3), ($1, $4, 2, $5)
 			ON CONFLICT DO NOTHING`, pairID, a, pr.A.Side, b, pr.B.Side); err != nil {
+			return nil, err
+		}
+		// The demo clients have accepted the practice's consent text, as
+		// they would have when they set their password.
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO consent_versions (practice_id, version, body) VALUES ($1, 1, $2) ON CONFLICT DO NOTHING`,
+			practiceID, consent.DefaultText); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO consent_acceptances (practice_id, version, user_id) VALUES ($1, 1, $2), ($1, 1, $3)
+			ON CONFLICT DO NOTHING`, practiceID, a, b); err != nil {
 			return nil, err
 		}
 	}

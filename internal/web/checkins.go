@@ -46,7 +46,17 @@ func (s *Server) homework(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, tplHomework, H{"Home": home, "Feedback": feedback})
+	shared, err := s.checkins.SharedWithMe(c.Request.Context(), scopeOf(c), homeSharedShown, 0)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(shared) > 0 { // the navigation's count, read with the list
+		c.Set(navSharedKey, shared[0].Unread)
+	} else {
+		c.Set(navSharedKey, 0)
+	}
+	s.render(c, http.StatusOK, tplHomework, H{"Home": home, "Feedback": feedback, "Shared": shared})
 }
 
 // homeworkPage shows one homework: the step, the client's instructions, the
@@ -75,12 +85,19 @@ func (s *Server) homeworkPage(c *gin.Context) {
 		return
 	}
 	var mine, partner []checkin.Checkin
+	var partnerIDs []int64
 	for _, ch := range list {
 		if ch.Mine {
 			mine = append(mine, ch)
 		} else {
 			partner = append(partner, ch)
+			partnerIDs = append(partnerIDs, ch.ID)
 		}
+	}
+	// What the partner shared is read here as much as on its own page.
+	if err := s.checkins.MarkSharedRead(ctx, sc, partnerIDs); err != nil {
+		s.fail(c, err)
+		return
 	}
 	s.render(c, http.StatusOK, tplHomeworkPage, H{"Homework": d, "Step": hw, "Mine": mine, "Partner": partner})
 }
@@ -129,10 +146,17 @@ func (s *Server) checkinCreate(c *gin.Context) {
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	form, ferr := formOf(c)
+	var checkinID int64
+	in := checkinInputOf(form)
 	if ferr == nil {
-		_, err = s.checkins.Create(ctx, sc, id, checkinInputOf(form))
+		checkinID, err = s.checkins.Create(ctx, sc, id, in)
 	} else {
 		err = ferr
+	}
+	if err == nil && in.Unsafe {
+		// Not the everyday "thank you": what happens now, with care.
+		s.redirect(c, fmt.Sprintf("/checkins/%d/care", checkinID))
+		return
 	}
 	if err == nil {
 		s.flash(c, "Thank you. Your check-in is saved.")
@@ -184,7 +208,12 @@ func (s *Server) checkinUpdate(c *gin.Context) {
 	form, err := formOf(c)
 	if err == nil {
 		var assignmentID int64
-		assignmentID, err = s.checkins.Update(ctx, sc, id, checkinInputOf(form))
+		in := checkinInputOf(form)
+		assignmentID, err = s.checkins.Update(ctx, sc, id, in)
+		if err == nil && in.Unsafe {
+			s.redirect(c, fmt.Sprintf("/checkins/%d/care", id))
+			return
+		}
 		if err == nil {
 			s.flash(c, "Your check-in is updated.")
 			s.redirect(c, fmt.Sprintf("/homework/%d", assignmentID))
@@ -261,10 +290,6 @@ func checkinValuesOf(ch checkin.Checkin) url.Values {
 		"hope":          {strconv.Itoa(ch.Hope)},
 		"reflection":    {ch.Reflection},
 		"visibility":    {string(ch.Visibility)},
-		"safety_note":   {ch.SafetyNote},
-	}
-	if ch.SafetyFlag {
-		v.Set("unsafe", "yes")
 	}
 	for i, a := range ch.Answers {
 		v.Set("answer_"+strconv.Itoa(i+1), a.Answer)

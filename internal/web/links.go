@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
@@ -45,7 +46,29 @@ func (s *Server) linkForm(c *gin.Context, purpose string) {
 		s.render(c, linkStatus(info.State), tplLinkProblem, H{"Link": info, "Purpose": purpose})
 		return
 	}
-	s.render(c, http.StatusOK, tplSetPassword, H{"Link": info, "Purpose": purpose})
+	data := H{"Link": info, "Purpose": purpose}
+	if err := s.addConsent(c, info, purpose, data); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, tplSetPassword, data)
+}
+
+// clientInvite reports whether a link is a client's invitation: the page
+// that explains Mend and asks for consent before the password is set.
+func clientInvite(info auth.LinkInfo, purpose string) bool {
+	return purpose == auth.PurposeInvite && info.Role == string(mend.RoleClient)
+}
+
+// addConsent puts the practice's current consent text on a client's
+// invitation page.
+func (s *Server) addConsent(c *gin.Context, info auth.LinkInfo, purpose string, data H) error {
+	if !clientInvite(info, purpose) {
+		return nil
+	}
+	v, err := s.consent.Current(c.Request.Context(), info.PracticeID)
+	data["Consent"] = v
+	return err
 }
 
 func (s *Server) linkSubmit(c *gin.Context, purpose string) {
@@ -62,7 +85,17 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) {
 	}
 	form, err := formOf(c)
 	data := H{"Link": info, "Purpose": purpose}
+	if cerr := s.addConsent(c, info, purpose, data); cerr != nil {
+		s.fail(c, cerr)
+		return
+	}
+	if err == nil && clientInvite(info, purpose) {
+		// Agreeing comes first: without it no password is set.
+		err = consentChecked(form)
+	}
 	if err != nil {
+		form.Values.Del("password")
+		form.Values.Del("confirm")
 		s.formFailed(c, err, tplSetPassword, form, data)
 		return
 	}
@@ -86,6 +119,15 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) {
 	if err := s.startSession(c, sc); err != nil {
 		s.fail(c, err)
 		return
+	}
+	if clientInvite(info, purpose) {
+		// Recorded for the version the page showed; if the practice changed
+		// its text meanwhile, the consent page asks for the new one next.
+		version, _ := strconv.Atoi(form.Get("consent_version"))
+		if err := s.consent.Accept(ctx, s.db, info.PracticeID, sc.UserID, version); err != nil && mend.ErrorCode(err) != mend.ECONFLICT {
+			s.fail(c, err)
+			return
+		}
 	}
 	if purpose == auth.PurposeInvite {
 		s.flash(c, "Welcome to Mend. Your password is set.")

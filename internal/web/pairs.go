@@ -190,6 +190,11 @@ func (s *Server) renderPair(c *gin.Context, status int, reassign *Form) {
 		s.fail(c, err)
 		return
 	}
+	consents, err := s.consent.Acceptances(ctx, sc, p.ClientIDs())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	base := "/pairs/" + strconv.FormatInt(id, 10)
 	if reassign == nil {
 		reassign = &Form{Values: url.Values{}}
@@ -198,7 +203,7 @@ func (s *Server) renderPair(c *gin.Context, status int, reassign *Form) {
 		"Pair": p, "Current": current, "Plan": plan, "History": history, "Events": events,
 		"HistoryBase": base + "?epage=" + strconv.Itoa(events.Number) + "&h",
 		"EventsBase":  base + "?hpage=" + strconv.Itoa(history.Number) + "&e",
-		"Counselors":  counselors, "Form": reassign,
+		"Counselors":  counselors, "Form": reassign, "Consents": consents,
 		"CanWrite": sc.Role == mend.RoleCounselor && p.Status != pair.StatusClosed,
 		"IsAdmin":  sc.Role == mend.RoleAdmin,
 	})

@@ -39,6 +39,9 @@ type navCounts struct {
 	c    *gin.Context
 	once sync.Once
 	n    review.Counts
+
+	sharedOnce sync.Once
+	shared     int
 }
 
 // Counts returns the counselor's counts; on a database error the
@@ -56,6 +59,27 @@ func (n *navCounts) Counts() review.Counts {
 		n.n = got
 	})
 	return n.n
+}
+
+// navSharedKey holds the client's unread shared count when a handler has
+// read it already (the home page, with its list).
+const navSharedKey = "clients.unread"
+
+// Shared is how many check-ins the client's partner shared that the client
+// has not opened yet (clients only; read at most once per request).
+func (n *navCounts) Shared() int {
+	n.sharedOnce.Do(func() {
+		if v, ok := n.c.Get(navSharedKey); ok {
+			n.shared = v.(int)
+			return
+		}
+		got, err := n.s.checkins.UnreadShared(n.c.Request.Context(), scopeOf(n.c))
+		if err != nil {
+			n.s.log.Error("navigation counts", "err", err)
+		}
+		n.shared = got
+	})
+	return n.shared
 }
 
 // Under reports whether the page is under path (to mark the current
@@ -261,30 +285,34 @@ func (s *Server) pairProgress(c *gin.Context) {
 		return
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	form := &Form{Values: url.Values{"from": {c.Query("from")}, "to": {c.Query("to")}}}
-	status := http.StatusOK
-	rg, rerr := review.ParseRange(form.Get("from"), form.Get("to"), sc.Timezone, time.Now())
-	if rerr != nil {
-		// Show the default range, with the messages next to the fields and
-		// what was typed kept.
-		form.Errors = mend.Fields(rerr)
-		status = http.StatusUnprocessableEntity
-		rg, _ = review.ParseRange("", "", sc.Timezone, time.Now())
-	}
+	form, rg, status := rangeForm(c, sc)
 	p, err := s.reviews.Progress(ctx, sc, id, rg)
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	if !form.HasErrors() { // show the range in effect
-		form.Values.Set("from", rg.From.String())
-		form.Values.Set("to", rg.To.String())
 	}
 	// A query string built by url.Values is safe to place in a link as is.
 	query := template.URL(url.Values{"from": {rg.From.String()}, "to": {rg.To.String()}}.Encode())
 	s.render(c, status, tplProgress, H{"P": p, "Form": form, "Query": query, "Charts": progressCharts(p),
 		"DivergeMin": review.DivergeMin, "DivergingCount": p.DivergingCount(),
 		"RatingNames": review.RatingNames})
+}
+
+// rangeForm reads a progress page's ?from= and ?to=: the range and the
+// form to show it in. A range that does not parse gives the default range,
+// with the messages next to the fields and what was typed kept (status
+// 422); a good one is shown as in effect.
+func rangeForm(c *gin.Context, sc mend.Scope) (*Form, review.Range, int) {
+	form := &Form{Values: url.Values{"from": {c.Query("from")}, "to": {c.Query("to")}}}
+	rg, err := review.ParseRange(form.Get("from"), form.Get("to"), sc.Timezone, time.Now())
+	if err != nil {
+		form.Errors = mend.Fields(err)
+		rg, _ = review.ParseRange("", "", sc.Timezone, time.Now())
+		return form, rg, http.StatusUnprocessableEntity
+	}
+	form.Values.Set("from", rg.From.String())
+	form.Values.Set("to", rg.To.String())
+	return form, rg, http.StatusOK
 }
 
 // progressCharts lays out the progress tab's charts.

@@ -22,6 +22,7 @@ import (
 	"github.com/mend-practice/mend/internal/authz"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/config"
+	"github.com/mend-practice/mend/internal/consent"
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mail"
@@ -69,6 +70,7 @@ type Server struct {
 
 	// (stores: checkins)
 	checkins *checkin.Store
+	consent  *consent.Store // consent texts and the safety care page's words
 
 	// (stores: mail)
 	unsubscribes *mail.Unsubscribes
@@ -126,6 +128,7 @@ func New(d Deps) (*Server, error) {
 
 	// (wiring: checkins)
 	s.checkins = &checkin.Store{DB: d.DB, Audit: s.audit, Outbox: outbox, BaseURL: strings.TrimRight(d.Config.BaseURL, "/")}
+	s.consent = &consent.Store{DB: d.DB}
 
 	// (wiring: mail)
 	s.outbox.BaseURL = d.Config.BaseURL

@@ -115,6 +115,7 @@ func StartWithDB(t testing.TB, d *sqlx.DB, dsn string, opts ...func(*config.Conf
 		LogLevel: "error", SessionIdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour,
 		ShutdownTimeout: 5 * time.Second, WorkerConcurrency: 2, MailFrom: "Mend <no-reply@mend.test>",
 		MasterKey: TestMasterKey, DashboardCache: 500, // as deployed: tests see the kept dashboards
+		QuickExitURL: "https://www.bbc.co.uk/weather",
 	}
 	for _, o := range opts {
 		o(&cfg)
