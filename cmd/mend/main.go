@@ -43,6 +43,7 @@ Usage:
                           published in compose.yaml; without it they refuse that key)
   mend migrate [up|down|status]
   mend seed --demo        load the demo practices (safe to run twice)
+  mend demo-code          the demo admins' current two-step sign-in code
   mend user create --role admin|counselor --email EMAIL --name NAME --practice SLUG [--practice-name NAME]
   mend keys generate|status|rotate [--batch N]
                           encryption keys: MEND_MASTER_KEY wraps the data keys
@@ -102,6 +103,16 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 			return errors.New("seed: only --demo is available (usage: mend seed --demo)")
 		}
 		return seedDemo(ctx, cfg, log, out)
+	case "demo-code":
+		if err := parseFlags(newFlagSet("demo-code"), rest); err != nil {
+			return err
+		}
+		code, err := auth.CodeAt(seed.DemoTOTPSecret, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s\n(the demo admins' sign-in code for the next few seconds; it changes every 30 seconds)\n", code)
+		return nil
 	case "user":
 		return userCmd(ctx, cfg, out, rest)
 	case "keys":
@@ -267,7 +278,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		if err != nil {
 			return err
 		}
-		g.Go(func() error { return listen(gctx, cfg, log, "web", cfg.ListenAddr, srv.Handler()) })
+		g.Go(func() error {
+			err := listen(gctx, cfg, log, "web", cfg.ListenAddr, srv.Handler())
+			srv.Wait() // reset emails started behind answers
+			return err
+		})
 		if addr := cfg.MetricsListener(); addr != "" {
 			// Metrics are the operator's: a listener of their own (loopback
 			// unless METRICS_ADDR says otherwise), never the public one. A
@@ -416,5 +431,5 @@ func printLogins(out io.Writer, cfg config.Config, logins []seed.Login) {
 	for _, l := range logins {
 		fmt.Fprintf(out, "  %-32s %-10s %s (%s)\n", l.Email, l.Role, l.Name, l.Practice)
 	}
-	fmt.Fprintln(out)
+	fmt.Fprintf(out, "\nAdmins must use two-step sign-in. The demo admins' code comes from the secret\n%q:\nadd it to an authenticator app, or run `mend demo-code` for the current code.\n\n", seed.DemoTOTPSecret)
 }

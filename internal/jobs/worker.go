@@ -205,6 +205,10 @@ func (w *Worker) prune(ctx context.Context, _ *asynq.Task) error {
 	if _, err := w.DB.ExecContext(ctx, `DELETE FROM login_failures WHERE failed_at < now() - interval '1 day'`); err != nil {
 		return fmt.Errorf("jobs: prune login failures: %w", err)
 	}
+	if _, err := w.DB.ExecContext(ctx, `DELETE FROM sign_in_addresses WHERE last_at < now() - make_interval(secs => $1)`,
+		auth.DefaultThrottle().KnownFor.Seconds()); err != nil {
+		return fmt.Errorf("jobs: prune sign-in addresses: %w", err)
+	}
 	if _, err := w.DB.ExecContext(ctx, `DELETE FROM sessions WHERE expiry < now()`); err != nil {
 		return fmt.Errorf("jobs: prune sessions: %w", err)
 	}

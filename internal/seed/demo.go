@@ -20,6 +20,12 @@ import (
 // DemoPassword is every demo user's password.
 const DemoPassword = "demo-password"
 
+// DemoTOTPSecret is the second factor of the demo admins: every admin must
+// have one, and a demo must be usable by someone without the secret in an
+// app. `mend demo-code` prints its current code; an authenticator app can
+// be given the secret too. Like the password, it is public: a demo only.
+const DemoTOTPSecret = "MEND DEMO ADMI NSEC RETM END2 DEMO ADMN"
+
 type demoPractice struct {
 	Slug, Name, Timezone string
 	AdminName            string
@@ -79,7 +85,7 @@ func Demo(ctx context.Context, d *sqlx.DB, v *vault.Vault) ([]Login, error) {
 	var logins []Login
 	err = db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		for _, p := range demoPractices {
-			ls, err := demoPeople(ctx, tx, p, hash)
+			ls, err := demoPeople(ctx, tx, v, p, hash)
 			if err != nil {
 				return fmt.Errorf("seed %s: %w", p.Slug, err)
 			}
@@ -108,10 +114,10 @@ func Demo(ctx context.Context, d *sqlx.DB, v *vault.Vault) ([]Login, error) {
 	return logins, err
 }
 
-func demoPeople(ctx context.Context, tx *sqlx.Tx, p demoPractice, hash string) ([]Login, error) {
+func demoPeople(ctx context.Context, tx *sqlx.Tx, v *vault.Vault, p demoPractice, hash string) ([]Login, error) {
 	var practiceID int64
 	if err := tx.GetContext(ctx, &practiceID, `
-		INSERT INTO practices (name, slug, timezone) VALUES ($1, $2, $3)
+		INSERT INTO practices (name, slug, timezone, mfa_required) VALUES ($1, $2, $3, false)
 		ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug
 		RETURNING id`, p.Name, p.Slug, p.Timezone); err != nil {
 		return nil, err
@@ -128,7 +134,14 @@ func demoPeople(ctx context.Context, tx *sqlx.Tx, p demoPractice, hash string) (
 		logins = append(logins, Login{Email: email, Role: role, Name: name, Practice: p.Name})
 		return id, err
 	}
-	if _, err := user("admin", "admin", p.AdminName); err != nil {
+	adminID, err := user("admin", "admin", p.AdminName)
+	if err != nil {
+		return nil, err
+	}
+	// The demo's counselors sign in with the password alone (the demo
+	// practices do not require a second factor of them, unlike a new
+	// practice); its admins cannot, so theirs is the published one.
+	if err := auth.EnrolKnownFactor(ctx, tx, v, practiceID, adminID, DemoTOTPSecret); err != nil {
 		return nil, err
 	}
 	counselorIDs := make([]int64, len(p.Counselors))

@@ -81,7 +81,7 @@ func (s *Server) queueInvitation(c *gin.Context) practice.Notify {
 	return func(tx *sqlx.Tx, inv practice.Invitation) error {
 		ctx := c.Request.Context()
 		sc := scopeOf(c)
-		name, err := s.practiceName(c, sc.PracticeID)
+		name, err := s.practiceName(c.Request.Context(), sc.PracticeID)
 		if err != nil {
 			return err
 		}

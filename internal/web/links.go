@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mend"
@@ -99,7 +101,13 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) {
 		s.formFailed(c, err, tplSetPassword, form, data)
 		return
 	}
-	sc, err := s.links.Redeem(ctx, token, purpose, form.Get("password"), form.Get("confirm"), c.ClientIP())
+	var notify func(tx *sqlx.Tx, sc mend.Scope) error
+	if purpose == auth.PurposeReset {
+		notify = func(tx *sqlx.Tx, sc mend.Scope) error {
+			return s.queueNotice(ctx, tx, sc, info.Practice, noticePasswordReset)
+		}
+	}
+	sc, err := s.links.Redeem(ctx, token, purpose, form.Get("password"), form.Get("confirm"), c.ClientIP(), notify)
 	if err != nil {
 		form.Values.Del("password")
 		form.Values.Del("confirm")
@@ -109,7 +117,11 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) {
 	// A new password ends every session the account had: whoever knew the
 	// old one is out.
 	if purpose == auth.PurposeReset {
-		if err := s.endSessionsForPasswordReset(c, sc); err != nil {
+		err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "password_reset.completed", ObjectType: "user", ObjectID: sc.UserID})
+		if err == nil {
+			err = s.endSessionsForPasswordReset(c, sc)
+		}
+		if err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -148,8 +160,11 @@ func (s *Server) forgotForm(c *gin.Context) {
 	s.render(c, http.StatusOK, tplForgot, nil)
 }
 
-// forgotSubmit answers the same whether or not the email has an account, so
-// that the form cannot be used to find out who is a client.
+// forgotSubmit answers the same whether or not the email has an account,
+// so that the form cannot be used to find out who is a client: before the
+// answer it runs the same statements for every email (the per-address
+// limit), and everything that depends on the account happens behind the
+// answer.
 func (s *Server) forgotSubmit(c *gin.Context) {
 	form, err := formOf(c)
 	if err != nil {
@@ -162,27 +177,49 @@ func (s *Server) forgotSubmit(c *gin.Context) {
 		s.formFailed(c, mend.FieldErrors{"email": "Enter the email address you sign in with."}.Err(), tplForgot, form, nil)
 		return
 	}
-	err = s.links.RequestReset(ctx, s.users, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
-		practiceName, err := s.practiceName(c, to.PracticeID)
-		if err != nil {
-			return err
+	ip := c.ClientIP()
+	if err := s.resetRequests.Admit(ctx, ip); err != nil {
+		if mend.ErrorCode(err) == mend.ETHROTTLED {
+			if e := s.audit.Record(ctx, nil, mend.Scope{Role: mend.RoleAnonymous, IP: ip},
+				audit.Entry{Action: "password_reset.throttled", ObjectType: "user", Outcome: audit.Denied}); e != nil {
+				s.log.Error("audit", "err", e)
+			}
 		}
-		_, err = s.outbox.Queue(ctx, tx, mail.Message{
+		s.formFailed(c, err, tplForgot, form, nil)
+		return
+	}
+	s.behind("password reset request", func(ctx context.Context) error { return s.sendResetLink(ctx, email, ip) })
+	s.render(c, http.StatusOK, tplForgot, H{"Sent": true, "Email": email})
+}
+
+// sendResetLink does a reset request's work behind its answer: the link
+// and its email when the account exists and has no fresh link open, and an
+// audit entry in every case (the account named, if there is one, and the
+// address).
+func (s *Server) sendResetLink(ctx context.Context, email, ip string) error {
+	outcome, to, err := s.links.RequestReset(ctx, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
+		_, err := s.outbox.Queue(ctx, tx, mail.Message{
 			PracticeID: to.PracticeID, UserID: to.UserID, To: to.Email, ToName: to.Name,
 			Kind: mail.KindPasswordReset, Template: "password_reset",
-			Data: map[string]any{"Name": to.Name, "PracticeName": practiceName, "Link": s.absURL("/password/reset/" + raw)},
+			Data: map[string]any{"Name": to.Name, "PracticeName": to.Practice, "Link": s.absURL("/password/reset/" + raw)},
 		})
 		return err
 	})
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
-	s.render(c, http.StatusOK, tplForgot, H{"Sent": true, "Email": email})
+	e := audit.Entry{Action: "password_reset.requested", ObjectType: "user", ObjectID: to.UserID, Outcome: audit.OK}
+	switch outcome {
+	case auth.ResetNoAccount:
+		e.Outcome = audit.Failed
+	case auth.ResetTooSoon:
+		e.Action, e.Outcome = "password_reset.throttled", audit.Denied
+	}
+	return s.audit.Record(ctx, nil, mend.Scope{Role: mend.RoleAnonymous, PracticeID: to.PracticeID, IP: ip}, e)
 }
 
-func (s *Server) practiceName(c *gin.Context, practiceID int64) (string, error) {
-	p, err := s.practices.Get(c.Request.Context(), mend.Scope{PracticeID: practiceID})
+func (s *Server) practiceName(ctx context.Context, practiceID int64) (string, error) {
+	p, err := s.practices.Get(ctx, mend.Scope{PracticeID: practiceID})
 	return p.Name, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/mend"
@@ -69,8 +70,14 @@ func (s *Server) passwordSubmit(c *gin.Context) {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	form, err := formOf(c)
+	var practiceName string
 	if err == nil {
-		err = s.login.ChangePassword(ctx, sc, form.Get("current"), form.Get("password"), form.Get("confirm"))
+		practiceName, err = s.practiceName(ctx, sc.PracticeID)
+	}
+	if err == nil {
+		err = s.login.ChangePassword(ctx, sc, form.Get("current"), form.Get("password"), form.Get("confirm"), func(tx *sqlx.Tx) error {
+			return s.queueNotice(ctx, tx, sc, practiceName, noticePasswordChanged)
+		})
 	}
 	if err != nil {
 		for _, f := range []string{"current", "password", "confirm"} {

@@ -107,6 +107,12 @@ func (s *Server) adminResetMFA(c *gin.Context) {
 	if err == nil {
 		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.reset", ObjectType: "user", ObjectID: id})
 	}
+	if err == nil {
+		var member mend.Scope
+		if member, err = s.users.Scope(ctx, id, ""); err == nil {
+			err = s.sendNotice(ctx, member, noticeMFAReset)
+		}
+	}
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -36,7 +36,7 @@ func (s *Server) mfaPrompt(c *gin.Context) {
 		return
 	}
 	if mustEnrol(c) {
-		s.renderEnrol(c, http.StatusOK, "/login/mfa", &Form{}, nil)
+		s.renderEnrol(c, http.StatusOK, "/login/mfa", &Form{}, nil, false)
 		return
 	}
 	s.render(c, http.StatusOK, tplMFAPrompt, nil)
@@ -131,9 +131,15 @@ func (s *Server) auditFailure(c *gin.Context, sc mend.Scope, action string, err 
 }
 
 // renderEnrol shows the QR code and the confirmation form; action is where
-// the form posts (the sign-in step or the account page).
-func (s *Server) renderEnrol(c *gin.Context, status int, action string, form *Form, data H) {
-	en, err := s.mfa.BeginEnrolment(c.Request.Context(), scopeOf(c))
+// the form posts (the sign-in step or the account page). Opening the page
+// makes a new secret; after a mistyped code (again) the secret just
+// scanned is shown.
+func (s *Server) renderEnrol(c *gin.Context, status int, action string, form *Form, data H, again bool) {
+	begin := s.mfa.BeginEnrolment
+	if again {
+		begin = s.mfa.PendingEnrolment
+	}
+	en, err := begin(c.Request.Context(), scopeOf(c))
 	if mend.ErrorCode(err) == mend.ECONFLICT {
 		s.redirect(c, "/account")
 		return
@@ -175,7 +181,7 @@ func (s *Server) confirmEnrolment(c *gin.Context, action string) {
 				data["Error"] = mend.ErrorMessage(err)
 			}
 			form.Errors = mend.Fields(err)
-			s.renderEnrol(c, statusOf(code), action, form, data)
+			s.renderEnrol(c, statusOf(code), action, form, data, true)
 			return
 		}
 		if code == mend.ECONFLICT { // already on (e.g. a second tab)
@@ -186,7 +192,11 @@ func (s *Server) confirmEnrolment(c *gin.Context, action string) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.enrolled", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
+	err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.enrolled", ObjectType: "user", ObjectID: sc.UserID})
+	if err == nil {
+		err = s.sendNotice(ctx, sc, noticeMFAOn)
+	}
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -203,7 +213,7 @@ func (s *Server) confirmEnrolment(c *gin.Context, action string) {
 
 // accountMFA is the set-up page reached from the account page.
 func (s *Server) accountMFA(c *gin.Context) {
-	s.renderEnrol(c, http.StatusOK, "/account/mfa", &Form{}, nil)
+	s.renderEnrol(c, http.StatusOK, "/account/mfa", &Form{}, nil, false)
 }
 
 func (s *Server) accountMFAConfirm(c *gin.Context) {
@@ -245,7 +255,11 @@ func (s *Server) accountMFADisable(c *gin.Context) {
 		s.accountFormFailed(c, err, form, "disable_code")
 		return
 	}
-	if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.disabled", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
+	err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.disabled", ObjectType: "user", ObjectID: sc.UserID})
+	if err == nil {
+		err = s.sendNotice(ctx, sc, noticeMFAOff)
+	}
+	if err != nil {
 		s.fail(c, err)
 		return
 	}

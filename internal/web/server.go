@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -56,12 +57,19 @@ type Server struct {
 	metrics  *metrics
 	baseURL  *url.URL
 
-	users     *auth.Users
-	login     *auth.Login
-	links     *auth.Links
-	audit     *audit.Log
-	outbox    *mail.Outbox
-	practices *practice.Store
+	users *auth.Users
+	login *auth.Login
+	links *auth.Links
+	// resetRequests limits password-reset requests per address.
+	resetRequests *auth.ResetRequests
+	// background is the work answers do not wait for (see behind), at most
+	// cap(backgroundSlots) at a time so that a burst of requests cannot
+	// take every database connection.
+	background      sync.WaitGroup
+	backgroundSlots chan struct{}
+	audit           *audit.Log
+	outbox          *mail.Outbox
+	practices       *practice.Store
 
 	// (stores: pairs)
 	pairs *pair.Store
@@ -114,12 +122,15 @@ func New(d Deps) (*Server, error) {
 		metrics:   newMetrics(),
 		baseURL:   base,
 		users:     users,
-		login:     &auth.Login{DB: d.DB, Users: users, Throttle: auth.DefaultThrottle()},
 		links:     links,
 		audit:     &audit.Log{DB: d.DB},
 		outbox:    outbox,
 		practices: &practice.Store{DB: d.DB, Links: links},
 	}
+
+	s.login = &auth.Login{DB: d.DB, Throttle: auth.DefaultThrottle(), Audit: s.audit}
+	s.resetRequests = auth.DefaultResetRequests(d.DB)
+	s.backgroundSlots = make(chan struct{}, 4)
 
 	// (wiring: pairs)
 	s.pairs = &pair.Store{DB: d.DB, Links: links}
@@ -200,6 +211,25 @@ func newSessions(cfg config.Config, d *sqlx.DB, base *url.URL) *scs.SessionManag
 	}
 	return sm
 }
+
+// behind runs work after the answer is sent, when how long the work takes
+// would tell the person something the answer must not (whether an account
+// exists). It runs on its own context: the request's ends with the answer.
+func (s *Server) behind(what string, work func(ctx context.Context) error) {
+	s.background.Go(func() {
+		s.backgroundSlots <- struct{}{}
+		defer func() { <-s.backgroundSlots }()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := work(ctx); err != nil {
+			s.log.Error(what, "err", err)
+		}
+	})
+}
+
+// Wait returns when the work started behind answers is done; call it after
+// the listener has stopped, before closing the database.
+func (s *Server) Wait() { s.background.Wait() }
 
 // Handler is the whole HTTP stack: security headers outermost (so that every
 // response, errors included, has them), then cross-origin protection, then
