@@ -502,6 +502,10 @@ func (s *Store) Create(ctx context.Context, sc mend.Scope, assignmentID int64, i
 		if err != nil {
 			return fmt.Errorf("checkin: create: %w", err)
 		}
+		// Ids only: what the client wrote never enters the audit log.
+		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "checkin.create", ObjectType: "checkin", ObjectID: id, ClientID: sc.UserID}); err != nil {
+			return err
+		}
 		if f.Unsafe {
 			return s.raiseAlert(ctx, tx, a, id)
 		}
@@ -613,6 +617,9 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 			id, f.Status, f.Trust, f.Communication, f.Hope, sealed.SealedAnswers, sealed.SealedReflection, f.Visibility,
 			f.Unsafe, sealed.SealedSafetyNote); err != nil {
 			return fmt.Errorf("checkin: update: %w", err)
+		}
+		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "checkin.edit", ObjectType: "checkin", ObjectID: id, ClientID: sc.UserID}); err != nil {
+			return err
 		}
 		if f.Unsafe && !c.SafetyFlag {
 			a, err := s.clientAssignment(ctx, tx, sc, c.AssignmentID)

@@ -107,6 +107,9 @@ func (s *Store) ExportCSV(ctx context.Context, sc mend.Scope, pairID int64, r Ra
 	if err != nil {
 		return err
 	}
+	if r, err = s.resolve(ctx, sc, pairID, r); err != nil {
+		return err
+	}
 	cs, err := s.Checkins.ForExport(ctx, sc, pairID, r.From, r.To)
 	if err != nil {
 		return err
@@ -172,7 +175,7 @@ func (s *Store) Report(ctx context.Context, sc mend.Scope, pairID int64, r Range
 		JOIN users u ON u.id = f.counselor_id
 		LEFT JOIN users r ON r.id = f.recipient_id
 		WHERE f.pair_id = $4 AND c.period_start BETWEEN $5 AND $6 AND `+staffPairs+`
-		ORDER BY f.created_at, f.id`, staffArgs(sc, pairID, r.From, r.To)...); err != nil {
+		ORDER BY f.created_at, f.id`, staffArgs(sc, pairID, p.Range.From, p.Range.To)...); err != nil {
 		return ReportData{}, fmt.Errorf("review: report feedback: %w", err)
 	}
 	if err := s.openFeedback(ctx, d.Feedback); err != nil {

@@ -41,6 +41,12 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if status == http.StatusInternalServerError {
 		s.log.Error("internal error", "route", c.FullPath(), "err", err)
 	}
+	// A store's 404 for an id in the path that casbin let through is a
+	// refusal like casbin's own (the id is outside the caller's scope, or
+	// does not exist: the log cannot tell which without telling the caller).
+	if obj, ok := c.Get(authzObjectKey); ok && status == http.StatusNotFound && c.Param("id") != "" && !scopeOf(c).Anonymous() {
+		s.auditDenied(c, obj.(string))
+	}
 	var title string
 	switch status {
 	case http.StatusNotFound:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -193,6 +194,7 @@ func (s *Server) authorize(obj, act string) gin.HandlerFunc {
 			s.log.Error("authorization error", "err", err)
 		}
 		if ok && err == nil {
+			c.Set(authzObjectKey, obj)
 			if sc.Role == mend.RoleClient && !consentFree[obj] && s.consentOwed(c, sc) {
 				c.Abort()
 				s.redirect(c, "/consent")
@@ -216,12 +218,32 @@ func (s *Server) authorize(obj, act string) gin.HandlerFunc {
 			c.Redirect(http.StatusSeeOther, target)
 			return
 		}
-		if err := s.audit.Record(c.Request.Context(), nil, sc, audit.Entry{
-			Action: "route.denied", ObjectType: obj, Outcome: audit.Denied,
-		}); err != nil {
-			s.log.Error("audit", "err", err)
-		}
+		s.auditDenied(c, obj)
 		s.fail(c, errNotFound)
+	}
+}
+
+// authzObjectKey holds, in the gin context, the casbin object of the route
+// that casbin allowed: a store's 404 on it is then audited as a refusal.
+const authzObjectKey = "mend.authz_object"
+
+// deniedKey marks a request whose refusal is already in the audit log.
+const deniedKey = "mend.denied_audited"
+
+// auditDenied records a refused access to the route's object (and the id
+// in its path, if any): casbin refusing the role, or a store answering 404
+// for an id outside the caller's scope (another counselor's pair).
+func (s *Server) auditDenied(c *gin.Context, obj string) {
+	if _, done := c.Get(deniedKey); done {
+		return
+	}
+	c.Set(deniedKey, true)
+	e := audit.Entry{Action: "route.denied", ObjectType: obj, Outcome: audit.Denied}
+	if id, err := strconv.ParseInt(c.Param("id"), 10, 64); err == nil && id > 0 {
+		e.ObjectID = id
+	}
+	if err := s.audit.Record(c.Request.Context(), nil, scopeOf(c), e); err != nil {
+		s.log.Error("audit", "err", err)
 	}
 }
 

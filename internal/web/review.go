@@ -291,10 +291,15 @@ func (s *Server) pairProgress(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	rg = p.Range           // the start moves to the pair's first record when none was chosen
+	if !form.HasErrors() { // show the range in effect
+		form.Values.Set("from", rg.From.String())
+		form.Values.Set("to", rg.To.String())
+	}
 	// A query string built by url.Values is safe to place in a link as is.
 	query := template.URL(url.Values{"from": {rg.From.String()}, "to": {rg.To.String()}}.Encode())
 	s.render(c, status, tplProgress, H{"P": p, "Form": form, "Query": query, "Charts": progressCharts(p),
-		"DivergeMin": review.DivergeMin, "DivergingCount": p.DivergingCount(),
+		"DivergeMin": review.DivergeMin, "DivergingCount": p.DivergingCount(), "CompletionCounts": review.CompletionCounts,
 		"RatingNames": review.RatingNames})
 }
 
