@@ -79,8 +79,13 @@ func TestEveryStaffReadOfACheckinIsDecrypted(t *testing.T) {
 		}
 		return out
 	}
-	current := want("Alba-edited", "Bruno")
-	everything := want("Alba-edited", "Alba-first", "Bruno")
+	// A safety answer, once sent, stays as sent: the edit keeps the first
+	// version's note, so the edited version's own note is never stored.
+	_, _, firstNote := sentences("Alba-first")
+	editedAnswers, editedReflection, _ := sentences("Alba-edited")
+	edited := append(append([]string{}, editedAnswers...), editedReflection)
+	current := append(append(edited, firstNote), want("Bruno")...)
+	everything := append(append([]string{}, edited...), want("Alba-first", "Bruno")...)
 
 	// dump is everything a result holds, as text: a sealed field that was
 	// not opened shows as bytes, never as the sentence.
@@ -99,7 +104,7 @@ func TestEveryStaffReadOfACheckinIsDecrypted(t *testing.T) {
 			l, err := f.checkins.ForPair(ctx, sc, p.ID, checkin.PairFilter{}, paging.First())
 			return dump(l), err
 		}},
-		{name: "checkin.Store.ForPair (filtered by client)", want: want("Alba-edited", "Alba-first"), read: func(sc mend.Scope) (string, error) {
+		{name: "checkin.Store.ForPair (filtered by client)", want: append(append([]string{}, edited...), want("Alba-first")...), read: func(sc mend.Scope) (string, error) {
 			l, err := f.checkins.ForPair(ctx, sc, p.ID, checkin.PairFilter{ClientID: a.UserID, HomeworkID: hw, Review: checkin.ReviewWaiting}, paging.First())
 			return dump(l), err
 		}},
@@ -170,8 +175,10 @@ func TestEveryStaffReadOfACheckinIsDecrypted(t *testing.T) {
 
 	// Every exported method of the stores that hands out a check-in's text
 	// (a result holding checkin.Answers) is read above, or is the client's
-	// own (Own: a client reading their own check-in, not a staff path).
-	read := map[string]bool{"checkin.Store.Own": true}
+	// own (client paths, not staff ones: Own is a client's own check-in,
+	// SharedWithMe and ReadShared what the partner shared; their scoping is
+	// tested in internal/checkin).
+	read := map[string]bool{"checkin.Store.Own": true, "checkin.Store.SharedWithMe": true, "checkin.Store.ReadShared": true}
 	for _, pt := range append(paths, archive) {
 		read[strings.SplitN(pt.name, " ", 2)[0]] = true
 	}
