@@ -81,11 +81,13 @@ type Checkin struct {
 	UpdatedAt    time.Time    `db:"updated_at"`
 	ReviewedAt   sql.NullTime `db:"reviewed_at"`
 	// Staff only (zero for clients).
-	Edits          int          `db:"edits"`
-	AlertAckedAt   sql.NullTime `db:"alert_acked_at"`
-	History        []Version    `db:"-"`
-	EditableReason string       `db:"-"` // why the author can no longer edit it, "" if they can
-	sealedText                  // as read; opened into Answers, Reflection and SafetyNote
+	ReviewedBy     sql.NullString `db:"reviewed_by_name"`
+	FeedbackCount  int            `db:"feedback_count"`
+	Edits          int            `db:"edits"`
+	AlertAckedAt   sql.NullTime   `db:"alert_acked_at"`
+	History        []Version      `db:"-"`
+	EditableReason string         `db:"-"` // why the author can no longer edit it, "" if they can
+	sealedText                    // as read; opened into Answers, Reflection and SafetyNote
 }
 
 // Period is the check-in's period.
@@ -158,6 +160,8 @@ const staffColumns = `c.id, c.pair_id, c.assignment_id, c.user_id, u.name AS use
 	c.answers, c.reflection, c.visibility, c.late, false AS mine, c.safety_flag, c.safety_note,
 	(SELECT sa.created_at FROM safety_alerts sa WHERE sa.checkin_id = c.id) AS safety_told_at, c.version,
 	c.created_at, c.updated_at, c.reviewed_at,
+	(SELECT rb.name FROM users rb WHERE rb.id = c.reviewed_by) AS reviewed_by_name,
+	(SELECT count(*) FROM feedback f WHERE f.checkin_id = c.id) AS feedback_count,
 	(SELECT count(*) FROM checkin_history h WHERE h.checkin_id = c.id) AS edits,
 	(SELECT sa.acknowledged_at FROM safety_alerts sa WHERE sa.checkin_id = c.id) AS alert_acked_at`
 
@@ -247,25 +251,24 @@ func (s *Store) ForAssignment(ctx context.Context, sc mend.Scope, assignmentID i
 			SELECT `+clientColumns+` FROM checkins c `+checkinJoins+`
 			WHERE c.assignment_id = $3 AND `+clientVisible+`
 			ORDER BY c.period_start DESC, c.id DESC`, sc.PracticeID, sc.UserID, assignmentID)
+		if err != nil {
+			return nil, fmt.Errorf("checkin: list for homework: %w", err)
+		}
+		if err := s.openAll(ctx, s.DB, out); err != nil {
+			return nil, err
+		}
+		s.markEditable(sc, out)
 	case mend.RoleAdmin, mend.RoleCounselor:
 		if _, err := s.staffAssignment(ctx, s.DB, sc, assignmentID); err != nil {
 			return nil, err
 		}
-		err = s.stmts.Select(ctx, s.DB, &out, `
-			SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
-			JOIN pairs p ON p.id = c.pair_id
-			WHERE c.assignment_id = $4 AND `+staffPairs+`
-			ORDER BY c.period_start DESC, c.id DESC`, append(staffArgs(sc), assignmentID)...)
+		if out, err = s.staffRead(ctx, sc, "Homework", `c.assignment_id = $4`,
+			`ORDER BY c.period_start DESC, c.id DESC`, assignmentID); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, mend.NotFound("Homework")
 	}
-	if err != nil {
-		return nil, fmt.Errorf("checkin: list for homework: %w", err)
-	}
-	if err := s.openAll(ctx, s.DB, out); err != nil {
-		return nil, err
-	}
-	s.markEditable(sc, out)
 	return out, s.auditRead(ctx, sc, "assignment", assignmentID, out)
 }
 

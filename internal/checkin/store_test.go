@@ -16,6 +16,7 @@ import (
 	"github.com/mend-practice/mend/internal/db/dbtest"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paging"
 	"github.com/mend-practice/mend/internal/vault"
 	"github.com/mend-practice/mend/internal/vault/vaulttest"
 	"github.com/mend-practice/mend/templates"
@@ -354,12 +355,12 @@ func TestEditWindowAndHistory(t *testing.T) {
 		t.Errorf("history keeps %+v", h)
 	}
 	// The counselor sees the earlier version.
-	list, err := f.store.ForPair(ctx, f.scope("c1"), f.ids["x"], 1)
+	list, err := f.store.ForPair(ctx, f.scope("c1"), f.ids["x"], checkin.PairFilter{}, paging.First())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Checkins) != 1 || len(list.Checkins[0].History) != 1 || list.Checkins[0].History[0].Reflection != "A better week." {
-		t.Errorf("counselor's view of the history: %+v", list.Checkins)
+	if len(list.Items) != 1 || len(list.Items[0].History) != 1 || list.Items[0].History[0].Reflection != "A better week." {
+		t.Errorf("counselor's view of the history: %+v", list.Items)
 	}
 
 	// Once reviewed, no more edits.
@@ -557,7 +558,7 @@ func TestPartnerSeesOnlySharedCheckins(t *testing.T) {
 		_, err = f.store.Update(ctx, xb, id, good(today, checkin.ToPartner))
 		wantCode(t, err, mend.ENOTFOUND)
 	}
-	_, err = f.store.ForPair(ctx, xb, f.ids["x"], 1)
+	_, err = f.store.ForPair(ctx, xb, f.ids["x"], checkin.PairFilter{}, paging.First())
 	wantCode(t, err, mend.ENOTFOUND)
 
 	// Clients of another pair or practice see nothing at all.
@@ -577,11 +578,11 @@ func TestPartnerSeesOnlySharedCheckins(t *testing.T) {
 	// Counselor 1 and the admin see both with safety answers; counselor 2
 	// and another practice's counselor see nothing.
 	for _, k := range []string{"c1", "admin"} {
-		l, err := f.store.ForPair(ctx, f.scope(k), f.ids["x"], 1)
-		if err != nil || len(l.Checkins) != 2 {
+		l, err := f.store.ForPair(ctx, f.scope(k), f.ids["x"], checkin.PairFilter{}, paging.First())
+		if err != nil || len(l.Items) != 2 {
 			t.Fatalf("%s: %+v, %v", k, l, err)
 		}
-		for _, c := range l.Checkins {
+		for _, c := range l.Items {
 			if !c.SafetyFlag || c.SafetyNote == "" {
 				t.Errorf("%s does not see the safety answer on %d", k, c.ID)
 			}
@@ -592,7 +593,7 @@ func TestPartnerSeesOnlySharedCheckins(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"c2", "c3"} {
-		_, err := f.store.ForPair(ctx, f.scope(k), f.ids["x"], 1)
+		_, err := f.store.ForPair(ctx, f.scope(k), f.ids["x"], checkin.PairFilter{}, paging.First())
 		wantCode(t, err, mend.ENOTFOUND)
 		_, err = f.store.ForAssignment(ctx, f.scope(k), hw)
 		wantCode(t, err, mend.ENOTFOUND)

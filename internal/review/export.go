@@ -2,74 +2,24 @@ package review
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/csvout"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/pair"
-	"github.com/mend-practice/mend/internal/vault"
 )
 
-// ExportRow is one check-in in a pair's export.
+// ExportRow is one check-in in a pair's export, read (and decrypted) the
+// one way staff read check-ins, checkin.Store's.
 type ExportRow struct {
-	ID            int64              `db:"id"`
-	PairID        int64              `db:"pair_id"`
-	PairLabel     string             `db:"pair_label"`
-	ClientName    string             `db:"client_name"`
-	ClientSide    string             `db:"client_side"`
-	Homework      string             `db:"homework"`
-	PeriodStart   checkin.Date       `db:"period_start"`
-	PeriodEnd     checkin.Date       `db:"period_end"`
-	Status        checkin.Status     `db:"status"`
-	Late          bool               `db:"late"`
-	Trust         int                `db:"trust_rating"`
-	Communication int                `db:"communication_rating"`
-	Hope          int                `db:"hope_rating"`
-	Visibility    checkin.Visibility `db:"visibility"`
-	CreatedAt     time.Time          `db:"created_at"`
-	UpdatedAt     time.Time          `db:"updated_at"`
-	Version       int                `db:"version"`
-	ReviewedAt    sql.NullTime       `db:"reviewed_at"`
-	Feedback      int                `db:"feedback"`
-	Answers       checkin.Answers    `db:"-"`
-	Reflection    string             `db:"-"`
-	SafetyFlag    bool               `db:"safety_flag"`
-	SafetyNote    string             `db:"-"`
-	// As read: the encrypted columns, opened into the three above (only
-	// for the exports that show them).
-	SealedAnswers    []byte `db:"answers"`
-	SealedReflection []byte `db:"reflection"`
-	SealedSafetyNote []byte `db:"safety_note"`
-}
-
-// open decrypts a row's text.
-func (r *ExportRow) open(ctx context.Context, v *vault.Vault, q sqlx.QueryerContext) error {
-	var err error
-	r.Answers = checkin.Answers{}
-	if r.SealedAnswers != nil {
-		raw, err := v.OpenText(ctx, q, vault.CheckinAnswers, r.ID, r.SealedAnswers)
-		if err == nil {
-			err = r.Answers.Scan(raw)
-		}
-		if err != nil {
-			return fmt.Errorf("review: answers of check-in %d: %w", r.ID, err)
-		}
-	}
-	if r.Reflection, err = v.OpenText(ctx, q, vault.CheckinReflection, r.ID, r.SealedReflection); err != nil {
-		return fmt.Errorf("review: reflection of check-in %d: %w", r.ID, err)
-	}
-	if r.SafetyNote, err = v.OpenText(ctx, q, vault.CheckinSafetyNote, r.ID, r.SealedSafetyNote); err != nil {
-		return fmt.Errorf("review: safety note of check-in %d: %w", r.ID, err)
-	}
-	return nil
+	checkin.Checkin
+	PairLabel  string
+	ClientSide string
 }
 
 // Column is one column of the CSV export. CounselorOnly columns hold what
@@ -94,9 +44,9 @@ func yes(b bool) string {
 var Columns = []Column{
 	{"checkin_id", false, func(r ExportRow, _ *time.Location) string { return strconv.FormatInt(r.ID, 10) }},
 	{"pair", false, func(r ExportRow, _ *time.Location) string { return r.PairLabel }},
-	{"client", false, func(r ExportRow, _ *time.Location) string { return r.ClientName }},
+	{"client", false, func(r ExportRow, _ *time.Location) string { return r.UserName }},
 	{"client_side", false, func(r ExportRow, _ *time.Location) string { return pair.SideLabel(r.ClientSide) }},
-	{"homework", false, func(r ExportRow, _ *time.Location) string { return r.Homework }},
+	{"homework", false, func(r ExportRow, _ *time.Location) string { return r.HomeworkTitle }},
 	{"period_start", false, func(r ExportRow, _ *time.Location) string { return r.PeriodStart.String() }},
 	{"period_end", false, func(r ExportRow, _ *time.Location) string { return r.PeriodEnd.String() }},
 	{"status", false, func(r ExportRow, _ *time.Location) string { return string(r.Status) }},
@@ -118,7 +68,7 @@ var Columns = []Column{
 		}
 		return ""
 	}},
-	{"feedback_count", false, func(r ExportRow, _ *time.Location) string { return strconv.Itoa(r.Feedback) }},
+	{"feedback_count", false, func(r ExportRow, _ *time.Location) string { return strconv.Itoa(r.FeedbackCount) }},
 	{"answers", true, func(r ExportRow, _ *time.Location) string {
 		parts := make([]string, 0, len(r.Answers))
 		for _, a := range r.Answers {
@@ -160,37 +110,19 @@ func (s *Store) ExportCSV(ctx context.Context, sc mend.Scope, pairID int64, r Ra
 	if r, err = s.resolve(ctx, sc, pairID, r); err != nil {
 		return err
 	}
-	var rows []ExportRow
-	if err := s.DB.SelectContext(ctx, &rows, `
-		SELECT c.id, c.pair_id, p.label AS pair_label, u.name AS client_name, m.side AS client_side, v.title AS homework,
-		       c.period_start, c.period_end, c.status, c.late, c.trust_rating, c.communication_rating, c.hope_rating,
-		       c.visibility, c.created_at, c.updated_at, c.version, c.reviewed_at,
-		       (SELECT count(*) FROM feedback f WHERE f.checkin_id = c.id) AS feedback,
-		       c.answers, c.reflection, c.safety_flag, c.safety_note
-		FROM checkins c
-		JOIN pairs p ON p.id = c.pair_id
-		JOIN users u ON u.id = c.user_id
-		JOIN pair_members m ON m.pair_id = c.pair_id AND m.user_id = c.user_id
-		JOIN assignments a ON a.id = c.assignment_id
-		JOIN step_versions v ON v.id = a.step_version_id
-		WHERE c.pair_id = $4 AND c.period_start BETWEEN $5 AND $6 AND `+staffPairs+`
-		ORDER BY c.period_start, m.position, c.id`, staffArgs(sc, pairID, r.From, r.To)...); err != nil {
-		return fmt.Errorf("review: export rows: %w", err)
+	cs, err := s.Checkins.ForExport(ctx, sc, pairID, r.From, r.To)
+	if err != nil {
+		return err
+	}
+	rows := make([]ExportRow, len(cs))
+	for i, c := range cs {
+		m, _ := p.Member(c.UserID)
+		rows[i] = ExportRow{Checkin: c, PairLabel: p.Label, ClientSide: m.Side}
 	}
 	if err := s.auditClients(ctx, nil, sc, "export.csv", "pair", pairID, p.ClientIDs()); err != nil {
 		return err
 	}
 	cols := ColumnsFor(sc, p)
-	for _, c := range cols {
-		if c.CounselorOnly { // the client's words are in this export: decrypt them
-			for i := range rows {
-				if err := rows[i].open(ctx, s.Vault, s.DB); err != nil {
-					return err
-				}
-			}
-			break
-		}
-	}
 	tz := checkin.LoadZone(sc.Timezone)
 	cw := csvout.NewWriter(w)
 	head := make([]string, len(cols))

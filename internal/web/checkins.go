@@ -24,6 +24,10 @@ const (
 	tplPairCheckins = "pair_checkins"
 )
 
+// checkinsPageSize is how many check-ins a page of the check-ins tab
+// shows: each is a card with every answer, so ten already make a long page.
+const checkinsPageSize = 10
+
 // maxAnswers bounds the answer_N fields read from a form; steps have a
 // handful of questions.
 const maxAnswers = 20
@@ -294,17 +298,42 @@ func checkinValuesOf(ch checkin.Checkin) url.Values {
 }
 
 // pairCheckins is the counselor's list of a pair's check-ins: both
-// members, private and shared, safety flags marked.
+// members, private and shared, safety flags marked, each with its review
+// state and feedback; narrowed by client, homework and review state, one
+// page at a time. A filter value that is not a number is no filter.
 func (s *Server) pairCheckins(c *gin.Context) {
 	id, err := idParam(c, "id")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	list, err := s.checkins.ForPair(c.Request.Context(), scopeOf(c), id, paging.Parse(c.Query("page")).Number)
+	f := checkin.PairFilter{}
+	f.ClientID, _ = strconv.ParseInt(c.Query("client"), 10, 64)
+	f.HomeworkID, _ = strconv.ParseInt(c.Query("homework"), 10, 64)
+	if r := c.Query("review"); r == checkin.ReviewWaiting || r == checkin.ReviewReviewed {
+		f.Review = r
+	}
+	pr := paging.Parse(c.Query("page"))
+	pr.Size = checkinsPageSize
+	tab, err := s.reviews.PairCheckins(c.Request.Context(), scopeOf(c), id, f, pr)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, tplPairCheckins, H{"List": list})
+	// The pager's links keep the filter.
+	q := url.Values{}
+	if f.ClientID != 0 {
+		q.Set("client", strconv.FormatInt(f.ClientID, 10))
+	}
+	if f.HomeworkID != 0 {
+		q.Set("homework", strconv.FormatInt(f.HomeworkID, 10))
+	}
+	if f.Review != "" {
+		q.Set("review", f.Review)
+	}
+	base := fmt.Sprintf("/pairs/%d/checkins?", id)
+	if len(q) > 0 {
+		base += q.Encode() + "&"
+	}
+	s.render(c, http.StatusOK, tplPairCheckins, H{"List": tab, "PagerBase": base})
 }

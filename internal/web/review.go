@@ -177,7 +177,8 @@ func (s *Server) reviewFeedback(c *gin.Context) {
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	form, err := formOf(c)
-	in := review.FeedbackInput{Body: form.Get("body"), Audience: form.Get("audience"), Reviewed: form.Get("reviewed") == "yes"}
+	seen, _ := strconv.Atoi(form.Get("version"))
+	in := review.FeedbackInput{Body: form.Get("body"), Audience: form.Get("audience"), Reviewed: form.Get("reviewed") == "yes", Seen: seen}
 	if err == nil {
 		err = s.reviews.AddFeedback(ctx, sc, id, in)
 	}
@@ -186,6 +187,12 @@ func (s *Server) reviewFeedback(c *gin.Context) {
 	case mend.EINVALID:
 		form.Errors = mend.Fields(err)
 		s.renderReview(c, http.StatusUnprocessableEntity, id, form, nil)
+		return
+	case mend.ECONFLICT:
+		// The client changed the check-in since the page was drawn: show
+		// the new version, with the feedback as typed.
+		form.Errors = map[string]string{"version": mend.ErrorMessage(err)}
+		s.renderReview(c, http.StatusConflict, id, form, nil)
 		return
 	default:
 		s.fail(c, err)
@@ -210,7 +217,17 @@ func (s *Server) reviewMark(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.reviews.MarkReviewed(c.Request.Context(), scopeOf(c), id); err != nil {
+	form, err := formOf(c)
+	if err == nil {
+		seen, _ := strconv.Atoi(form.Get("version"))
+		err = s.reviews.MarkReviewed(c.Request.Context(), scopeOf(c), id, seen)
+	}
+	if mend.ErrorCode(err) == mend.ECONFLICT {
+		s.flash(c, mend.ErrorMessage(err))
+		s.redirect(c, fmt.Sprintf("/review/checkins/%d", id))
+		return
+	}
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
