@@ -16,6 +16,7 @@ import (
 	"github.com/mend-practice/mend/internal/config"
 	"github.com/mend-practice/mend/internal/db/dbtest"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paging"
 	"github.com/mend-practice/mend/internal/vault"
 )
 
@@ -92,13 +93,13 @@ func TestKeysRotateCommand(t *testing.T) {
 		t.Fatalf("after rotation: %v", err)
 	}
 	store := &checkin.Store{DB: d, Vault: v2, Audit: &audit.Log{DB: d}}
-	page, err := store.ForPair(ctx, sc, pairID, 1)
+	page, err := store.ForPair(ctx, sc, pairID, checkin.PairFilter{}, paging.First())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.Checkins) != 1 || page.Checkins[0].ID != checkinID || page.Checkins[0].Reflection != "Rotated but readable." ||
-		page.Checkins[0].Answers[0].Answer != "We talked" {
-		t.Fatalf("check-in after rotation: %+v", page.Checkins)
+	if len(page.Items) != 1 || page.Items[0].ID != checkinID || page.Items[0].Reflection != "Rotated but readable." ||
+		page.Items[0].Answers[0].Answer != "We talked" {
+		t.Fatalf("check-in after rotation: %+v", page.Items)
 	}
 	// Every value is under a key made by the rotation.
 	var old int

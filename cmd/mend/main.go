@@ -43,6 +43,7 @@ Usage:
                           published in compose.yaml; without it they refuse that key)
   mend migrate [up|down|status]
   mend seed --demo        load the demo practices (safe to run twice)
+  mend demo-code          the demo admins' current two-step sign-in code
   mend user create --role admin|counselor --email EMAIL --name NAME --practice SLUG [--practice-name NAME]
   mend keys generate|status|rotate [--batch N]
                           encryption keys: MEND_MASTER_KEY wraps the data keys
@@ -102,6 +103,16 @@ func run(ctx context.Context, args []string, environ map[string]string, out io.W
 			return errors.New("seed: only --demo is available (usage: mend seed --demo)")
 		}
 		return seedDemo(ctx, cfg, log, out)
+	case "demo-code":
+		if err := parseFlags(newFlagSet("demo-code"), rest); err != nil {
+			return err
+		}
+		code, err := auth.CodeAt(seed.DemoTOTPSecret, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s\n(the demo admins' sign-in code for the next few seconds; it changes every 30 seconds)\n", code)
+		return nil
 	case "user":
 		return userCmd(ctx, cfg, out, rest)
 	case "keys":
@@ -267,14 +278,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		if err != nil {
 			return err
 		}
-		g.Go(func() error { return listen(gctx, cfg, log, "web", cfg.ListenAddr, srv.Handler()) })
+		g.Go(func() error {
+			err := listen(gctx, cfg, log, "web", cfg.ListenAddr, srv.Handler(), srv.Drain)
+			srv.Wait() // reset emails started behind answers
+			return err
+		})
 		if addr := cfg.MetricsListener(); addr != "" {
 			// Metrics are the operator's: a listener of their own (loopback
 			// unless METRICS_ADDR says otherwise), never the public one. A
 			// second process on the same host finds the port taken; that
 			// costs its metrics, not its service.
 			g.Go(func() error {
-				if err := listen(gctx, cfg, log, "metrics", addr, srv.MetricsHandler()); err != nil {
+				if err := listen(gctx, cfg, log, "metrics", addr, srv.MetricsHandler(), nil); err != nil {
 					log.Warn("metrics listener stopped; serving without metrics", "addr", addr, "err", err)
 				}
 				return nil
@@ -284,7 +299,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	return g.Wait()
 }
 
-func listen(ctx context.Context, cfg config.Config, log *slog.Logger, name, addr string, h http.Handler) error {
+// listen serves h on addr until ctx ends. Then, when drain is given, it
+// calls it and keeps serving for DRAIN_PERIOD (a load balancer sees
+// /readyz fail and stops sending requests), and finally stops accepting
+// connections and waits up to SHUTDOWN_TIMEOUT for the requests in flight.
+func listen(ctx context.Context, cfg config.Config, log *slog.Logger, name, addr string, h http.Handler, drain func()) error {
 	hs := &http.Server{
 		Addr:              addr,
 		Handler:           h,
@@ -301,9 +320,18 @@ func listen(ctx context.Context, cfg config.Config, log *slog.Logger, name, addr
 		return fmt.Errorf("%s server: %w", name, err)
 	case <-ctx.Done():
 	}
+	if drain != nil && cfg.DrainPeriod > 0 {
+		drain()
+		log.Info("draining: /readyz answers 503, requests still served", "server", name, "for", cfg.DrainPeriod.String())
+		select {
+		case err := <-errc:
+			return fmt.Errorf("%s server: %w", name, err)
+		case <-time.After(cfg.DrainPeriod):
+		}
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	log.Info("draining", "server", name)
+	log.Info("stopping: no new connections, finishing requests in flight", "server", name)
 	return hs.Shutdown(sctx)
 }
 
@@ -416,5 +444,5 @@ func printLogins(out io.Writer, cfg config.Config, logins []seed.Login) {
 	for _, l := range logins {
 		fmt.Fprintf(out, "  %-32s %-10s %s (%s)\n", l.Email, l.Role, l.Name, l.Practice)
 	}
-	fmt.Fprintln(out)
+	fmt.Fprintf(out, "\nAdmins must use two-step sign-in. The demo admins' code comes from the secret\n%q:\nadd it to an authenticator app, or run `mend demo-code` for the current code.\n\n", seed.DemoTOTPSecret)
 }

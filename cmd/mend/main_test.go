@@ -190,8 +190,11 @@ func freePort(t *testing.T) string {
 
 // TestServeDrainsWhenStopped starts `mend serve`, begins a request, stops
 // the server (as SIGTERM does: its context is cancelled) while the request
-// is still being sent, and checks that the request is answered in full,
-// that no new connection is accepted, and that serve returns.
+// is still being sent, and checks that for the drain period /readyz
+// answers 503 while requests are still served (one on a keep-alive
+// connection opened before the stop, told to close), that then no new
+// connection is accepted, that the request in flight is answered in full,
+// and that serve returns.
 func TestServeDrainsWhenStopped(t *testing.T) {
 	t.Parallel()
 	_, dsn := dbtest.New(t)
@@ -208,7 +211,7 @@ func TestServeDrainsWhenStopped(t *testing.T) {
 	addr := freePort(t)
 	environ := map[string]string{
 		"DATABASE_URL": dsn, "REDIS_URL": webtest.RedisURL(), "LISTEN_ADDR": addr, "BASE_URL": "http://" + addr,
-		"LOG_LEVEL": "error", "SHUTDOWN_TIMEOUT": "10s", "WORKER_CONCURRENCY": "1",
+		"LOG_LEVEL": "error", "SHUTDOWN_TIMEOUT": "10s", "WORKER_CONCURRENCY": "1", "DRAIN_PERIOD": "1500ms",
 		"MEND_MASTER_KEY": webtest.TestMasterKey,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -257,10 +260,48 @@ func TestServeDrainsWhenStopped(t *testing.T) {
 		t.Fatalf("after 100 Continue: %q", line)
 	}
 
+	// A keep-alive connection, idle when the stop comes.
+	keepAlive := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	if res, err := keepAlive.Get("http://" + addr + "/readyz"); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz before the stop: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+
 	cancel()
+	stopped := time.Now()
+	// Draining: /readyz says 503 on a new connection, and a request on the
+	// idle keep-alive connection is served and told to close.
+	sawDrain := false
+	for i := 0; i < 100 && !sawDrain; i++ {
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			t.Fatalf("/readyz during the drain: %v", err)
+		}
+		res.Body.Close()
+		sawDrain = res.StatusCode == http.StatusServiceUnavailable
+		if !sawDrain {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if !sawDrain {
+		t.Fatal("/readyz never answered 503 after the stop")
+	}
+	res, err := keepAlive.Get("http://" + addr + "/login")
+	if err != nil {
+		t.Fatalf("request on a keep-alive connection during the drain: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !res.Close {
+		t.Errorf("during the drain: status %d, Connection: close %v; want 200 and close", res.StatusCode, res.Close)
+	}
+	if time.Since(stopped) > 1500*time.Millisecond {
+		t.Fatal("the drain checks took longer than the drain period; nothing was tested")
+	}
+
 	// Shutdown has begun once the listener refuses new connections.
 	refused := false
-	for i := 0; i < 200 && !refused; i++ {
+	for i := 0; i < 400 && !refused; i++ {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			refused = true
@@ -272,12 +313,15 @@ func TestServeDrainsWhenStopped(t *testing.T) {
 	if !refused {
 		t.Fatal("the listener still accepts connections after the stop")
 	}
+	if d := time.Since(stopped); d < 1500*time.Millisecond {
+		t.Errorf("the listener stopped accepting %s after the stop, before the drain period (1.5s) ended", d)
+	}
 
 	// The request in flight is still answered, in full.
 	if _, err := conn.Write([]byte(body)); err != nil {
 		t.Fatalf("finishing the request: %v", err)
 	}
-	res, err := http.ReadResponse(r, nil)
+	res, err = http.ReadResponse(r, nil)
 	if err != nil {
 		t.Fatalf("in-flight request got no answer: %v", err)
 	}

@@ -97,6 +97,13 @@ func (l *Log) defaults(q sqlx.ExecerContext, s mend.Scope, e *Entry) (sqlx.Exece
 	return q, role
 }
 
+// Append writes e for the caller in s with tx: a store passes the
+// transaction of the change it describes, so that the change and its entry
+// commit together or not at all.
+func Append(ctx context.Context, tx sqlx.ExecerContext, s mend.Scope, e Entry) error {
+	return (&Log{}).Record(ctx, tx, s, e)
+}
+
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
 
 // Row is one audit entry as read back.

@@ -103,10 +103,11 @@ func (l *Log) parse(ctx context.Context, s mend.Scope, f Filter) (where, error) 
 type SearchRow struct {
 	Row
 	ClientName sql.NullString `db:"client_name"`
+	ObjectName sql.NullString `db:"object_name"`
 }
 
-const searchColumns = `a.id, a.at, a.user_id, u.name AS user_name, a.role, a.action, a.object_type,
-	a.object_id, a.client_id, cl.name AS client_name, a.outcome, a.ip`
+var searchColumns = `a.id, a.at, a.user_id, u.name AS user_name, a.role, a.action, a.object_type,
+	a.object_id, a.client_id, cl.name AS client_name, a.outcome, a.ip, ` + objectNameSQL + ` AS object_name`
 
 const searchFrom = ` FROM audit_log a LEFT JOIN users u ON u.id = a.user_id LEFT JOIN users cl ON cl.id = a.client_id`
 

@@ -30,7 +30,7 @@ func TestNewPasswordRules(t *testing.T) {
 		{"\xff\xfe not valid utf-8 at all", false, "cannot be read"},
 	} {
 		var fe mend.FieldErrors
-		auth.CheckNewPassword(&fe, "password", tc.password, tc.password)
+		auth.CheckNewPassword(&fe, "password", tc.password, tc.password, auth.PasswordOwner{})
 		msg := fe["password"]
 		if tc.ok != (msg == "") || (!tc.ok && !strings.Contains(msg, tc.why)) {
 			t.Errorf("%q: message %q, want ok=%v (%s)", tc.password, msg, tc.ok, tc.why)
@@ -40,7 +40,7 @@ func TestNewPasswordRules(t *testing.T) {
 		t.Error("the embedded list is not loaded")
 	}
 	var fe mend.FieldErrors
-	auth.CheckNewPassword(&fe, "password", "twelve chars", "twelve chars!")
+	auth.CheckNewPassword(&fe, "password", "twelve chars", "twelve chars!", auth.PasswordOwner{})
 	if fe["confirm"] == "" {
 		t.Error("a mismatched confirmation was accepted")
 	}

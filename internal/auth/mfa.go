@@ -82,7 +82,7 @@ func (m *MFA) Status(ctx context.Context, sc mend.Scope) (MFAStatus, error) {
 	err := m.DB.GetContext(ctx, &st, `
 		SELECT mf.confirmed_at IS NOT NULL AS enabled, mf.confirmed_at AS enabled_at,
 		       (SELECT count(*) FROM mfa_recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS recovery_left,
-		       (u.role IN ('admin', 'counselor') AND p.mfa_required) AS required
+		       `+requiredSQL+` AS required
 		FROM users u
 		JOIN practices p ON p.id = u.practice_id
 		LEFT JOIN user_mfa mf ON mf.user_id = u.id AND mf.confirmed_at IS NOT NULL
@@ -96,6 +96,11 @@ func (m *MFA) Status(ctx context.Context, sc mend.Scope) (MFAStatus, error) {
 	return st, nil
 }
 
+// requiredSQL is whether users u of practice p must have a second factor:
+// every admin (ASVS 4.0.3 2.2.x, issue 17 item 14), and counselors where
+// the practice requires it (new practices do, by default).
+const requiredSQL = `(u.role = 'admin' OR (u.role = 'counselor' AND p.mfa_required))`
+
 // Enrolment is what the enrolment page shows: the QR code an app scans, and
 // the same secret as text for typing in by hand.
 type Enrolment struct {
@@ -105,40 +110,61 @@ type Enrolment struct {
 	Account string
 }
 
-// BeginEnrolment returns the caller's pending TOTP secret, creating one on
-// first call; a second call (a reload) shows the same secret. ECONFLICT when
-// MFA is already on.
+// BeginEnrolment makes a new TOTP secret for the caller and returns it to
+// show. Every enrolment attempt (each time the set-up page is opened) gets
+// a secret of its own, replacing any earlier unconfirmed one: a secret
+// someone saw once on this page is never the one the owner confirms later.
+// ECONFLICT when MFA is already on.
 func (m *MFA) BeginEnrolment(ctx context.Context, sc mend.Scope) (Enrolment, error) {
-	raw, confirmed, found, err := m.secret(ctx, m.DB, sc.UserID)
-	if err != nil {
+	raw := make([]byte, secretSize)
+	if _, err := rand.Read(raw); err != nil {
 		return Enrolment{}, err
 	}
-	if confirmed {
-		return Enrolment{}, mend.Errorf(mend.ECONFLICT, "Two-step sign-in is already on for your account.")
-	}
-	if !found {
-		raw = make([]byte, secretSize)
-		if _, err := rand.Read(raw); err != nil {
-			return Enrolment{}, err
-		}
-		err := db.InTx(ctx, m.DB, func(tx *sqlx.Tx) error {
-			ct, err := m.Vault.Seal(ctx, tx, vault.PracticeScope(sc.PracticeID), mfaSecretField, sc.UserID, raw)
-			if err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `
-				INSERT INTO user_mfa (user_id, practice_id, secret) VALUES ($1, $2, $3)
-				ON CONFLICT (user_id) DO NOTHING`, sc.UserID, sc.PracticeID, ct)
-			return err
-		})
+	var stored int64
+	err := db.InTx(ctx, m.DB, func(tx *sqlx.Tx) error {
+		ct, err := m.Vault.Seal(ctx, tx, vault.PracticeScope(sc.PracticeID), mfaSecretField, sc.UserID, raw)
 		if err != nil {
-			return Enrolment{}, fmt.Errorf("auth: begin enrolment: %w", err)
+			return err
 		}
-		// A concurrent first call may have won: show whatever is stored.
-		if raw, _, _, err = m.secret(ctx, m.DB, sc.UserID); err != nil {
-			return Enrolment{}, err
+		r, err := tx.ExecContext(ctx, `
+			INSERT INTO user_mfa (user_id, practice_id, secret) VALUES ($1, $2, $3)
+			ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, created_at = now()
+			WHERE user_mfa.confirmed_at IS NULL`, sc.UserID, sc.PracticeID, ct)
+		if err != nil {
+			return err
 		}
+		stored, err = r.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return Enrolment{}, fmt.Errorf("auth: begin enrolment: %w", err)
 	}
+	if stored == 0 {
+		return Enrolment{}, errMFAOn
+	}
+	return m.enrolment(sc, raw)
+}
+
+// PendingEnrolment shows the caller's unconfirmed secret again: the page
+// after a mistyped code keeps the secret the person just scanned. Without
+// one it begins a new enrolment.
+func (m *MFA) PendingEnrolment(ctx context.Context, sc mend.Scope) (Enrolment, error) {
+	raw, confirmed, found, err := m.secret(ctx, m.DB, sc.UserID)
+	switch {
+	case err != nil:
+		return Enrolment{}, err
+	case confirmed:
+		return Enrolment{}, errMFAOn
+	case !found:
+		return m.BeginEnrolment(ctx, sc)
+	}
+	return m.enrolment(sc, raw)
+}
+
+var errMFAOn = mend.Errorf(mend.ECONFLICT, "Two-step sign-in is already on for your account.")
+
+// enrolment is the QR code and text of a secret for sc's app.
+func (m *MFA) enrolment(sc mend.Scope, raw []byte) (Enrolment, error) {
 	key, err := totp.Generate(totp.GenerateOpts{
 		Issuer: m.issuer(), AccountName: sc.Email, Period: totpPeriod, Digits: totpDigits,
 		Algorithm: otp.AlgorithmSHA1, Secret: raw,
@@ -234,7 +260,8 @@ func CodeAt(secret string, t time.Time) (string, error) {
 // returns ten recovery codes to show once. The step used is recorded, so the
 // same code cannot then complete a sign-in.
 func (m *MFA) ConfirmEnrolment(ctx context.Context, sc mend.Scope, code string) ([]string, error) {
-	if err := m.checkThrottle(ctx, sc.UserID); err != nil {
+	r, err := m.reserve(ctx, sc.UserID)
+	if err != nil {
 		return nil, err
 	}
 	raw, confirmed, found, err := m.secret(ctx, m.DB, sc.UserID)
@@ -242,33 +269,35 @@ func (m *MFA) ConfirmEnrolment(ctx context.Context, sc mend.Scope, code string) 
 		return nil, err
 	}
 	if confirmed {
-		return nil, mend.Errorf(mend.ECONFLICT, "Two-step sign-in is already on for your account.")
+		return nil, m.notAGuess(ctx, r, errMFAOn)
 	}
 	if !found {
-		return nil, mend.FieldErrors{"code": "Scan the QR code below with your app first, then type the code it shows."}.Err()
+		return nil, m.notAGuess(ctx, r, mend.FieldErrors{"code": "Scan the QR code below with your app first, then type the code it shows."}.Err())
 	}
 	step, ok := matchStep(raw, code, m.now())
 	if !ok {
-		return nil, m.failed(ctx, sc.UserID, errCodeWrong)
+		return nil, errCodeWrong
 	}
 	var codes []string
 	err = db.InTx(ctx, m.DB, func(tx *sqlx.Tx) error {
-		r, err := tx.ExecContext(ctx, `
+		res, err := tx.ExecContext(ctx, `
 			UPDATE user_mfa SET confirmed_at = now(), last_step = $2, last_used_at = now()
 			WHERE user_id = $1 AND confirmed_at IS NULL`, sc.UserID, step)
 		if err != nil {
 			return err
 		}
-		if n, _ := r.RowsAffected(); n != 1 {
-			return mend.Errorf(mend.ECONFLICT, "Two-step sign-in is already on for your account.")
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errMFAOn
 		}
 		codes, err = replaceRecoveryCodes(ctx, tx, sc.UserID)
-		return err
+		if err != nil {
+			return err
+		}
+		return m.passed(ctx, tx, r, sc.UserID)
 	})
 	if err != nil {
 		return nil, err
 	}
-	m.clearFailures(ctx, sc.UserID)
 	return codes, nil
 }
 
@@ -277,7 +306,8 @@ func (m *MFA) ConfirmEnrolment(ctx context.Context, sc mend.Scope, code string) 
 // concurrent requests with the same code serialise on the row, so the
 // second finds the step taken.
 func (m *MFA) Verify(ctx context.Context, sc mend.Scope, code string) error {
-	if err := m.checkThrottle(ctx, sc.UserID); err != nil {
+	r, err := m.reserve(ctx, sc.UserID)
+	if err != nil {
 		return err
 	}
 	raw, confirmed, _, err := m.secret(ctx, m.DB, sc.UserID)
@@ -285,33 +315,33 @@ func (m *MFA) Verify(ctx context.Context, sc mend.Scope, code string) error {
 		return err
 	}
 	if !confirmed {
-		return mend.Errorf(mend.ECONFLICT, "Two-step sign-in is not set up for your account.")
+		return m.notAGuess(ctx, r, mend.Errorf(mend.ECONFLICT, "Two-step sign-in is not set up for your account."))
 	}
 	step, ok := matchStep(raw, code, m.now())
 	if !ok {
-		return m.failed(ctx, sc.UserID, errCodeWrong)
+		return errCodeWrong
 	}
-	r, err := m.DB.ExecContext(ctx, `
+	res, err := m.DB.ExecContext(ctx, `
 		UPDATE user_mfa SET last_step = $2, last_used_at = now()
 		WHERE user_id = $1 AND confirmed_at IS NOT NULL AND (last_step IS NULL OR last_step < $2)`, sc.UserID, step)
 	if err != nil {
 		return fmt.Errorf("auth: record mfa step: %w", err)
 	}
-	if n, _ := r.RowsAffected(); n != 1 {
-		return m.failed(ctx, sc.UserID, errCodeUsed)
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errCodeUsed
 	}
-	m.clearFailures(ctx, sc.UserID)
-	return nil
+	return m.passed(ctx, nil, r, sc.UserID)
 }
 
 // UseRecoveryCode signs in with a recovery code, which then stops working.
 // It returns how many codes are left.
 func (m *MFA) UseRecoveryCode(ctx context.Context, sc mend.Scope, code string) (int, error) {
-	if err := m.checkThrottle(ctx, sc.UserID); err != nil {
+	r, err := m.reserve(ctx, sc.UserID)
+	if err != nil {
 		return 0, err
 	}
 	var left int
-	err := m.DB.GetContext(ctx, &left, `
+	err = m.DB.GetContext(ctx, &left, `
 		WITH used AS (
 			UPDATE mfa_recovery_codes r SET used_at = now()
 			WHERE r.user_id = $1 AND r.code_hash = $2 AND r.used_at IS NULL
@@ -324,10 +354,9 @@ func (m *MFA) UseRecoveryCode(ctx context.Context, sc mend.Scope, code string) (
 		return 0, fmt.Errorf("auth: recovery code: %w", err)
 	}
 	if left < 0 {
-		return 0, m.failed(ctx, sc.UserID, errRecovery)
+		return 0, errRecovery
 	}
-	m.clearFailures(ctx, sc.UserID)
-	return left, nil
+	return left, m.passed(ctx, nil, r, sc.UserID)
 }
 
 // RegenerateRecoveryCodes replaces the caller's recovery codes after a
@@ -351,6 +380,9 @@ func (m *MFA) Disable(ctx context.Context, sc mend.Scope, code string) error {
 	st, err := m.Status(ctx, sc)
 	if err != nil {
 		return err
+	}
+	if st.Required && sc.Role == mend.RoleAdmin {
+		return mend.Errorf(mend.ECONFLICT, "Admins must keep two-step sign-in on, so it cannot be turned off.")
 	}
 	if st.Required {
 		return mend.Errorf(mend.ECONFLICT, "Your practice requires two-step sign-in for staff, so it cannot be turned off.")
@@ -453,29 +485,54 @@ func recoveryHash(userID int64, code string) []byte {
 	return h[:]
 }
 
-func (m *MFA) checkThrottle(ctx context.Context, userID int64) error {
-	var n int
-	err := m.DB.GetContext(ctx, &n, `SELECT count(*) FROM login_failures WHERE key = $1 AND failed_at > now() - $2::interval`,
-		mfaThrottleK+strconv.FormatInt(userID, 10), fmt.Sprintf("%d seconds", int(m.Throttle.Window.Seconds())))
+func mfaKey(userID int64) string { return mfaThrottleK + strconv.FormatInt(userID, 10) }
+
+// reserve takes one of the account's guesses at a code (TOTP or recovery)
+// before the code is checked; a wrong code keeps it as its failure. See
+// attempts.reserve for why this cannot be raced.
+func (m *MFA) reserve(ctx context.Context, userID int64) (reservation, error) {
+	r, ok, err := (&attempts{DB: m.DB}).reserve(ctx, []limit{{Key: mfaKey(userID), Max: m.Throttle.PerFactor, Window: m.Throttle.Window}})
 	if err != nil {
-		return fmt.Errorf("auth: mfa throttle: %w", err)
+		return reservation{}, err
 	}
-	if n >= m.Throttle.PerAccount {
-		return mend.Errorf(mend.ETHROTTLED, "Too many wrong codes. Please wait %d minutes and try again.", int(m.Throttle.Window.Minutes()))
+	if !ok {
+		return reservation{}, mend.Errorf(mend.ETHROTTLED, "Too many wrong codes. Please wait %d minutes and try again.", int(m.Throttle.Window.Minutes()))
 	}
-	return nil
+	return r, nil
 }
 
-// failed records a wrong code against the throttle and returns err.
-func (m *MFA) failed(ctx context.Context, userID int64, err error) error {
-	if _, e := m.DB.ExecContext(ctx, `INSERT INTO login_failures (key) VALUES ($1)`, mfaThrottleK+strconv.FormatInt(userID, 10)); e != nil {
-		return fmt.Errorf("auth: record mfa failure: %w", e)
+// passed releases a right code's reservation and forgets the account's
+// earlier wrong codes.
+func (m *MFA) passed(ctx context.Context, q sqlx.ExecerContext, r reservation, userID int64) error {
+	return (&attempts{DB: m.DB}).release(ctx, q, r, mfaKey(userID))
+}
+
+// notAGuess releases the reservation of an attempt refused before any code
+// was compared, and returns err.
+func (m *MFA) notAGuess(ctx context.Context, r reservation, err error) error {
+	if rerr := (&attempts{DB: m.DB}).release(ctx, nil, r); rerr != nil {
+		return rerr
 	}
 	return err
 }
 
-func (m *MFA) clearFailures(ctx context.Context, userID int64) {
-	_, _ = m.DB.ExecContext(ctx, `DELETE FROM login_failures WHERE key = $1`, mfaThrottleK+strconv.FormatInt(userID, 10))
+// EnrolKnownFactor turns MFA on for a user with a given base32 secret, in
+// tx, unless they have a second factor already. It is for the demo
+// practice only, whose admins must have a second factor (every admin must)
+// and whose secret is published so that anyone trying the demo can sign in.
+func EnrolKnownFactor(ctx context.Context, tx *sqlx.Tx, v *vault.Vault, practiceID, userID int64, secret string) error {
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(secret, " ", ""))
+	if err != nil {
+		return fmt.Errorf("auth: known factor: %w", err)
+	}
+	ct, err := v.Seal(ctx, tx, vault.PracticeScope(practiceID), mfaSecretField, userID, raw)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO user_mfa (user_id, practice_id, secret, confirmed_at) VALUES ($1, $2, $3, now())
+		ON CONFLICT (user_id) DO NOTHING`, userID, practiceID, ct)
+	return err
 }
 
 // MFARequired reports whether the caller's practice requires MFA of staff.

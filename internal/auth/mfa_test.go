@@ -110,10 +110,21 @@ func TestTOTPEnrolment(t *testing.T) {
 	if !strings.HasPrefix(en.URL, "otpauth://totp/Mend:c@p.example?") || !strings.Contains(en.URL, "secret=") {
 		t.Fatalf("otpauth URL %q", en.URL)
 	}
-	again, err := f.mfa.BeginEnrolment(ctx, sc)
+	// Each opening of the set-up page is a new enrolment with a new secret
+	// (whoever saw an earlier one must not hold the factor); the page after
+	// a mistyped code shows the one just scanned.
+	first := en
+	en, err = f.mfa.BeginEnrolment(ctx, sc)
 	must(t, err)
-	if again.Secret != en.Secret {
-		t.Fatal("reloading the set-up page changed the secret the app may already hold")
+	if en.Secret == first.Secret {
+		t.Fatal("opening the set-up page again showed the same secret")
+	}
+	_, err = f.mfa.ConfirmEnrolment(ctx, sc, code(t, first.Secret, f.clock.now()))
+	mendtest.WantCode(t, err, mend.EINVALID)
+	pending, err := f.mfa.PendingEnrolment(ctx, sc)
+	must(t, err)
+	if pending.Secret != en.Secret {
+		t.Fatal("the page after a mistyped code shows another secret than the one just scanned")
 	}
 	// The secret is stored encrypted: neither its base32 nor anything
 	// readable is in the row.
@@ -281,7 +292,7 @@ func TestWrongCodesAreThrottled(t *testing.T) {
 	f := newMFAFixture(t)
 	sc := f.counselor
 	secret, _ := f.enrol(t, sc)
-	for range auth.DefaultThrottle().PerAccount {
+	for range auth.DefaultThrottle().PerFactor {
 		mendtest.WantCode(t, f.mfa.Verify(ctx, sc, "000000"), mend.EINVALID)
 	}
 	// Even the right code is refused now: guessing is capped.

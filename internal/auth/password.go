@@ -4,6 +4,8 @@
 package auth
 
 import (
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
@@ -42,9 +44,18 @@ func VerifyPassword(password, hash string) bool {
 	return err == nil && ok
 }
 
+// PasswordOwner is whose password is being chosen: a password made of
+// their own email or name is the first thing someone who knows them tries.
+type PasswordOwner struct {
+	Email, Name string
+}
+
 // CheckNewPassword validates a password someone chooses; field names the
-// form field the message belongs to.
-func CheckNewPassword(fe *mend.FieldErrors, field, password, confirm string) {
+// form field the message belongs to. Length is the rule (12 to 128
+// characters, no composition rules); on top of it a password is refused
+// when it is a common one, a common word with digits or symbols added, or
+// contains the owner's email name or one of their names.
+func CheckNewPassword(fe *mend.FieldErrors, field, password, confirm string, owner PasswordOwner) {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case n < MinPasswordLen:
@@ -55,7 +66,37 @@ func CheckNewPassword(fe *mend.FieldErrors, field, password, confirm string) {
 		fe.Add(field, "The password contains characters that cannot be read. Please type it again.")
 	case IsCommonPassword(password):
 		fe.Add(field, "This password is one of the most commonly used, so it is among the first that attackers try. Choose another.")
+	case isCommonPattern(password):
+		fe.Add(field, "This is a common word with numbers or symbols added, which attackers try early. A few unrelated words are stronger.")
+	case containsOwn(password, owner):
+		fe.Add(field, "The password contains your name or email address, which someone who knows you would try first. Choose another.")
 	case password != confirm:
 		fe.Add("confirm", "The two passwords do not match.")
 	}
+}
+
+// isCommonPattern reports whether password is a common password with
+// digits or symbols before or after it ("password1234", "2024monkey!").
+func isCommonPattern(password string) bool {
+	base := strings.TrimFunc(strings.ToLower(password), func(r rune) bool {
+		return unicode.IsDigit(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r)
+	})
+	return utf8.RuneCountInString(base) >= 3 && base != strings.ToLower(password) && IsCommonPassword(base)
+}
+
+// containsOwn reports whether password contains the local part of the
+// owner's email or any of their names of three letters or more, ignoring
+// case.
+func containsOwn(password string, owner PasswordOwner) bool {
+	p := strings.ToLower(password)
+	words := strings.FieldsFunc(strings.ToLower(owner.Name), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if local, _, ok := strings.Cut(strings.ToLower(owner.Email), "@"); ok {
+		words = append(words, local)
+	}
+	for _, w := range words {
+		if utf8.RuneCountInString(w) >= 3 && strings.Contains(p, w) {
+			return true
+		}
+	}
+	return false
 }

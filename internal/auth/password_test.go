@@ -51,7 +51,7 @@ func TestCheckNewPassword(t *testing.T) {
 	}
 	for _, tc := range cases {
 		var fe mend.FieldErrors
-		CheckNewPassword(&fe, "password", tc.password, tc.confirm)
+		CheckNewPassword(&fe, "password", tc.password, tc.confirm, PasswordOwner{})
 		if tc.field == "" {
 			if len(fe) != 0 {
 				t.Errorf("%q: unexpected %v", tc.password, fe)
@@ -60,6 +60,32 @@ func TestCheckNewPassword(t *testing.T) {
 		}
 		if !strings.Contains(fe[tc.field], tc.msg) {
 			t.Errorf("%q/%q: messages %v, want %q on %s", tc.password, tc.confirm, fe, tc.msg, tc.field)
+		}
+	}
+}
+
+// TestPasswordOwnAndPatterns: a password built on the person's own email or
+// name, or a common word with digits added, is refused; a passphrase is not.
+func TestPasswordOwnAndPatterns(t *testing.T) {
+	owner := PasswordOwner{Email: "maya.lindqvist@northside.example", Name: "Maya Lindqvist"}
+	for _, tc := range []struct {
+		password string
+		msg      string // "" means accepted
+	}{
+		{"password1234", "common word with numbers"},
+		{"Password1234!", "common word with numbers"},
+		{"2024sunshine", "common word with numbers"},
+		{"maya.lindqvist@northside.example", "your name or email"},
+		{"MAYA.LINDQVIST-secret", "your name or email"},
+		{"lindqvist forever 9", "your name or email"},
+		{"quiet harbor lantern", ""},
+		{"paper moon 12 tulips", ""},
+	} {
+		var fe mend.FieldErrors
+		CheckNewPassword(&fe, "password", tc.password, tc.password, owner)
+		got := fe["password"]
+		if tc.msg == "" && got != "" || tc.msg != "" && !strings.Contains(got, tc.msg) {
+			t.Errorf("%q: message %q, want %q", tc.password, got, tc.msg)
 		}
 	}
 }

@@ -59,15 +59,3 @@ func (a account) scope(ip string) mend.Scope {
 		DashboardVersion: a.DashboardVersion,
 	}
 }
-
-func (u *Users) byEmail(ctx context.Context, email string) (account, bool, error) {
-	var a account
-	err := u.DB.GetContext(ctx, &a, `SELECT `+accountColumns+` FROM users WHERE email = $1`, email)
-	if errors.Is(err, sql.ErrNoRows) {
-		return account{}, false, nil
-	}
-	if err != nil {
-		return account{}, false, fmt.Errorf("auth: load account: %w", err)
-	}
-	return a, true, nil
-}

@@ -140,7 +140,7 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 	err := s.stmts.Get(ctx, s.DB, &row, `
 		SELECT us.id, us.last_seen, us.ip, us.mfa_verified_at IS NOT NULL AS verified,
 		       EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = us.user_id AND m.confirmed_at IS NOT NULL) AS has_mfa,
-		       (u.role IN ('admin', 'counselor') AND p.mfa_required) AS required,
+		       `+requiredSQL+` AS required,
 		       u.id AS "account.id", u.practice_id AS "account.practice_id", u.role AS "account.role",
 		       u.email AS "account.email", u.name AS "account.name", u.timezone AS "account.timezone",
 		       u.disabled_at IS NOT NULL AS "account.disabled",

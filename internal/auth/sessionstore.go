@@ -32,7 +32,10 @@ func NewSessionStore(d *sqlx.DB) *SessionStore {
 // scs calls it with the request's context.
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var b []byte
-	err := s.stmts.Get(ctx, s.db, &b, `SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry`, token)
+	// A read: tried once more if the connection was lost under it.
+	err := db.Retry(ctx, func() error {
+		return s.stmts.Get(ctx, s.db, &b, `SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry`, token)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}

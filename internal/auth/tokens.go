@@ -21,10 +21,16 @@ const (
 	PurposeReset  = "reset"
 )
 
-// Lifetimes of one-time links.
+// Lifetimes of one-time links. A reset link lives an hour (ASVS 2.5.x):
+// long enough to read the email, short enough that an old mailbox is no
+// key to the account.
 const (
 	InviteTTL = 7 * 24 * time.Hour
-	ResetTTL  = 7 * 24 * time.Hour
+	ResetTTL  = time.Hour
+	// ResetEvery is how often one account may be sent a reset link: while
+	// a link sent less than this long ago is still open, a new request
+	// sends nothing (the open link still works).
+	ResetEvery = 5 * time.Minute
 )
 
 // Link states a person can land on.
@@ -156,16 +162,11 @@ func (l *Links) info(r linkRow, err error) (LinkInfo, error) {
 
 // Redeem uses a valid link to set the account's password, once. It returns
 // the account's scope so that the person can be logged in straight away.
-func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip string) (mend.Scope, error) {
-	var fe mend.FieldErrors
-	CheckNewPassword(&fe, "password", password, confirm)
-	if err := fe.Err(); err != nil {
-		return mend.Scope{}, err
-	}
-	hash, err := HashPassword(password)
-	if err != nil {
-		return mend.Scope{}, err
-	}
+// In the same transaction every other open link of the account stops
+// working, a second factor still being set up is dropped, the throttle
+// forgets the account's failures, and notify (nil: nothing) queues the
+// notice of the new password.
+func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip string, notify func(tx *sqlx.Tx, sc mend.Scope) error) (mend.Scope, error) {
 	tx, err := l.DB.BeginTxx(ctx, nil)
 	if err != nil {
 		return mend.Scope{}, err
@@ -180,6 +181,15 @@ func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip 
 	if info.State != LinkValid {
 		return mend.Scope{}, &mend.Error{Code: mend.ENOTFOUND, Message: linkMessage(info.State)}
 	}
+	var fe mend.FieldErrors
+	CheckNewPassword(&fe, "password", password, confirm, PasswordOwner{Email: info.Email, Name: info.Name})
+	if err := fe.Err(); err != nil {
+		return mend.Scope{}, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return mend.Scope{}, err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2 WHERE id = $1`, r.ID, l.now()); err != nil {
 		return mend.Scope{}, err
 	}
@@ -187,15 +197,26 @@ func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip 
 	if err := tx.GetContext(ctx, &a, `UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING `+accountColumns, r.UserID, hash); err != nil {
 		return mend.Scope{}, err
 	}
-	// Whoever proved they own the address with a link may sign in again at
-	// once: the throttle's message tells a locked-out person to do this.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key = $1`, accountThrottleKey(a.Email)); err != nil {
+	if err := afterNewPassword(ctx, tx, a.ID); err != nil {
 		return mend.Scope{}, err
+	}
+	// Whoever proved they own the address with a link may sign in again at
+	// once, from anywhere: the throttle's message tells a locked-out person
+	// to do this. (The audit log keeps the failures.)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key = $1 OR starts_with(key, $2)`,
+		accountKey(a.Email), addressKey(a.Email, "")); err != nil {
+		return mend.Scope{}, err
+	}
+	sc := a.scope(ip)
+	if notify != nil {
+		if err := notify(tx, sc); err != nil {
+			return mend.Scope{}, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return mend.Scope{}, err
 	}
-	return a.scope(ip), nil
+	return sc, nil
 }
 
 func linkMessage(state string) string {
@@ -208,27 +229,87 @@ func linkMessage(state string) string {
 	return "This link is not valid."
 }
 
+// What a reset request did.
+const (
+	ResetSent      = "sent"       // a link was made and its email queued
+	ResetNoAccount = "no_account" // no enabled, activated account has the email
+	ResetTooSoon   = "too_soon"   // a link sent within ResetEvery is still open
+)
+
 // RequestReset issues a reset link for email if an enabled, activated
 // account has it, and calls send with the raw token and the account in the
 // same transaction, so that the link exists exactly when its email is
-// queued. For any other email it does nothing and returns nil: the caller
-// must answer the same way either way.
-func (l *Links) RequestReset(ctx context.Context, users *Users, email string, send func(tx *sqlx.Tx, raw string, to LinkInfo) error) error {
-	a, found, err := users.byEmail(ctx, NormalizeEmail(email))
-	if err != nil || !found || a.Disabled || !a.PasswordHash.Valid {
-		return err
-	}
+// queued. While a link sent within ResetEvery is open it sends nothing:
+// the account's row lock makes concurrent requests take turns, so twenty
+// at once still send one email. It returns what it did and, unless there
+// is no account, whose account it is. The caller answers the person the
+// same way whatever happens here (and before it happens).
+func (l *Links) RequestReset(ctx context.Context, email string, send func(tx *sqlx.Tx, raw string, to LinkInfo) error) (string, LinkInfo, error) {
 	tx, err := l.DB.BeginTxx(ctx, nil)
 	if err != nil {
-		return err
+		return "", LinkInfo{}, err
 	}
 	defer tx.Rollback()
+	var a struct {
+		account
+		Practice string `db:"practice"`
+	}
+	err = tx.GetContext(ctx, &a, `
+		SELECT `+accountColumns+`, (SELECT p.name FROM practices p WHERE p.id = users.practice_id) AS practice
+		FROM users WHERE email = $1 FOR UPDATE`, NormalizeEmail(email))
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (a.Disabled || !a.PasswordHash.Valid)) {
+		return ResetNoAccount, LinkInfo{}, nil
+	}
+	if err != nil {
+		return "", LinkInfo{}, fmt.Errorf("auth: reset request: %w", err)
+	}
+	to := LinkInfo{UserID: a.ID, Name: a.Name, Email: a.Email, PracticeID: a.PracticeID, Practice: a.Practice, Role: a.Role}
+	var recent bool
+	now := l.now()
+	if err := tx.GetContext(ctx, &recent, `
+		SELECT EXISTS (SELECT 1 FROM user_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL
+		               AND expires_at > $3 AND created_at > $4)`, a.ID, PurposeReset, now, now.Add(-ResetEvery)); err != nil {
+		return "", LinkInfo{}, fmt.Errorf("auth: reset request: %w", err)
+	}
+	if recent {
+		return ResetTooSoon, to, nil
+	}
 	raw, err := l.Issue(ctx, tx, a.ID, 0, PurposeReset)
+	if err != nil {
+		return "", LinkInfo{}, err
+	}
+	if err := send(tx, raw, to); err != nil {
+		return "", LinkInfo{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return "", LinkInfo{}, err
+	}
+	return ResetSent, to, nil
+}
+
+// ResetRequests throttles reset requests per address, before anything is
+// looked up: the answer then cannot depend on whether an account exists.
+type ResetRequests struct {
+	DB *sqlx.DB
+	// PerIP requests per address within Window.
+	PerIP  int
+	Window time.Duration
+}
+
+// DefaultResetRequests: ten requests per address in fifteen minutes.
+func DefaultResetRequests(d *sqlx.DB) *ResetRequests {
+	return &ResetRequests{DB: d, PerIP: 10, Window: 15 * time.Minute}
+}
+
+// Admit counts a reset request from ip; ETHROTTLED when the address has
+// asked too often.
+func (rr *ResetRequests) Admit(ctx context.Context, ip string) error {
+	_, ok, err := (&attempts{DB: rr.DB}).reserve(ctx, []limit{{Key: "reset-ip:" + ip, Max: rr.PerIP, Window: rr.Window}})
 	if err != nil {
 		return err
 	}
-	if err := send(tx, raw, LinkInfo{UserID: a.ID, Name: a.Name, Email: a.Email, PracticeID: a.PracticeID, Role: a.Role}); err != nil {
-		return err
+	if !ok {
+		return mend.Errorf(mend.ETHROTTLED, "Too many reset requests from your network. Please wait %d minutes and try again.", int(rr.Window.Minutes()))
 	}
-	return tx.Commit()
+	return nil
 }

@@ -45,7 +45,7 @@ func TestLinksLifecycle(t *testing.T) {
 	if info, _ := links.Check(ctx, raw, auth.PurposeInvite); info.State != auth.LinkExpired {
 		t.Errorf("link at its expiry: %s", info.State)
 	}
-	if _, err := links.Redeem(ctx, raw, auth.PurposeInvite, "long enough pw", "long enough pw", ""); mend.ErrorCode(err) != mend.ENOTFOUND {
+	if _, err := links.Redeem(ctx, raw, auth.PurposeInvite, "long enough pw", "long enough pw", "", nil); mend.ErrorCode(err) != mend.ENOTFOUND {
 		t.Errorf("redeem expired link: %v", err)
 	}
 
@@ -60,7 +60,7 @@ func TestLinksLifecycle(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = links.Redeem(ctx, raw, auth.PurposeInvite, "long enough pw", "long enough pw", "")
+			_, errs[i] = links.Redeem(ctx, raw, auth.PurposeInvite, "long enough pw", "long enough pw", "", nil)
 		}()
 	}
 	wg.Wait()

@@ -51,9 +51,14 @@ func PNG(s Spec, w, h int) ([]byte, error) {
 	opt.Title.Text = s.Title
 	opt.Title.FontStyle.FontSize = 13
 	opt.XAxis.Labels = labels
-	opt.XAxis.LabelCount = 8
+	// About one date label ("12 Mar") per 110 pixels: more overlap.
+	opt.XAxis.LabelCount = max(2, min(8, w/110))
 	opt.Legend.SeriesNames = names(s.Series)
 	opt.Legend.Offset = charts.OffsetRight
+	if w < 600 {
+		// A narrow chart has no room for the legend beside its title.
+		opt.Legend.Offset = charts.OffsetCenter.WithTop(charts.PositionBottom)
+	}
 	opt.YAxis = []charts.YAxisOption{{Min: charts.Ptr(s.YMin), Max: charts.Ptr(s.YMax), LabelCount: int(s.YMax-s.YMin) + 1}}
 	opt.ValueFormatter = func(v float64) string { return Value(v) }
 	opt.Symbol.Shape = charts.SymbolCircle

@@ -2,11 +2,7 @@ package checkin
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 
-	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -16,34 +12,17 @@ import (
 // staff reach it: a client, or a counselor asking for another counselor's
 // pair, gets ENOTFOUND. Reading is audited once per author shown.
 func (s *Store) ForReview(ctx context.Context, sc mend.Scope, id int64) (Checkin, []Checkin, error) {
-	if sc.Role != mend.RoleAdmin && sc.Role != mend.RoleCounselor {
-		return Checkin{}, nil, mend.NotFound("Check-in")
-	}
-	var c Checkin
-	cond, args := access.StaffPairs(sc, "p", 2)
-	err := s.stmts.Get(ctx, s.DB, &c, `
-		SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
-		JOIN pairs p ON p.id = c.pair_id
-		WHERE c.id = $1 AND `+cond, append([]any{id}, args...)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Checkin{}, nil, mend.NotFound("Check-in")
-	}
+	// The check-in and the partner's check-ins of the same pair whose
+	// periods overlap it, in one statement; the check-in itself first.
+	all, err := s.staffRead(ctx, sc, "Check-in", `c.pair_id = (SELECT k.pair_id FROM checkins k WHERE k.id = $1)
+		AND (c.id = $1 OR EXISTS (SELECT 1 FROM checkins k WHERE k.id = $1 AND k.user_id <> c.user_id
+		     AND c.period_start <= k.period_end AND c.period_end >= k.period_start))`,
+		`ORDER BY c.id <> $1, c.period_start, c.id`, id)
 	if err != nil {
-		return Checkin{}, nil, fmt.Errorf("checkin: for review: %w", err)
-	}
-	var partner []Checkin
-	cond, args = access.StaffPairs(sc, "p", 5)
-	err = s.stmts.Select(ctx, s.DB, &partner, `
-		SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
-		JOIN pairs p ON p.id = c.pair_id
-		WHERE c.pair_id = $1 AND c.user_id <> $2 AND c.period_start <= $4 AND c.period_end >= $3 AND `+cond+`
-		ORDER BY c.period_start, c.id`, append([]any{c.PairID, c.UserID, c.PeriodStart, c.PeriodEnd}, args...)...)
-	if err != nil {
-		return Checkin{}, nil, fmt.Errorf("checkin: partner's check-ins: %w", err)
-	}
-	all := append([]Checkin{c}, partner...)
-	if err := s.loadHistory(ctx, sc, all); err != nil {
 		return Checkin{}, nil, err
+	}
+	if len(all) == 0 || all[0].ID != id {
+		return Checkin{}, nil, mend.NotFound("Check-in")
 	}
 	if err := s.auditRead(ctx, sc, "checkin", id, all); err != nil {
 		return Checkin{}, nil, err

@@ -54,35 +54,41 @@ func (s *Store) today(sc mend.Scope) Date { return Today(s.now(), sc.Timezone) }
 // check-in, the safety fields are always empty and Version is 1: the SQL
 // does not select them.
 type Checkin struct {
-	ID            int64        `db:"id"`
-	PairID        int64        `db:"pair_id"`
-	AssignmentID  int64        `db:"assignment_id"`
-	UserID        int64        `db:"user_id"`
-	UserName      string       `db:"user_name"`
-	HomeworkTitle string       `db:"homework_title"`
-	PeriodStart   Date         `db:"period_start"`
-	PeriodEnd     Date         `db:"period_end"`
-	Status        Status       `db:"status"`
-	Trust         int          `db:"trust_rating"`
-	Communication int          `db:"communication_rating"`
-	Hope          int          `db:"hope_rating"`
-	Answers       Answers      `db:"-"`
-	Reflection    string       `db:"-"`
-	Visibility    Visibility   `db:"visibility"`
-	Late          bool         `db:"late"`
-	Mine          bool         `db:"mine"`
-	SafetyFlag    bool         `db:"safety_flag"`
-	SafetyNote    string       `db:"-"`
-	Version       int          `db:"version"`
-	CreatedAt     time.Time    `db:"created_at"`
-	UpdatedAt     time.Time    `db:"updated_at"`
-	ReviewedAt    sql.NullTime `db:"reviewed_at"`
+	ID            int64      `db:"id"`
+	PairID        int64      `db:"pair_id"`
+	AssignmentID  int64      `db:"assignment_id"`
+	UserID        int64      `db:"user_id"`
+	UserName      string     `db:"user_name"`
+	HomeworkTitle string     `db:"homework_title"`
+	PeriodStart   Date       `db:"period_start"`
+	PeriodEnd     Date       `db:"period_end"`
+	Status        Status     `db:"status"`
+	Trust         int        `db:"trust_rating"`
+	Communication int        `db:"communication_rating"`
+	Hope          int        `db:"hope_rating"`
+	Answers       Answers    `db:"-"`
+	Reflection    string     `db:"-"`
+	Visibility    Visibility `db:"visibility"`
+	Late          bool       `db:"late"`
+	Mine          bool       `db:"mine"`
+	SafetyFlag    bool       `db:"safety_flag"`
+	SafetyNote    string     `db:"-"`
+	// SafetyToldAt is when the counselor was alerted (the author's own
+	// check-ins and staff only): the author's pages say when they told
+	// their counselor, never what they wrote.
+	SafetyToldAt sql.NullTime `db:"safety_told_at"`
+	Version      int          `db:"version"`
+	CreatedAt    time.Time    `db:"created_at"`
+	UpdatedAt    time.Time    `db:"updated_at"`
+	ReviewedAt   sql.NullTime `db:"reviewed_at"`
 	// Staff only (zero for clients).
-	Edits          int          `db:"edits"`
-	AlertAckedAt   sql.NullTime `db:"alert_acked_at"`
-	History        []Version    `db:"-"`
-	EditableReason string       `db:"-"` // why the author can no longer edit it, "" if they can
-	sealedText                  // as read; opened into Answers, Reflection and SafetyNote
+	ReviewedBy     sql.NullString `db:"reviewed_by_name"`
+	FeedbackCount  int            `db:"feedback_count"`
+	Edits          int            `db:"edits"`
+	AlertAckedAt   sql.NullTime   `db:"alert_acked_at"`
+	History        []Version      `db:"-"`
+	EditableReason string         `db:"-"` // why the author can no longer edit it, "" if they can
+	sealedText                    // as read; opened into Answers, Reflection and SafetyNote
 }
 
 // Period is the check-in's period.
@@ -118,15 +124,26 @@ func clientVisible() string {
 	AND EXISTS (SELECT 1 FROM pair_members pm WHERE ` + access.Member("pm", "c.pair_id", "$2") + `)))`
 }
 
-// clientColumns select a check-in for a client: the safety answer, edit
+// clientColumns select a check-in for a client: the safety flag, edit
 // count and review time only from their own check-ins, so that nothing about
 // a partner's safety answer (not even that an edit added one) leaves the
-// database.
-const clientColumns = `c.id, c.pair_id, c.assignment_id, c.user_id, u.name AS user_name, v.title AS homework_title,
+// database. The safety note is never selected for a client, not even their
+// own: once sent it is the counselor's, and a phone left on a table must
+// not show it back (the author sees only that and when they told).
+const clientColumns = clientColumnsHead + `NULL::bytea AS safety_note` + clientColumnsTail
+
+// ownerColumns are clientColumns with the stored safety note, for Update
+// alone: it keeps the note in the history row and never returns it.
+const ownerColumns = clientColumnsHead + `c.safety_note` + clientColumnsTail
+
+const clientColumnsHead = `c.id, c.pair_id, c.assignment_id, c.user_id, u.name AS user_name, v.title AS homework_title,
 	c.period_start, c.period_end, c.status, c.trust_rating, c.communication_rating, c.hope_rating,
 	c.answers, c.reflection, c.visibility, c.late, (c.user_id = $2) AS mine,
 	CASE WHEN c.user_id = $2 THEN c.safety_flag ELSE false END AS safety_flag,
-	CASE WHEN c.user_id = $2 THEN c.safety_note END AS safety_note,
+	`
+
+const clientColumnsTail = `,
+	CASE WHEN c.user_id = $2 THEN (SELECT sa.created_at FROM safety_alerts sa WHERE sa.checkin_id = c.id) END AS safety_told_at,
 	CASE WHEN c.user_id = $2 THEN c.version ELSE 1 END AS version,
 	c.created_at,
 	CASE WHEN c.user_id = $2 THEN c.updated_at ELSE c.created_at END AS updated_at,
@@ -139,8 +156,11 @@ const checkinJoins = `JOIN users u ON u.id = c.user_id
 
 const staffColumns = `c.id, c.pair_id, c.assignment_id, c.user_id, u.name AS user_name, v.title AS homework_title,
 	c.period_start, c.period_end, c.status, c.trust_rating, c.communication_rating, c.hope_rating,
-	c.answers, c.reflection, c.visibility, c.late, false AS mine, c.safety_flag, c.safety_note, c.version,
+	c.answers, c.reflection, c.visibility, c.late, false AS mine, c.safety_flag, c.safety_note,
+	(SELECT sa.created_at FROM safety_alerts sa WHERE sa.checkin_id = c.id) AS safety_told_at, c.version,
 	c.created_at, c.updated_at, c.reviewed_at,
+	(SELECT rb.name FROM users rb WHERE rb.id = c.reviewed_by) AS reviewed_by_name,
+	(SELECT count(*) FROM feedback f WHERE f.checkin_id = c.id) AS feedback_count,
 	(SELECT count(*) FROM checkin_history h WHERE h.checkin_id = c.id) AS edits,
 	(SELECT sa.acknowledged_at FROM safety_alerts sa WHERE sa.checkin_id = c.id) AS alert_acked_at`
 
@@ -227,26 +247,24 @@ func (s *Store) ForAssignment(ctx context.Context, sc mend.Scope, assignmentID i
 			SELECT `+clientColumns+` FROM checkins c `+checkinJoins+`
 			WHERE c.assignment_id = $3 AND `+clientVisible()+`
 			ORDER BY c.period_start DESC, c.id DESC`, sc.PracticeID, sc.UserID, assignmentID)
+		if err != nil {
+			return nil, fmt.Errorf("checkin: list for homework: %w", err)
+		}
+		if err := s.openAll(ctx, s.DB, out); err != nil {
+			return nil, err
+		}
+		s.markEditable(sc, out)
 	case mend.RoleAdmin, mend.RoleCounselor:
 		if _, err := s.staffAssignment(ctx, s.DB, sc, assignmentID); err != nil {
 			return nil, err
 		}
-		cond, args := access.StaffPairs(sc, "p", 2)
-		err = s.stmts.Select(ctx, s.DB, &out, `
-			SELECT `+staffColumns+` FROM checkins c `+checkinJoins+`
-			JOIN pairs p ON p.id = c.pair_id
-			WHERE c.assignment_id = $1 AND `+cond+`
-			ORDER BY c.period_start DESC, c.id DESC`, append([]any{assignmentID}, args...)...)
+		if out, err = s.staffRead(ctx, sc, "Homework", `c.assignment_id = $1`,
+			`ORDER BY c.period_start DESC, c.id DESC`, assignmentID); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, mend.NotFound("Homework")
 	}
-	if err != nil {
-		return nil, fmt.Errorf("checkin: list for homework: %w", err)
-	}
-	if err := s.openAll(ctx, s.DB, out); err != nil {
-		return nil, err
-	}
-	s.markEditable(sc, out)
 	return out, s.auditRead(ctx, sc, "assignment", assignmentID, out)
 }
 
@@ -441,7 +459,9 @@ func (s *Store) Create(ctx context.Context, sc mend.Scope, assignmentID int64, i
 		return 0, mend.NotFound("Homework")
 	}
 	var id int64
-	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	// Retried once on a transient database failure: the client's words
+	// survive a PostgreSQL restart under the request.
+	err := db.InTxRetry(ctx, s.DB, func(tx *sqlx.Tx) error {
 		a, err := s.clientAssignment(ctx, tx, sc, assignmentID)
 		if err != nil {
 			return err
@@ -479,6 +499,10 @@ func (s *Store) Create(ctx context.Context, sc mend.Scope, assignmentID int64, i
 		}
 		if err != nil {
 			return fmt.Errorf("checkin: create: %w", err)
+		}
+		// Ids only: what the client wrote never enters the audit log.
+		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "checkin.create", ObjectType: "checkin", ObjectID: id, ClientID: sc.UserID}); err != nil {
+			return err
 		}
 		if f.Unsafe {
 			return s.raiseAlert(ctx, tx, a, id)
@@ -529,10 +553,10 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 		return 0, mend.NotFound("Check-in")
 	}
 	var assignmentID int64
-	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := db.InTxRetry(ctx, s.DB, func(tx *sqlx.Tx) error {
 		var c Checkin
 		err := s.stmts.On(s.DB, tx).Get(ctx, &c, `
-			SELECT `+clientColumns+` FROM checkins c `+checkinJoins+`
+			SELECT `+ownerColumns+` FROM checkins c `+checkinJoins+`
 			WHERE c.id = $3 AND c.user_id = $2 AND c.practice_id = $1
 			FOR UPDATE OF c`, sc.PracticeID, sc.UserID, id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -555,6 +579,11 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 		f, err := in.validate(questions)
 		if err != nil {
 			return err
+		}
+		if c.SafetyFlag {
+			// A safety answer, once sent, stays with the counselor as sent:
+			// the edit form neither shows nor changes it.
+			f.Unsafe, f.SafetyNote = true, c.SafetyNote
 		}
 		// The earlier version's text is sealed again for its history row
 		// (a ciphertext is bound to its row, so it cannot simply be copied).
@@ -586,6 +615,9 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 			id, f.Status, f.Trust, f.Communication, f.Hope, sealed.SealedAnswers, sealed.SealedReflection, f.Visibility,
 			f.Unsafe, sealed.SealedSafetyNote); err != nil {
 			return fmt.Errorf("checkin: update: %w", err)
+		}
+		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "checkin.edit", ObjectType: "checkin", ObjectID: id, ClientID: sc.UserID}); err != nil {
+			return err
 		}
 		if f.Unsafe && !c.SafetyFlag {
 			a, err := s.clientAssignment(ctx, tx, sc, c.AssignmentID)
@@ -660,3 +692,8 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 	}
 	return nil
 }
+
+// ClientVisible is the visibility rule for other packages' client queries
+// on checkins (alias c; $1 the practice, $2 the client): one rule, written
+// once.
+func ClientVisible() string { return clientVisible() }

@@ -17,6 +17,7 @@ import (
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/mend/mendtest"
+	"github.com/mend-practice/mend/internal/paging"
 	"github.com/mend-practice/mend/internal/vault"
 	"github.com/mend-practice/mend/internal/vault/vaulttest"
 	"github.com/mend-practice/mend/templates"
@@ -348,12 +349,12 @@ func TestEditWindowAndHistory(t *testing.T) {
 		t.Errorf("history keeps %+v", h)
 	}
 	// The counselor sees the earlier version.
-	list, err := f.store.ForPair(ctx, f.scope("c1"), f.ids["x"], 1)
+	list, err := f.store.ForPair(ctx, f.scope("c1"), f.ids["x"], checkin.PairFilter{}, paging.First())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Checkins) != 1 || len(list.Checkins[0].History) != 1 || list.Checkins[0].History[0].Reflection != "A better week." {
-		t.Errorf("counselor's view of the history: %+v", list.Checkins)
+	if len(list.Items) != 1 || len(list.Items[0].History) != 1 || list.Items[0].History[0].Reflection != "A better week." {
+		t.Errorf("counselor's view of the history: %+v", list.Items)
 	}
 
 	// Once reviewed, no more edits.
@@ -495,9 +496,10 @@ func TestPartnerSeesOnlySharedCheckins(t *testing.T) {
 	if c.SafetyFlag || c.SafetyNote != "" || c.Version != 1 || !c.UpdatedAt.Equal(c.CreatedAt) || c.Mine || c.EditableReason != "" {
 		t.Errorf("partner's view leaks the safety answer or the edit: %+v", c)
 	}
-	// The author sees both, with their own safety answers.
+	// The author sees both, with their own safety flags but not the note:
+	// once sent, it is the counselor's (issue 16).
 	own, err := f.store.ForAssignment(ctx, xa, hw)
-	if err != nil || len(own) != 2 || !own[0].SafetyFlag || own[0].SafetyNote != "PRIVATE-SAFETY" || !own[1].SafetyFlag {
+	if err != nil || len(own) != 2 || !own[0].SafetyFlag || own[0].SafetyNote != "" || !own[1].SafetyFlag {
 		t.Errorf("author's view: %+v, %v", own, err)
 	}
 
@@ -550,7 +552,7 @@ func TestPartnerSeesOnlySharedCheckins(t *testing.T) {
 		_, err = f.store.Update(ctx, xb, id, good(today, checkin.ToPartner))
 		mendtest.WantCode(t, err, mend.ENOTFOUND)
 	}
-	_, err = f.store.ForPair(ctx, xb, f.ids["x"], 1)
+	_, err = f.store.ForPair(ctx, xb, f.ids["x"], checkin.PairFilter{}, paging.First())
 	mendtest.WantCode(t, err, mend.ENOTFOUND)
 
 	// Clients of another pair or practice see nothing at all.
@@ -570,11 +572,11 @@ func TestPartnerSeesOnlySharedCheckins(t *testing.T) {
 	// Counselor 1 and the admin see both with safety answers; counselor 2
 	// and another practice's counselor see nothing.
 	for _, k := range []string{"c1", "admin"} {
-		l, err := f.store.ForPair(ctx, f.scope(k), f.ids["x"], 1)
-		if err != nil || len(l.Checkins) != 2 {
+		l, err := f.store.ForPair(ctx, f.scope(k), f.ids["x"], checkin.PairFilter{}, paging.First())
+		if err != nil || len(l.Items) != 2 {
 			t.Fatalf("%s: %+v, %v", k, l, err)
 		}
-		for _, c := range l.Checkins {
+		for _, c := range l.Items {
 			if !c.SafetyFlag || c.SafetyNote == "" {
 				t.Errorf("%s does not see the safety answer on %d", k, c.ID)
 			}
@@ -585,7 +587,7 @@ func TestPartnerSeesOnlySharedCheckins(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"c2", "c3"} {
-		_, err := f.store.ForPair(ctx, f.scope(k), f.ids["x"], 1)
+		_, err := f.store.ForPair(ctx, f.scope(k), f.ids["x"], checkin.PairFilter{}, paging.First())
 		mendtest.WantCode(t, err, mend.ENOTFOUND)
 		_, err = f.store.ForAssignment(ctx, f.scope(k), hw)
 		mendtest.WantCode(t, err, mend.ENOTFOUND)

@@ -52,11 +52,18 @@ type Config struct {
 	SessionIdleTimeout time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"30m"`
 	SessionLifetime    time.Duration `env:"SESSION_LIFETIME" envDefault:"12h"`
 	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
-	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
+	// DrainPeriod is how long a stopping web server keeps serving while
+	// /readyz answers 503, so that a load balancer takes it out of
+	// rotation before it stops accepting connections (0: stop at once).
+	DrainPeriod       time.Duration `env:"DRAIN_PERIOD" envDefault:"5s"`
+	WorkerConcurrency int           `env:"WORKER_CONCURRENCY" envDefault:"10"`
 	// DashboardCache is how many counselors' rendered dashboards a web
 	// process keeps (each is checked against the data before it is shown;
 	// 0 keeps none). A 150-pair dashboard is about 100 KB.
 	DashboardCache int `env:"DASHBOARD_CACHE" envDefault:"500"`
+	// QuickExitURL is the neutral page a client's "Quick exit" replaces
+	// Mend with (the current page is replaced, so Back does not return).
+	QuickExitURL string `env:"QUICK_EXIT_URL" envDefault:"https://www.bbc.co.uk/weather"`
 
 	// MasterKey (base64, 32 bytes) wraps the data keys that encrypt clinical
 	// text at rest. Required by every command that reads or writes it;
@@ -147,6 +154,9 @@ func (c Config) Validate() error {
 			problems = append(problems, "SMTP_URL must be smtp://host:port or smtps://host:port")
 		}
 	}
+	if q, err := url.Parse(c.QuickExitURL); err != nil || (q.Scheme != "http" && q.Scheme != "https") || q.Host == "" {
+		problems = append(problems, "QUICK_EXIT_URL must be an absolute http(s) URL")
+	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		problems = append(problems, "LISTEN_ADDR must be host:port, e.g. :8080")
 	}
@@ -179,6 +189,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionIdleTimeout <= 0 || c.SessionLifetime < c.SessionIdleTimeout {
 		problems = append(problems, "SESSION_LIFETIME must be at least SESSION_IDLE_TIMEOUT, both positive")
+	}
+	if c.DrainPeriod < 0 {
+		problems = append(problems, "DRAIN_PERIOD must not be negative, e.g. 5s (0: no drain)")
 	}
 	if c.ShutdownTimeout <= 0 {
 		problems = append(problems, "SHUTDOWN_TIMEOUT must be positive, e.g. 20s")

@@ -206,18 +206,38 @@ func provider(d *sqlx.DB, opts []MigrateOption) (*goose.Provider, error) {
 // InTx runs fn in a transaction, committing when it returns nil and rolling
 // back otherwise.
 func InTx(ctx context.Context, d *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	_, err := inTx(ctx, d, fn)
+	return err
+}
+
+// InTxRetry is InTx for a person's write: a transient failure
+// (IsTransient: the connection lost under a PostgreSQL restart or an
+// administrator's termination, a serialization failure) before or at a
+// commit that certainly did not happen runs the whole transaction once
+// more, so the write survives a blip. fn may run twice: it must only touch
+// the database and set (not append to) its result variables.
+func InTxRetry(ctx context.Context, d *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	committing, err := inTx(ctx, d, fn)
+	if IsTransient(err) && (!committing || isRollback(err)) && pause(ctx) {
+		_, err = inTx(ctx, d, fn)
+	}
+	return err
+}
+
+// inTx runs one transaction; committing says the failure came from COMMIT.
+func inTx(ctx context.Context, d *sqlx.DB, fn func(tx *sqlx.Tx) error) (committing bool, err error) {
 	tx, err := d.BeginTxx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("db: begin: %w", err)
+		return false, fmt.Errorf("db: begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		return err
+		return false, err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", err)
+		return true, fmt.Errorf("db: commit: %w", err)
 	}
-	return nil
+	return false, nil
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation,

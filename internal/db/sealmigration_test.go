@@ -14,6 +14,7 @@ import (
 	"github.com/mend-practice/mend/internal/db/dbtest"
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paging"
 	"github.com/mend-practice/mend/internal/vault"
 	"github.com/mend-practice/mend/internal/vault/vaulttest"
 )
@@ -136,14 +137,14 @@ func TestMigrationEncryptsExistingClinicalText(t *testing.T) {
 	// The stores read what was written before the upgrade.
 	sc := mend.Scope{PracticeID: ids.practice, UserID: ids.counselor, Role: mend.RoleCounselor, Timezone: "UTC"}
 	checkins := &checkin.Store{DB: d, Vault: v, Audit: &audit.Log{DB: d}}
-	page, err := checkins.ForPair(ctx, sc, ids.pair, 1)
+	page, err := checkins.ForPair(ctx, sc, ids.pair, checkin.PairFilter{}, paging.First())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.Checkins) != 1 {
-		t.Fatalf("%d check-ins, want 1", len(page.Checkins))
+	if len(page.Items) != 1 {
+		t.Fatalf("%d check-ins, want 1", len(page.Items))
 	}
-	c := page.Checkins[0]
+	c := page.Items[0]
 	if c.Reflection != legacyText["reflection"] || c.SafetyNote != legacyText["safety"] ||
 		len(c.Answers) != 1 || c.Answers[0].Answer != legacyText["answer"] || c.Answers[0].Question != "What went well?" {
 		t.Errorf("check-in after the upgrade: reflection %q, safety %q, answers %+v", c.Reflection, c.SafetyNote, c.Answers)
@@ -174,7 +175,7 @@ func TestMigrationEncryptsExistingClinicalText(t *testing.T) {
 	if _, err := d.Exec(`UPDATE checkins SET reflection = (SELECT reflection FROM checkins WHERE id = $1) WHERE id = $2`, ids.checkin, ids.checkin2); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := checkins.ForPair(ctx, sc, ids.pair2, 1); err == nil {
+	if _, err := checkins.ForPair(ctx, sc, ids.pair2, checkin.PairFilter{}, paging.First()); err == nil {
 		t.Error("a reflection copied from another pair's check-in was read")
 	}
 	if _, err := d.Exec(`UPDATE checkins SET reflection = NULL WHERE id = $1`, ids.checkin2); err != nil {

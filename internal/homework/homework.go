@@ -24,6 +24,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/mend-practice/mend/internal/access"
+	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/library"
@@ -381,8 +382,12 @@ func PastDatesWarning(startsOn, dueOn time.Time, cadence string, weekdays []int6
 	if over > 0 {
 		missed := over - late
 		switch {
+		case late == 0 && over == 1:
+			b.WriteString(": the clients can no longer check in for it, so it stays without check-ins. ")
 		case late == 0:
 			b.WriteString(": the clients can no longer check in for them, so they stay without check-ins. ")
+		case missed == 0 && over == 1:
+			fmt.Fprintf(&b, ": the clients can still check in late for it (up to %d days after the period). ", checkin.GraceDays)
 		case missed == 0:
 			fmt.Fprintf(&b, ": the clients can still check in late for them (up to %d days after each period). ", checkin.GraceDays)
 		default:
@@ -513,7 +518,11 @@ func (s *Store) AssignTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairID
 	if err := confirmPastDates(in, v, today, time.Time{}, time.Time{}); err != nil {
 		return 0, err
 	}
-	return s.insertAssignment(ctx, tx, p, v, sc.UserID, sql.NullInt64{})
+	id, err := s.insertAssignment(ctx, tx, p, v, sc.UserID, sql.NullInt64{})
+	if err != nil {
+		return 0, err
+	}
+	return id, audit.Append(ctx, tx, sc, audit.Entry{Action: "assignment.create", ObjectType: "assignment", ObjectID: id, ClientID: v.forUser.Int64})
 }
 
 func (s *Store) insertAssignment(ctx context.Context, tx *sqlx.Tx, p pair.Pair, v parsedInput, by int64, planStep sql.NullInt64) (int64, error) {

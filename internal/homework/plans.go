@@ -13,6 +13,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/mend-practice/mend/internal/access"
+	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
@@ -142,6 +143,9 @@ func (s *Store) ApplyPlanTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pai
 		}
 		if err := pair.RecordEvent(ctx, tx, pair.Event{PracticeID: p.PracticeID, PairID: p.ID, Kind: pair.EventPlanApplied,
 			ActorID: sc.UserID, Detail: plan.Name}); err != nil {
+			return err
+		}
+		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "plan.apply", ObjectType: "pair_plan", ObjectID: ppID}); err != nil {
 			return err
 		}
 		pp, err := lockRunningPlan(ctx, tx, p)

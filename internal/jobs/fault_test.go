@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/lib/pq"
 
 	"github.com/mend-practice/mend/internal/config"
 	"github.com/mend-practice/mend/internal/db/dbtest"
@@ -35,6 +36,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// faultLease and faultSweep are the fault worker's lease and sweep
+// interval (production: 20 s and 5 s).
+const (
+	faultLease = 3 * time.Second
+	faultSweep = 500 * time.Millisecond
+)
+
 func faultWorker() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -44,14 +52,15 @@ func faultWorker() error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	del, relay, closeMail, err := jobs.NewMail(ropt, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer closeMail()
-	// Short enough for a test to watch a dead worker's rows come back.
-	del.Lease = 3 * time.Second
+	// Short enough for a test to watch a dead worker's rows come back;
+	// renewed every second while a row is being sent.
+	del.Lease = faultLease
 	relay.Stale = 2 * time.Second
 	state, err := mail.OpenStateDB(cfg.DatabaseURL)
 	if err != nil {
@@ -59,7 +68,7 @@ func faultWorker() error {
 	}
 	defer state.Close()
 	w := &jobs.Worker{DB: state, Redis: ropt, Logger: log, Concurrency: cfg.WorkerConcurrency, Mail: del, Relay: relay,
-		RelayEvery: 100 * time.Millisecond, SweepEvery: 500 * time.Millisecond}
+		RelayEvery: 100 * time.Millisecond, SweepEvery: faultSweep}
 	return w.Run(ctx)
 }
 
@@ -67,7 +76,9 @@ func faultWorker() error {
 // in the middle of 1,000 emails, starts another, and checks at the SMTP
 // listener that every email arrived. A message the killed worker had sent
 // but not yet recorded as sent arrives twice, with the same Message-ID; only
-// messages claimed and unfinished at the kill can be duplicated.
+// messages claimed and unfinished at the kill can be duplicated. Those are
+// sent again once their lease (no longer renewed by the dead worker) runs
+// out: within the lease and a sweep of the kill.
 func TestKilledWorkerDeliversEveryEmail(t *testing.T) {
 	// -short leaves out the worker processes on a developer's machine; CI
 	// always runs the fault test.
@@ -97,13 +108,17 @@ func TestKilledWorkerDeliversEveryEmail(t *testing.T) {
 		rowOf[fmt.Sprintf("<mend-email-%d@mend.test>", id)] = id
 	}
 
+	workerLog := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("workers' log:\n%s", workerLog)
+		}
+	})
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "MEND_FAULT_WORKER=1", "DATABASE_URL="+dsn, "REDIS_URL="+redisURL, "SMTP_URL="+smtp.URL())
-		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-		if testing.Verbose() {
-			cmd.Stderr = os.Stderr
-		}
+		// The workers' warnings are shown if the test fails.
+		cmd.Stdout, cmd.Stderr = io.Discard, workerLog
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -120,15 +135,46 @@ func TestKilledWorkerDeliversEveryEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = first.Wait()
+	killed := time.Now()
 	atKill := smtp.Count()
-	var inFlight int
-	_ = d.Get(&inFlight, `SELECT count(*) FROM email_delivery WHERE status = 'sending'`)
+	var held []int64
+	_ = d.Select(&held, `SELECT email_id FROM email_delivery WHERE status = 'sending'`)
+	inFlight := len(held)
 	t.Logf("killed the worker after %d of %d emails, %d claimed and unfinished", atKill, n, inFlight)
 	if atKill >= n {
 		t.Fatal("the batch finished before the kill; nothing was tested")
 	}
 
 	start()
+	// The killed worker's rows: sent again within the lease and a sweep
+	// (and a few seconds for a process to start on a loaded machine).
+	bound := faultLease + faultSweep + 5*time.Second
+	for {
+		var open int
+		_ = d.Get(&open, `SELECT count(*) FROM email_delivery WHERE email_id = ANY($1) AND status <> 'sent'`, pq.Array(held))
+		if open == 0 {
+			break
+		}
+		if time.Since(killed) > 2*time.Minute {
+			var rows []struct {
+				ID         int64      `db:"email_id"`
+				Status     string     `db:"status"`
+				Generation int        `db:"generation"`
+				Lease      *time.Time `db:"lease_until"`
+				Enqueued   *time.Time `db:"enqueued_at"`
+			}
+			_ = d.Select(&rows, `SELECT email_id, status, generation, lease_until, enqueued_at FROM email_delivery
+				WHERE email_id = ANY($1) AND status <> 'sent'`, pq.Array(held))
+			t.Fatalf("%d of the killed worker's %d rows still not sent: %+v", open, inFlight, rows)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	took := time.Since(killed)
+	t.Logf("the killed worker's %d rows were sent again %s after the kill (lease %s, sweep %s)", inFlight,
+		took.Round(time.Millisecond), faultLease, faultSweep)
+	if took > bound {
+		t.Errorf("the killed worker's rows took %s to be sent again, want within %s", took, bound)
+	}
 	smtp.WaitFor(t, n, 3*time.Minute)
 	end := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(end) {

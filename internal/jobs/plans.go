@@ -21,7 +21,7 @@ const TypeAdvancePlans = "homework:advance_plans"
 // SKIP LOCKED, and a unique index allows one homework per plan step.
 func (w *Worker) registerPlans(mux *asynq.ServeMux, sched *asynq.Scheduler) error {
 	mux.HandleFunc(TypeAdvancePlans, w.advancePlans)
-	if _, err := sched.Register("@every 5m", asynq.NewTask(TypeAdvancePlans, nil),
+	if _, err := sched.Register("@every 5m", w.task(TypeAdvancePlans),
 		asynq.Queue(QueueDefault), asynq.Unique(4*time.Minute), asynq.Timeout(4*time.Minute)); err != nil {
 		return fmt.Errorf("jobs: schedule %s: %w", TypeAdvancePlans, err)
 	}
@@ -30,7 +30,8 @@ func (w *Worker) registerPlans(mux *asynq.ServeMux, sched *asynq.Scheduler) erro
 
 // advancePlans works one practice at a time with that practice's system
 // scope (mend.SystemScope), so that even Mend's own work is bounded by a
-// practice in every query. The payload is empty: nothing clinical, no ids.
+// practice in every query. The payload is the installation id: nothing
+// clinical, no ids of rows.
 func (w *Worker) advancePlans(ctx context.Context, _ *asynq.Task) error {
 	return AdvancePlans(ctx, &homework.Store{DB: w.DB})
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/config"
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/db/dbtest"
 	"github.com/mend-practice/mend/internal/jobs"
 	"github.com/mend-practice/mend/internal/mail"
@@ -168,7 +169,9 @@ func runReminderBench(b *testing.B, n, concurrency int) reminderBenchResult {
 	setClock(time.Date(today.Year, today.Month, today.Day, 18, 0, 0, 0, time.UTC))
 	start := time.Now()
 	// What the periodic scheduler enqueues at the minute.
-	_, err = client.Enqueue(jobs.ScheduleTask(), asynq.Queue(jobs.QueueDefault), asynq.Timeout(10*time.Minute))
+	installation, err := db.InstallationID(context.Background(), d)
+	must(err)
+	_, err = client.Enqueue(jobs.ScheduleTask(installation), asynq.Queue(jobs.QueueDefault), asynq.Timeout(10*time.Minute))
 	must(err)
 	scheduled := make(chan time.Duration, 1)
 	go func() {

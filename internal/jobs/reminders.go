@@ -16,12 +16,14 @@ import (
 )
 
 // TypeScheduleReminders queues the check-in reminders, overdue nudges and
-// counselor digests that are due. Its payload is empty.
+// counselor digests that are due. Its payload is the installation id.
 const TypeScheduleReminders = "reminders:schedule"
 
 // ScheduleTask is the task the periodic scheduler enqueues each minute
 // (and that a test or benchmark may enqueue to run a pass at once).
-func ScheduleTask() *asynq.Task { return asynq.NewTask(TypeScheduleReminders, nil) }
+func ScheduleTask(installation string) *asynq.Task {
+	return asynq.NewTask(TypeScheduleReminders, []byte(installation))
+}
 
 // scheduleTimeout bounds one pass; a pass that has more to do than fits
 // leaves it to the next one (and passes may overlap: they split the due
@@ -58,8 +60,10 @@ func (w *Worker) registerReminders(mux *asynq.ServeMux, sched *asynq.Scheduler) 
 		return nil
 	}
 	mux.HandleFunc(TypeScheduleReminders, w.scheduleReminders)
-	if _, err := sched.Register("@every 1m", ScheduleTask(), asynq.Queue(QueueDefault),
-		asynq.Unique(55*time.Second), asynq.Timeout(scheduleTimeout), asynq.MaxRetry(0)); err != nil {
+	// MaxRetry leaves room for a hand-back from another installation's
+	// worker (see ownTasksOnly); a failed pass is caught up by the next.
+	if _, err := sched.Register("@every 1m", ScheduleTask(w.Installation), asynq.Queue(QueueDefault),
+		asynq.Unique(55*time.Second), asynq.Timeout(scheduleTimeout), asynq.MaxRetry(3)); err != nil {
 		return fmt.Errorf("jobs: schedule %s: %w", TypeScheduleReminders, err)
 	}
 	return nil

@@ -5,16 +5,22 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/jmoiron/sqlx"
+	goredis "github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
 
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/config"
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/reminder"
 )
@@ -39,13 +45,22 @@ type Worker struct {
 	Logger      *slog.Logger
 	Concurrency int
 
+	// Installation is this installation's id (db.InstallationID), carried
+	// by every task; empty: read from DB at Run.
+	Installation string
+
 	// Mail delivers email_log rows (TypeDeliver tasks); Relay moves rows
 	// from PostgreSQL to asynq. Both nil: no mail work in this process.
 	Mail  *mail.Delivery
 	Relay *mail.Relay
-	// RelayEvery is how often the relay looks for new rows (default 1s);
-	// SweepEvery how often it takes back lost ones (default 15s).
-	RelayEvery, SweepEvery time.Duration
+	// RelayEvery is how often the relay looks for new rows and checks that
+	// Redis kept its queues (default 1s); SweepEvery how often it takes
+	// back lost ones (default 5s); ProbeEvery how often a failing SMTP
+	// server is tried again (default 5s).
+	RelayEvery, SweepEvery, ProbeEvery time.Duration
+	// ForeignRetry is how soon a task of another installation goes back
+	// to the queue for its own workers (default 250ms).
+	ForeignRetry time.Duration
 
 	// Reminders queues check-in reminders, nudges and digests each minute;
 	// nil: not in this process.
@@ -53,6 +68,8 @@ type Worker struct {
 	// Sessions ends idle sessions in the periodic prune; nil: only expired
 	// ones are deleted.
 	Sessions *auth.Sessions
+
+	foreign foreignLog
 }
 
 // QueueFor is the queue of a kind of email: a safety alert must never wait
@@ -90,10 +107,21 @@ func NewMail(redis asynq.RedisConnOpt, cfg config.Config, log *slog.Logger) (*ma
 	} else {
 		log.Warn("SMTP_URL is not set: emails are recorded in the mail log but not sent")
 	}
+	installation, err := db.InstallationID(context.Background(), state)
+	if err != nil {
+		state.Close()
+		return nil, nil, nil, err
+	}
+	del.Health = &mail.Health{DB: state, Logger: log}
 	client := asynq.NewClient(redis)
-	relay := &mail.Relay{DB: state, Client: client, Logger: log, Queue: QueueFor}
+	epochs, _ := redis.MakeRedisClient().(goredis.UniversalClient)
+	relay := &mail.Relay{DB: state, Client: client, Logger: log, Queue: QueueFor, Installation: installation,
+		Redis: epochs, UrgentKinds: []string{mail.KindSafetyAlert}}
 	return del, relay, func() {
 		client.Close()
+		if epochs != nil {
+			epochs.Close()
+		}
 		if smtp != nil {
 			smtp.Close()
 		}
@@ -117,23 +145,35 @@ const CriticalConcurrency = 4
 // twice per reminder, since the critical queue, nearly always empty, came
 // first in most draws.
 func (w *Worker) Run(ctx context.Context) error {
+	if w.Installation == "" {
+		id, err := db.InstallationID(ctx, w.DB)
+		if err != nil {
+			return err
+		}
+		w.Installation = id
+	}
+	if w.Relay != nil && w.Relay.Installation == "" {
+		w.Relay.Installation = w.Installation
+	}
+	w.foreign.lines.Interval = time.Minute
 	cfg := func(concurrency int, queues map[string]int) asynq.Config {
-		c := asynq.Config{
+		return asynq.Config{
 			Concurrency:     concurrency,
 			Queues:          queues,
 			StrictPriority:  true,
 			ShutdownTimeout: 15 * time.Second,
 			Logger:          asynqLogger{w.Logger},
 			LogLevel:        asynq.WarnLevel,
+			RetryDelayFunc:  w.retryDelay,
+			// Retries (and tasks handed back to another installation) are
+			// taken up within a second of being due, not asynq's 5.
+			DelayedTaskCheckInterval: time.Second,
 		}
-		if w.Mail != nil {
-			c.RetryDelayFunc = w.Mail.RetryDelayFunc
-		}
-		return c
 	}
 	critical := asynq.NewServer(w.Redis, cfg(CriticalConcurrency, map[string]int{QueueCritical: 2, QueueLow: 1}))
 	srv := asynq.NewServer(w.Redis, cfg(w.Concurrency, map[string]int{QueueDefault: 1}))
 	mux := asynq.NewServeMux()
+	mux.Use(w.ownTasksOnly)
 	mux.HandleFunc(TypePrune, w.prune)
 	if w.Mail != nil {
 		mux.HandleFunc(mail.TypeDeliver, w.Mail.HandleTask)
@@ -141,7 +181,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	sched := asynq.NewScheduler(w.Redis, &asynq.SchedulerOpts{Logger: asynqLogger{w.Logger}, LogLevel: asynq.WarnLevel})
 	// Idempotent work only: several schedulers may run at once.
-	if _, err := sched.Register("@every 10m", asynq.NewTask(TypePrune, nil), asynq.Queue(QueueLow), asynq.Unique(9*time.Minute)); err != nil {
+	if _, err := sched.Register("@every 10m", w.task(TypePrune), asynq.Queue(QueueLow), asynq.Unique(9*time.Minute)); err != nil {
 		return fmt.Errorf("jobs: schedule prune: %w", err)
 	}
 	if err := w.registerPlans(mux, sched); err != nil {
@@ -162,14 +202,19 @@ func (w *Worker) Run(ctx context.Context) error {
 		critical.Shutdown()
 		return fmt.Errorf("jobs: start scheduler: %w", err)
 	}
-	w.Logger.Info("worker started", "concurrency", w.Concurrency)
-	relayDone := make(chan struct{})
-	go func() {
-		defer close(relayDone)
-		if w.Relay != nil {
-			w.Relay.Run(ctx, or(w.RelayEvery, time.Second), or(w.SweepEvery, 15*time.Second))
+	w.Logger.Info("worker started", "concurrency", w.Concurrency, "installation", w.Installation)
+	var background sync.WaitGroup
+	if w.Relay != nil {
+		background.Go(func() { w.Relay.Run(ctx, or(w.RelayEvery, time.Second), or(w.SweepEvery, 5*time.Second)) })
+	}
+	if w.Mail != nil {
+		inspector := asynq.NewInspector(w.Redis)
+		defer inspector.Close()
+		if w.Mail.Health != nil && w.Mail.Health.Resume == nil {
+			w.Mail.Health.Resume = func(context.Context) error { return runRetries(inspector) }
 		}
-	}()
+		background.Go(func() { w.Mail.WatchOutage(ctx, or(w.ProbeEvery, 5*time.Second)) })
+	}
 	<-ctx.Done()
 	sched.Shutdown()
 	// Both servers wind down at once: each waits up to ShutdownTimeout for
@@ -187,9 +232,76 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.Logger.Error("worker stopping", "err", err)
 		}
 	}
-	<-relayDone
+	background.Wait()
 	w.Logger.Info("worker stopped")
 	return nil
+}
+
+// runRetries makes every task waiting for a retry run now (after an SMTP
+// outage ends; tasks of other kinds lose nothing by running early).
+func runRetries(inspector *asynq.Inspector) error {
+	var errs []error
+	for _, q := range []string{QueueCritical, QueueDefault, QueueLow} {
+		if _, err := inspector.RunAllRetryTasks(q); err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// task is a periodic task of this installation: its payload is the
+// installation id, so that the unique lock and the handler are per
+// installation.
+func (w *Worker) task(typ string) *asynq.Task {
+	return asynq.NewTask(typ, []byte(w.Installation))
+}
+
+// errForeignTask marks a task of another installation, handed back.
+var errForeignTask = errors.New("jobs: task of another Mend installation")
+
+// ownTasksOnly hands back, untouched, any task whose payload names
+// another installation (two installations sharing one Redis database):
+// the task goes back to the queue shortly (retryDelay), where a worker of
+// its own installation takes it, and this worker's rows are never touched
+// for it. Every payload starts with the installation id ("<id>" or
+// "<id>:<rest>").
+func (w *Worker) ownTasksOnly(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		owner, _, _ := strings.Cut(string(t.Payload()), ":")
+		if owner == w.Installation {
+			return next.ProcessTask(ctx, t)
+		}
+		w.foreign.note(w.Logger, t.Type(), owner, w.Installation)
+		return fmt.Errorf("%s task of installation %q: %w", t.Type(), owner, errForeignTask)
+	})
+}
+
+// retryDelay is asynq's backoff: short for a task handed back to its own
+// installation, the mail's backoff for deliveries, asynq's default else.
+func (w *Worker) retryDelay(n int, err error, t *asynq.Task) time.Duration {
+	switch {
+	case errors.Is(err, errForeignTask):
+		return or(w.ForeignRetry, 250*time.Millisecond)
+	case w.Mail != nil:
+		return w.Mail.RetryDelayFunc(n, err, t)
+	}
+	return asynq.DefaultRetryDelayFunc(n, err, t)
+}
+
+// foreignLog says loudly, at most once a minute, that tasks of another
+// installation arrive here.
+type foreignLog struct {
+	lines   rate.Sometimes // Interval set by Run
+	skipped atomic.Int64
+}
+
+func (f *foreignLog) note(log *slog.Logger, typ, owner, own string) {
+	f.skipped.Add(1)
+	f.lines.Do(func() {
+		log.Error("a task of another Mend installation reached this worker and was handed back; "+
+			"give each installation its own Redis database (REDIS_URL redis://host:6379/N)",
+			"task", typ, "task_installation", owner, "installation", own, "more_since_last_line", f.skipped.Swap(0)-1)
+	})
 }
 
 func or(d, def time.Duration) time.Duration {
@@ -204,6 +316,10 @@ func or(d, def time.Duration) time.Duration {
 func (w *Worker) prune(ctx context.Context, _ *asynq.Task) error {
 	if _, err := w.DB.ExecContext(ctx, `DELETE FROM login_failures WHERE failed_at < now() - interval '1 day'`); err != nil {
 		return fmt.Errorf("jobs: prune login failures: %w", err)
+	}
+	if _, err := w.DB.ExecContext(ctx, `DELETE FROM sign_in_addresses WHERE last_at < now() - make_interval(secs => $1)`,
+		auth.DefaultThrottle().KnownFor.Seconds()); err != nil {
+		return fmt.Errorf("jobs: prune sign-in addresses: %w", err)
 	}
 	if _, err := w.DB.ExecContext(ctx, `DELETE FROM sessions WHERE expiry < now()`); err != nil {
 		return fmt.Errorf("jobs: prune sessions: %w", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/db/dbtest"
 	"github.com/mend-practice/mend/internal/jobs"
 	"github.com/mend-practice/mend/internal/mail"
@@ -118,7 +119,18 @@ func (e *env) delivery(s mail.Sender) *mail.Delivery {
 func (e *env) relay() *mail.Relay {
 	c := asynq.NewClient(e.redis)
 	e.t.Cleanup(func() { c.Close() })
-	return &mail.Relay{DB: e.db, Client: c, Logger: e.log, Queue: jobs.QueueFor, Stale: time.Second, Batch: 100}
+	return &mail.Relay{DB: e.db, Client: c, Logger: e.log, Queue: jobs.QueueFor, Stale: time.Second, Batch: 100,
+		Installation: e.installation()}
+}
+
+// installation is the test database's installation id.
+func (e *env) installation() string {
+	e.t.Helper()
+	id, err := db.InstallationID(context.Background(), e.db)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return id
 }
 
 // startWorker runs a real worker (asynq server, delivery handler, relay)
@@ -298,7 +310,7 @@ func TestHandlerRunTwiceSendsOnce(t *testing.T) {
 	e := newEnv(t)
 	d := e.delivery(e.sender())
 	id := e.queue(1)[0]
-	task, _ := mail.NewDeliverTask(id, 0)
+	task, _ := mail.NewDeliverTask("test", id, 0)
 	var wg sync.WaitGroup
 	for range 2 { // asynq delivers at least once: the same task twice at once
 		wg.Add(1)
@@ -330,7 +342,7 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 	e.smtp.SetReject(550)
 	d := e.delivery(e.sender())
 	id := e.queue(1)[0]
-	task, _ := mail.NewDeliverTask(id, 0)
+	task, _ := mail.NewDeliverTask("test", id, 0)
 	err := d.HandleTask(context.Background(), task)
 	if !errors.Is(err, asynq.SkipRetry) {
 		t.Fatalf("err %v, want one that tells asynq not to retry", err)
@@ -366,7 +378,7 @@ func TestRefusedRecipientFailsOnlyItsMessage(t *testing.T) {
 			d := e.delivery(e.sender())
 			ids := e.queue(3)
 			for _, id := range ids {
-				task, _ := mail.NewDeliverTask(id, 0)
+				task, _ := mail.NewDeliverTask("test", id, 0)
 				err := d.HandleTask(context.Background(), task)
 				if (id == ids[1]) != errors.Is(err, asynq.SkipRetry) {
 					t.Errorf("email %d: %v", id, err)
@@ -498,7 +510,7 @@ func TestHeaderInjectionIsImpossible(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := e.delivery(e.sender())
-	task, _ := mail.NewDeliverTask(id, 0)
+	task, _ := mail.NewDeliverTask("test", id, 0)
 	if err := d.HandleTask(context.Background(), task); err != nil {
 		t.Fatal(err)
 	}
@@ -521,7 +533,7 @@ func TestHeaderInjectionIsImpossible(t *testing.T) {
 	if _, err := e.db.Exec(`UPDATE email_log SET to_address = E'a@example.com\r\nRCPT TO:<evil@attacker.example>' WHERE id = $1`, id2); err != nil {
 		t.Fatal(err)
 	}
-	task2, _ := mail.NewDeliverTask(id2, 0)
+	task2, _ := mail.NewDeliverTask("test", id2, 0)
 	if err := d.HandleTask(context.Background(), task2); !errors.Is(err, asynq.SkipRetry) {
 		t.Errorf("bad address: err %v", err)
 	}
@@ -533,7 +545,7 @@ func TestHeaderInjectionIsImpossible(t *testing.T) {
 	}
 }
 
-func TestTaskPayloadIsOnlyTheRowID(t *testing.T) {
+func TestTaskPayloadIsOnlyTheInstallationAndRowID(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ids := e.queue(3)
@@ -548,7 +560,7 @@ func TestTaskPayloadIsOnlyTheRowID(t *testing.T) {
 	}
 	want := map[string]bool{}
 	for _, id := range ids {
-		want[fmt.Sprint(id)] = true
+		want[fmt.Sprintf("%s:%d", e.installation(), id)] = true
 	}
 	if len(tasks) != len(ids) {
 		t.Fatalf("%d tasks, want %d", len(tasks), len(ids))
@@ -610,5 +622,31 @@ func TestMessageWrittenWithoutItsStateIsStillSent(t *testing.T) {
 	e.waitSettled(30 * time.Second)
 	if r := e.row(id); r.Status != "sent" {
 		t.Errorf("state %+v, want sent", r)
+	}
+}
+
+// TestLeaseIsRenewedWhileASendTakesLong: a slow SMTP server takes three
+// times the lease to accept each message. The worker renews the lease of
+// what it is sending, so the relay's sweep (every 0.3 s) never takes the
+// rows back, and each message arrives once.
+func TestLeaseIsRenewedWhileASendTakesLong(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.smtp.SetDelay(3 * time.Second)
+	d := e.delivery(e.sender())
+	d.Lease, d.RenewEvery = time.Second, 250*time.Millisecond
+	e.startWorker(d)
+	ids := e.queue(3)
+	e.smtp.WaitFor(t, len(ids), time.Minute)
+	time.Sleep(2 * time.Second) // a copy sent by a second claim would arrive now
+	for mid, n := range e.smtp.CountByMessageID() {
+		if n != 1 {
+			t.Errorf("%s arrived %d times, want once", mid, n)
+		}
+	}
+	for _, id := range ids {
+		if r := e.row(id); r.Status != mail.StatusSent || r.Attempts != 1 {
+			t.Errorf("row %d: %s after %d attempts, want sent after 1", id, r.Status, r.Attempts)
+		}
 	}
 }

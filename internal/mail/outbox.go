@@ -24,6 +24,9 @@ import (
 const (
 	KindInvitation    = "invitation"
 	KindPasswordReset = "password_reset"
+	// KindSecurityNotice tells a person that their password or second
+	// factor changed (never what it changed to).
+	KindSecurityNotice = "security_notice"
 )
 
 // Message is one email to queue. Data feeds templates/email/<Template>.txt

@@ -2,6 +2,8 @@ package mail
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	"github.com/redis/go-redis/v9"
 )
 
 // Relay moves email_log rows to asynq. It is the only way rows reach the
@@ -21,10 +24,26 @@ import (
 // Several processes may run a relay: rows are taken with SKIP LOCKED, and a
 // row enqueued twice collapses into one task (TaskID) or, at worst, into
 // two tasks of which only one can claim the row.
+//
+// A Redis that lost its data (flushed, restarted without persistence,
+// failed over to an empty replica) is noticed within a pass: the relay
+// keeps an epoch key in Redis, and when the key is gone every queued row
+// is enqueued again at once. Messages of the urgent kinds (safety alerts)
+// that wait longer than UrgentStale are enqueued again on every sweep
+// whatever the reason.
 type Relay struct {
 	DB     *sqlx.DB
 	Client *asynq.Client
 	Logger *slog.Logger
+	// Installation names this installation in every task (db.InstallationID).
+	Installation string
+	// Redis holds the epoch key (the same database as Client's); nil: a
+	// Redis loss is only caught by the sweeps.
+	Redis redis.UniversalClient
+	// UrgentKinds are the kinds swept after UrgentStale (default 20s)
+	// instead of Stale.
+	UrgentKinds []string
+	UrgentStale time.Duration
 	// Queue picks the asynq queue for a kind of message (safety alerts go
 	// to the critical queue). nil: "default".
 	Queue func(kind string) string
@@ -45,6 +64,9 @@ type relayRow struct {
 	ID         int64  `db:"id"`
 	Kind       string `db:"kind"`
 	Generation int    `db:"generation"`
+	// At is when a row waiting for a retry is due (enqueued again after a
+	// Redis loss); NULL: now.
+	At sql.NullTime `db:"process_at"`
 }
 
 func (r *Relay) batch() int {
@@ -61,6 +83,13 @@ func (r *Relay) stale() time.Duration {
 	return 5 * time.Minute
 }
 
+func (r *Relay) urgentStale() time.Duration {
+	if r.UrgentStale > 0 {
+		return r.UrgentStale
+	}
+	return 20 * time.Second
+}
+
 // Run enqueues new rows every `every` and sweeps every `sweepEvery` until
 // ctx ends. Errors are logged; the next round tries again.
 func (r *Relay) Run(ctx context.Context, every, sweepEvery time.Duration) {
@@ -68,6 +97,15 @@ func (r *Relay) Run(ctx context.Context, every, sweepEvery time.Duration) {
 	defer tick.Stop()
 	lastSweep := time.Time{}
 	for {
+		if lost, err := r.checkEpoch(ctx); err != nil && ctx.Err() == nil {
+			r.log().Warn("mail relay: redis epoch", "err", err)
+		} else if lost {
+			n, err := r.RequeueAll(ctx)
+			r.log().Warn("mail relay: Redis lost its queues; every queued email is enqueued again", "emails", n)
+			if err != nil && ctx.Err() == nil {
+				r.log().Warn("mail relay: enqueue again after a Redis loss", "err", err)
+			}
+		}
 		if time.Since(lastSweep) >= sweepEvery {
 			if _, err := r.Sweep(ctx); err != nil && ctx.Err() == nil {
 				r.log().Warn("mail relay sweep", "err", err)
@@ -91,6 +129,73 @@ func (r *Relay) Run(ctx context.Context, every, sweepEvery time.Duration) {
 	}
 }
 
+// epochKey is the Redis key whose absence says Redis lost what Mend put in
+// it; one per installation.
+func (r *Relay) epochKey() string { return "mend:relay:epoch:" + r.Installation }
+
+// checkEpoch says whether Redis lost its data since the last check: the
+// epoch key is gone. The relay that finds it gone writes a new one (SET
+// NX: of several relays noticing at once, the one that writes it enqueues
+// again).
+// At the relay's start a missing key counts as a loss too: Redis may have
+// been flushed while no worker ran.
+func (r *Relay) checkEpoch(ctx context.Context) (lost bool, err error) {
+	if r.Redis == nil {
+		return false, nil
+	}
+	_, err = r.Redis.Get(ctx, r.epochKey()).Result()
+	switch {
+	case err == nil:
+		return false, nil
+	case !errors.Is(err, redis.Nil):
+		return false, err
+	}
+	fresh := rand.Text()
+	ok, err := r.Redis.SetNX(ctx, r.epochKey(), fresh, 0).Result()
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return false, nil // another relay wrote it first, and enqueues again
+	}
+	return true, nil
+}
+
+// RequeueAll enqueues every queued row again under a new generation (the
+// tasks Redis had for them are gone): rows due now at once, rows waiting
+// for a retry at their time. It returns how many.
+func (r *Relay) RequeueAll(ctx context.Context) (int, error) {
+	total := 0
+	var after int64
+	for {
+		var rows []relayRow
+		err := r.DB.SelectContext(ctx, &rows, `
+			WITH due AS (
+				SELECT email_id FROM email_delivery
+				WHERE status = 'queued' AND enqueued_at IS NOT NULL AND email_id > $2
+				ORDER BY email_id LIMIT $1
+				FOR UPDATE SKIP LOCKED)
+			UPDATE email_delivery d SET generation = d.generation + 1,
+			    enqueued_at = greatest(d.enqueued_at, now()), updated_at = now()
+			FROM due WHERE d.email_id = due.email_id
+			RETURNING d.email_id AS id, d.kind, d.generation,
+			    CASE WHEN d.enqueued_at > now() THEN d.enqueued_at END AS process_at`, r.batch(), after)
+		if err != nil {
+			return total, err
+		}
+		total += len(rows)
+		for _, row := range rows {
+			after = max(after, row.ID)
+		}
+		if err := r.enqueue(ctx, rows); err != nil {
+			return total, err
+		}
+		if len(rows) < r.batch() {
+			return total, nil
+		}
+	}
+}
+
 // Pass enqueues rows that were never enqueued; it returns how many it took.
 func (r *Relay) Pass(ctx context.Context) (int, error) {
 	var rows []relayRow
@@ -110,7 +215,8 @@ func (r *Relay) Pass(ctx context.Context) (int, error) {
 }
 
 // Sweep takes back what was lost: rows whose worker died (lease expired)
-// and rows queued too long (Redis flushed or a task orphaned). A dead
+// and rows queued too long (Redis flushed or a task orphaned): Stale for
+// most, UrgentStale for the urgent kinds. A dead
 // worker's row is sent again even if the worker got as far as the final
 // "." (see Delivery): a possible duplicate, never a lost message.
 func (r *Relay) Sweep(ctx context.Context) (int, error) {
@@ -125,12 +231,14 @@ func (r *Relay) Sweep(ctx context.Context) (int, error) {
 				SELECT email_id FROM email_delivery
 				WHERE (status = 'sending' AND lease_until < now())
 				   OR (status = 'queued' AND enqueued_at < now() - make_interval(secs => $2))
+				   OR (status = 'queued' AND kind = ANY($3) AND enqueued_at < now() - make_interval(secs => $4))
 				ORDER BY email_id LIMIT $1
 				FOR UPDATE SKIP LOCKED)
 			UPDATE email_delivery d SET status = 'queued', lease_until = NULL, generation = d.generation + 1,
 			    enqueued_at = now(), updated_at = now()
 			FROM due WHERE d.email_id = due.email_id
-			RETURNING d.email_id AS id, d.kind, d.generation`, r.batch(), r.stale().Seconds())
+			RETURNING d.email_id AS id, d.kind, d.generation`, r.batch(), r.stale().Seconds(),
+			pq.Array(r.UrgentKinds), r.urgentStale().Seconds())
 		if err != nil {
 			return total, err
 		}
@@ -150,7 +258,7 @@ func (r *Relay) Sweep(ctx context.Context) (int, error) {
 func (r *Relay) Handoff(ctx context.Context, rows []Queued) error {
 	out := make([]relayRow, len(rows))
 	for i, q := range rows {
-		out[i] = relayRow(q)
+		out[i] = relayRow{ID: q.ID, Kind: q.Kind, Generation: q.Generation}
 	}
 	return r.enqueue(ctx, out)
 }
@@ -186,13 +294,16 @@ func (r *Relay) enqueue(ctx context.Context, rows []relayRow) error {
 		go func() {
 			defer wg.Done()
 			for row := range next {
-				task, id := NewDeliverTask(row.ID, row.Generation)
+				task, id := NewDeliverTask(r.Installation, row.ID, row.Generation)
 				queue := "default"
 				if r.Queue != nil {
 					queue = r.Queue(row.Kind)
 				}
-				_, err := r.Client.EnqueueContext(ctx, task, id, asynq.Queue(queue),
-					asynq.Timeout(timeout), asynq.MaxRetry(maxRetry))
+				opts := []asynq.Option{id, asynq.Queue(queue), asynq.Timeout(timeout), asynq.MaxRetry(maxRetry)}
+				if row.At.Valid {
+					opts = append(opts, asynq.ProcessAt(row.At.Time))
+				}
+				_, err := r.Client.EnqueueContext(ctx, task, opts...)
 				if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 					mu.Lock()
 					failed = append(failed, row.ID)

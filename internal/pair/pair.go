@@ -14,6 +14,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/mend-practice/mend/internal/access"
+	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
@@ -343,7 +344,10 @@ func (s *Store) Create(ctx context.Context, sc mend.Scope, in NewPair, notify pr
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		return RecordEvent(ctx, tx, Event{PracticeID: sc.PracticeID, PairID: out.PairID, Kind: EventCreated, ActorID: sc.UserID})
+		if err := RecordEvent(ctx, tx, Event{PracticeID: sc.PracticeID, PairID: out.PairID, Kind: EventCreated, ActorID: sc.UserID}); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, sc, audit.Entry{Action: "pair.create", ObjectType: "pair", ObjectID: out.PairID})
 	})
 	if err != nil {
 		return Created{}, err
@@ -414,6 +418,9 @@ func (s *Store) invite(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, userID i
 		return practice.Invitation{}, err
 	}
 	inv := practice.Invitation{UserID: userID, Name: name, Email: email, Token: tok}
+	if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "invitation.create", ObjectType: "user", ObjectID: userID, ClientID: userID}); err != nil {
+		return practice.Invitation{}, err
+	}
 	if notify != nil {
 		if err := notify(tx, inv); err != nil {
 			return practice.Invitation{}, err

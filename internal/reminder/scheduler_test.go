@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/jobs"
 	"github.com/mend-practice/mend/internal/reminder"
 )
@@ -296,9 +297,13 @@ func TestTwoWorkersAndTwoSchedulersSendEachOnce(t *testing.T) {
 	rig.startWorker(true)
 	client := asynq.NewClient(rig.redis)
 	defer client.Close()
+	installation, err := db.InstallationID(context.Background(), w.db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	for range 2 {
-		if _, err := client.Enqueue(jobs.ScheduleTask(), asynq.Queue(jobs.QueueDefault)); err != nil {
+		if _, err := client.Enqueue(jobs.ScheduleTask(installation), asynq.Queue(jobs.QueueDefault)); err != nil {
 			t.Fatal(err)
 		}
 		wg.Add(1)

@@ -98,8 +98,37 @@ func PDF(d review.ReportData) ([]byte, error) {
 	return doc.GetBytes(), nil
 }
 
-func heading(m core.Maroto, s string) {
-	m.AddRows(text.NewRow(11, s, props.Text{Size: 13, Style: fontstyle.Bold, Top: 4, Color: ink}))
+// headingHeight is the height of a section heading's row (mm).
+const headingHeight = 11
+
+// heading starts a section. next is the height of what must follow it on
+// the same page (its first rows), so that a heading is never left alone at
+// the foot of a page.
+func heading(m core.Maroto, s string, next float64) {
+	keepTogether(m, headingHeight+next)
+	m.AddRows(text.NewRow(headingHeight, s, props.Text{Size: 13, Style: fontstyle.Bold, Top: 4, Color: ink}))
+}
+
+// keepTogether moves to a new page unless height more millimetres fit on
+// the current one. maroto only tells whether a height fits, so the space
+// left is found by halving, then filled with an empty row: the next row
+// then starts the new page.
+func keepTogether(m core.Maroto, height float64) {
+	if m.FitlnCurrentPage(height) {
+		return
+	}
+	lo, hi := 0.0, height
+	for range 24 {
+		mid := (lo + hi) / 2
+		if m.FitlnCurrentPage(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	if lo > 0 {
+		m.AddRows(row.New(lo))
+	}
 }
 
 func note(m core.Maroto, s string) {
@@ -107,7 +136,7 @@ func note(m core.Maroto, s string) {
 }
 
 func pairRows(m core.Maroto, d review.ReportData) {
-	heading(m, "Pair")
+	heading(m, "Pair", 12)
 	counselor := "No counselor"
 	if d.Pair.CounselorName.Valid {
 		counselor = d.Pair.CounselorName.String
@@ -130,7 +159,7 @@ func pairRows(m core.Maroto, d review.ReportData) {
 }
 
 func planRows(m core.Maroto, d review.ReportData) {
-	heading(m, "Plan and steps")
+	heading(m, "Plan and steps", 16)
 	if d.Plan == nil {
 		note(m, "This pair is not on a repair plan.")
 		return
@@ -167,9 +196,22 @@ func planRows(m core.Maroto, d review.ReportData) {
 	}
 }
 
+// Chart sizes in the PDF: a member's chart across the page, and the three
+// ratings side by side, each a third of it. Heights are in mm on an A4 page
+// with 15 mm margins (180 mm wide).
+const (
+	wideChartHeight  = 72
+	thirdChartHeight = 58
+	noteHeight       = 10
+)
+
 func chartRows(m core.Maroto, d review.ReportData) {
-	heading(m, "Ratings over time")
-	drawn := false
+	if !d.HasCheckins() {
+		heading(m, "Ratings over time", noteHeight)
+		note(m, fmt.Sprintf("No check-ins between %s and %s.", d.Range.From.Format("2 January 2006"), d.Range.To.Format("2 January 2006")))
+		return
+	}
+	heading(m, "Ratings over time", wideChartHeight+noteHeight)
 	for i := range d.Series {
 		spec := d.MemberChart(i)
 		png, err := chart.PNG(spec, 900, 360)
@@ -177,35 +219,48 @@ func chartRows(m core.Maroto, d review.ReportData) {
 			note(m, spec.Desc)
 			continue
 		}
-		drawn = true
-		m.AddRows(row.New(72).Add(image.NewFromBytesCol(12, png, extension.Png, props.Rect{Center: true, Percent: 100})))
+		keepTogether(m, wideChartHeight+noteHeight)
+		m.AddRows(row.New(wideChartHeight).Add(image.NewFromBytesCol(12, png, extension.Png, props.Rect{Center: true, Percent: 100})))
 		note(m, spec.Desc)
 	}
-	if len(d.Divergence) > 0 {
-		spec := d.DivergenceChart(0)
-		if png, err := chart.PNG(spec, 900, 360); err == nil {
-			drawn = true
-			m.AddRows(row.New(72).Add(image.NewFromBytesCol(12, png, extension.Png, props.Rect{Center: true, Percent: 100})))
-			note(m, fmt.Sprintf("%s In %d of %d periods where both checked in, their ratings were %d or more apart.",
-				spec.Desc, d.DivergingCount(), len(d.Divergence), review.DivergeMin))
-		}
+	if len(d.Divergence) == 0 {
+		return
 	}
-	if !drawn && len(d.Series) == 0 {
-		note(m, "No check-ins in this period.")
+	// Trust, communication and hope of both, side by side: three narrow
+	// charts in one row.
+	heading(m, "Side by side", 5+thirdChartHeight+5*noteHeight)
+	var titles, cols []core.Col
+	var descs []string
+	for r, name := range review.RatingNames {
+		spec := d.DivergenceChart(r)
+		spec.Title = "" // set as text above it: a narrow chart has no room, and text can be searched
+		png, err := chart.PNG(spec, 440, 380)
+		if err != nil {
+			return
+		}
+		titles = append(titles, text.NewCol(4, name+", side by side", props.Text{Size: 9, Style: fontstyle.Bold, Align: align.Center}))
+		cols = append(cols, image.NewFromBytesCol(4, png, extension.Png, props.Rect{Center: true, Percent: 96}))
+		descs = append(descs, spec.Desc)
+	}
+	m.AddRows(row.New(5).Add(titles...), row.New(thirdChartHeight).Add(cols...))
+	note(m, fmt.Sprintf("Periods in which both %s and %s checked in. In %d of %d, their ratings were %d or more apart.",
+		d.A().Member.Name, d.B().Member.Name, d.DivergingCount(), len(d.Divergence), review.DivergeMin))
+	for _, s := range descs {
+		note(m, s)
 	}
 }
 
 func completionRows(m core.Maroto, d review.ReportData) {
-	heading(m, "Check-in completion")
+	heading(m, "Check-in completion", 3*noteHeight)
 	if len(d.Homework) == 0 {
 		note(m, "No homework in this period.")
 		return
 	}
-	note(m, "Check-ins made against check-ins asked for, counting periods whose late window has closed.")
+	note(m, review.CompletionCounts)
 	head := props.Text{Size: 9, Style: fontstyle.Bold, Color: muted, Top: 1, Bottom: 1}
 	m.AddAutoRow(
-		text.NewCol(5, "Homework", head), text.NewCol(3, "Dates", head),
-		text.NewCol(2, "Client", head), text.NewCol(2, "Completion", props.Text{Size: 9, Style: fontstyle.Bold, Color: muted, Top: 1, Bottom: 1, Align: align.Right}),
+		text.NewCol(4, "Homework", head), text.NewCol(3, "Dates", head),
+		text.NewCol(2, "Client", head), text.NewCol(3, "Completion", props.Text{Size: 9, Style: fontstyle.Bold, Color: muted, Top: 1, Bottom: 1, Align: align.Right}),
 	).WithStyle(&props.Cell{BackgroundColor: shade})
 	for _, h := range d.Homework {
 		for i, r := range h.Rates {
@@ -214,22 +269,19 @@ func completionRows(m core.Maroto, d review.ReportData) {
 				title = h.Title
 				dates = h.StartsOn.Format("2 Jan") + " – " + h.DueOn.Format("2 Jan 2006")
 			}
-			rate := "nothing due yet"
-			if p, ok := r.Percent(); ok {
-				rate = fmt.Sprintf("%d%% (%d of %d)", p, min(r.Done, r.Expected), r.Expected)
-			}
+			rate := r.Text()
 			m.AddAutoRow(
-				text.NewCol(5, title, props.Text{Size: 9, Bottom: 1}),
+				text.NewCol(4, title, props.Text{Size: 9, Bottom: 1}),
 				text.NewCol(3, dates, props.Text{Size: 9, Color: muted, Bottom: 1}),
 				text.NewCol(2, r.Name, props.Text{Size: 9, Bottom: 1}),
-				text.NewCol(2, rate, props.Text{Size: 9, Bottom: 1, Align: align.Right}),
+				text.NewCol(3, rate, props.Text{Size: 9, Bottom: 1, Align: align.Right}),
 			).WithStyle(&props.Cell{BorderType: border.Bottom, BorderColor: rule, BorderThickness: 0.2})
 		}
 	}
 }
 
 func feedbackRows(m core.Maroto, d review.ReportData, tz *time.Location) {
-	heading(m, "Feedback given")
+	heading(m, "Feedback given", 2*noteHeight)
 	if len(d.Feedback) == 0 {
 		note(m, "No feedback on check-ins from this period.")
 		return

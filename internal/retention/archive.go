@@ -3,9 +3,7 @@ package retention
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -134,16 +132,7 @@ type ArchiveCheck struct {
 	Reflection    string          `json:"reflection" db:"-"`
 	SafetyNote    string          `json:"safety_note" db:"-"`
 	History       []ArchiveCheck  `json:"earlier_versions,omitempty" db:"-"`
-	sealed
-}
-
-// sealed are the encrypted columns of a check-in or history row.
-type sealed struct {
-	SealedAnswers    []byte     `json:"-" db:"answers"`
-	SealedReflection []byte     `json:"-" db:"reflection"`
-	SealedSafetyNote []byte     `json:"-" db:"safety_note"`
-	HistoryOf        int64      `json:"-" db:"checkin_id"`
-	SavedAt          *time.Time `json:"saved_at,omitempty" db:"saved_at"`
+	SavedAt       *time.Time      `json:"saved_at,omitempty" db:"-"` // earlier versions only
 }
 
 // ArchiveAlert is a safety alert and how it was acknowledged.
@@ -211,7 +200,7 @@ func (s *Store) Export(ctx context.Context, sc mend.Scope, pairID int64) (Archiv
 	if err := s.exportHomework(ctx, q, pairID, &a); err != nil {
 		return Archive{}, err
 	}
-	if err := s.exportCheckins(ctx, q, pairID, &a); err != nil {
+	if err := s.exportCheckins(ctx, q, sc, pairID, &a); err != nil {
 		return Archive{}, err
 	}
 	if err := s.exportFeedback(ctx, q, pairID, &a); err != nil {
@@ -267,39 +256,40 @@ func (s *Store) exportHomework(ctx context.Context, q *sqlx.DB, pairID int64, a 
 	return nil
 }
 
-const checkColumns = `status, trust_rating, communication_rating, hope_rating, visibility, safety_flag, version,
-	answers, reflection, safety_note`
-
-func (s *Store) exportCheckins(ctx context.Context, q *sqlx.DB, pairID int64, a *Archive) error {
-	if err := q.SelectContext(ctx, &a.Checkins, `
-		SELECT id, assignment_id, user_id, period_start::text, period_end::text, late, created_at, updated_at, reviewed_at,
-		       `+checkColumns+`
-		FROM checkins WHERE pair_id = $1 ORDER BY period_start, created_at, id`, pairID); err != nil {
-		return fmt.Errorf("retention: check-ins: %w", err)
+// exportCheckins puts the pair's check-ins and their earlier versions in
+// the archive, read the one way staff read check-ins (decrypted by the
+// check-in store), and the safety alerts with their notes.
+func (s *Store) exportCheckins(ctx context.Context, q *sqlx.DB, sc mend.Scope, pairID int64, a *Archive) error {
+	// Reading needs neither the outbox nor the audit log: Export audits
+	// the archive itself.
+	checkins := &checkin.Store{DB: s.DB, Vault: s.Vault}
+	cs, err := checkins.ForArchive(ctx, sc, pairID)
+	if err != nil {
+		return err
 	}
-	var history []ArchiveCheck
-	if err := q.SelectContext(ctx, &history, `
-		SELECT h.id, h.checkin_id, h.saved_at, h.replaced_at AS updated_at, h.saved_at AS created_at, `+prefixed("h.", checkColumns)+`
-		FROM checkin_history h JOIN checkins c ON c.id = h.checkin_id
-		WHERE c.pair_id = $1 ORDER BY h.checkin_id, h.version`, pairID); err != nil {
-		return fmt.Errorf("retention: history: %w", err)
-	}
-	at := map[int64]int{}
-	for i := range a.Checkins {
-		c := &a.Checkins[i]
-		if err := s.openCheck(ctx, q, c, vault.CheckinAnswers, vault.CheckinReflection, vault.CheckinSafetyNote); err != nil {
-			return err
+	a.Checkins = make([]ArchiveCheck, len(cs))
+	for i, c := range cs {
+		ac := ArchiveCheck{ID: c.ID, AssignmentID: c.AssignmentID, UserID: c.UserID,
+			PeriodStart: c.PeriodStart.String(), PeriodEnd: c.PeriodEnd.String(), Late: c.Late,
+			Status: string(c.Status), Trust: c.Trust, Communication: c.Communication, Hope: c.Hope,
+			Visibility: string(c.Visibility), SafetyFlag: c.SafetyFlag, Version: c.Version,
+			CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+			Answers: c.Answers, Reflection: c.Reflection, SafetyNote: c.SafetyNote}
+		if c.ReviewedAt.Valid {
+			ac.ReviewedAt = &c.ReviewedAt.Time
 		}
-		at[c.ID] = i
-	}
-	for _, h := range history {
-		if err := s.openCheck(ctx, q, &h, vault.HistoryAnswers, vault.HistoryReflection, vault.HistorySafetyNote); err != nil {
-			return err
+		// Earlier versions oldest first, as they were saved.
+		for j := len(c.History) - 1; j >= 0; j-- {
+			h := c.History[j]
+			saved := h.SavedAt
+			ac.History = append(ac.History, ArchiveCheck{ID: h.ID, AssignmentID: c.AssignmentID, UserID: c.UserID,
+				PeriodStart: ac.PeriodStart, PeriodEnd: ac.PeriodEnd, Late: c.Late,
+				Status: string(h.Status), Trust: h.Trust, Communication: h.Communication, Hope: h.Hope,
+				Visibility: string(h.Visibility), SafetyFlag: h.SafetyFlag, Version: h.Version,
+				CreatedAt: h.SavedAt, UpdatedAt: h.ReplacedAt, SavedAt: &saved,
+				Answers: h.Answers, Reflection: h.Reflection, SafetyNote: h.SafetyNote})
 		}
-		i := at[h.HistoryOf]
-		h.AssignmentID, h.UserID = a.Checkins[i].AssignmentID, a.Checkins[i].UserID
-		h.PeriodStart, h.PeriodEnd, h.Late = a.Checkins[i].PeriodStart, a.Checkins[i].PeriodEnd, a.Checkins[i].Late
-		a.Checkins[i].History = append(a.Checkins[i].History, h)
+		a.Checkins[i] = ac
 	}
 	if err := q.SelectContext(ctx, &a.SafetyAlerts, `
 		SELECT sa.id, sa.checkin_id, sa.created_at, sa.acknowledged_at, u.name AS acknowledged_by, sa.ack_note
@@ -334,35 +324,4 @@ func (s *Store) exportFeedback(ctx context.Context, q *sqlx.DB, pairID int64, a 
 		f.Body = body
 	}
 	return nil
-}
-
-// openCheck decrypts a check-in's (or earlier version's) text.
-func (s *Store) openCheck(ctx context.Context, q sqlx.QueryerContext, c *ArchiveCheck, answers, reflection, note vault.Field) error {
-	var err error
-	c.Answers = checkin.Answers{}
-	if c.SealedAnswers != nil {
-		raw, err := s.Vault.OpenText(ctx, q, answers, c.ID, c.SealedAnswers)
-		if err != nil {
-			return fmt.Errorf("retention: %s row %d: %w", answers, c.ID, err)
-		}
-		if err := json.Unmarshal([]byte(raw), &c.Answers); err != nil {
-			return fmt.Errorf("retention: %s row %d: %w", answers, c.ID, err)
-		}
-	}
-	if c.Reflection, err = s.Vault.OpenText(ctx, q, reflection, c.ID, c.SealedReflection); err != nil {
-		return fmt.Errorf("retention: %s row %d: %w", reflection, c.ID, err)
-	}
-	if c.SafetyNote, err = s.Vault.OpenText(ctx, q, note, c.ID, c.SealedSafetyNote); err != nil {
-		return fmt.Errorf("retention: %s row %d: %w", note, c.ID, err)
-	}
-	return nil
-}
-
-// prefixed puts a table alias before each column of a list.
-func prefixed(alias, columns string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = alias + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
 }

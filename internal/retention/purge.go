@@ -31,6 +31,7 @@ func purgeSteps() []purgeStep {
 		{"safety_alerts", "Safety alerts", `pair_id = $1`},
 		{"feedback", "Counselor feedback", `pair_id = $1`},
 		{"checkin_history", "Earlier versions of check-ins", `checkin_id IN ` + pairCheckins},
+		{"shared_reads", "Marks of shared check-ins read by the partner", `checkin_id IN ` + pairCheckins},
 		{"checkins", "Check-ins", `pair_id = $1`},
 		{"reminder_due", "Scheduled reminders", `assignment_id IN (SELECT id FROM assignments WHERE pair_id = $1)`},
 		{"assignments", "Homework", `pair_id = $1`},

@@ -18,6 +18,7 @@ import (
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paging"
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/pair/pairtest"
 	"github.com/mend-practice/mend/internal/retention"
@@ -364,9 +365,9 @@ func TestPurgeLeavesNoRowOfThePairAndShredsItsKeys(t *testing.T) {
 		t.Error("the client in another pair lost their account")
 	}
 	// Other pairs are untouched and still decrypt.
-	page, err := w.checkins.ForPair(ctx, w.A, w.other.ID, 1)
-	if err != nil || len(page.Checkins) != 1 || page.Checkins[0].Reflection != otherText {
-		t.Errorf("another pair after the purge: %+v, %v", page.Checkins, err)
+	page, err := w.checkins.ForPair(ctx, w.A, w.other.ID, checkin.PairFilter{}, paging.First())
+	if err != nil || len(page.Items) != 1 || page.Items[0].Reflection != otherText {
+		t.Errorf("another pair after the purge: %+v, %v", page.Items, err)
 	}
 	// The purge is audited, once per client, without text.
 	if n := w.Count1(t, `SELECT count(*) FROM audit_log WHERE action = 'pair.purged' AND object_id = $1 AND user_id = $2`, w.closed.ID, w.Admin.UserID); n != 2 {

@@ -223,7 +223,7 @@ func TestDashboardQueuePairsAndCompletion(t *testing.T) {
 	}
 	// Reviewing empties the queue; acknowledging empties the flags.
 	for _, q := range d.Queue {
-		if err := f.reviews.MarkReviewed(context.Background(), f.A, q.CheckinID); err != nil {
+		if err := f.reviews.MarkReviewed(context.Background(), f.A, q.CheckinID, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,75 +2,25 @@ package review
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/csvout"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/pair"
-	"github.com/mend-practice/mend/internal/vault"
 )
 
-// ExportRow is one check-in in a pair's export.
+// ExportRow is one check-in in a pair's export, read (and decrypted) the
+// one way staff read check-ins, checkin.Store's.
 type ExportRow struct {
-	ID            int64              `db:"id"`
-	PairID        int64              `db:"pair_id"`
-	PairLabel     string             `db:"pair_label"`
-	ClientName    string             `db:"client_name"`
-	ClientSide    string             `db:"client_side"`
-	Homework      string             `db:"homework"`
-	PeriodStart   checkin.Date       `db:"period_start"`
-	PeriodEnd     checkin.Date       `db:"period_end"`
-	Status        checkin.Status     `db:"status"`
-	Late          bool               `db:"late"`
-	Trust         int                `db:"trust_rating"`
-	Communication int                `db:"communication_rating"`
-	Hope          int                `db:"hope_rating"`
-	Visibility    checkin.Visibility `db:"visibility"`
-	CreatedAt     time.Time          `db:"created_at"`
-	UpdatedAt     time.Time          `db:"updated_at"`
-	Version       int                `db:"version"`
-	ReviewedAt    sql.NullTime       `db:"reviewed_at"`
-	Feedback      int                `db:"feedback"`
-	Answers       checkin.Answers    `db:"-"`
-	Reflection    string             `db:"-"`
-	SafetyFlag    bool               `db:"safety_flag"`
-	SafetyNote    string             `db:"-"`
-	// As read: the encrypted columns, opened into the three above (only
-	// for the exports that show them).
-	SealedAnswers    []byte `db:"answers"`
-	SealedReflection []byte `db:"reflection"`
-	SealedSafetyNote []byte `db:"safety_note"`
-}
-
-// open decrypts a row's text.
-func (r *ExportRow) open(ctx context.Context, v *vault.Vault, q sqlx.QueryerContext) error {
-	var err error
-	r.Answers = checkin.Answers{}
-	if r.SealedAnswers != nil {
-		raw, err := v.OpenText(ctx, q, vault.CheckinAnswers, r.ID, r.SealedAnswers)
-		if err == nil {
-			err = r.Answers.Scan(raw)
-		}
-		if err != nil {
-			return fmt.Errorf("review: answers of check-in %d: %w", r.ID, err)
-		}
-	}
-	if r.Reflection, err = v.OpenText(ctx, q, vault.CheckinReflection, r.ID, r.SealedReflection); err != nil {
-		return fmt.Errorf("review: reflection of check-in %d: %w", r.ID, err)
-	}
-	if r.SafetyNote, err = v.OpenText(ctx, q, vault.CheckinSafetyNote, r.ID, r.SealedSafetyNote); err != nil {
-		return fmt.Errorf("review: safety note of check-in %d: %w", r.ID, err)
-	}
-	return nil
+	checkin.Checkin
+	PairLabel  string
+	ClientSide string
 }
 
 // Column is one column of the CSV export. CounselorOnly columns hold what
@@ -95,9 +45,9 @@ func yes(b bool) string {
 var Columns = []Column{
 	{"checkin_id", false, func(r ExportRow, _ *time.Location) string { return strconv.FormatInt(r.ID, 10) }},
 	{"pair", false, func(r ExportRow, _ *time.Location) string { return r.PairLabel }},
-	{"client", false, func(r ExportRow, _ *time.Location) string { return r.ClientName }},
+	{"client", false, func(r ExportRow, _ *time.Location) string { return r.UserName }},
 	{"client_side", false, func(r ExportRow, _ *time.Location) string { return pair.SideLabel(r.ClientSide) }},
-	{"homework", false, func(r ExportRow, _ *time.Location) string { return r.Homework }},
+	{"homework", false, func(r ExportRow, _ *time.Location) string { return r.HomeworkTitle }},
 	{"period_start", false, func(r ExportRow, _ *time.Location) string { return r.PeriodStart.String() }},
 	{"period_end", false, func(r ExportRow, _ *time.Location) string { return r.PeriodEnd.String() }},
 	{"status", false, func(r ExportRow, _ *time.Location) string { return string(r.Status) }},
@@ -119,7 +69,7 @@ var Columns = []Column{
 		}
 		return ""
 	}},
-	{"feedback_count", false, func(r ExportRow, _ *time.Location) string { return strconv.Itoa(r.Feedback) }},
+	{"feedback_count", false, func(r ExportRow, _ *time.Location) string { return strconv.Itoa(r.FeedbackCount) }},
 	{"answers", true, func(r ExportRow, _ *time.Location) string {
 		parts := make([]string, 0, len(r.Answers))
 		for _, a := range r.Answers {
@@ -158,38 +108,22 @@ func (s *Store) ExportCSV(ctx context.Context, sc mend.Scope, pairID int64, r Ra
 	if err != nil {
 		return err
 	}
-	var rows []ExportRow
-	cond, args := access.StaffPairs(sc, "p", 4)
-	if err := s.DB.SelectContext(ctx, &rows, `
-		SELECT c.id, c.pair_id, p.label AS pair_label, u.name AS client_name, m.side AS client_side, v.title AS homework,
-		       c.period_start, c.period_end, c.status, c.late, c.trust_rating, c.communication_rating, c.hope_rating,
-		       c.visibility, c.created_at, c.updated_at, c.version, c.reviewed_at,
-		       (SELECT count(*) FROM feedback f WHERE f.checkin_id = c.id) AS feedback,
-		       c.answers, c.reflection, c.safety_flag, c.safety_note
-		FROM checkins c
-		JOIN pairs p ON p.id = c.pair_id
-		JOIN users u ON u.id = c.user_id
-		JOIN pair_members m ON m.pair_id = c.pair_id AND m.user_id = c.user_id
-		JOIN assignments a ON a.id = c.assignment_id
-		JOIN step_versions v ON v.id = a.step_version_id
-		WHERE c.pair_id = $1 AND c.period_start BETWEEN $2 AND $3 AND `+cond+`
-		ORDER BY c.period_start, m.position, c.id`, append([]any{pairID, r.From, r.To}, args...)...); err != nil {
-		return fmt.Errorf("review: export rows: %w", err)
+	if r, err = s.resolve(ctx, sc, pairID, r); err != nil {
+		return err
+	}
+	cs, err := s.Checkins.ForExport(ctx, sc, pairID, r.From, r.To)
+	if err != nil {
+		return err
+	}
+	rows := make([]ExportRow, len(cs))
+	for i, c := range cs {
+		m, _ := p.Member(c.UserID)
+		rows[i] = ExportRow{Checkin: c, PairLabel: p.Label, ClientSide: m.Side}
 	}
 	if err := s.auditClients(ctx, nil, sc, "export.csv", "pair", pairID, p.ClientIDs()); err != nil {
 		return err
 	}
 	cols := ColumnsFor(sc, p)
-	for _, c := range cols {
-		if c.CounselorOnly { // the client's words are in this export: decrypt them
-			for i := range rows {
-				if err := rows[i].open(ctx, s.Vault, s.DB); err != nil {
-					return err
-				}
-			}
-			break
-		}
-	}
 	tz := checkin.LoadZone(sc.Timezone)
 	cw := csvout.NewWriter(w)
 	head := make([]string, len(cols))
@@ -243,7 +177,7 @@ func (s *Store) Report(ctx context.Context, sc mend.Scope, pairID int64, r Range
 		JOIN users u ON u.id = f.counselor_id
 		LEFT JOIN users r ON r.id = f.recipient_id
 		WHERE f.pair_id = $1 AND c.period_start BETWEEN $2 AND $3 AND `+cond+`
-		ORDER BY f.created_at, f.id`, append([]any{pairID, r.From, r.To}, args...)...); err != nil {
+		ORDER BY f.created_at, f.id`, append([]any{pairID, p.Range.From, p.Range.To}, args...)...); err != nil {
 		return ReportData{}, fmt.Errorf("review: report feedback: %w", err)
 	}
 	if err := s.openFeedback(ctx, d.Feedback); err != nil {

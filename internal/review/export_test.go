@@ -171,7 +171,11 @@ func TestReportPDF(t *testing.T) {
 	// but not beyond (it reads "Ł" as "A"), so the label is checked up to
 	// there here and in full with poppler's pdftotext where installed.
 	for _, want := range []string{"Progress report: Zoë & ", stepTitle, p.Members[0].Name, p.Members[1].Name,
-		"Steady progress, well done.", "Check-in completion"} {
+		"Steady progress, well done.", "Check-in completion",
+		// The three ratings side by side, and the pair's figures.
+		"Trust, side by side", "Communication, side by side", "Hope, side by side",
+		"In 1 of 3, their ratings were 3 or more apart.", "Trust from 7 to 5", "Trust from 3 to 5",
+		"100% (4 of 4 periods)", "100% (3 of 3 periods)", "the current period once the client has checked in for it"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF's text lacks %q:\n%s", want, text)
 		}
@@ -185,6 +189,25 @@ func TestReportPDF(t *testing.T) {
 		}
 	} else {
 		t.Logf("pdftotext not installed: the label's non-Latin-1 letters were not read back")
+	}
+	// No section heading (13 pt) is the last thing on its page: body text
+	// (anything but the 8 pt page number and footnote) follows it there.
+	for i := 1; i <= r.NumPage(); i++ {
+		lowest, below := 1e9, false
+		texts := r.Page(i).Content().Text
+		for _, tx := range texts {
+			if tx.FontSize > 12.5 && tx.FontSize < 13.5 && tx.Y < lowest {
+				lowest = tx.Y
+			}
+		}
+		for _, tx := range texts {
+			if tx.FontSize > 8.5 && tx.Y < lowest-2 {
+				below = true
+			}
+		}
+		if lowest < 1e9 && !below {
+			t.Errorf("page %d ends with a section heading", i)
+		}
 	}
 	if strings.Contains(text, "SECRET-REFLECTION") {
 		t.Errorf("the PDF holds a client's reflection")

@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,7 +14,9 @@ import (
 	"github.com/mend-practice/mend/internal/pair"
 )
 
-// DefaultRangeDays is the progress tab's date range when none is chosen.
+// DefaultRangeDays is the length of the range when only its end is chosen.
+// With neither end chosen, the range runs from the pair's first record
+// (see Range.FromFirst) to today.
 const DefaultRangeDays = 84
 
 // MaxRangeDays bounds a chosen range (charts stay readable; exports take
@@ -23,6 +26,44 @@ const MaxRangeDays = 3 * 366
 // Range is a date range, both days included.
 type Range struct {
 	From, To checkin.Date
+	// FromFirst means no start was chosen: the store moves From to the
+	// pair's first record (its creation, first homework or first
+	// check-in, whichever is earliest), at most MaxRangeDays back.
+	FromFirst bool
+}
+
+// resolve fixes a range whose start was not chosen to the pair's first
+// record. It also checks that the caller may see the pair.
+func (s *Store) resolve(ctx context.Context, sc mend.Scope, pairID int64, r Range) (Range, error) {
+	if !r.FromFirst {
+		return r, nil
+	}
+	var first sql.NullString
+	cond, args := access.StaffPairs(sc, "p", 2)
+	err := s.DB.GetContext(ctx, &first, `
+		SELECT least((p.created_at AT TIME ZONE pr.timezone)::date,
+		             (SELECT min(a.starts_on) FROM assignments a WHERE a.pair_id = p.id),
+		             (SELECT min(c.period_start) FROM checkins c WHERE c.pair_id = p.id))::text
+		FROM pairs p JOIN practices pr ON pr.id = p.practice_id
+		WHERE p.id = $1 AND `+cond, append([]any{pairID}, args...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, mend.NotFound("Pair")
+	}
+	if err != nil {
+		return r, fmt.Errorf("review: first record: %w", err)
+	}
+	d, err := checkin.ParseDate(first.String)
+	if err != nil {
+		return r, fmt.Errorf("review: first record %q: %w", first.String, err)
+	}
+	switch {
+	case d.After(r.To):
+		d = r.To
+	case d.DaysUntil(r.To) >= MaxRangeDays:
+		d = r.To.AddDays(-MaxRangeDays + 1)
+	}
+	r.From = d
+	return r, nil
 }
 
 // ParseRange reads a range as typed in the filter form (YYYY-MM-DD; empty
@@ -30,7 +71,7 @@ type Range struct {
 // field errors on "from" and "to".
 func ParseRange(from, to, tz string, now time.Time) (Range, error) {
 	today := checkin.Today(now, tz)
-	r := Range{From: today.AddDays(-DefaultRangeDays + 1), To: today}
+	r := Range{From: today.AddDays(-DefaultRangeDays + 1), To: today, FromFirst: from == "" && to == ""}
 	var fe mend.FieldErrors
 	if to != "" {
 		d, err := checkin.ParseDate(to)
@@ -179,6 +220,9 @@ func (s *Store) progress(ctx context.Context, sc mend.Scope, pairID int64, r Ran
 	if err != nil {
 		return Progress{}, err
 	}
+	if r, err = s.resolve(ctx, sc, pairID, r); err != nil {
+		return Progress{}, err
+	}
 	out := Progress{Pair: p, Range: r}
 	var pts []Point
 	cond, args := access.StaffPairs(sc, "p", 4)
@@ -223,8 +267,11 @@ func (s *Store) progress(ctx context.Context, sc mend.Scope, pairID int64, r Ran
 }
 
 // rates reads the completion of each homework that overlaps the range, per
-// member it is for, counting only periods whose late window has closed in
-// that member's timezone (and up to the range's end).
+// member it is for. It counts the periods whose late window has closed in
+// that member's timezone (up to the range's end), plus the periods still
+// open that the member has already checked in for: a client who checked in
+// this week is not shown as behind for it. Periods that ended before the
+// homework was given are not counted.
 func (s *Store) rates(ctx context.Context, sc mend.Scope, p pair.Pair, r Range) ([]HomeworkRate, error) {
 	var rows []struct {
 		HomeworkRate
@@ -237,9 +284,8 @@ func (s *Store) rates(ctx context.Context, sc mend.Scope, p pair.Pair, r Range) 
 	err := s.stmts.Select(ctx, s.DB, &rows, `
 		SELECT a.id, v.title, a.starts_on, a.due_on, a.cadence, a.status, fu.name AS for_name,
 		       m.user_id, u.name,
-		       mend_period_count(a.cadence, a.weekdays, a.starts_on, e.last_day, $2, least($3, e.closed)) AS expected,
-		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = m.user_id
-		          AND c.period_end BETWEEN $2 AND least($3, e.closed, e.last_day)) AS done
+		       mend_period_count(a.cadence, a.weekdays, a.starts_on, e.last_day, e.from_d, least($3, e.closed)) + o.extra AS expected,
+		       o.counted + o.extra AS done
 		FROM assignments a
 		JOIN pairs p ON p.id = a.pair_id
 		JOIN practices pr ON pr.id = p.practice_id
@@ -250,8 +296,19 @@ func (s *Store) rates(ctx context.Context, sc mend.Scope, p pair.Pair, r Range) 
 		CROSS JOIN LATERAL (
 			SELECT ($4::timestamptz AT TIME ZONE u.timezone)::date - $5::int - 1 AS closed,
 			       CASE WHEN a.status = 'active' THEN a.due_on
-			            ELSE least(a.due_on, (coalesce(a.completed_at, a.cancelled_at) AT TIME ZONE pr.timezone)::date) END AS last_day
+			            ELSE least(a.due_on, (coalesce(a.completed_at, a.cancelled_at) AT TIME ZONE pr.timezone)::date) END AS last_day,
+			       greatest($2::date, (a.created_at AT TIME ZONE pr.timezone)::date) AS from_d
 		) e
+		-- counted: check-ins for the periods asked for (closed, since the
+		-- homework was given); extra: any other check-in in the range (the
+		-- current period, one still in its late window, or one before the
+		-- homework was given), asked for and done at once.
+		CROSS JOIN LATERAL (
+			SELECT count(*) FILTER (WHERE x.asked)::int AS counted, count(*) FILTER (WHERE NOT x.asked)::int AS extra
+			FROM (SELECT c.period_end BETWEEN e.from_d AND least($3, e.closed, e.last_day) AS asked
+			      FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = m.user_id
+			       AND c.period_end >= $2 AND c.period_start <= $3) x
+		) o
 		WHERE a.pair_id = $1 AND a.starts_on <= $3 AND a.due_on >= $2 AND `+cond+`
 		ORDER BY a.starts_on, a.id, m.position`,
 		append([]any{p.ID, r.From, r.To, s.now(), checkin.GraceDays}, args...)...)
@@ -267,4 +324,20 @@ func (s *Store) rates(ctx context.Context, sc mend.Scope, p pair.Pair, r Range) 
 		h.Rates = append(h.Rates, MemberRate{UserID: row.UserID, Name: row.Name, Expected: row.Expected, Done: row.Done})
 	}
 	return out, nil
+}
+
+// HasCheckins reports whether any member checked in within the range.
+func (p Progress) HasCheckins() bool {
+	for _, s := range p.Series {
+		if len(s.Points) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Empty reports whether there is nothing to show at all: no check-in, no
+// homework in the range and no plan (a new pair).
+func (p Progress) Empty() bool {
+	return !p.HasCheckins() && len(p.Homework) == 0 && p.Plan == nil
 }

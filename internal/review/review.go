@@ -10,12 +10,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paging"
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/vault"
 )
@@ -67,13 +69,14 @@ type AlertState struct {
 
 // Page is everything the counselor's review page shows about a check-in.
 type Page struct {
-	Checkin        checkin.Checkin
-	Partner        []checkin.Checkin // the partner's check-ins for the same period
-	Pair           pair.Pair
-	Author         pair.Member
-	ReviewedByName string
-	Alert          *AlertState
-	Feedback       []Feedback
+	Checkin         checkin.Checkin
+	Partner         []checkin.Checkin // the partner's check-ins for the same period
+	Pair            pair.Pair
+	Author          pair.Member
+	ReviewedByName  string
+	Alert           *AlertState
+	Feedback        []Feedback           // on the check-in, oldest first
+	PartnerFeedback map[int64][]Feedback // on the partner's check-ins shown, by id
 	// CanReview: the caller is the pair's counselor (admins read and
 	// acknowledge flags, but feedback and reviews are the counselor's).
 	CanReview bool
@@ -89,34 +92,30 @@ func (s *Store) Review(ctx context.Context, sc mend.Scope, checkinID int64) (Pag
 	if err != nil {
 		return Page{}, err
 	}
-	pg := Page{Checkin: c, Partner: partner}
+	pg := Page{Checkin: c, Partner: partner, ReviewedByName: c.ReviewedBy.String}
 	if pg.Pair, err = pair.Load(ctx, s.DB, sc, c.PairID); err != nil {
 		return Page{}, err
 	}
 	pg.Author, _ = pg.Pair.Member(c.UserID)
 	pg.CanReview = sc.Role == mend.RoleCounselor && pg.Pair.CounselorID.Int64 == sc.UserID
 	var extra struct {
-		ReviewedBy sql.NullString `db:"reviewed_by_name"`
-		AlertID    sql.NullInt64  `db:"alert_id"`
-		AlertAt    sql.NullTime   `db:"alert_at"`
-		AckAt      sql.NullTime   `db:"acknowledged_at"`
-		AckBy      sql.NullString `db:"ack_by_name"`
-		AckNote    []byte         `db:"ack_note"`
+		AlertID sql.NullInt64  `db:"alert_id"`
+		AlertAt sql.NullTime   `db:"alert_at"`
+		AckAt   sql.NullTime   `db:"acknowledged_at"`
+		AckBy   sql.NullString `db:"ack_by_name"`
+		AckNote []byte         `db:"ack_note"`
 	}
 	cond, args := access.StaffPairs(sc, "p", 2)
 	err = s.stmts.Get(ctx, s.DB, &extra, `
-		SELECT rb.name AS reviewed_by_name, sa.id AS alert_id, sa.created_at AS alert_at,
-		       sa.acknowledged_at, ab.name AS ack_by_name, sa.ack_note
+		SELECT sa.id AS alert_id, sa.created_at AS alert_at, sa.acknowledged_at, ab.name AS ack_by_name, sa.ack_note
 		FROM checkins c
 		JOIN pairs p ON p.id = c.pair_id
-		LEFT JOIN users rb ON rb.id = c.reviewed_by
 		LEFT JOIN safety_alerts sa ON sa.checkin_id = c.id
 		LEFT JOIN users ab ON ab.id = sa.acknowledged_by
 		WHERE c.id = $1 AND `+cond, append([]any{checkinID}, args...)...)
 	if err != nil {
 		return Page{}, fmt.Errorf("review: check-in state: %w", err)
 	}
-	pg.ReviewedByName = extra.ReviewedBy.String
 	if extra.AlertID.Valid {
 		note, err := s.Vault.OpenText(ctx, s.DB, vault.AlertAckNote, extra.AlertID.Int64, extra.AckNote)
 		if err != nil {
@@ -125,18 +124,44 @@ func (s *Store) Review(ctx context.Context, sc mend.Scope, checkinID int64) (Pag
 		pg.Alert = &AlertState{ID: extra.AlertID.Int64, CreatedAt: extra.AlertAt.Time, AcknowledgedAt: extra.AckAt,
 			AckByName: extra.AckBy, AckNote: note}
 	}
-	cond, args = access.StaffPairs(sc, "p", 2)
-	if err := s.stmts.Select(ctx, s.DB, &pg.Feedback, `
+	ids := []int64{c.ID}
+	for _, p := range partner {
+		ids = append(ids, p.ID)
+	}
+	fs, err := s.staffFeedback(ctx, sc, `f.checkin_id = ANY($1)`, pq.Array(ids))
+	if err != nil {
+		return Page{}, err
+	}
+	pg.PartnerFeedback = map[int64][]Feedback{}
+	for _, f := range fs {
+		if f.CheckinID == c.ID {
+			pg.Feedback = append(pg.Feedback, f)
+		} else {
+			pg.PartnerFeedback[f.CheckinID] = append(pg.PartnerFeedback[f.CheckinID], f)
+		}
+	}
+	return pg, nil
+}
+
+// FeedbackOn is the feedback on one of the partner's check-ins shown.
+func (pg Page) FeedbackOn(checkinID int64) []Feedback { return pg.PartnerFeedback[checkinID] }
+
+// staffFeedback reads (and opens) the feedback of the caller's pairs that
+// cond picks (alias f, arguments from $1; the access scope's come after), oldest first.
+func (s *Store) staffFeedback(ctx context.Context, sc mend.Scope, cond string, args ...any) ([]Feedback, error) {
+	var fs []Feedback
+	scope, scopeArgs := access.StaffPairs(sc, "p", len(args)+1)
+	if err := s.stmts.Select(ctx, s.DB, &fs, `
 		SELECT f.id, f.checkin_id, f.audience, r.name AS recipient_name, u.name AS counselor_name, f.body, f.created_at
 		FROM feedback f
 		JOIN pairs p ON p.id = f.pair_id
 		JOIN users u ON u.id = f.counselor_id
 		LEFT JOIN users r ON r.id = f.recipient_id
-		WHERE f.checkin_id = $1 AND `+cond+`
-		ORDER BY f.created_at, f.id`, append([]any{checkinID}, args...)...); err != nil {
-		return Page{}, fmt.Errorf("review: feedback: %w", err)
+		WHERE (`+cond+`) AND `+scope+`
+		ORDER BY f.created_at, f.id`, append(args, scopeArgs...)...); err != nil {
+		return nil, fmt.Errorf("review: feedback: %w", err)
 	}
-	return pg, s.openFeedback(ctx, pg.Feedback)
+	return fs, s.openFeedback(ctx, fs)
 }
 
 // reviewable is a check-in the caller may review: one of their own pairs'.
@@ -146,6 +171,8 @@ type reviewable struct {
 	PairID     int64        `db:"pair_id"`
 	UserID     int64        `db:"user_id"`
 	ReviewedAt sql.NullTime `db:"reviewed_at"`
+	Version    int          `db:"version"`
+	AuthorName string       `db:"author_name"`
 }
 
 // lockReviewable loads and locks a check-in of the counselor's own pairs.
@@ -157,8 +184,8 @@ func lockReviewable(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, id int64) (
 		return r, mend.NotFound("Check-in")
 	}
 	err := tx.GetContext(ctx, &r, `
-		SELECT c.id, c.practice_id, c.pair_id, c.user_id, c.reviewed_at
-		FROM checkins c JOIN pairs p ON p.id = c.pair_id
+		SELECT c.id, c.practice_id, c.pair_id, c.user_id, c.reviewed_at, c.version, u.name AS author_name
+		FROM checkins c JOIN pairs p ON p.id = c.pair_id JOIN users u ON u.id = c.user_id
 		WHERE c.id = $1 AND `+access.CounselorPairs("p", "$2", "$3")+`
 		FOR NO KEY UPDATE OF c`, id, sc.PracticeID, sc.UserID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -171,10 +198,15 @@ func lockReviewable(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, id int64) (
 }
 
 // markReviewed sets the check-in reviewed (once: the first review counts),
-// which also ends the client's chance to change it.
-func (s *Store) markReviewed(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, r reviewable) error {
+// which also ends the client's chance to change it. seen is the version of
+// the check-in the counselor's page showed (0: not known): a check-in the
+// client changed after the page was drawn is not marked reviewed unread.
+func (s *Store) markReviewed(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, r reviewable, seen int) error {
 	if r.ReviewedAt.Valid {
 		return nil
+	}
+	if seen != 0 && seen != r.Version {
+		return mend.Errorf(mend.ECONFLICT, "%s changed this check-in after you opened it. Read the new version before marking it reviewed.", r.AuthorName)
 	}
 	if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `UPDATE checkins SET reviewed_at = $2, reviewed_by = $3 WHERE id = $1`,
 		r.ID, s.now(), sc.UserID); err != nil {
@@ -183,14 +215,15 @@ func (s *Store) markReviewed(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, r 
 	return s.Audit.Record(ctx, tx, sc, audit.Entry{Action: "checkin.review", ObjectType: "checkin", ObjectID: r.ID, ClientID: r.UserID})
 }
 
-// MarkReviewed records that the counselor has read the check-in.
-func (s *Store) MarkReviewed(ctx context.Context, sc mend.Scope, checkinID int64) error {
+// MarkReviewed records that the counselor has read the check-in, as it was
+// in version seen (0: not known; see markReviewed).
+func (s *Store) MarkReviewed(ctx context.Context, sc mend.Scope, checkinID int64, seen int) error {
 	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		r, err := lockReviewable(ctx, tx, sc, checkinID)
 		if err != nil {
 			return err
 		}
-		return s.markReviewed(ctx, tx, sc, r)
+		return s.markReviewed(ctx, tx, sc, r, seen)
 	})
 }
 
@@ -199,6 +232,7 @@ type FeedbackInput struct {
 	Body     string
 	Audience string
 	Reviewed bool // also mark the check-in reviewed
+	Seen     int  // the version of the check-in the counselor read (0: not known)
 }
 
 func (in *FeedbackInput) validate() error {
@@ -257,7 +291,7 @@ func (s *Store) AddFeedback(ctx context.Context, sc mend.Scope, checkinID int64,
 			return err
 		}
 		if in.Reviewed {
-			return s.markReviewed(ctx, tx, sc, r)
+			return s.markReviewed(ctx, tx, sc, r, in.Seen)
 		}
 		return nil
 	})
@@ -400,6 +434,12 @@ type ClientFeedback struct {
 // first: addressed to them, or to both members of their pair. Feedback to
 // the partner alone is filtered out in SQL.
 func (s *Store) LatestFeedback(ctx context.Context, sc mend.Scope, limit int) ([]ClientFeedback, error) {
+	return s.Feedback(ctx, sc, limit, 0)
+}
+
+// Feedback is LatestFeedback from offset on: the client's page of all
+// feedback.
+func (s *Store) Feedback(ctx context.Context, sc mend.Scope, limit, offset int) ([]ClientFeedback, error) {
 	if sc.Role != mend.RoleClient {
 		return nil, nil
 	}
@@ -420,7 +460,7 @@ func (s *Store) LatestFeedback(ctx context.Context, sc mend.Scope, limit int) ([
 		JOIN step_versions v ON v.id = a.step_version_id
 		WHERE f.practice_id = $1 AND (f.audience = 'both' OR f.recipient_id = $2)
 		ORDER BY f.created_at DESC, f.id DESC
-		LIMIT $3`, sc.PracticeID, sc.UserID, limit)
+		LIMIT $3 OFFSET $4`, sc.PracticeID, sc.UserID, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("review: client feedback: %w", err)
 	}
@@ -430,4 +470,36 @@ func (s *Store) LatestFeedback(ctx context.Context, sc mend.Scope, limit int) ([
 		}
 	}
 	return out, nil
+}
+
+// CheckinsTab is one page of a pair's check-ins tab: the check-ins (read
+// the one way staff read them) with the feedback on each.
+type CheckinsTab struct {
+	checkin.PairCheckins
+	Feedback map[int64][]Feedback // by check-in id
+}
+
+// FeedbackOn is the feedback on one check-in of the page.
+func (t CheckinsTab) FeedbackOn(checkinID int64) []Feedback { return t.Feedback[checkinID] }
+
+// PairCheckins returns a page of a pair's check-ins, narrowed by f, each
+// with its feedback, for the pair's counselor or an admin.
+func (s *Store) PairCheckins(ctx context.Context, sc mend.Scope, pairID int64, f checkin.PairFilter, pr paging.Request) (CheckinsTab, error) {
+	l, err := s.Checkins.ForPair(ctx, sc, pairID, f, pr)
+	if err != nil {
+		return CheckinsTab{}, err
+	}
+	t := CheckinsTab{PairCheckins: l, Feedback: map[int64][]Feedback{}}
+	ids := make([]int64, len(l.Items))
+	for i, c := range l.Items {
+		ids[i] = c.ID
+	}
+	fs, err := s.staffFeedback(ctx, sc, `f.pair_id = $1 AND f.checkin_id = ANY($2)`, pairID, pq.Array(ids))
+	if err != nil {
+		return CheckinsTab{}, err
+	}
+	for _, fb := range fs {
+		t.Feedback[fb.CheckinID] = append(t.Feedback[fb.CheckinID], fb)
+	}
+	return t, nil
 }

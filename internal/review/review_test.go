@@ -94,7 +94,7 @@ func TestFeedbackValidationStoresNothing(t *testing.T) {
 		if mend.ErrorCode(err) != mend.ENOTFOUND {
 			t.Errorf("feedback as %s %d: %v, want not found", sc.Role, sc.UserID, err)
 		}
-		if err := f.reviews.MarkReviewed(ctx, sc, c); mend.ErrorCode(err) != mend.ENOTFOUND {
+		if err := f.reviews.MarkReviewed(ctx, sc, c, 0); mend.ErrorCode(err) != mend.ENOTFOUND {
 			t.Errorf("mark reviewed as %s %d: %v, want not found", sc.Role, sc.UserID, err)
 		}
 	}
@@ -250,14 +250,14 @@ func TestReviewNextWalksTheQueue(t *testing.T) {
 		t.Errorf("after the last: %d, want to wrap round to %d", got, flagged)
 	}
 	// Reviewing moves on from the reviewed one.
-	if err := f.reviews.MarkReviewed(ctx, f.A, flagged); err != nil {
+	if err := f.reviews.MarkReviewed(ctx, f.A, flagged, 0); err != nil {
 		t.Fatal(err)
 	}
 	if got := next(flagged); got != first {
 		t.Errorf("after reviewing the flagged one: %d, want %d", got, first)
 	}
 	for _, id := range []int64{first, second} {
-		if err := f.reviews.MarkReviewed(ctx, f.A, id); err != nil {
+		if err := f.reviews.MarkReviewed(ctx, f.A, id, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

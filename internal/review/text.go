@@ -70,10 +70,21 @@ func (r Reason) Action() string {
 // Text is the completion as shown: "83% (5 of 6)" or "nothing due yet".
 func (m MemberRate) Text() string {
 	if v, ok := m.Percent(); ok {
-		return fmt.Sprintf("%d%% (%d of %d)", v, min(m.Done, m.Expected), m.Expected)
+		return fmt.Sprintf("%d%% (%d of %d %s)", v, min(m.Done, m.Expected), m.Expected, periodWord(m.Expected))
 	}
 	return "nothing due yet"
 }
 
 // GapText is the largest gap between the partners, e.g. "4".
 func (s Side) GapText() string { return chart.Value(s.Gap()) }
+
+func periodWord(n int) string {
+	if n == 1 {
+		return "period"
+	}
+	return "periods"
+}
+
+// CompletionCounts says in a sentence what the completion figures count
+// (the progress tab and the PDF report print it above them).
+const CompletionCounts = "Per homework and client: the periods checked in for, out of those asked for. Asked for are the periods whose late window has closed, plus the current period once the client has checked in for it; periods that ended before the homework was given are not counted."

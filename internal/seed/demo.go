@@ -12,12 +12,19 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/mend-practice/mend/internal/auth"
+	"github.com/mend-practice/mend/internal/consent"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/vault"
 )
 
 // DemoPassword is every demo user's password.
 const DemoPassword = "demo-password"
+
+// DemoTOTPSecret is the second factor of the demo admins: every admin must
+// have one, and a demo must be usable by someone without the secret in an
+// app. `mend demo-code` prints its current code; an authenticator app can
+// be given the secret too. Like the password, it is public: a demo only.
+const DemoTOTPSecret = "MEND DEMO ADMI NSEC RETM END2 DEMO ADMN"
 
 type demoPractice struct {
 	Slug, Name, Timezone string
@@ -78,7 +85,7 @@ func Demo(ctx context.Context, d *sqlx.DB, v *vault.Vault) ([]Login, error) {
 	var logins []Login
 	err = db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		for _, p := range demoPractices {
-			ls, err := demoPeople(ctx, tx, p, hash)
+			ls, err := demoPeople(ctx, tx, v, p, hash)
 			if err != nil {
 				return fmt.Errorf("seed %s: %w", p.Slug, err)
 			}
@@ -107,10 +114,10 @@ func Demo(ctx context.Context, d *sqlx.DB, v *vault.Vault) ([]Login, error) {
 	return logins, err
 }
 
-func demoPeople(ctx context.Context, tx *sqlx.Tx, p demoPractice, hash string) ([]Login, error) {
+func demoPeople(ctx context.Context, tx *sqlx.Tx, v *vault.Vault, p demoPractice, hash string) ([]Login, error) {
 	var practiceID int64
 	if err := tx.GetContext(ctx, &practiceID, `
-		INSERT INTO practices (name, slug, timezone) VALUES ($1, $2, $3)
+		INSERT INTO practices (name, slug, timezone, mfa_required) VALUES ($1, $2, $3, false)
 		ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug
 		RETURNING id`, p.Name, p.Slug, p.Timezone); err != nil {
 		return nil, err
@@ -127,7 +134,14 @@ func demoPeople(ctx context.Context, tx *sqlx.Tx, p demoPractice, hash string) (
 		logins = append(logins, Login{Email: email, Role: role, Name: name, Practice: p.Name})
 		return id, err
 	}
-	if _, err := user("admin", "admin", p.AdminName); err != nil {
+	adminID, err := user("admin", "admin", p.AdminName)
+	if err != nil {
+		return nil, err
+	}
+	// The demo's counselors sign in with the password alone (the demo
+	// practices do not require a second factor of them, unlike a new
+	// practice); its admins cannot, so theirs is the published one.
+	if err := auth.EnrolKnownFactor(ctx, tx, v, practiceID, adminID, DemoTOTPSecret); err != nil {
 		return nil, err
 	}
 	counselorIDs := make([]int64, len(p.Counselors))
@@ -163,6 +177,18 @@ func demoPeople(ctx context.Context, tx *sqlx.Tx, p demoPractice, hash string) (
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO pair_members (pair_id, user_id, position, side) VALUES ($1, $2, 1, $3), ($1, $4, 2, $5)
 			ON CONFLICT DO NOTHING`, pairID, a, pr.A.Side, b, pr.B.Side); err != nil {
+			return nil, err
+		}
+		// The demo clients have accepted the practice's consent text, as
+		// they would have when they set their password.
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO consent_versions (practice_id, version, body) VALUES ($1, 1, $2) ON CONFLICT DO NOTHING`,
+			practiceID, consent.DefaultText); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO consent_acceptances (practice_id, version, user_id) VALUES ($1, 1, $2), ($1, 1, $3)
+			ON CONFLICT DO NOTHING`, practiceID, a, b); err != nil {
 			return nil, err
 		}
 	}

@@ -24,6 +24,10 @@ const (
 	tplPairCheckins = "pair_checkins"
 )
 
+// checkinsPageSize is how many check-ins a page of the check-ins tab
+// shows: each is a card with every answer, so ten already make a long page.
+const checkinsPageSize = 10
+
 // maxAnswers bounds the answer_N fields read from a form; steps have a
 // handful of questions.
 const maxAnswers = 20
@@ -40,7 +44,16 @@ func (s *Server) homework(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	s.render(c, http.StatusOK, tplHomework, H{"Home": home, "Feedback": feedback})
+	shared, err := s.checkins.SharedWithMe(c.Request.Context(), scopeOf(c), homeSharedShown, 0)
+	if err != nil {
+		return err
+	}
+	if len(shared) > 0 { // the navigation's count, read with the list
+		c.Set(navSharedKey, shared[0].Unread)
+	} else {
+		c.Set(navSharedKey, 0)
+	}
+	s.render(c, http.StatusOK, tplHomework, H{"Home": home, "Feedback": feedback, "Shared": shared})
 	return nil
 }
 
@@ -66,12 +79,18 @@ func (s *Server) homeworkPage(c *gin.Context) error {
 		return err
 	}
 	var mine, partner []checkin.Checkin
+	var partnerIDs []int64
 	for _, ch := range list {
 		if ch.Mine {
 			mine = append(mine, ch)
 		} else {
 			partner = append(partner, ch)
+			partnerIDs = append(partnerIDs, ch.ID)
 		}
+	}
+	// What the partner shared is read here as much as on its own page.
+	if err := s.checkins.MarkSharedRead(ctx, sc, partnerIDs); err != nil {
+		return err
 	}
 	s.render(c, http.StatusOK, tplHomeworkPage, H{"Homework": d, "Step": hw, "Mine": mine, "Partner": partner})
 	return nil
@@ -119,7 +138,12 @@ func (s *Server) checkinCreate(c *gin.Context) error {
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	return s.postForm(c, func(form *Form) (formDone, error) {
-		_, err := s.checkins.Create(ctx, sc, id, checkinInputOf(form))
+		in := checkinInputOf(form)
+		checkinID, err := s.checkins.Create(ctx, sc, id, in)
+		if err == nil && in.Unsafe {
+			// Not the everyday "thank you": what happens now, with care.
+			return formDone{To: fmt.Sprintf("/checkins/%d/care", checkinID)}, nil
+		}
 		return formDone{Flash: "Thank you. Your check-in is saved.", To: fmt.Sprintf("/homework/%d", id)}, err
 	}, func(form *Form, err error) (formPage, error) {
 		// The draft is rebuilt for the period the form named if it still
@@ -162,7 +186,11 @@ func (s *Server) checkinUpdate(c *gin.Context) error {
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	return s.postForm(c, func(form *Form) (formDone, error) {
-		assignmentID, err := s.checkins.Update(ctx, sc, id, checkinInputOf(form))
+		in := checkinInputOf(form)
+		assignmentID, err := s.checkins.Update(ctx, sc, id, in)
+		if err == nil && in.Unsafe {
+			return formDone{To: fmt.Sprintf("/checkins/%d/care", id)}, nil
+		}
 		return formDone{Flash: "Your check-in is updated.", To: fmt.Sprintf("/homework/%d", assignmentID)}, err
 	}, func(form *Form, _ error) (formPage, error) {
 		ch, err := s.checkins.Own(ctx, sc, id)
@@ -232,10 +260,6 @@ func checkinValuesOf(ch checkin.Checkin) url.Values {
 		"hope":          {strconv.Itoa(ch.Hope)},
 		"reflection":    {ch.Reflection},
 		"visibility":    {string(ch.Visibility)},
-		"safety_note":   {ch.SafetyNote},
-	}
-	if ch.SafetyFlag {
-		v.Set("unsafe", "yes")
 	}
 	for i, a := range ch.Answers {
 		v.Set("answer_"+strconv.Itoa(i+1), a.Answer)
@@ -244,16 +268,41 @@ func checkinValuesOf(ch checkin.Checkin) url.Values {
 }
 
 // pairCheckins is the counselor's list of a pair's check-ins: both
-// members, private and shared, safety flags marked.
+// members, private and shared, safety flags marked, each with its review
+// state and feedback; narrowed by client, homework and review state, one
+// page at a time. A filter value that is not a number is no filter.
 func (s *Server) pairCheckins(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
-	list, err := s.checkins.ForPair(c.Request.Context(), scopeOf(c), id, paging.Parse(c.Query("page")).Number)
+	f := checkin.PairFilter{}
+	f.ClientID, _ = strconv.ParseInt(c.Query("client"), 10, 64)
+	f.HomeworkID, _ = strconv.ParseInt(c.Query("homework"), 10, 64)
+	if r := c.Query("review"); r == checkin.ReviewWaiting || r == checkin.ReviewReviewed {
+		f.Review = r
+	}
+	pr := paging.Parse(c.Query("page"))
+	pr.Size = checkinsPageSize
+	tab, err := s.reviews.PairCheckins(c.Request.Context(), scopeOf(c), id, f, pr)
 	if err != nil {
 		return err
 	}
-	s.render(c, http.StatusOK, tplPairCheckins, H{"List": list})
+	// The pager's links keep the filter.
+	q := url.Values{}
+	if f.ClientID != 0 {
+		q.Set("client", strconv.FormatInt(f.ClientID, 10))
+	}
+	if f.HomeworkID != 0 {
+		q.Set("homework", strconv.FormatInt(f.HomeworkID, 10))
+	}
+	if f.Review != "" {
+		q.Set("review", f.Review)
+	}
+	base := fmt.Sprintf("/pairs/%d/checkins?", id)
+	if len(q) > 0 {
+		base += q.Encode() + "&"
+	}
+	s.render(c, http.StatusOK, tplPairCheckins, H{"List": tab, "PagerBase": base})
 	return nil
 }

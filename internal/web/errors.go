@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -35,10 +36,21 @@ func statusOf(code string) int {
 // fail renders the one error page for err. Internal errors are logged and
 // shown as a generic message: no SQL, driver text or stack reaches the page.
 func (s *Server) fail(c *gin.Context, err error) {
+	if db.IsTransient(err) {
+		s.unavailable(c.Writer, c.Request, err)
+		c.Abort()
+		return
+	}
 	code := mend.ErrorCode(err)
 	status := statusOf(code)
 	if status == http.StatusInternalServerError {
 		s.log.Error("internal error", "route", c.FullPath(), "err", err)
+	}
+	// A store's 404 for an id in the path that casbin let through is a
+	// refusal like casbin's own (the id is outside the caller's scope, or
+	// does not exist: the log cannot tell which without telling the caller).
+	if obj, ok := c.Get(authzObjectKey); ok && status == http.StatusNotFound && c.Param("id") != "" && !scopeOf(c).Anonymous() {
+		s.auditDenied(c, obj.(string))
 	}
 	var title string
 	switch status {

@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -68,11 +70,22 @@ func (s *Server) show(c *gin.Context, done formDone) error {
 // formRefused draws a refused form again (see postForm); errors that are
 // not about the input are returned as they are.
 func (s *Server) formRefused(c *gin.Context, form *Form, err error, again func(*Form, error) (formPage, error)) error {
+	// A write the database could not take (db.IsTransient, after the
+	// store's one retry) shows the form again too, with everything typed
+	// and "not saved, send again" (503).
 	code := mend.ErrorCode(err)
-	switch code {
-	case mend.EINVALID, mend.ECONFLICT, mend.EUNAUTHORIZED, mend.ETHROTTLED:
+	status, message := statusOf(code), mend.ErrorMessage(err)
+	switch {
+	case db.IsTransient(err):
+		s.log.Warn("database unavailable; form shown again", "route", c.FullPath(), "err", err)
+		c.Header("Retry-After", "5")
+		status, message = http.StatusServiceUnavailable, notSavedMessage
+	case code == mend.EINVALID, code == mend.ECONFLICT, code == mend.EUNAUTHORIZED, code == mend.ETHROTTLED:
 	default:
 		return err
+	}
+	if form == nil {
+		form = &Form{Values: url.Values{}}
 	}
 	form.Errors = mend.Fields(err)
 	page, perr := again(form, err)
@@ -88,10 +101,10 @@ func (s *Server) formRefused(c *gin.Context, form *Form, err error, again func(*
 		key = "Form"
 	}
 	data[key] = form
-	if _, ok := data["Error"]; !ok {
-		data["Error"] = mend.ErrorMessage(err)
+	if _, ok := data["Error"]; !ok || status == http.StatusServiceUnavailable {
+		data["Error"] = message
 	}
-	s.render(c, statusOf(code), page.Name, data)
+	s.render(c, status, page.Name, data)
 	return nil
 }
 

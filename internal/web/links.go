@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mend"
@@ -44,8 +47,29 @@ func (s *Server) linkForm(c *gin.Context, purpose string) error {
 		s.render(c, linkStatus(info.State), tplLinkProblem, H{"Link": info, "Purpose": purpose})
 		return nil
 	}
-	s.render(c, http.StatusOK, tplSetPassword, H{"Link": info, "Purpose": purpose})
+	data := H{"Link": info, "Purpose": purpose}
+	if err := s.addConsent(c, info, purpose, data); err != nil {
+		return err
+	}
+	s.render(c, http.StatusOK, tplSetPassword, data)
 	return nil
+}
+
+// clientInvite reports whether a link is a client's invitation: the page
+// that explains Mend and asks for consent before the password is set.
+func clientInvite(info auth.LinkInfo, purpose string) bool {
+	return purpose == auth.PurposeInvite && info.Role == string(mend.RoleClient)
+}
+
+// addConsent puts the practice's current consent text on a client's
+// invitation page.
+func (s *Server) addConsent(c *gin.Context, info auth.LinkInfo, purpose string, data H) error {
+	if !clientInvite(info, purpose) {
+		return nil
+	}
+	v, err := s.consent.Current(c.Request.Context(), info.PracticeID)
+	data["Consent"] = v
+	return err
 }
 
 func (s *Server) linkSubmit(c *gin.Context, purpose string) error {
@@ -60,8 +84,25 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) error {
 		return nil
 	}
 	data := H{"Link": info, "Purpose": purpose}
+	if err := s.addConsent(c, info, purpose, data); err != nil {
+		return err
+	}
 	return s.postForm(c, func(form *Form) (formDone, error) {
-		sc, err := s.links.Redeem(ctx, token, purpose, form.Get("password"), form.Get("confirm"), c.ClientIP())
+		if clientInvite(info, purpose) {
+			// Agreeing comes first: without it no password is set.
+			if err := consentChecked(form); err != nil {
+				form.Values.Del("password")
+				form.Values.Del("confirm")
+				return formDone{}, err
+			}
+		}
+		var notify func(tx *sqlx.Tx, sc mend.Scope) error
+		if purpose == auth.PurposeReset {
+			notify = func(tx *sqlx.Tx, sc mend.Scope) error {
+				return s.queueNotice(ctx, tx, sc, info.Practice, noticePasswordReset)
+			}
+		}
+		sc, err := s.links.Redeem(ctx, token, purpose, form.Get("password"), form.Get("confirm"), c.ClientIP(), notify)
 		if err != nil {
 			form.Values.Del("password")
 			form.Values.Del("confirm")
@@ -70,7 +111,11 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) error {
 		// A new password ends every session the account had: whoever knew
 		// the old one is out.
 		if purpose == auth.PurposeReset {
-			if err := s.endSessionsForPasswordReset(c, sc); err != nil {
+			err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "password_reset.completed", ObjectType: "user", ObjectID: sc.UserID})
+			if err == nil {
+				err = s.endSessionsForPasswordReset(c, sc)
+			}
+			if err != nil {
 				return formDone{}, err
 			}
 		}
@@ -78,6 +123,15 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) error {
 		// the link's owner is who continues.
 		if err := s.startSession(c, sc); err != nil {
 			return formDone{}, err
+		}
+		if clientInvite(info, purpose) {
+			// Recorded for the version the page showed; if the practice
+			// changed its text meanwhile, the consent page asks for the new
+			// one next.
+			version, _ := strconv.Atoi(form.Get("consent_version"))
+			if err := s.consent.Accept(ctx, s.db, info.PracticeID, sc.UserID, version); err != nil && mend.ErrorCode(err) != mend.ECONFLICT {
+				return formDone{}, err
+			}
 		}
 		if purpose == auth.PurposeInvite {
 			return formDone{Flash: "Welcome to Mend. Your password is set.", To: "/"}, nil
@@ -100,8 +154,11 @@ func (s *Server) forgotForm(c *gin.Context) error {
 	return nil
 }
 
-// forgotSubmit answers the same whether or not the email has an account, so
-// that the form cannot be used to find out who is a client.
+// forgotSubmit answers the same whether or not the email has an account,
+// so that the form cannot be used to find out who is a client: before the
+// answer it runs the same statements for every email (the per-address
+// limit), and everything that depends on the account happens behind the
+// answer.
 func (s *Server) forgotSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	return s.postForm(c, func(form *Form) (formDone, error) {
@@ -109,26 +166,51 @@ func (s *Server) forgotSubmit(c *gin.Context) error {
 		if email == "" {
 			return formDone{}, mend.FieldErrors{"email": "Enter the email address you sign in with."}.Err()
 		}
-		err := s.links.RequestReset(ctx, s.users, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
-			practiceName, err := s.practiceName(c, to.PracticeID)
-			if err != nil {
-				return err
+		ip := c.ClientIP()
+		if err := s.resetRequests.Admit(ctx, ip); err != nil {
+			if mend.ErrorCode(err) == mend.ETHROTTLED {
+				if e := s.audit.Record(ctx, nil, mend.Scope{Role: mend.RoleAnonymous, IP: ip},
+					audit.Entry{Action: "password_reset.throttled", ObjectType: "user", Outcome: audit.Denied}); e != nil {
+					s.log.Error("audit", "err", e)
+				}
 			}
-			_, err = s.outbox.Queue(ctx, tx, mail.Message{
-				PracticeID: to.PracticeID, UserID: to.UserID, To: to.Email, ToName: to.Name,
-				Kind: mail.KindPasswordReset, Template: "password_reset",
-				Data: map[string]any{"Name": to.Name, "PracticeName": practiceName, "Link": s.absURL("/password/reset/" + raw)},
-			})
-			return err
-		})
-		return formDone{Page: tplForgot, Data: H{"Sent": true, "Email": email}}, err
+			return formDone{}, err
+		}
+		s.behind("password reset request", func(ctx context.Context) error { return s.sendResetLink(ctx, email, ip) })
+		return formDone{Page: tplForgot, Data: H{"Sent": true, "Email": email}}, nil
 	}, func(*Form, error) (formPage, error) {
 		return formPage{Name: tplForgot}, nil
 	})
 }
 
-func (s *Server) practiceName(c *gin.Context, practiceID int64) (string, error) {
-	p, err := s.practices.Get(c.Request.Context(), mend.Scope{PracticeID: practiceID})
+// sendResetLink does a reset request's work behind its answer: the link
+// and its email when the account exists and has no fresh link open, and an
+// audit entry in every case (the account named, if there is one, and the
+// address).
+func (s *Server) sendResetLink(ctx context.Context, email, ip string) error {
+	outcome, to, err := s.links.RequestReset(ctx, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
+		_, err := s.outbox.Queue(ctx, tx, mail.Message{
+			PracticeID: to.PracticeID, UserID: to.UserID, To: to.Email, ToName: to.Name,
+			Kind: mail.KindPasswordReset, Template: "password_reset",
+			Data: map[string]any{"Name": to.Name, "PracticeName": to.Practice, "Link": s.absURL("/password/reset/" + raw)},
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	e := audit.Entry{Action: "password_reset.requested", ObjectType: "user", ObjectID: to.UserID, Outcome: audit.OK}
+	switch outcome {
+	case auth.ResetNoAccount:
+		e.Outcome = audit.Failed
+	case auth.ResetTooSoon:
+		e.Action, e.Outcome = "password_reset.throttled", audit.Denied
+	}
+	return s.audit.Record(ctx, nil, mend.Scope{Role: mend.RoleAnonymous, PracticeID: to.PracticeID, IP: ip}, e)
+}
+
+func (s *Server) practiceName(ctx context.Context, practiceID int64) (string, error) {
+	p, err := s.practices.Get(ctx, mend.Scope{PracticeID: practiceID})
 	return p.Name, err
 }
 

@@ -37,7 +37,12 @@ func TestEveryDemoUserSignsInAndLandsOnTheirHome(t *testing.T) {
 	}
 	for email, role := range users {
 		c := env.NewClient(t)
-		wantRedirect(t, email+" signs in", demoLogin(c, email), "/")
+		if role == "admin" { // every admin has a second factor
+			wantRedirect(t, email+" signs in", demoLogin(c, email), "/login/mfa")
+			wantRedirect(t, email+" passes the second factor", c.PassDemoFactor(t), "/")
+		} else {
+			wantRedirect(t, email+" signs in", demoLogin(c, email), "/")
+		}
 		wantRedirect(t, email+" at /", c.Get("/"), home[role])
 		res := c.Get(home[role])
 		wantStatus(t, email+" home", res, http.StatusOK)
@@ -50,17 +55,17 @@ func TestEveryDemoUserSignsInAndLandsOnTheirHome(t *testing.T) {
 
 	// Email addresses are matched without regard to case or spaces.
 	c := env.NewClient(t)
-	wantRedirect(t, "mixed-case email", demoLogin(c, "  Admin@NorthSide.Example "), "/")
+	wantRedirect(t, "mixed-case email", demoLogin(c, "  Counselor1@NorthSide.Example "), "/")
 
 	// A next= page is honoured after signing in, but only on this site.
 	c = env.NewClient(t)
-	res := c.Get("/admin")
-	wantRedirect(t, "anonymous /admin", res, "/login?next=%2Fadmin")
-	wantBody(t, "login page with next", c.Get(res.Location).Body, `name="next" value="/admin"`)
-	res = c.PostForm("/login", map[string][]string{"email": {"admin@northside.example"}, "password": {"demo-password"}, "next": {"/admin"}})
-	wantRedirect(t, "sign in with next", res, "/admin")
+	res := c.Get("/pairs")
+	wantRedirect(t, "anonymous /pairs", res, "/login?next=%2Fpairs")
+	wantBody(t, "login page with next", c.Get(res.Location).Body, `name="next" value="/pairs"`)
+	res = c.PostForm("/login", map[string][]string{"email": {"counselor1@northside.example"}, "password": {"demo-password"}, "next": {"/pairs"}})
+	wantRedirect(t, "sign in with next", res, "/pairs")
 	c = env.NewClient(t)
-	res = c.PostForm("/login", map[string][]string{"email": {"admin@northside.example"}, "password": {"demo-password"}, "next": {"/\t/evil.example"}})
+	res = c.PostForm("/login", map[string][]string{"email": {"counselor1@northside.example"}, "password": {"demo-password"}, "next": {"/\t/evil.example"}})
 	wantRedirect(t, "sign in with a foreign next", res, "/")
 }
 

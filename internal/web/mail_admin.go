@@ -42,6 +42,13 @@ func (s *Server) mailLog(c *gin.Context) error {
 		return err
 	}
 	data["Messages"] = rows
+	health, err := s.mailHealth.Status(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	if health.FailingSince.Valid {
+		data["DeliveryFailing"] = health
+	}
 	data["Filtered"] = f.Status != "" || f.Kind != "" || f.Recipient != "" || !f.From.IsZero() || !f.Until.IsZero()
 	if more {
 		older := cloneValues(q)

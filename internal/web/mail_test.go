@@ -145,6 +145,7 @@ func TestMailLogLinksCanBeFollowed(t *testing.T) {
 	if res := anon.PostForm("/password/forgot", url.Values{"email": {"client1a@northside.example"}}); res.Status != http.StatusOK {
 		t.Fatalf("forgot: %d", res.Status)
 	}
+	env.Server.Wait() // the email is queued behind the answer
 	reset := env.ID(t, `SELECT id FROM email_log WHERE to_address = 'client1a@northside.example' AND kind = 'password_reset'`)
 	res = admin.Get(fmt.Sprintf("/admin/mail/%d", reset))
 	if !strings.Contains(res.Body, "/password/reset/[link hidden]") || regexp.MustCompile(`href="[^"]*/password/reset/`).MatchString(res.Body) {

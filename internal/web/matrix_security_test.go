@@ -137,11 +137,14 @@ var _ = addMatrixRows(
 	matrixRow{Method: "POST", Route: "/account/password",
 		Form:   url.Values{"current": {"not-the-password"}, "password": {"a new long password"}, "confirm": {"a new long password"}},
 		Expect: "anon=303 admin=422 counselor=422 client=422"},
-	matrixRow{Method: "GET", Route: "/account/mfa", Expect: "anon=303 admin=200 counselor=200 client=200"},
-	matrixRow{Method: "POST", Route: "/account/mfa", Form: wrongCode, Expect: "anon=303 admin=422 counselor=422 client=422"},
-	// Nobody but mfa_pending has MFA in the demo: nothing to replace or turn off.
+	// The demo admins have MFA (every admin must): their set-up page sends
+	// them back to the account page, and a wrong code is a wrong code.
+	matrixRow{Method: "GET", Route: "/account/mfa", Expect: "anon=303 admin=303 counselor=200 client=200"},
+	matrixRow{Method: "POST", Route: "/account/mfa", Form: wrongCode, Expect: "anon=303 admin=303 counselor=422 client=422"},
+	// Counselors and clients have no MFA in the demo: nothing to replace or
+	// turn off; admins may not turn theirs off.
 	matrixRow{Method: "POST", Route: "/account/mfa/recovery-codes", Form: url.Values{"regen_code": {"000000"}},
-		Expect: "anon=303 admin=409 counselor=409 client=409"},
+		Expect: "anon=303 admin=422 counselor=409 client=409"},
 	matrixRow{Method: "POST", Route: "/account/mfa/disable", Form: url.Values{"disable_code": {"000000"}},
 		Expect: "anon=303 admin=409 counselor=409 client=409"},
 	matrixRow{Method: "POST", Route: "/account/sessions/end-others", Expect: "anon=303 admin=303 counselor=303 client=303"},

@@ -41,5 +41,7 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 }
 
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	// A figure that cannot be read (Redis down for the queue depth) is
+	// left out; the others are served: an outage is when they matter.
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -85,7 +86,11 @@ func (s *Server) refuseOddInput(c *gin.Context) {
 	// handlers' PostForm calls read the parsed values. A body that does not
 	// parse is left to the handler, as before.
 	_ = c.Request.ParseForm()
-	for _, values := range []url.Values{c.Request.Form, c.Request.URL.Query()} {
+	checked := []url.Values{c.Request.URL.Query()}
+	if !formValidatesItsText[c.FullPath()] {
+		checked = append(checked, c.Request.PostForm)
+	}
+	for _, values := range checked {
 		for name, vs := range values {
 			if !storable(name) {
 				s.fail(c, errUnstorable)
@@ -113,6 +118,16 @@ func (s *Server) refuseOddInput(c *gin.Context) {
 		}
 	}
 	c.Next()
+}
+
+// formValidatesItsText lists the routes whose forms check every text field
+// themselves and answer with the message beside the field and the typed
+// words kept (the check-in forms: a client's reflection must never be lost to
+// a generic error page). Their query strings and path parameters are still
+// checked here.
+var formValidatesItsText = map[string]bool{
+	"/homework/:id/checkins": true,
+	"/checkins/:id":          true,
 }
 
 var errUnstorable = mend.Errorf(mend.EINVALID, "The address or form holds characters that cannot be stored "+
@@ -179,6 +194,12 @@ func (s *Server) authorize(obj, act string) gin.HandlerFunc {
 			s.log.Error("authorization error", "err", err)
 		}
 		if ok && err == nil {
+			c.Set(authzObjectKey, obj)
+			if sc.Role == mend.RoleClient && !consentFree[obj] && s.consentOwed(c, sc) {
+				c.Abort()
+				s.redirect(c, "/consent")
+				return
+			}
 			c.Next()
 			return
 		}
@@ -197,11 +218,73 @@ func (s *Server) authorize(obj, act string) gin.HandlerFunc {
 			c.Redirect(http.StatusSeeOther, target)
 			return
 		}
-		if err := s.audit.Record(c.Request.Context(), nil, sc, audit.Entry{
-			Action: "route.denied", ObjectType: obj, Outcome: audit.Denied,
-		}); err != nil {
-			s.log.Error("audit", "err", err)
-		}
+		s.auditDenied(c, obj)
 		s.fail(c, errNotFound)
 	}
+}
+
+// authzObjectKey holds, in the gin context, the casbin object of the route
+// that casbin allowed: a store's 404 on it is then audited as a refusal.
+const authzObjectKey = "mend.authz_object"
+
+// deniedKey marks a request whose refusal is already in the audit log.
+const deniedKey = "mend.denied_audited"
+
+// auditDenied records a refused access to the route's object (and the id
+// in its path, if any): casbin refusing the role, or a store answering 404
+// for an id outside the caller's scope (another counselor's pair).
+func (s *Server) auditDenied(c *gin.Context, obj string) {
+	if _, done := c.Get(deniedKey); done {
+		return
+	}
+	c.Set(deniedKey, true)
+	e := audit.Entry{Action: "route.denied", ObjectType: obj, Outcome: audit.Denied}
+	if id, err := strconv.ParseInt(c.Param("id"), 10, 64); err == nil && id > 0 {
+		e.ObjectID = id
+	}
+	if err := s.audit.Record(c.Request.Context(), nil, scopeOf(c), e); err != nil {
+		s.log.Error("audit", "err", err)
+	}
+}
+
+// consentDueKey records in the session whether the client still owes their
+// agreement to the practice's current consent text: checked once per
+// sign-in, so a new version is asked for at the next sign-in.
+const consentDueKey = "consent.due"
+
+const (
+	consentUnknown = iota
+	consentOwed
+	consentGiven
+)
+
+// consentFree are the objects a client may reach before agreeing: the
+// consent page itself and what anyone may reach.
+var consentFree = map[string]bool{
+	"consent": true, "logout": true, "static": true, "health": true, "login": true,
+	"invitation": true, "password_reset": true, "mfa_prompt": true, "unsubscribe": true,
+}
+
+// consentOwed reports whether the client must agree to the practice's
+// consent text before going on; on a database error it lets them on (the
+// page they asked for will meet the same database).
+func (s *Server) consentOwed(c *gin.Context, sc mend.Scope) bool {
+	ctx := c.Request.Context()
+	switch s.sessions.GetInt(ctx, consentDueKey) {
+	case consentOwed:
+		return true
+	case consentGiven:
+		return false
+	}
+	due, _, err := s.consent.Due(ctx, sc)
+	if err != nil {
+		s.log.Error("consent check", "err", err)
+		return false
+	}
+	state := consentGiven
+	if due {
+		state = consentOwed
+	}
+	s.sessions.Put(ctx, consentDueKey, state)
+	return due
 }

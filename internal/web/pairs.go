@@ -182,6 +182,10 @@ func (s *Server) pairPage(c *gin.Context, reassign *Form) (H, error) {
 	if err != nil {
 		return nil, err
 	}
+	consents, err := s.consent.Acceptances(ctx, sc, p.ClientIDs())
+	if err != nil {
+		return nil, err
+	}
 	base := "/pairs/" + strconv.FormatInt(id, 10)
 	if reassign == nil {
 		reassign = &Form{Values: url.Values{}}
@@ -190,7 +194,7 @@ func (s *Server) pairPage(c *gin.Context, reassign *Form) (H, error) {
 		"Pair": p, "Current": current, "Plan": plan, "History": history, "Events": events,
 		"HistoryBase": base + "?epage=" + strconv.Itoa(events.Number) + "&h",
 		"EventsBase":  base + "?hpage=" + strconv.Itoa(history.Number) + "&e",
-		"Counselors":  counselors, "Form": reassign,
+		"Counselors":  counselors, "Form": reassign, "Consents": consents,
 		"CanWrite": sc.Role == mend.RoleCounselor && p.Status != pair.StatusClosed,
 		"IsAdmin":  sc.Role == mend.RoleAdmin,
 	}, nil

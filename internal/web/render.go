@@ -65,6 +65,7 @@ var templateFuncs = template.FuncMap{
 		}
 		return m
 	},
+	"add": func(a, b int) int { return a + b },
 	"title": func(s string) string {
 		if s == "" {
 			return s
@@ -142,6 +143,9 @@ func (s *Server) renderAround(c *gin.Context, status int, page string, data H, k
 	data["Scope"] = scopeOf(c)
 	data["Path"] = c.Request.URL.Path
 	data["Nav"] = s.nav(c)
+	// Checked as an absolute http(s) URL when the config is loaded: the
+	// operator's own setting, trusted as a link target.
+	data["QuickExit"] = template.URL(s.cfg.QuickExitURL)
 	if _, ok := data["Flash"]; !ok && s.sessions.Exists(c.Request.Context(), flashKey) {
 		data["Flash"] = s.sessions.PopString(c.Request.Context(), flashKey)
 	}

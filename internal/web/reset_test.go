@@ -15,6 +15,7 @@ func resetLink(t *testing.T, env *webtest.Env, email string) (string, webtest.Re
 	t.Helper()
 	res := env.NewClient(t).PostForm("/password/forgot", url.Values{"email": {email}})
 	wantStatus(t, "forgot "+email, res, http.StatusOK)
+	env.Server.Wait() // the link and its email are made behind the answer
 	var body string
 	if err := env.DB.Get(&body, `SELECT body_text FROM email_log WHERE kind = 'password_reset' AND to_address = $1 ORDER BY id DESC LIMIT 1`,
 		strings.ToLower(strings.TrimSpace(email))); err != nil {
@@ -32,6 +33,7 @@ func TestPasswordResetByEmailedLink(t *testing.T) {
 	link, known := resetLink(t, env, "client1a@northside.example")
 	unknown := env.NewClient(t).PostForm("/password/forgot", url.Values{"email": {"stranger@northside.example"}})
 	wantStatus(t, "forgot, unknown email", unknown, http.StatusOK)
+	env.Server.Wait()
 	if strings.ReplaceAll(known.Body, "client1a@northside.example", "EMAIL") != strings.ReplaceAll(unknown.Body, "stranger@northside.example", "EMAIL") {
 		t.Error("the answer for a known email differs from the one for an unknown email")
 	}
@@ -64,6 +66,8 @@ func TestPasswordResetByEmailedLink(t *testing.T) {
 
 	// Only the newest link works; an expired one offers a new one.
 	first, _ := resetLink(t, env, "client1b@northside.example")
+	// (A new link is sent only when the last one is some minutes old.)
+	env.DB.MustExec(`UPDATE user_tokens SET created_at = created_at - interval '6 minutes' WHERE purpose = 'reset'`)
 	second, _ := resetLink(t, env, "client1b@northside.example")
 	wantStatus(t, "older reset link", env.NewClient(t).Get(first), http.StatusGone)
 	env.DB.MustExec(`UPDATE user_tokens SET expires_at = now() - interval '1 second' WHERE purpose = 'reset'`)
@@ -74,6 +78,7 @@ func TestPasswordResetByEmailedLink(t *testing.T) {
 	// Disabled accounts and invitations not yet accepted get no email.
 	env.DB.MustExec(`UPDATE users SET disabled_at = now() WHERE email = 'client2a@northside.example'`)
 	env.NewClient(t).PostForm("/password/forgot", url.Values{"email": {"client2a@northside.example"}})
+	env.Server.Wait()
 	if n := count(t, env, `SELECT count(*) FROM email_log WHERE to_address = 'client2a@northside.example'`); n != 0 {
 		t.Error("a disabled account was sent a reset link")
 	}

@@ -39,6 +39,9 @@ type navCounts struct {
 	c    *gin.Context
 	once sync.Once
 	n    review.Counts
+
+	sharedOnce sync.Once
+	shared     int
 }
 
 // Counts returns the counselor's counts; on a database error the
@@ -56,6 +59,27 @@ func (n *navCounts) Counts() review.Counts {
 		n.n = got
 	})
 	return n.n
+}
+
+// navSharedKey holds the client's unread shared count when a handler has
+// read it already (the home page, with its list).
+const navSharedKey = "clients.unread"
+
+// Shared is how many check-ins the client's partner shared that the client
+// has not opened yet (clients only; read at most once per request).
+func (n *navCounts) Shared() int {
+	n.sharedOnce.Do(func() {
+		if v, ok := n.c.Get(navSharedKey); ok {
+			n.shared = v.(int)
+			return
+		}
+		got, err := n.s.checkins.UnreadShared(n.c.Request.Context(), scopeOf(n.c))
+		if err != nil {
+			n.s.log.Error("navigation counts", "err", err)
+		}
+		n.shared = got
+	})
+	return n.shared
 }
 
 // Under reports whether the page is under path (to mark the current
@@ -158,7 +182,8 @@ func (s *Server) reviewFeedback(c *gin.Context) error {
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	return s.postForm(c, func(form *Form) (formDone, error) {
-		in := review.FeedbackInput{Body: form.Get("body"), Audience: form.Get("audience"), Reviewed: form.Get("reviewed") == "yes"}
+		seen, _ := strconv.Atoi(form.Get("version"))
+		in := review.FeedbackInput{Body: form.Get("body"), Audience: form.Get("audience"), Reviewed: form.Get("reviewed") == "yes", Seen: seen}
 		if err := s.reviews.AddFeedback(ctx, sc, id, in); err != nil {
 			return formDone{}, err
 		}
@@ -171,8 +196,14 @@ func (s *Server) reviewFeedback(c *gin.Context) error {
 		}
 		return s.nextReview(c, id, msg+" The check-in is marked reviewed.")
 	}, func(form *Form, err error) (formPage, error) {
-		if mend.ErrorCode(err) != mend.EINVALID {
-			return formPage{}, err // already reviewed, throttled: the error page says why
+		switch mend.ErrorCode(err) {
+		case mend.EINVALID:
+		case mend.ECONFLICT:
+			// The client changed the check-in since the page was drawn:
+			// show the new version, with the feedback as typed.
+			form.Errors = map[string]string{"version": mend.ErrorMessage(err)}
+		default:
+			return formPage{}, err // throttled: the error page says why
 		}
 		data, err := s.reviewPage(c, id, form, nil)
 		return formPage{Name: tplReview, Data: data}, err
@@ -185,7 +216,15 @@ func (s *Server) reviewMark(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.reviews.MarkReviewed(c.Request.Context(), scopeOf(c), id); err != nil {
+	form, err := formOf(c)
+	if err == nil {
+		seen, _ := strconv.Atoi(form.Get("version"))
+		err = s.reviews.MarkReviewed(c.Request.Context(), scopeOf(c), id, seen)
+	}
+	if mend.ErrorCode(err) == mend.ECONFLICT {
+		return s.show(c, formDone{Flash: mend.ErrorMessage(err), To: fmt.Sprintf("/review/checkins/%d", id)})
+	}
+	if err != nil {
 		return err
 	}
 	done, err := s.nextReview(c, id, "Marked reviewed.")
@@ -236,20 +275,12 @@ func (s *Server) pairProgress(c *gin.Context) error {
 		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	form := &Form{Values: url.Values{"from": {c.Query("from")}, "to": {c.Query("to")}}}
-	status := http.StatusOK
-	rg, rerr := review.ParseRange(form.Get("from"), form.Get("to"), sc.Timezone, time.Now())
-	if rerr != nil {
-		// Show the default range, with the messages next to the fields and
-		// what was typed kept.
-		form.Errors = mend.Fields(rerr)
-		status = http.StatusUnprocessableEntity
-		rg, _ = review.ParseRange("", "", sc.Timezone, time.Now())
-	}
+	form, rg, status := rangeForm(c, sc)
 	p, err := s.reviews.Progress(ctx, sc, id, rg)
 	if err != nil {
 		return err
 	}
+	rg = p.Range           // the start moves to the pair's first record when none was chosen
 	if !form.HasErrors() { // show the range in effect
 		form.Values.Set("from", rg.From.String())
 		form.Values.Set("to", rg.To.String())
@@ -257,9 +288,26 @@ func (s *Server) pairProgress(c *gin.Context) error {
 	// A query string built by url.Values is safe to place in a link as is.
 	query := template.URL(url.Values{"from": {rg.From.String()}, "to": {rg.To.String()}}.Encode())
 	s.render(c, status, tplProgress, H{"P": p, "Form": form, "Query": query, "Charts": progressCharts(p),
-		"DivergeMin": review.DivergeMin, "DivergingCount": p.DivergingCount(),
+		"DivergeMin": review.DivergeMin, "DivergingCount": p.DivergingCount(), "CompletionCounts": review.CompletionCounts,
 		"RatingNames": review.RatingNames})
 	return nil
+}
+
+// rangeForm reads a progress page's ?from= and ?to=: the range and the
+// form to show it in. A range that does not parse gives the default range,
+// with the messages next to the fields and what was typed kept (status
+// 422); a good one is shown as in effect.
+func rangeForm(c *gin.Context, sc mend.Scope) (*Form, review.Range, int) {
+	form := &Form{Values: url.Values{"from": {c.Query("from")}, "to": {c.Query("to")}}}
+	rg, err := review.ParseRange(form.Get("from"), form.Get("to"), sc.Timezone, time.Now())
+	if err != nil {
+		form.Errors = mend.Fields(err)
+		rg, _ = review.ParseRange("", "", sc.Timezone, time.Now())
+		return form, rg, http.StatusUnprocessableEntity
+	}
+	form.Values.Set("from", rg.From.String())
+	form.Values.Set("to", rg.To.String())
+	return form, rg, http.StatusOK
 }
 
 // progressCharts lays out the progress tab's charts.

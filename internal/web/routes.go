@@ -99,6 +99,19 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodPost, "/settings", "settings", "write", s.settingsSave)
 	s.handle(e, http.MethodGet, "/pairs/:id/checkins", "pair_checkins", "read", s.pairCheckins)
 
+	// The clients' side: what the partner shared, feedback, own progress,
+	// the safety care page, consent; the admin's wording for clients.
+	// (routes: clients)
+	s.handle(e, http.MethodGet, "/shared", "shared", "read", s.sharedList)
+	s.handle(e, http.MethodGet, "/shared/:id", "shared", "read", s.sharedShow)
+	s.handle(e, http.MethodGet, "/feedback", "my_feedback", "read", s.feedbackList)
+	s.handle(e, http.MethodGet, "/progress", "my_progress", "read", s.myProgress)
+	s.handle(e, http.MethodGet, "/checkins/:id/care", "checkin", "read", s.care)
+	s.handle(e, http.MethodGet, "/consent", "consent", "read", s.consentForm)
+	s.handle(e, http.MethodPost, "/consent", "consent", "write", s.consentAccept)
+	s.handle(e, http.MethodGet, "/admin/clients", "client_texts", "read", s.clientTextsForm)
+	s.handle(e, http.MethodPost, "/admin/clients", "client_texts", "write", s.clientTextsSave)
+
 	// Email: mail log actions, queues, unsubscribe.
 	s.handle(e, http.MethodPost, "/admin/mail/:id/resend", "mail_log", "write", s.mailResend)
 	s.handle(e, http.MethodGet, "/admin/queues", "mail_queues", "read", s.mailQueues)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/mend"
@@ -74,7 +75,13 @@ func (s *Server) passwordSubmit(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	return s.postForm(c, func(form *Form) (formDone, error) {
-		if err := s.login.ChangePassword(ctx, sc, form.Get("current"), form.Get("password"), form.Get("confirm")); err != nil {
+		practiceName, err := s.practiceName(ctx, sc.PracticeID)
+		if err == nil {
+			err = s.login.ChangePassword(ctx, sc, form.Get("current"), form.Get("password"), form.Get("confirm"), func(tx *sqlx.Tx) error {
+				return s.queueNotice(ctx, tx, sc, practiceName, noticePasswordChanged)
+			})
+		}
+		if err != nil {
 			for _, f := range []string{"current", "password", "confirm"} {
 				form.Values.Del(f)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mend-practice/mend/internal/audit"
+	"github.com/mend-practice/mend/internal/mend"
 )
 
 const tplAdminSecurity = "admin_security"
@@ -94,6 +95,12 @@ func (s *Server) adminResetMFA(c *gin.Context) error {
 	}
 	if err == nil {
 		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.reset", ObjectType: "user", ObjectID: id})
+	}
+	if err == nil {
+		var member mend.Scope
+		if member, err = s.users.Scope(ctx, id, ""); err == nil {
+			err = s.sendNotice(ctx, member, noticeMFAReset)
+		}
 	}
 	if err != nil {
 		return err

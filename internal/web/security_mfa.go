@@ -119,7 +119,7 @@ func (s *Server) auditFailure(c *gin.Context, sc mend.Scope, action string, err 
 // renderEnrol shows the set-up page (see enrolPage); a person who already
 // has a second factor goes to their account page.
 func (s *Server) renderEnrol(c *gin.Context, action string) error {
-	page, err := s.enrolPage(c, action, H{})
+	page, err := s.enrolPage(c, action, H{}, false)
 	if mend.ErrorCode(err) == mend.ECONFLICT {
 		s.redirect(c, "/account")
 		return nil
@@ -132,9 +132,15 @@ func (s *Server) renderEnrol(c *gin.Context, action string) error {
 }
 
 // enrolPage is the QR code and the confirmation form; action is where the
-// form posts (the sign-in step or the account page).
-func (s *Server) enrolPage(c *gin.Context, action string, data H) (formPage, error) {
-	en, err := s.mfa.BeginEnrolment(c.Request.Context(), scopeOf(c))
+// form posts (the sign-in step or the account page). Opening the page
+// makes a new secret; after a mistyped code (again) the secret just
+// scanned is shown.
+func (s *Server) enrolPage(c *gin.Context, action string, data H, again bool) (formPage, error) {
+	begin := s.mfa.BeginEnrolment
+	if again {
+		begin = s.mfa.PendingEnrolment
+	}
+	en, err := begin(c.Request.Context(), scopeOf(c))
 	if err != nil {
 		return formPage{}, err
 	}
@@ -162,7 +168,11 @@ func (s *Server) confirmEnrolment(c *gin.Context, action string) error {
 			s.auditFailure(c, sc, "mfa.enrol", err)
 			return formDone{}, err
 		}
-		if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.enrolled", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
+		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.enrolled", ObjectType: "user", ObjectID: sc.UserID})
+		if err == nil {
+			err = s.sendNotice(ctx, sc, noticeMFAOn)
+		}
+		if err != nil {
 			return formDone{}, err
 		}
 		next, err := s.completeSecondFactor(c, sc, "login.mfa")
@@ -179,7 +189,7 @@ func (s *Server) confirmEnrolment(c *gin.Context, action string) error {
 		default:
 			return formPage{}, err
 		}
-		return s.enrolPage(c, action, data)
+		return s.enrolPage(c, action, data, true)
 	})
 }
 
@@ -218,6 +228,9 @@ func (s *Server) accountMFADisable(c *gin.Context) error {
 			return formDone{}, err
 		}
 		err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.disabled", ObjectType: "user", ObjectID: sc.UserID})
+		if err == nil {
+			err = s.sendNotice(ctx, sc, noticeMFAOff)
+		}
 		return formDone{Flash: "Two-step sign-in is off.", To: "/account"}, err
 	}, s.accountPageFor(c, "disable_code"))
 }

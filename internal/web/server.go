@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -22,6 +24,8 @@ import (
 	"github.com/mend-practice/mend/internal/authz"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/config"
+	"github.com/mend-practice/mend/internal/consent"
+	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mail"
@@ -55,21 +59,30 @@ type Server struct {
 	metrics  *metrics
 	baseURL  *url.URL
 
-	users     *auth.Users
-	login     *auth.Login
-	links     *auth.Links
-	audit     *audit.Log
-	outbox    *mail.Outbox
-	practices *practice.Store
+	users *auth.Users
+	login *auth.Login
+	links *auth.Links
+	// resetRequests limits password-reset requests per address.
+	resetRequests *auth.ResetRequests
+	// background is the work answers do not wait for (see behind), at most
+	// cap(backgroundSlots) at a time so that a burst of requests cannot
+	// take every database connection.
+	background      sync.WaitGroup
+	backgroundSlots chan struct{}
+	audit           *audit.Log
+	outbox          *mail.Outbox
+	practices       *practice.Store
 
 	pairs *pair.Store
 	steps *library.Store // the repair-step library and plan templates
 	hw    *homework.Store
 
 	checkins *checkin.Store
+	consent  *consent.Store // consent texts and the safety care page's words
 
 	unsubscribes *mail.Unsubscribes
 	queues       *asynq.Inspector
+	mailHealth   *mail.Health
 
 	reviews    *review.Store
 	dashboards *dashboardCache
@@ -81,6 +94,8 @@ type Server struct {
 
 	engine *gin.Engine
 	routes []Route
+	// draining is set by Drain when the server is about to stop.
+	draining atomic.Bool
 }
 
 // New builds the server and its route table.
@@ -107,22 +122,29 @@ func New(d Deps) (*Server, error) {
 		metrics:   newMetrics(),
 		baseURL:   base,
 		users:     users,
-		login:     &auth.Login{DB: d.DB, Users: users, Throttle: auth.DefaultThrottle()},
 		links:     links,
 		audit:     &audit.Log{DB: d.DB},
 		outbox:    outbox,
 		practices: &practice.Store{DB: d.DB, Links: links},
 	}
 
+	s.login = &auth.Login{DB: d.DB, Throttle: auth.DefaultThrottle(), Audit: s.audit}
+	s.resetRequests = auth.DefaultResetRequests(d.DB)
+	s.backgroundSlots = make(chan struct{}, 4)
+
 	s.pairs = &pair.Store{DB: d.DB, Links: links}
 	s.steps = &library.Store{DB: d.DB}
 	s.hw = &homework.Store{DB: d.DB}
 
 	s.checkins = &checkin.Store{DB: d.DB, Audit: s.audit, Outbox: outbox, BaseURL: strings.TrimRight(d.Config.BaseURL, "/")}
+	s.consent = &consent.Store{DB: d.DB}
 
 	s.outbox.BaseURL = d.Config.BaseURL
 	s.unsubscribes = &mail.Unsubscribes{DB: d.DB, Audit: s.audit}
 	s.queues = asynq.NewInspectorFromRedisClient(d.Redis)
+	s.mailHealth = &mail.Health{DB: d.DB}
+	// Delivery's figures for every worker, read at each scrape.
+	s.metrics.reg.MustRegister(mail.NewCollector(s.mailHealth, s.queues, nil))
 
 	s.reviews = &review.Store{DB: d.DB, Audit: s.audit, Checkins: s.checkins}
 	if s.dashboards, err = newDashboardCache(d.Config.DashboardCache); err != nil {
@@ -151,6 +173,10 @@ func New(d Deps) (*Server, error) {
 	// The session store failing (PostgreSQL down) gets the one error page,
 	// and its text goes to the log only.
 	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		if db.IsTransient(err) {
+			s.unavailable(w, r, err)
+			return
+		}
 		s.log.Error("session store", "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", mend.ErrorMessage(err))
 	}
@@ -188,6 +214,25 @@ func newSessions(cfg config.Config, d *sqlx.DB, base *url.URL) *scs.SessionManag
 	return sm
 }
 
+// behind runs work after the answer is sent, when how long the work takes
+// would tell the person something the answer must not (whether an account
+// exists). It runs on its own context: the request's ends with the answer.
+func (s *Server) behind(what string, work func(ctx context.Context) error) {
+	s.background.Go(func() {
+		s.backgroundSlots <- struct{}{}
+		defer func() { <-s.backgroundSlots }()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := work(ctx); err != nil {
+			s.log.Error(what, "err", err)
+		}
+	})
+}
+
+// Wait returns when the work started behind answers is done; call it after
+// the listener has stopped, before closing the database.
+func (s *Server) Wait() { s.background.Wait() }
+
 // Handler is the whole HTTP stack: security headers outermost (so that every
 // response, errors included, has them), then cross-origin protection, then
 // sessions, then gin.
@@ -199,7 +244,7 @@ func (s *Server) Handler() http.Handler {
 		s.errorPage(w, r, http.StatusForbidden, "Request refused",
 			"This form was sent from another website, so Mend did not accept it. Open Mend directly and try again.")
 	}))
-	return s.securityHeaders(cop.Handler(s.sessions.LoadAndSave(s.engine)))
+	return s.closeWhileDraining(s.securityHeaders(cop.Handler(s.sessions.LoadAndSave(s.engine))))
 }
 
 // Routes lists every registered route with the casbin object and action

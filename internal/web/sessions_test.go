@@ -29,7 +29,8 @@ func TestSessionTokenChangesAtLoginAndDiesAtLogout(t *testing.T) {
 	// that carries the new login, and stops working.
 	c := env.Login(t, "counselor1@northside.example")
 	before := sessionCookie(c)
-	wantRedirect(t, "second login on the same browser", demoLogin(c, "admin@northside.example"), "/")
+	wantRedirect(t, "second login on the same browser", demoLogin(c, "admin@northside.example"), "/login/mfa")
+	c.PassDemoFactor(t)
 	after := sessionCookie(c)
 	if before == "" || after == "" || before == after {
 		t.Fatalf("session token not renewed at login: before %q, after %q", before, after)
@@ -172,7 +173,7 @@ func TestHTTPSDeploymentUsesHostPrefixedCookieAndHSTS(t *testing.T) {
 	t.Parallel()
 	env := webtest.Start(t, func(c *config.Config) { c.BaseURL = "https://mend.example.org" })
 	c := env.NewClient(t)
-	res := demoLogin(c, "admin@northside.example")
+	res := demoLogin(c, "counselor1@northside.example")
 	wantRedirect(t, "login over https", res, "/")
 	ck := onlySessionCookie(t, res)
 	if ck.Name != "__Host-mend_session" || !ck.Secure || ck.Path != "/" || ck.Domain != "" || !ck.HttpOnly {
@@ -181,7 +182,7 @@ func TestHTTPSDeploymentUsesHostPrefixedCookieAndHSTS(t *testing.T) {
 	if hsts := res.Header.Get("Strict-Transport-Security"); hsts == "" {
 		t.Error("no HSTS header when BASE_URL is https")
 	}
-	wantStatus(t, "signed in with the __Host- cookie", c.Get("/admin"), http.StatusOK)
+	wantStatus(t, "signed in with the __Host- cookie", c.Get("/dashboard"), http.StatusOK)
 
 	plain := webtest.Start(t)
 	if hsts := plain.NewClient(t).Get("/login").Header.Get("Strict-Transport-Security"); hsts != "" {

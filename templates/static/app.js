@@ -6,3 +6,31 @@ document.addEventListener("submit", function (e) {
     e.preventDefault();
   }
 });
+
+// Quick exit: leave Mend for a neutral page at once. location.replace
+// swaps the current page out of the history, so Back does not return to
+// it. Without this script the link still leads to the neutral page.
+document.addEventListener("click", function (e) {
+  var a = e.target.closest && e.target.closest("a[data-quick-exit]");
+  if (a) {
+    e.preventDefault();
+    document.body.hidden = true;
+    window.location.replace(a.href);
+  }
+});
+
+// "Show password" buttons (hidden until this script runs) switch their
+// field between hidden and readable text.
+document.querySelectorAll("button[data-show-password]").forEach(function (b) {
+  var input = document.getElementById(b.dataset.showPassword);
+  if (!input) {
+    return;
+  }
+  b.hidden = false;
+  b.addEventListener("click", function () {
+    var show = input.type === "password";
+    input.type = show ? "text" : "password";
+    b.setAttribute("aria-pressed", show ? "true" : "false");
+    b.textContent = show ? "Hide password" : "Show password";
+  });
+});

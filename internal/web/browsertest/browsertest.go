@@ -252,6 +252,14 @@ func (p *Tab) TextOf(css string) string {
 		`(function(s){ const e = document.querySelector(s); return e ? e.innerText : ""; })(`+jsString(css)+`)`))
 }
 
+// Texts is the visible text of every element matching a CSS selector, in
+// page order (to check each row of a list, not just the first).
+func (p *Tab) Texts(css string) []string {
+	p.t.Helper()
+	return run(p, "read every "+css, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll(`+jsString(css)+`), e => e.innerText)`))
+}
+
 // Value is the current value of the form field named as in Fill.
 func (p *Tab) Value(field string) string {
 	p.t.Helper()

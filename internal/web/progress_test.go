@@ -1,0 +1,54 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mend-practice/mend/internal/web/webtest"
+)
+
+// newPair creates a pair through the form as the signed-in counselor and
+// returns the page shown after it and the pair's id.
+func newPair(t *testing.T, env *webtest.Env, c *webtest.Client, label, emailA, emailB string) (webtest.Response, int64) {
+	t.Helper()
+	res := c.PostForm("/pairs", url.Values{
+		"label": {label}, "kind": {"romantic"},
+		"a_name": {"Ada " + label}, "a_email": {emailA}, "a_timezone": {"UTC"}, "a_side": {"was_hurt"},
+		"b_name": {"Bo " + label}, "b_email": {emailB}, "b_timezone": {"UTC"}, "b_side": {"broke_trust"},
+	})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create pair: status %d\n%s", res.Status, snippet(res.Body))
+	}
+	return res, env.PairOf(t, emailA)
+}
+
+// TestProgressTabOfANewPairSaysNothingYet: a pair created a minute ago has
+// no charts, only a sentence saying there is nothing yet; a demo pair's
+// tab starts at the pair's first record.
+func TestProgressTabOfANewPairSaysNothingYet(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	c := env.Login(t, counselor)
+	_, id := newPair(t, env, c, "Fresh pair", "fresh-a@example.com", "fresh-b@example.com")
+	res := c.Get(fmt.Sprintf("/pairs/%d/progress", id))
+	wantPage(t, res, http.StatusOK)
+	wantBody(t, "new pair's progress", res.Body, "Nothing here yet", "Fresh pair has no homework and no check-ins so far.")
+	if n := strings.Count(res.Body, `role="img"`); n != 0 {
+		t.Errorf("a new pair's progress tab draws %d empty charts", n)
+	}
+
+	demo := env.PairOf(t, clientA)
+	var first time.Time
+	if err := env.DB.Get(&first, `SELECT least((p.created_at AT TIME ZONE pr.timezone)::date,
+		(SELECT min(starts_on) FROM assignments WHERE pair_id = p.id), (SELECT min(period_start) FROM checkins WHERE pair_id = p.id))
+		FROM pairs p JOIN practices pr ON pr.id = p.practice_id WHERE p.id = $1`, demo); err != nil {
+		t.Fatal(err)
+	}
+	res = c.Get(fmt.Sprintf("/pairs/%d/progress", demo))
+	wantPage(t, res, http.StatusOK)
+	wantBody(t, "demo pair's progress", res.Body, "<p class=\"range-line\">"+first.Format("Mon 2 Jan 2006")+" to ", "of those asked for", "periods)")
+}
