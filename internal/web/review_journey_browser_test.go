@@ -91,7 +91,8 @@ func TestBrowserCounselorReadsWhatTheClientWrote(t *testing.T) {
 	maya.Choose("visibility", "Only my counselor")
 	maya.Choose("unsafe", "I do not feel safe")
 	maya.Type("safety_note", note)
-	if status := maya.Click("Send check-in"); status != http.StatusOK || !strings.Contains(maya.Text(), "Your check-in is saved.") {
+	// A flagged check-in leads to the care page, not the usual thanks.
+	if status := maya.Click("Send check-in"); status != http.StatusOK || !strings.Contains(maya.Text(), "Your counselor has been told") {
 		t.Fatalf("sending the check-in: status %d\n%s", status, maya.Text())
 	}
 	mine := env.ID(t, `SELECT id FROM checkins WHERE assignment_id = $1 AND user_id = $2`, hw, env.UserID(t, mayaEmail))
