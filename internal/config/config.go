@@ -234,7 +234,7 @@ const ComposeDemoMasterKey = "ZGVtby1vbmx5LW1lbmQtbWFzdGVyLWtleS0zMi1ieXQ="
 var ErrPublishedMasterKey = errors.New("MEND_MASTER_KEY is the demo key published in compose.yaml: anyone can read it, " +
 	"so it protects nothing. Generate your own with `mend keys generate` and set it in the environment " +
 	"(keep using the published key only in MEND_OLD_MASTER_KEYS until `mend keys rotate` has run). " +
-	"To try Mend out with the published key, start with --demo.")
+	"To try Mend out with the published key, start with --demo")
 
 // UsesPublishedMasterKey reports whether the current master key is the one
 // published in compose.yaml.
