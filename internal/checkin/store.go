@@ -675,7 +675,8 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 			return fmt.Errorf("checkin: alert recipients: %w", err)
 		}
 	}
-	link := fmt.Sprintf("%s/pairs/%d/checkins#checkin-%d", s.BaseURL, a.PairID, checkinID)
+	// The review page opens on its safety section: the note, the acknowledgement.
+	link := fmt.Sprintf("%s/review/checkins/%d#safety", s.BaseURL, checkinID)
 	for _, r := range to {
 		key := fmt.Sprintf("safety:%d", checkinID)
 		if !a.CounselorID.Valid || r.ID != a.CounselorID.Int64 {
