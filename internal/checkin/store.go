@@ -649,7 +649,8 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 	if err != nil {
 		return fmt.Errorf("checkin: safety alert: %w", err)
 	}
-	link := fmt.Sprintf("%s/pairs/%d/checkins#checkin-%d", s.BaseURL, a.PairID, checkinID)
+	// The review page opens on its safety section: the note, the acknowledgement.
+	link := fmt.Sprintf("%s/review/checkins/%d#safety", s.BaseURL, checkinID)
 	return QueueSafetyAlert(ctx, s.stmts.On(s.DB, tx), tx, s.Outbox, a.PracticeID, a.CounselorID,
 		fmt.Sprintf("safety:%d", checkinID), link)
 }
