@@ -109,6 +109,11 @@ func Demo(ctx context.Context, d *sqlx.DB, v *vault.Vault) ([]Login, error) {
 			return fmt.Errorf("demo reviews: %w", err)
 		}
 
+		// (seed: measures, issue 20)
+		if err := demoMeasures(ctx, tx, v, time.Now()); err != nil {
+			return fmt.Errorf("demo measures: %w", err)
+		}
+
 		return nil
 	})
 	return logins, err

@@ -29,6 +29,7 @@ import (
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/measure"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/practice"
@@ -86,6 +87,7 @@ type Server struct {
 
 	reviews    *review.Store
 	dashboards *dashboardCache
+	measures   *measure.Store // questionnaires given to pairs (issue 20)
 
 	vault        *vault.Vault
 	mfa          *auth.MFA
@@ -166,6 +168,7 @@ func New(d Deps) (*Server, error) {
 	s.checkins.Vault = s.vault
 	s.hw.Vault = s.vault
 	s.reviews.Vault = s.vault
+	s.measures = measure.NewStore(d.DB, s.vault, s.audit, outbox, strings.TrimRight(d.Config.BaseURL, "/"))
 	s.mfa = &auth.MFA{DB: d.DB, Vault: s.vault, Throttle: auth.DefaultThrottle()}
 	s.userSessions = &auth.Sessions{DB: d.DB, TouchEvery: time.Minute, IdleTimeout: d.Config.SessionIdleTimeout}
 	s.retention = &retention.Store{DB: d.DB, Vault: s.vault, Audit: s.audit, Sessions: s.userSessions}
