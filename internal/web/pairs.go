@@ -206,7 +206,7 @@ func (s *Server) pairPage(c *gin.Context, reassign *Form) (H, error) {
 		"CanWrite": sc.Role == mend.RoleCounselor && p.Status != pair.StatusClosed,
 		// Invitation and reset links to hand a client: their counselor or an admin.
 		"CanHandLinks": sc.Role.IsStaff() && p.Status != pair.StatusClosed, "Mail": mail,
-		"IsAdmin":  sc.Role == mend.RoleAdmin,
+		"IsAdmin": sc.Role == mend.RoleAdmin,
 	}, nil
 }
 
