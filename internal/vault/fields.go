@@ -28,6 +28,10 @@ var (
 	AlertAckNote   = Field{Table: "safety_alerts", Column: "ack_note", IDColumn: "id"}
 	AssignmentNote = Field{Table: "assignments", Column: "note", IDColumn: "id"}
 	FeedbackBody   = Field{Table: "feedback", Column: "body", IDColumn: "id"}
+
+	RevealAnswers = Field{Table: "reveal_answers", Column: "answers", IDColumn: "id"}
+	RevealNote    = Field{Table: "reveals", Column: "note", IDColumn: "id"}
+	RevealReply   = Field{Table: "reveal_replies", Column: "body", IDColumn: "id"}
 )
 
 // Fields lists every encrypted column in Mend. Rotation re-encrypts exactly
@@ -41,6 +45,7 @@ func Fields() []Field {
 		CheckinAnswers, CheckinReflection, CheckinSafetyNote,
 		HistoryAnswers, HistoryReflection, HistorySafetyNote,
 		AlertAckNote, AssignmentNote, FeedbackBody,
+		RevealAnswers, RevealNote, RevealReply,
 	}
 }
 
