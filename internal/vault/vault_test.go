@@ -488,8 +488,9 @@ func TestSealedColumnsAreRegistered(t *testing.T) {
 		}
 	}
 	for c := range known {
-		createdSealed := map[string]bool{UserMFASecret.String(): true, RevealAnswers.String(): true,
-			RevealNote.String(): true, RevealReply.String(): true}
+		// Tables created after 00056 hold only ciphertext from the start.
+		createdSealed := map[string]bool{UserMFASecret.String(): true, MeasureAnswers.String(): true,
+			RevealAnswers.String(): true, RevealNote.String(): true, RevealReply.String(): true}
 		if !moved[c] && !createdSealed[c] {
 			t.Errorf("vault.Fields lists %s, which migration 00056 does not encrypt", c)
 		}
