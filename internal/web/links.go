@@ -97,9 +97,23 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) error {
 			}
 		}
 		var notify func(tx *sqlx.Tx, sc mend.Scope) error
-		if purpose == auth.PurposeReset {
+		switch {
+		case purpose == auth.PurposeReset:
 			notify = func(tx *sqlx.Tx, sc mend.Scope) error {
 				return s.queueNotice(ctx, tx, sc, info.Practice, noticePasswordReset)
+			}
+		case clientInvite(info, purpose):
+			// The consent is recorded in the transaction that sets the
+			// password: both are there, or neither. It is recorded for the
+			// version the page showed; if the practice changed its text
+			// meanwhile (ECONFLICT, no statement failed), the password is
+			// still set and the consent page asks for the new text next.
+			version, _ := strconv.Atoi(form.Get("consent_version"))
+			notify = func(tx *sqlx.Tx, sc mend.Scope) error {
+				if err := s.consent.Accept(ctx, tx, info.PracticeID, sc.UserID, version); err != nil && mend.ErrorCode(err) != mend.ECONFLICT {
+					return err
+				}
+				return nil
 			}
 		}
 		sc, err := s.links.Redeem(ctx, token, purpose, form.Get("password"), form.Get("confirm"), c.ClientIP(), notify)
@@ -123,15 +137,6 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) error {
 		// the link's owner is who continues.
 		if err := s.startSession(c, sc); err != nil {
 			return formDone{}, err
-		}
-		if clientInvite(info, purpose) {
-			// Recorded for the version the page showed; if the practice
-			// changed its text meanwhile, the consent page asks for the new
-			// one next.
-			version, _ := strconv.Atoi(form.Get("consent_version"))
-			if err := s.consent.Accept(ctx, s.db, info.PracticeID, sc.UserID, version); err != nil && mend.ErrorCode(err) != mend.ECONFLICT {
-				return formDone{}, err
-			}
 		}
 		if purpose == auth.PurposeInvite {
 			return formDone{Flash: "Welcome to Mend. Your password is set.", To: "/"}, nil
