@@ -29,6 +29,8 @@ const pairCheckins = `(SELECT id FROM checkins WHERE pair_id = $1)`
 func purgeSteps() []purgeStep {
 	return []purgeStep{
 		{"safety_alerts", "Safety alerts", `pair_id = $1`},
+		{"measure_responses", "Answers to measures", `pair_id = $1`},
+		{"measure_assignments", "Measures given to the pair", `pair_id = $1`},
 		{"feedback", "Counselor feedback", `pair_id = $1`},
 		{"checkin_history", "Earlier versions of check-ins", `checkin_id IN ` + pairCheckins},
 		{"shared_reads", "Marks of shared check-ins read by the partner", `checkin_id IN ` + pairCheckins},

@@ -28,6 +28,10 @@ var (
 	AlertAckNote   = Field{Table: "safety_alerts", Column: "ack_note", IDColumn: "id"}
 	AssignmentNote = Field{Table: "assignments", Column: "note", IDColumn: "id"}
 	FeedbackBody   = Field{Table: "feedback", Column: "body", IDColumn: "id"}
+
+	// MeasureAnswers are a measure response's item values (born sealed:
+	// the table came after migration 00056).
+	MeasureAnswers = Field{Table: "measure_responses", Column: "answers", IDColumn: "id"}
 )
 
 // Fields lists every encrypted column in Mend. Rotation re-encrypts exactly
@@ -41,6 +45,7 @@ func Fields() []Field {
 		CheckinAnswers, CheckinReflection, CheckinSafetyNote,
 		HistoryAnswers, HistoryReflection, HistorySafetyNote,
 		AlertAckNote, AssignmentNote, FeedbackBody,
+		MeasureAnswers,
 	}
 }
 

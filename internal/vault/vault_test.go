@@ -487,7 +487,8 @@ func TestSealedColumnsAreRegistered(t *testing.T) {
 		}
 	}
 	for c := range known {
-		if !moved[c] && c != UserMFASecret.String() {
+		// Tables created after 00056 hold only ciphertext from the start.
+		if !moved[c] && c != UserMFASecret.String() && c != MeasureAnswers.String() {
 			t.Errorf("vault.Fields lists %s, which migration 00056 does not encrypt", c)
 		}
 	}
