@@ -1,13 +1,15 @@
 -- +goose Up
 -- The dashboard read cold (issue 18). dashboard_pairs keeps, per active
 -- pair, what the dashboard's pairs list shows that takes period arithmetic
--- to work out: the current homework, each member's latest ratings,
+-- to work out: the current homework, the reveal exercises waiting for the
+-- counselor's release, each member's latest ratings,
 -- completion over the window and the homework they missed or let pass.
 -- A full read of a counselor's pairs is then the pairs index joined to
 -- these rows by key, not the arithmetic for every pair.
 --
 -- Kept current in the writing transaction: triggers on the tables the rows
--- are computed from (checkins, assignments, pair_members, pair_plan_steps)
+-- are computed from (checkins, reveal_answers, reveals, assignments,
+-- pair_members, pair_plan_steps)
 -- compute the touched pairs' rows again, as dashboard_marks' triggers move
 -- the version. What no trigger can see is the day turning: every figure
 -- depends on "today" in the practice's and each member's timezone. So each
@@ -39,6 +41,8 @@ CREATE TABLE dashboard_pairs (
     current_title   text,
     plan_position   int,
     plan_steps      int,
+    release_ids     bigint[],
+    release_titles  text[],
     u1              bigint,
     trust1          int[],
     communication1  int[],
@@ -96,11 +100,16 @@ RETURNS SETOF dashboard_pairs LANGUAGE sql STABLE AS $$
                  ((my.t2 + 1)::timestamp AT TIME ZONE my.tz2)) AS valid_until,
            hw.cur_id AS current_id, cv.title AS current_title, cps.position AS plan_position,
            CASE WHEN cps.id IS NOT NULL THEN (SELECT count(*) FROM pair_plan_steps s WHERE s.pair_plan_id = cps.pair_plan_id)::int END AS plan_steps,
+           hw.rel AS release_ids, CASE WHEN hw.rel IS NOT NULL THEN
+             (SELECT array_agg(v.title ORDER BY o.n) FROM unnest(hw.rel) WITH ORDINALITY o(id, n)
+                JOIN assignments a ON a.id = o.id JOIN step_versions v ON v.id = a.step_version_id) END AS release_titles,
            my.u1, r1.trust::int[] AS trust1, r1.communication::int[] AS communication1, r1.hope::int[] AS hope1,
            r1.last_sent AS last_sent1, r1.last_period AS last_period1,
            coalesce(hw.e1, 0) AS expected1,
-           (SELECT count(*) FROM checkins c
-             WHERE c.pair_id = my.id AND c.user_id = my.u1 AND c.period_end BETWEEN my.t1 - grace - win AND my.t1 - grace - 1)::int AS done1,
+           ((SELECT count(*) FROM checkins c
+              WHERE c.pair_id = my.id AND c.user_id = my.u1 AND c.period_end BETWEEN my.t1 - grace - win AND my.t1 - grace - 1)
+            + (SELECT count(*) FROM reveal_answers ra
+              WHERE ra.pair_id = my.id AND ra.user_id = my.u1 AND ra.period_end BETWEEN my.t1 - grace - win AND my.t1 - grace - 1))::int AS done1,
            hw.miss1 AS missing_ids1, CASE WHEN hw.miss1 IS NOT NULL THEN
              (SELECT array_agg(v.title ORDER BY o.n) FROM unnest(hw.miss1) WITH ORDINALITY o(id, n)
                 JOIN assignments a ON a.id = o.id JOIN step_versions v ON v.id = a.step_version_id) END AS missing_titles1,
@@ -110,8 +119,10 @@ RETURNS SETOF dashboard_pairs LANGUAGE sql STABLE AS $$
            my.u2, r2.trust::int[] AS trust2, r2.communication::int[] AS communication2, r2.hope::int[] AS hope2,
            r2.last_sent AS last_sent2, r2.last_period AS last_period2,
            coalesce(hw.e2, 0) AS expected2,
-           (SELECT count(*) FROM checkins c
-             WHERE c.pair_id = my.id AND c.user_id = my.u2 AND c.period_end BETWEEN my.t2 - grace - win AND my.t2 - grace - 1)::int AS done2,
+           ((SELECT count(*) FROM checkins c
+              WHERE c.pair_id = my.id AND c.user_id = my.u2 AND c.period_end BETWEEN my.t2 - grace - win AND my.t2 - grace - 1)
+            + (SELECT count(*) FROM reveal_answers ra
+              WHERE ra.pair_id = my.id AND ra.user_id = my.u2 AND ra.period_end BETWEEN my.t2 - grace - win AND my.t2 - grace - 1))::int AS done2,
            hw.miss2 AS missing_ids2, CASE WHEN hw.miss2 IS NOT NULL THEN
              (SELECT array_agg(v.title ORDER BY o.n) FROM unnest(hw.miss2) WITH ORDINALITY o(id, n)
                 JOIN assignments a ON a.id = o.id JOIN step_versions v ON v.id = a.step_version_id) END AS missing_titles2,
@@ -121,6 +132,7 @@ RETURNS SETOF dashboard_pairs LANGUAGE sql STABLE AS $$
     FROM my
     LEFT JOIN LATERAL (
         SELECT (array_agg(y.id ORDER BY y.due_on, y.id) FILTER (WHERE y.cur))[1] AS cur_id,
+               array_agg(y.id ORDER BY y.due_on, y.id) FILTER (WHERE y.rel) AS rel,
                sum(y.e1)::int AS e1,
                array_agg(y.id ORDER BY y.due_on, y.id) FILTER (WHERE y.miss1) AS miss1,
                array_agg(y.id ORDER BY y.due_on, y.id) FILTER (WHERE y.over1) AS over1,
@@ -136,21 +148,35 @@ RETURNS SETOF dashboard_pairs LANGUAGE sql STABLE AS $$
                    (a.for_user_id IS NULL OR a.for_user_id = my.u1) AND a.status = 'active' AND a.cadence <> 'once' AND mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, my.t1 - grace - 1, 2) IS NOT NULL
                      AND mend_period_count(a.cadence, a.weekdays, a.starts_on, a.due_on, (a.created_at AT TIME ZONE my.ptz)::date, my.t1 - grace - 1) >= 2
                      AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = my.u1
-                                     AND c.period_start >= mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, my.t1 - grace - 1, 2)) AS miss1,
+                                     AND c.period_start >= mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, my.t1 - grace - 1, 2))
+                     AND NOT EXISTS (SELECT 1 FROM reveal_answers ra WHERE ra.assignment_id = a.id AND ra.user_id = my.u1
+                                     AND ra.period_start >= mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, my.t1 - grace - 1, 2)) AS miss1,
                    (a.for_user_id IS NULL OR a.for_user_id = my.u1) AND a.status = 'active' AND a.due_on < my.t1 AND a.due_on >= (a.created_at AT TIME ZONE my.ptz)::date AND mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, a.due_on, 1) IS NOT NULL
                      AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = my.u1
-                                     AND c.period_start >= mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, a.due_on, 1)) AS over1,
+                                     AND c.period_start >= mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, a.due_on, 1))
+                     AND NOT EXISTS (SELECT 1 FROM reveal_answers ra WHERE ra.assignment_id = a.id AND ra.user_id = my.u1
+                                     AND ra.period_start >= mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, a.due_on, 1)) AS over1,
     CASE WHEN (a.for_user_id IS NULL OR a.for_user_id = my.u2) THEN mend_period_count(a.cadence, a.weekdays, a.starts_on, CASE WHEN a.status = 'active' THEN a.due_on
                         ELSE least(a.due_on, (coalesce(a.completed_at, a.cancelled_at) AT TIME ZONE my.ptz)::date) END,
                        greatest(my.t2 - grace - win, (a.created_at AT TIME ZONE my.ptz)::date), my.t2 - grace - 1) END AS e2,
                    (a.for_user_id IS NULL OR a.for_user_id = my.u2) AND a.status = 'active' AND a.cadence <> 'once' AND mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, my.t2 - grace - 1, 2) IS NOT NULL
                      AND mend_period_count(a.cadence, a.weekdays, a.starts_on, a.due_on, (a.created_at AT TIME ZONE my.ptz)::date, my.t2 - grace - 1) >= 2
                      AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = my.u2
-                                     AND c.period_start >= mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, my.t2 - grace - 1, 2)) AS miss2,
+                                     AND c.period_start >= mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, my.t2 - grace - 1, 2))
+                     AND NOT EXISTS (SELECT 1 FROM reveal_answers ra WHERE ra.assignment_id = a.id AND ra.user_id = my.u2
+                                     AND ra.period_start >= mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, my.t2 - grace - 1, 2)) AS miss2,
                    (a.for_user_id IS NULL OR a.for_user_id = my.u2) AND a.status = 'active' AND a.due_on < my.t2 AND a.due_on >= (a.created_at AT TIME ZONE my.ptz)::date AND mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, a.due_on, 1) IS NOT NULL
                      AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = my.u2
-                                     AND c.period_start >= mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, a.due_on, 1)) AS over2
+                                     AND c.period_start >= mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, a.due_on, 1))
+                     AND NOT EXISTS (SELECT 1 FROM reveal_answers ra WHERE ra.assignment_id = a.id AND ra.user_id = my.u2
+                                     AND ra.period_start >= mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, a.due_on, 1)) AS over2,
+                   v.reveal_rule = 'counselor' AND EXISTS (
+                     SELECT 1 FROM reveal_answers r1 JOIN reveal_answers r2 ON r2.assignment_id = r1.assignment_id
+                       AND r2.period_start = r1.period_start AND r2.user_id > r1.user_id
+                     WHERE r1.assignment_id = a.id AND NOT EXISTS (SELECT 1 FROM reveals x
+                       WHERE x.assignment_id = a.id AND x.period_start = r1.period_start)) AS rel
             FROM assignments a
+            JOIN step_versions v ON v.id = a.step_version_id
             WHERE a.pair_id = my.id AND a.starts_on <= my.today
               AND (a.status = 'active' OR a.due_on >= least(my.t1, my.t2) - grace - win)
             OFFSET 0
@@ -238,6 +264,8 @@ BEGIN
             ('pair_members', 'dashboard_pairs_by_pair_id'),
             ('assignments', 'dashboard_pairs_by_pair_id'),
             ('checkins', 'dashboard_pairs_by_pair_id'),
+            ('reveal_answers', 'dashboard_pairs_by_pair_id'),
+            ('reveals', 'dashboard_pairs_by_pair_id'),
             ('pair_plan_steps', 'dashboard_pairs_plan_steps')) AS v(tab, fn)
     LOOP
         EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows

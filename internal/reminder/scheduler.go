@@ -71,7 +71,11 @@ func (s *Scheduler) Run(ctx context.Context) (Stats, error) {
 		return rs, err
 	}
 	ds, err := s.Digests(ctx)
-	return Stats{Claimed: rs.Claimed + ds.Claimed, Queued: rs.Queued + ds.Queued}, err
+	if err != nil {
+		return Stats{Claimed: rs.Claimed + ds.Claimed, Queued: rs.Queued + ds.Queued}, err
+	}
+	ns, err := s.RevealNotices(ctx)
+	return Stats{Claimed: rs.Claimed + ds.Claimed + ns.Claimed, Queued: rs.Queued + ds.Queued + ns.Queued}, err
 }
 
 // Reminders queues the reminders and nudges due now. Several transactions

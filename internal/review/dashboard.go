@@ -176,6 +176,9 @@ type PairRow struct {
 	PlanPosition int    // its position in the plan (0: not a plan step)
 	PlanSteps    int
 	Members      []MemberRow
+	// Release are the reveal exercises whose answers wait for the
+	// counselor's release.
+	Release []HomeworkRef
 	// As shown (worked out once per row when the dashboard is read: a
 	// template calling methods for 150 rows costs more than the query).
 	Step    string // e.g. "Step 3 of 15: Active listening"
@@ -210,9 +213,12 @@ const (
 	ReasonDiverging = "diverging"
 	ReasonMissing   = "missing"
 	ReasonOverdue   = "overdue"
+	// ReasonRelease: both partners answered a reveal exercise that waits
+	// for the counselor to read and release the answers.
+	ReasonRelease = "release"
 )
 
-var reasonRank = map[string]int{ReasonFalling: 0, ReasonDiverging: 1, ReasonMissing: 2, ReasonOverdue: 3}
+var reasonRank = map[string]int{ReasonFalling: 0, ReasonDiverging: 1, ReasonRelease: 2, ReasonMissing: 3, ReasonOverdue: 4}
 
 // Reason is why a pair needs attention.
 type Reason struct {
@@ -263,6 +269,7 @@ func summarySQL() string {
 	}
 	return `
 	SELECT p.id AS pair_id, p.label, s.current_id, s.current_title, s.plan_position, s.plan_steps,
+	       s.release_ids, s.release_titles,
 	       ` + member("1") + `,
 	       ` + member("2") + `,
 	       (s.pair_id IS NULL OR NOT ($3::timestamptz >= s.valid_from AND $3::timestamptz < s.valid_until)
@@ -312,15 +319,17 @@ type memberColumns struct {
 
 // pairRecord is one row of summarySQL.
 type pairRecord struct {
-	PairID       int64          `db:"pair_id"`
-	Label        string         `db:"label"`
-	CurrentID    sql.NullInt64  `db:"current_id"`
-	CurrentTitle sql.NullString `db:"current_title"`
-	PlanPosition sql.NullInt64  `db:"plan_position"`
-	PlanSteps    sql.NullInt64  `db:"plan_steps"`
-	M1           memberColumns  `db:"m1"`
-	M2           memberColumns  `db:"m2"`
-	Stale        bool           `db:"stale"`
+	PairID        int64          `db:"pair_id"`
+	Label         string         `db:"label"`
+	CurrentID     sql.NullInt64  `db:"current_id"`
+	CurrentTitle  sql.NullString `db:"current_title"`
+	PlanPosition  sql.NullInt64  `db:"plan_position"`
+	PlanSteps     sql.NullInt64  `db:"plan_steps"`
+	ReleaseIDs    pq.Int64Array  `db:"release_ids"`
+	ReleaseTitles pq.StringArray `db:"release_titles"`
+	M1            memberColumns  `db:"m1"`
+	M2            memberColumns  `db:"m2"`
+	Stale         bool           `db:"stale"`
 }
 
 // summaryTries bounds the reads of pairsOf: a row found stale is computed
@@ -418,6 +427,7 @@ func pairRows(recs []pairRecord, loc *time.Location) []PairRow {
 		p := PairRow{
 			ID: r.PairID, Label: r.Label, CurrentID: r.CurrentID.Int64, CurrentTitle: r.CurrentTitle.String,
 			PlanPosition: int(r.PlanPosition.Int64), PlanSteps: int(r.PlanSteps.Int64),
+			Release: refs(r.ReleaseIDs, r.ReleaseTitles),
 		}
 		for _, mc := range []memberColumns{r.M1, r.M2} {
 			m := MemberRow{
@@ -492,6 +502,10 @@ func attention(pairs []PairRow) []Attention {
 						Text: fmt.Sprintf("Latest ratings far apart: %s (%s vs %s)", gapText(gaps), p.Members[0].Name, p.Members[1].Name)})
 				}
 			}
+		}
+		for _, h := range p.Release {
+			rs = append(rs, Reason{Kind: ReasonRelease, HomeworkID: h.ID,
+				Text: fmt.Sprintf("Both answered “%s”; the answers wait for you to read and release them", h.Title)})
 		}
 		for _, m := range p.Members {
 			overdue := map[int64]bool{}
