@@ -371,7 +371,7 @@ func (s *Store) addClient(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairI
 	err := tx.GetContext(ctx, &u, `
 		SELECT u.id, u.practice_id, u.role, u.name, u.password_hash IS NOT NULL AS activated,
 		       EXISTS (SELECT 1 FROM pair_members m WHERE m.user_id = u.id AND m.current) AS in_open_pair
-		FROM users u WHERE u.email = $1 FOR UPDATE`, c.Email)
+		FROM users u WHERE u.practice_id = $2 AND u.email = $1 FOR UPDATE`, c.Email, sc.PracticeID)
 	var userID int64
 	returning := false
 	switch {
@@ -382,10 +382,10 @@ func (s *Store) addClient(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairI
 		}
 	case err != nil:
 		return practice.Invitation{}, false, fmt.Errorf("pair: find client: %w", err)
-	case u.PracticeID != sc.PracticeID || u.Role != string(mend.RoleClient):
-		// The same message whichever practice or role has the address:
-		// nothing about other practices can be learned from this form.
-		return practice.Invitation{}, false, mend.FieldErrors{"email": "This email address already has a Mend account."}.Err()
+	case u.Role != string(mend.RoleClient):
+		// Only this practice's accounts are looked at: an account with the
+		// same address at another practice is another account, never named.
+		return practice.Invitation{}, false, mend.FieldErrors{"email": "Someone on this practice's staff has this email address."}.Err()
 	case u.InOpenPair:
 		return practice.Invitation{}, false, mend.FieldErrors{"email": "This client is already in an active or paused pair. Close that pair first."}.Err()
 	default:
@@ -463,6 +463,33 @@ func (s *Store) Reinvite(ctx context.Context, sc mend.Scope, pairID int64, posit
 		return err
 	})
 	return inv, err
+}
+
+// IssueReset makes a password-reset link for the client at position (1
+// or 2) of a pair the caller may see (a client locked out of their
+// account; audited) and returns it to be shown once: it is not emailed.
+func (s *Store) IssueReset(ctx context.Context, sc mend.Scope, pairID int64, position string) (practice.Invitation, error) {
+	pos, err := strconv.Atoi(position)
+	if err != nil || (pos != 1 && pos != 2) {
+		return practice.Invitation{}, mend.NotFound("Member")
+	}
+	p, err := s.Get(ctx, sc, pairID)
+	if err != nil {
+		return practice.Invitation{}, err
+	}
+	for _, m := range p.Members {
+		if m.Position != pos || m.UserID == 0 {
+			continue
+		}
+		if p.Status == StatusClosed {
+			return practice.Invitation{}, mend.Errorf(mend.ECONFLICT, "This pair is closed.")
+		}
+		if err := practice.ResetAllowed(sc, m.UserID, m.Name, m.Activated, m.Disabled); err != nil {
+			return practice.Invitation{}, err
+		}
+		return practice.IssueReset(ctx, s.DB, s.Links, sc, practice.Invitation{UserID: m.UserID, Name: m.Name, Email: m.Email}, m.UserID)
+	}
+	return practice.Invitation{}, mend.NotFound("Member")
 }
 
 // Pause, Resume and Close change a pair's status. Closing ends the pair for

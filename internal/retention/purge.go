@@ -35,6 +35,10 @@ func purgeSteps() []purgeStep {
 		{"checkin_history", "Earlier versions of check-ins", `checkin_id IN ` + pairCheckins},
 		{"shared_reads", "Marks of shared check-ins read by the partner", `checkin_id IN ` + pairCheckins},
 		{"checkins", "Check-ins", `pair_id = $1`},
+		{"reveal_notices", "Pending emails about reveal exercises", `pair_id = $1`},
+		{"reveal_replies", "Replies to revealed answers", `pair_id = $1`},
+		{"reveals", "Reveals of answers", `pair_id = $1`},
+		{"reveal_answers", "Answers to reveal exercises", `pair_id = $1`},
 		{"reminder_due", "Scheduled reminders", `assignment_id IN (SELECT id FROM assignments WHERE pair_id = $1)`},
 		{"assignments", "Homework", `pair_id = $1`},
 		{"pair_plan_steps", "Steps of repair plans", `pair_plan_id IN (SELECT id FROM pair_plans WHERE pair_id = $1)`},
@@ -42,6 +46,8 @@ func purgeSteps() []purgeStep {
 		{"pair_events", "Entries of the pair's history", `pair_id = $1`},
 		{"pair_members", "Memberships", `pair_id = $1`},
 		{"data_keys", "Encryption keys (destroyed)", `pair_id = $1`},
+		// After the tables whose triggers compute it again.
+		{"dashboard_pairs", "The dashboard's figures for the pair", `pair_id = $1`},
 		{"pairs", "The pair itself", `id = $1`},
 	}
 }

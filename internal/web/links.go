@@ -193,7 +193,7 @@ func (s *Server) forgotSubmit(c *gin.Context) error {
 // audit entry in every case (the account named, if there is one, and the
 // address).
 func (s *Server) sendResetLink(ctx context.Context, email, ip string) error {
-	outcome, to, err := s.links.RequestReset(ctx, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
+	outcomes, err := s.links.RequestReset(ctx, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
 		_, err := s.outbox.Queue(ctx, tx, mail.Message{
 			PracticeID: to.PracticeID, UserID: to.UserID, To: to.Email, ToName: to.Name,
 			Kind: mail.KindPasswordReset, Template: "password_reset",
@@ -204,14 +204,19 @@ func (s *Server) sendResetLink(ctx context.Context, email, ip string) error {
 	if err != nil {
 		return err
 	}
-	e := audit.Entry{Action: "password_reset.requested", ObjectType: "user", ObjectID: to.UserID, Outcome: audit.OK}
-	switch outcome {
-	case auth.ResetNoAccount:
-		e.Outcome = audit.Failed
-	case auth.ResetTooSoon:
-		e.Action, e.Outcome = "password_reset.throttled", audit.Denied
+	for _, o := range outcomes {
+		e := audit.Entry{Action: "password_reset.requested", ObjectType: "user", ObjectID: o.To.UserID, Outcome: audit.OK}
+		switch o.Outcome {
+		case auth.ResetNoAccount:
+			e.Outcome = audit.Failed
+		case auth.ResetTooSoon:
+			e.Action, e.Outcome = "password_reset.throttled", audit.Denied
+		}
+		if err := s.audit.Record(ctx, nil, mend.Scope{Role: mend.RoleAnonymous, PracticeID: o.To.PracticeID, IP: ip}, e); err != nil {
+			return err
+		}
 	}
-	return s.audit.Record(ctx, nil, mend.Scope{Role: mend.RoleAnonymous, PracticeID: to.PracticeID, IP: ip}, e)
+	return nil
 }
 
 func (s *Server) practiceName(ctx context.Context, practiceID int64) (string, error) {
