@@ -120,7 +120,8 @@ func TestReportPDF(t *testing.T) {
 	if err := f.DB.Get(&planID, `SELECT id FROM plans WHERE key = 'core-path'`); err != nil {
 		t.Fatal(err)
 	}
-	hws := &homework.Store{DB: f.DB, Vault: f.vault, Now: func() time.Time { return f.now }}
+	hws := homework.NewStore(f.DB, f.vault)
+	hws.Now = func() time.Time { return f.now }
 	if _, err := hws.ApplyPlan(ctx, f.A, p.ID, homework.PlanInput{PlanID: strconv.FormatInt(planID, 10),
 		StartsOn: day0.AddDays(-10).String(), Cadence: "daily"}); err != nil {
 		t.Fatalf("apply plan: %v", err)
