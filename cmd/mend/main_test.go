@@ -140,7 +140,7 @@ func TestMigrateSeedAndUserCreateOnANewDatabase(t *testing.T) {
 	}{
 		{with("--role", "client"), "--role must be admin or counselor"},
 		{with("--email", "not-an-email"), "--email: Enter an email address"},
-		{with("--email", "counselor1@northside.example"), "--email: This email address already has a Mend account."},
+		{with("--email", "counselor1@northside.example"), "--email: Someone in this practice already has this email address."},
 		{with("--name", ""), "--name: Enter a name."},
 		{with("--practice", " "), "--practice is required"},
 		{append(with("", ""), "--timezone", "Mars/Olympus"), "--timezone: Choose a time zone"},

@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -105,22 +103,20 @@ type candidate struct {
 	Known bool `db:"known"`
 }
 
-// lookup loads the account of email with, in the same statement, whether
-// ip is one of its known addresses.
-func (l *Login) lookup(ctx context.Context, email, ip string) (candidate, bool, error) {
-	var c candidate
-	err := l.DB.GetContext(ctx, &c, `
+// lookup loads the accounts of email (one per practice that has the
+// address, usually one) with, in the same statement, whether ip is one of
+// each account's known addresses.
+func (l *Login) lookup(ctx context.Context, email, ip string) ([]candidate, error) {
+	var cs []candidate
+	err := l.DB.SelectContext(ctx, &cs, `
 		SELECT `+accountColumns+`,
 		       EXISTS (SELECT 1 FROM sign_in_addresses a
 		               WHERE a.user_id = users.id AND a.ip = $2 AND a.last_at > now() - make_interval(secs => $3)) AS known
-		FROM users WHERE email = $1`, email, ip, l.Throttle.KnownFor.Seconds())
-	if errors.Is(err, sql.ErrNoRows) {
-		return candidate{}, false, nil
-	}
+		FROM users WHERE email = $1 ORDER BY id`, email, ip, l.Throttle.KnownFor.Seconds())
 	if err != nil {
-		return candidate{}, false, fmt.Errorf("auth: load account: %w", err)
+		return nil, fmt.Errorf("auth: load account: %w", err)
 	}
-	return c, true, nil
+	return cs, nil
 }
 
 // auditAttempt records a refused or failed password attempt: the account
@@ -142,33 +138,46 @@ func (l *Login) auditAttempt(ctx context.Context, c candidate, found bool, ip, a
 // password change: reserve, then verify. A refusal and a wrong password are
 // audited; the reservation of a wrong password stays as its failure.
 func (l *Login) checkPassword(ctx context.Context, email, password, ip, action string, matches func(candidate) bool) (candidate, reservation, error) {
-	c, found, err := l.lookup(ctx, email, ip)
+	cs, err := l.lookup(ctx, email, ip)
 	if err != nil {
 		return candidate{}, reservation{}, err
 	}
+	known := false
+	for _, c := range cs {
+		known = known || c.Known
+	}
+	// The account a refusal or failure is recorded against: the only one,
+	// or the first when the address has accounts at several practices.
+	var named candidate
+	found := len(cs) > 0
+	if found {
+		named = cs[0]
+	}
 	att := attempts{DB: l.DB}
-	r, ok, err := att.reserve(ctx, l.Throttle.passwordLimits(email, ip, found && c.Known))
+	r, ok, err := att.reserve(ctx, l.Throttle.passwordLimits(email, ip, known))
 	if err != nil {
 		return candidate{}, reservation{}, err
 	}
 	if !ok {
-		if err := l.auditAttempt(ctx, c, found, ip, action+".throttled", audit.Denied); err != nil {
+		if err := l.auditAttempt(ctx, named, found, ip, action+".throttled", audit.Denied); err != nil {
 			return candidate{}, reservation{}, err
 		}
 		return candidate{}, reservation{}, l.Throttle.refused()
 	}
-	hash := ""
-	if found {
-		hash = c.PasswordHash.String
+	if !found {
+		VerifyPassword(password, "") // the same work as a wrong password
 	}
-	good := VerifyPassword(password, hash) // constant work whether found or not
-	if !found || !good || !matches(c) {
-		if err := l.auditAttempt(ctx, c, found, ip, action+".failed", audit.Failed); err != nil {
-			return candidate{}, reservation{}, err
+	// A password opens at most one of an address's accounts (SetPassword
+	// refuses one that opens another), so the first match is the account.
+	for _, c := range cs {
+		if VerifyPassword(password, c.PasswordHash.String) && matches(c) {
+			return c, r, nil
 		}
-		return candidate{}, reservation{}, ErrBadCredentials
 	}
-	return c, r, nil
+	if err := l.auditAttempt(ctx, named, found, ip, action+".failed", audit.Failed); err != nil {
+		return candidate{}, reservation{}, err
+	}
+	return candidate{}, reservation{}, ErrBadCredentials
 }
 
 // passed releases a good password's reservation, clears the failures from

@@ -4,11 +4,14 @@
 package auth
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/mend-practice/mend/internal/mend"
 )
@@ -100,3 +103,27 @@ func containsOwn(password string, owner PasswordOwner) bool {
 	}
 	return false
 }
+
+// opensAnotherAccount reports whether password opens another account with
+// the same email address (at another practice). A sign-in names its
+// account by email and password together, so no two accounts of one
+// address may share a password; only the person who proved they own the
+// address (a link, or the signed-in account) is ever told.
+func opensAnotherAccount(ctx context.Context, q sqlx.QueryerContext, email string, userID int64, password string) (bool, error) {
+	var hashes []string
+	if err := sqlx.SelectContext(ctx, q, &hashes, `
+		SELECT password_hash FROM users
+		WHERE email = $1 AND id <> $2 AND password_hash IS NOT NULL`, email, userID); err != nil {
+		return false, fmt.Errorf("auth: other accounts of the address: %w", err)
+	}
+	for _, h := range hashes {
+		if VerifyPassword(password, h) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// samePasswordMessage is the field message when a new password already
+// opens the person's account at another practice.
+const samePasswordMessage = "This password already opens your account at another practice. Choose a different one, so that each password opens one account."

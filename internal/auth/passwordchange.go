@@ -31,6 +31,15 @@ func (l *Login) ChangePassword(ctx context.Context, sc mend.Scope, current, pass
 	if fe == nil && password == current {
 		fe.Add("password", "Choose a password different from your current one.")
 	}
+	if fe == nil {
+		taken, err := opensAnotherAccount(ctx, l.DB, c.Email, c.ID, password)
+		if err != nil {
+			return err
+		}
+		if taken {
+			fe.Add("password", samePasswordMessage)
+		}
+	}
 	if err := fe.Err(); err != nil {
 		// The current password was right: not a failure.
 		if rerr := (&attempts{DB: l.DB}).release(ctx, nil, r); rerr != nil {

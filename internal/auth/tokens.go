@@ -183,6 +183,15 @@ func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip 
 	}
 	var fe mend.FieldErrors
 	CheckNewPassword(&fe, "password", password, confirm, PasswordOwner{Email: info.Email, Name: info.Name})
+	if fe == nil {
+		taken, err := opensAnotherAccount(ctx, tx, info.Email, r.UserID, password)
+		if err != nil {
+			return mend.Scope{}, err
+		}
+		if taken {
+			fe.Add("password", samePasswordMessage)
+		}
+	}
 	if err := fe.Err(); err != nil {
 		return mend.Scope{}, err
 	}
@@ -236,55 +245,68 @@ const (
 	ResetTooSoon   = "too_soon"   // a link sent within ResetEvery is still open
 )
 
-// RequestReset issues a reset link for email if an enabled, activated
-// account has it, and calls send with the raw token and the account in the
-// same transaction, so that the link exists exactly when its email is
-// queued. While a link sent within ResetEvery is open it sends nothing:
-// the account's row lock makes concurrent requests take turns, so twenty
-// at once still send one email. It returns what it did and, unless there
-// is no account, whose account it is. The caller answers the person the
-// same way whatever happens here (and before it happens).
-func (l *Links) RequestReset(ctx context.Context, email string, send func(tx *sqlx.Tx, raw string, to LinkInfo) error) (string, LinkInfo, error) {
+// ResetOutcome is what a reset request did for one account.
+type ResetOutcome struct {
+	Outcome string   // ResetSent, ResetNoAccount or ResetTooSoon
+	To      LinkInfo // the account; empty for ResetNoAccount
+}
+
+// RequestReset issues a reset link for each enabled, activated account that
+// has email (one per practice that has the address, usually one), and
+// calls send with the raw token and the account in the same transaction,
+// so that a link exists exactly when its email is queued; each email names
+// its practice. While a link sent within ResetEvery is open for an account
+// it sends nothing for it: the accounts' row locks make concurrent
+// requests take turns, so twenty at once still send one email. It returns
+// what it did for each account, or one ResetNoAccount. The caller answers
+// the person the same way whatever happens here (and before it happens).
+func (l *Links) RequestReset(ctx context.Context, email string, send func(tx *sqlx.Tx, raw string, to LinkInfo) error) ([]ResetOutcome, error) {
 	tx, err := l.DB.BeginTxx(ctx, nil)
 	if err != nil {
-		return "", LinkInfo{}, err
+		return nil, err
 	}
 	defer tx.Rollback()
-	var a struct {
+	var accounts []struct {
 		account
 		Practice string `db:"practice"`
 	}
-	err = tx.GetContext(ctx, &a, `
+	err = tx.SelectContext(ctx, &accounts, `
 		SELECT `+accountColumns+`, (SELECT p.name FROM practices p WHERE p.id = users.practice_id) AS practice
-		FROM users WHERE email = $1 FOR UPDATE`, NormalizeEmail(email))
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && (a.Disabled || !a.PasswordHash.Valid)) {
-		return ResetNoAccount, LinkInfo{}, nil
-	}
+		FROM users WHERE email = $1 AND disabled_at IS NULL AND password_hash IS NOT NULL
+		ORDER BY id FOR UPDATE`, NormalizeEmail(email))
 	if err != nil {
-		return "", LinkInfo{}, fmt.Errorf("auth: reset request: %w", err)
+		return nil, fmt.Errorf("auth: reset request: %w", err)
 	}
-	to := LinkInfo{UserID: a.ID, Name: a.Name, Email: a.Email, PracticeID: a.PracticeID, Practice: a.Practice, Role: a.Role}
-	var recent bool
+	if len(accounts) == 0 {
+		return []ResetOutcome{{Outcome: ResetNoAccount}}, nil
+	}
 	now := l.now()
-	if err := tx.GetContext(ctx, &recent, `
-		SELECT EXISTS (SELECT 1 FROM user_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL
-		               AND expires_at > $3 AND created_at > $4)`, a.ID, PurposeReset, now, now.Add(-ResetEvery)); err != nil {
-		return "", LinkInfo{}, fmt.Errorf("auth: reset request: %w", err)
-	}
-	if recent {
-		return ResetTooSoon, to, nil
-	}
-	raw, err := l.Issue(ctx, tx, a.ID, 0, PurposeReset)
-	if err != nil {
-		return "", LinkInfo{}, err
-	}
-	if err := send(tx, raw, to); err != nil {
-		return "", LinkInfo{}, err
+	var out []ResetOutcome
+	for _, a := range accounts {
+		to := LinkInfo{UserID: a.ID, Name: a.Name, Email: a.Email, PracticeID: a.PracticeID, Practice: a.Practice, Role: a.Role}
+		var recent bool
+		if err := tx.GetContext(ctx, &recent, `
+			SELECT EXISTS (SELECT 1 FROM user_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL
+			               AND expires_at > $3 AND created_at > $4)`, a.ID, PurposeReset, now, now.Add(-ResetEvery)); err != nil {
+			return nil, fmt.Errorf("auth: reset request: %w", err)
+		}
+		if recent {
+			out = append(out, ResetOutcome{Outcome: ResetTooSoon, To: to})
+			continue
+		}
+		raw, err := l.Issue(ctx, tx, a.ID, 0, PurposeReset)
+		if err != nil {
+			return nil, err
+		}
+		if err := send(tx, raw, to); err != nil {
+			return nil, err
+		}
+		out = append(out, ResetOutcome{Outcome: ResetSent, To: to})
 	}
 	if err := tx.Commit(); err != nil {
-		return "", LinkInfo{}, err
+		return nil, err
 	}
-	return ResetSent, to, nil
+	return out, nil
 }
 
 // ResetRequests throttles reset requests per address, before anything is

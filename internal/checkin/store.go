@@ -657,6 +657,20 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 	if err != nil {
 		return fmt.Errorf("checkin: safety alert: %w", err)
 	}
+	// The review page opens on its safety section: the note, the acknowledgement.
+	link := fmt.Sprintf("%s/review/checkins/%d#safety", s.BaseURL, checkinID)
+	return QueueSafetyAlert(ctx, s.stmts.On(s.DB, tx), tx, s.Outbox, a.PracticeID, a.CounselorID,
+		fmt.Sprintf("safety:%d", checkinID), link)
+}
+
+// QueueSafetyAlert queues the safety alert email, in the caller's
+// transaction, to the pair's counselor (counselorID), or to every admin of
+// the practice when the pair has none or the counselor's account is
+// disabled: the critical queue, a link, and nothing a client wrote. key is
+// the dedupe key of the counselor's email (an admin's gets ":<id>" added).
+// A check-in's flag and a measure's critical answer both come here.
+func QueueSafetyAlert(ctx context.Context, run db.Runner, tx *sqlx.Tx, ob *mail.Outbox, practiceID int64,
+	counselorID sql.NullInt64, key, link string) error {
 	var to []struct {
 		ID           int64  `db:"id"`
 		Email        string `db:"email"`
@@ -664,35 +678,34 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 		Role         string `db:"role"`
 		PracticeName string `db:"practice_name"`
 	}
-	err = s.stmts.On(s.DB, tx).Select(ctx, &to, `
+	err := run.Select(ctx, &to, `
 		SELECT u.id, u.email, u.name, u.role, pr.name AS practice_name
 		FROM users u JOIN practices pr ON pr.id = u.practice_id
 		WHERE u.practice_id = $1 AND u.disabled_at IS NULL
 		  AND (u.id = $2 OR ($2::bigint IS NULL AND u.role = 'admin'))
-		ORDER BY u.id`, a.PracticeID, a.CounselorID)
+		ORDER BY u.id`, practiceID, counselorID)
 	if err != nil {
 		return fmt.Errorf("checkin: alert recipients: %w", err)
 	}
 	if len(to) == 0 { // the counselor's account is disabled: the admins must know
-		err = s.stmts.On(s.DB, tx).Select(ctx, &to, `
+		err = run.Select(ctx, &to, `
 			SELECT u.id, u.email, u.name, u.role, pr.name AS practice_name
 			FROM users u JOIN practices pr ON pr.id = u.practice_id
 			WHERE u.practice_id = $1 AND u.disabled_at IS NULL AND u.role = 'admin'
-			ORDER BY u.id`, a.PracticeID)
+			ORDER BY u.id`, practiceID)
 		if err != nil {
 			return fmt.Errorf("checkin: alert recipients: %w", err)
 		}
 	}
-	link := fmt.Sprintf("%s/pairs/%d/checkins#checkin-%d", s.BaseURL, a.PairID, checkinID)
 	for _, r := range to {
-		key := fmt.Sprintf("safety:%d", checkinID)
-		if !a.CounselorID.Valid || r.ID != a.CounselorID.Int64 {
-			key = fmt.Sprintf("safety:%d:%d", checkinID, r.ID)
+		k := key
+		if !counselorID.Valid || r.ID != counselorID.Int64 {
+			k = fmt.Sprintf("%s:%d", key, r.ID)
 		}
-		if _, err := s.Outbox.Queue(ctx, tx, mail.Message{
-			PracticeID: a.PracticeID, UserID: r.ID, To: r.Email, ToName: r.Name,
+		if _, err := ob.Queue(ctx, tx, mail.Message{
+			PracticeID: practiceID, UserID: r.ID, To: r.Email, ToName: r.Name,
 			Kind:      mail.KindSafetyAlert, // sent through the critical queue
-			DedupeKey: key, Template: "safety_alert",
+			DedupeKey: k, Template: "safety_alert",
 			Data: map[string]any{"Name": r.Name, "PracticeName": r.PracticeName, "Link": link},
 		}); err != nil {
 			return err

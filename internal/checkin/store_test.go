@@ -636,7 +636,7 @@ func TestSafetyFlagAlertsTheCounselorOnce(t *testing.T) {
 	if m.To != "c1@example.test" || m.Dedupe != "safety:"+itoa(id) {
 		t.Errorf("alert email to %s, key %s", m.To, m.Dedupe)
 	}
-	if !strings.Contains(m.Text, "https://mend.test/pairs/"+itoa(f.ids["x"])+"/checkins#checkin-"+itoa(id)) {
+	if !strings.Contains(m.Text, "https://mend.test/review/checkins/"+itoa(id)+"#safety") {
 		t.Errorf("alert email lacks the link:\n%s", m.Text)
 	}
 	for _, words := range []string{"SAFETY-WORDS", "REFLECTION-WORDS", "Name xa", "Listen"} {

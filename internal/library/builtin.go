@@ -125,7 +125,7 @@ func syncStep(ctx context.Context, tx *sqlx.Tx, position int, s builtinStep) (in
 	if row.VersionID != nil {
 		var cur Version
 		if err := tx.GetContext(ctx, &cur, `
-			SELECT id, step_id, version, created_at, title, summary, why, instructions, questions, duration_days
+			SELECT id, step_id, version, created_at, title, summary, why, instructions, questions, duration_days, reveal_rule
 			FROM step_versions WHERE id = $1`, *row.VersionID); err != nil {
 			return 0, err
 		}

@@ -85,6 +85,35 @@ type Content struct {
 	Instructions Instructions `db:"instructions" json:"instructions"`
 	Questions    Questions    `db:"questions" json:"questions"`
 	DurationDays int          `db:"duration_days" json:"duration_days"`
+	// Reveal makes the step a reveal exercise: both partners answer the
+	// questions alone and read each other's answers only at the reveal.
+	// "" (an ordinary step) or one of the Reveal… rules.
+	Reveal string `db:"reveal_rule" json:"reveal,omitempty"`
+}
+
+// Reveal rules of a reveal exercise (step_versions.reveal_rule).
+const (
+	// RevealBoth reveals a period's answers when both partners have answered.
+	RevealBoth = "both"
+	// RevealCounselor waits, once both have answered, for the counselor to
+	// read them and release them (with an optional note).
+	RevealCounselor = "counselor"
+	// RevealSession never reveals in the app: the counselor brings the
+	// answers to a session.
+	RevealSession = "session"
+)
+
+// RevealRules are the rules a step form offers, in order, with their labels.
+var RevealRules = []struct{ Value, Label string }{
+	{"", "No — an ordinary step with check-ins"},
+	{RevealBoth, "Reveal exercise: show both answers when both have answered"},
+	{RevealCounselor, "Reveal exercise: I read both first and release them"},
+	{RevealSession, "Reveal exercise: in session only, never shown in the app"},
+}
+
+// ValidReveal reports whether r is "" or a reveal rule.
+func ValidReveal(r string) bool {
+	return r == "" || r == RevealBoth || r == RevealCounselor || r == RevealSession
 }
 
 // same reports whether two versions say the same thing.
@@ -156,6 +185,7 @@ type StepInput struct {
 	Title, Summary, Why     string
 	Both, Broke, Hurt       string
 	Questions, DurationDays string
+	Reveal                  string
 }
 
 // Limits on a step's text, so that a page and an email stay readable.
@@ -183,6 +213,10 @@ func (in StepInput) Parse() (Content, error) {
 			Hurt:  lines(in.Hurt),
 		},
 		Questions: lines(in.Questions),
+		Reveal:    strings.TrimSpace(in.Reveal),
+	}
+	if !ValidReveal(c.Reveal) {
+		fe.Add("reveal", "Choose one of the offered options.")
 	}
 	switch {
 	case c.Title == "":
@@ -237,6 +271,7 @@ func InputOf(c Content) StepInput {
 		Hurt:         strings.Join(c.Instructions.Hurt, "\n"),
 		Questions:    strings.Join(c.Questions, "\n"),
 		DurationDays: strconv.Itoa(c.DurationDays),
+		Reveal:       c.Reveal,
 	}
 }
 

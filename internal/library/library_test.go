@@ -72,8 +72,16 @@ func TestBuiltinStepsAreCompleteAndReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.Items) != 15 || page.Items[0].Title != "Acknowledge the hurt" {
+	// The 15 repair steps and, tied to them, 5 reveal exercises (issue 21).
+	if len(page.Items) != 20 || page.Items[0].Title != "Acknowledge the hurt" {
 		t.Fatalf("%d steps, first %q", len(page.Items), page.Items[0].Title)
+	}
+	reveals := map[string]int{}
+	for _, s := range page.Items {
+		reveals[s.Reveal]++
+	}
+	if reveals[""] != 15 || reveals[library.RevealBoth] < 2 || reveals[library.RevealCounselor] < 1 || reveals[library.RevealSession] < 1 {
+		t.Errorf("built-in steps by reveal rule: %v", reveals)
 	}
 	for _, s := range page.Items {
 		if !s.BuiltIn() || s.Why == "" || len(s.Instructions.Both) == 0 || len(s.Questions) < 2 || len(s.Questions) > 4 || s.DurationDays < 1 {

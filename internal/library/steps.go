@@ -61,7 +61,7 @@ func staff(sc mend.Scope) error {
 const stepColumns = `
 	s.id, s.practice_id, s.key, s.copied_from_step_id, cv.title AS copied_from_title,
 	v.id AS version_id, v.version, s.updated_at, u.name AS updated_by,
-	v.title, v.summary, v.why, v.instructions, v.questions, v.duration_days`
+	v.title, v.summary, v.why, v.instructions, v.questions, v.duration_days, v.reveal_rule`
 
 const stepFrom = `
 	FROM steps s
@@ -170,7 +170,7 @@ func (s *Store) Versions(ctx context.Context, sc mend.Scope, stepID int64) ([]Ve
 	}
 	var vs []Version
 	err := s.DB.SelectContext(ctx, &vs, `
-		SELECT v.id, v.step_id, v.version, v.created_at, v.title, v.summary, v.why, v.instructions, v.questions, v.duration_days
+		SELECT v.id, v.step_id, v.version, v.created_at, v.title, v.summary, v.why, v.instructions, v.questions, v.duration_days, v.reveal_rule
 		FROM step_versions v JOIN steps s ON s.id = v.step_id
 		WHERE v.step_id = $1 AND (s.practice_id IS NULL OR s.practice_id = $2)
 		ORDER BY v.version DESC LIMIT 50`, stepID, sc.PracticeID)
@@ -217,9 +217,9 @@ func insertStep(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, c Content, copi
 func addVersion(ctx context.Context, tx *sqlx.Tx, stepID int64, practiceID sql.NullInt64, version int, c Content, by int64) (int64, error) {
 	var vid int64
 	if err := tx.GetContext(ctx, &vid, `
-		INSERT INTO step_versions (step_id, practice_id, version, title, summary, why, instructions, questions, duration_days, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		stepID, practiceID, version, c.Title, c.Summary, c.Why, c.Instructions, c.Questions, c.DurationDays, nullID(by)); err != nil {
+		INSERT INTO step_versions (step_id, practice_id, version, title, summary, why, instructions, questions, duration_days, created_by, reveal_rule)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		stepID, practiceID, version, c.Title, c.Summary, c.Why, c.Instructions, c.Questions, c.DurationDays, nullID(by), c.Reveal); err != nil {
 		return 0, fmt.Errorf("library: insert step version: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE steps SET current_version_id = $2, updated_at = now() WHERE id = $1`, stepID, vid); err != nil {

@@ -20,7 +20,8 @@ import (
 // Statuses and Kinds offered as filters on the admin's mail log.
 var (
 	Statuses = []string{StatusQueued, StatusSending, StatusSent, StatusFailed, StatusSkipped}
-	Kinds    = []string{KindInvitation, KindPasswordReset, KindReminder, KindOverdue, KindSafetyAlert, KindDigest}
+	Kinds    = []string{KindInvitation, KindPasswordReset, KindReminder, KindOverdue, KindSafetyAlert, KindDigest,
+		KindRevealAnswered, KindRevealed, KindRevealReady}
 )
 
 // Kinds of message sent by the reminder and alert jobs.
@@ -29,6 +30,11 @@ const (
 	KindOverdue     = "checkin_overdue"
 	KindSafetyAlert = "safety_alert"
 	KindDigest      = "counselor_digest"
+	// Reveal exercises: the partner has answered, both answers are shown,
+	// both answers wait for the counselor's release. No words of anyone's.
+	KindRevealAnswered = "reveal_answered"
+	KindRevealed       = "reveal_revealed"
+	KindRevealReady    = "reveal_ready"
 )
 
 // LogPageSize is how many messages one page of the mail log shows.

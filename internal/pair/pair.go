@@ -377,7 +377,7 @@ func (s *Store) addClient(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairI
 	err := tx.GetContext(ctx, &u, `
 		SELECT u.id, u.practice_id, u.role, u.name, u.password_hash IS NOT NULL AS activated,
 		       EXISTS (SELECT 1 FROM pair_members m WHERE m.user_id = u.id AND m.current) AS in_open_pair
-		FROM users u WHERE u.email = $1 FOR UPDATE`, c.Email)
+		FROM users u WHERE u.practice_id = $2 AND u.email = $1 FOR UPDATE`, c.Email, sc.PracticeID)
 	var userID int64
 	returning := false
 	switch {
@@ -388,10 +388,10 @@ func (s *Store) addClient(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairI
 		}
 	case err != nil:
 		return practice.Invitation{}, false, fmt.Errorf("pair: find client: %w", err)
-	case u.PracticeID != sc.PracticeID || u.Role != string(mend.RoleClient):
-		// The same message whichever practice or role has the address:
-		// nothing about other practices can be learned from this form.
-		return practice.Invitation{}, false, mend.FieldErrors{"email": "This email address already has a Mend account."}.Err()
+	case u.Role != string(mend.RoleClient):
+		// Only this practice's accounts are looked at: an account with the
+		// same address at another practice is another account, never named.
+		return practice.Invitation{}, false, mend.FieldErrors{"email": "Someone on this practice's staff has this email address."}.Err()
 	case u.InOpenPair:
 		return practice.Invitation{}, false, mend.FieldErrors{"email": "This client is already in an active or paused pair. Close that pair first."}.Err()
 	default:

@@ -166,15 +166,16 @@ func (s *Store) InviteCounselor(ctx context.Context, sc mend.Scope, in NewPerson
 }
 
 // CreateUser inserts an account without a password (it is set through the
-// invitation link). A taken email is a field error on "email" — the same
-// message whichever practice has it, so nothing crosses practices.
+// invitation link). Emails are unique within a practice only, so a taken
+// email is a field error about this practice's own accounts: whether the
+// address has an account at another practice is never consulted.
 func CreateUser(ctx context.Context, q sqlx.QueryerContext, practiceID int64, role mend.Role, in NewPerson) (int64, error) {
 	var id int64
 	err := sqlx.GetContext(ctx, q, &id, `
 		INSERT INTO users (practice_id, role, email, name, timezone)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`, practiceID, string(role), in.Email, in.Name, in.Timezone)
-	if db.IsUniqueViolation(err, "users_email_key") {
-		return 0, mend.FieldErrors{"email": "This email address already has a Mend account."}.Err()
+	if db.IsUniqueViolation(err, "users_practice_email_key") {
+		return 0, mend.FieldErrors{"email": "Someone in this practice already has this email address."}.Err()
 	}
 	if err != nil {
 		return 0, fmt.Errorf("practice: create user: %w", err)

@@ -185,7 +185,8 @@ func digestCounts(ctx context.Context, tx *sqlx.Tx, rows []digestRow, idx []int,
 	}
 	err = tx.SelectContext(ctx, &hw, `
 		SELECT p.counselor_id, a.id AS assignment_id, a.starts_on, a.due_on, a.cadence, a.weekdays, u.timezone,
-		       (SELECT max(c.period_start) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = m.user_id) AS last_start
+		       greatest((SELECT max(c.period_start) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = m.user_id),
+		                (SELECT max(ra.period_start) FROM reveal_answers ra WHERE ra.assignment_id = a.id AND ra.user_id = m.user_id)) AS last_start
 		FROM unnest($1::bigint[], $2::bigint[]) AS t(user_id, practice_id)
 		JOIN pairs p ON `+access.CounselorPairs("p", "t.practice_id", "t.user_id")+` AND p.status = 'active'
 		JOIN assignments a ON a.pair_id = p.id AND a.practice_id = p.practice_id AND a.status = 'active'

@@ -71,7 +71,11 @@ func (s *Scheduler) Run(ctx context.Context) (Stats, error) {
 		return rs, err
 	}
 	ds, err := s.Digests(ctx)
-	return Stats{Claimed: rs.Claimed + ds.Claimed, Queued: rs.Queued + ds.Queued}, err
+	if err != nil {
+		return Stats{Claimed: rs.Claimed + ds.Claimed, Queued: rs.Queued + ds.Queued}, err
+	}
+	ns, err := s.RevealNotices(ctx)
+	return Stats{Claimed: rs.Claimed + ds.Claimed + ns.Claimed, Queued: rs.Queued + ds.Queued + ns.Queued}, err
 }
 
 // Reminders queues the reminders and nudges due now. Several transactions
@@ -140,6 +144,8 @@ type dueRow struct {
 	QuietStart   sql.NullInt64 `db:"quiet_start"`
 	QuietEnd     sql.NullInt64 `db:"quiet_end"`
 	PracticeName string        `db:"practice_name"`
+	// Reveal: the homework is a reveal exercise, answered on its own page.
+	Reveal bool `db:"reveal"`
 }
 
 func (r dueRow) schedule() checkin.Schedule {
@@ -168,7 +174,8 @@ const claimReminders = `
 	       (p.status = 'active' AND u.reminders_enabled AND u.disabled_at IS NULL
 	        AND u.password_hash IS NOT NULL) AS wants,
 	       u.email, u.name, u.timezone, u.reminder_minute, u.quiet_start, u.quiet_end,
-	       pr.name AS practice_name
+	       pr.name AS practice_name,
+	       (SELECT v.reveal_rule <> '' FROM step_versions v WHERE v.id = a.step_version_id) AS reveal
 	FROM reminder_due r
 	JOIN assignments a ON a.id = r.assignment_id AND a.practice_id = r.practice_id
 	JOIN pairs p ON p.id = a.pair_id AND p.practice_id = r.practice_id
@@ -302,6 +309,9 @@ func (s *Scheduler) reminderBatch(ctx context.Context, now time.Time) (Stats, er
 func (s *Scheduler) message(r dueRow, it Item) mail.Message {
 	base := strings.TrimRight(s.BaseURL, "/")
 	link := fmt.Sprintf("%s/homework/%d/checkins/new?period=%s", base, r.AssignmentID, it.Period.Start)
+	if r.Reveal {
+		link = fmt.Sprintf("%s/homework/%d/reveal", base, r.AssignmentID)
+	}
 	m := mail.Message{
 		PracticeID: r.PracticeID, UserID: r.UserID, To: r.Email, ToName: r.Name,
 		Kind: mail.KindReminder, Template: "checkin_reminder", Unsubscribe: true,
@@ -349,7 +359,12 @@ func checkedIn(ctx context.Context, tx *sqlx.Tx, rows []dueRow, now time.Time) (
 	err := tx.SelectContext(ctx, &found, `
 		SELECT c.user_id, c.assignment_id, c.period_start
 		FROM unnest($1::bigint[], $2::bigint[], $3::date[]) AS t(user_id, assignment_id, since)
-		JOIN checkins c ON c.assignment_id = t.assignment_id AND c.user_id = t.user_id AND c.period_start >= t.since`,
+		JOIN checkins c ON c.assignment_id = t.assignment_id AND c.user_id = t.user_id AND c.period_start >= t.since
+		UNION ALL
+		-- A reveal exercise's answers are its check-ins (issue 21).
+		SELECT ra.user_id, ra.assignment_id, ra.period_start
+		FROM unnest($1::bigint[], $2::bigint[], $3::date[]) AS t(user_id, assignment_id, since)
+		JOIN reveal_answers ra ON ra.assignment_id = t.assignment_id AND ra.user_id = t.user_id AND ra.period_start >= t.since`,
 		pq.Array(users), pq.Array(assignments), pq.Array(since))
 	if err != nil {
 		return nil, fmt.Errorf("reminder: check-ins: %w", err)

@@ -375,10 +375,18 @@ func TestSafetyAlertReachesTheCounselorOnly(t *testing.T) {
 	if len(m.To) != 1 || m.To[0] != "counselor@northside.test" {
 		t.Fatalf("alert sent to %v", m.To)
 	}
-	link := fmt.Sprintf("%s/pairs/%d/checkins#checkin-%d", baseURL, pair, id)
+	// The one link in the email opens the check-in's review page on its
+	// safety section (the note and the acknowledgement).
+	link := fmt.Sprintf("%s/review/checkins/%d#safety", baseURL, id)
 	for ct, body := range m.Parts() {
-		if !strings.Contains(body, link) {
-			t.Errorf("%s body has no link to the check-in %s", ct, link)
+		links := linkRE.FindAllString(body, -1)
+		if len(links) == 0 {
+			t.Errorf("%s body has no link", ct)
+		}
+		for _, l := range links {
+			if l != link {
+				t.Errorf("%s body links to %s, want exactly %s", ct, l, link)
+			}
 		}
 		for _, words := range []string{"Private safety words", "Private reflection words", "river", "Maya", "Daniel", "Secret step title"} {
 			if strings.Contains(body, words) {
@@ -485,3 +493,6 @@ func sorted(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
+
+// linkRE finds the absolute links in an email's body.
+var linkRE = regexp.MustCompile(`https?://[^\s"'<>]+`)

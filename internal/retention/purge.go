@@ -29,10 +29,16 @@ const pairCheckins = `(SELECT id FROM checkins WHERE pair_id = $1)`
 func purgeSteps() []purgeStep {
 	return []purgeStep{
 		{"safety_alerts", "Safety alerts", `pair_id = $1`},
+		{"measure_responses", "Answers to measures", `pair_id = $1`},
+		{"measure_assignments", "Measures given to the pair", `pair_id = $1`},
 		{"feedback", "Counselor feedback", `pair_id = $1`},
 		{"checkin_history", "Earlier versions of check-ins", `checkin_id IN ` + pairCheckins},
 		{"shared_reads", "Marks of shared check-ins read by the partner", `checkin_id IN ` + pairCheckins},
 		{"checkins", "Check-ins", `pair_id = $1`},
+		{"reveal_notices", "Pending emails about reveal exercises", `pair_id = $1`},
+		{"reveal_replies", "Replies to revealed answers", `pair_id = $1`},
+		{"reveals", "Reveals of answers", `pair_id = $1`},
+		{"reveal_answers", "Answers to reveal exercises", `pair_id = $1`},
 		{"reminder_due", "Scheduled reminders", `assignment_id IN (SELECT id FROM assignments WHERE pair_id = $1)`},
 		{"assignments", "Homework", `pair_id = $1`},
 		{"pair_plan_steps", "Steps of repair plans", `pair_plan_id IN (SELECT id FROM pair_plans WHERE pair_id = $1)`},

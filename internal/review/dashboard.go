@@ -175,6 +175,9 @@ type PairRow struct {
 	PlanPosition int    // its position in the plan (0: not a plan step)
 	PlanSteps    int
 	Members      []MemberRow
+	// Release are the reveal exercises whose answers wait for the
+	// counselor's release.
+	Release []HomeworkRef
 	// As shown (worked out once per row when the dashboard is read: a
 	// template calling methods for 150 rows costs more than the query).
 	Step    string // e.g. "Step 3 of 15: Active listening"
@@ -209,9 +212,12 @@ const (
 	ReasonDiverging = "diverging"
 	ReasonMissing   = "missing"
 	ReasonOverdue   = "overdue"
+	// ReasonRelease: both partners answered a reveal exercise that waits
+	// for the counselor to read and release the answers.
+	ReasonRelease = "release"
 )
 
-var reasonRank = map[string]int{ReasonFalling: 0, ReasonDiverging: 1, ReasonMissing: 2, ReasonOverdue: 3}
+var reasonRank = map[string]int{ReasonFalling: 0, ReasonDiverging: 1, ReasonRelease: 2, ReasonMissing: 3, ReasonOverdue: 4}
 
 // Reason is why a pair needs attention.
 type Reason struct {
@@ -288,17 +294,21 @@ WITH my AS MATERIALIZED (
 )
 SELECT my.id AS pair_id, my.label, hw.cur_id AS current_id, cv.title AS current_title, cps.position AS plan_position,
        CASE WHEN cps.id IS NOT NULL THEN (SELECT count(*) FROM pair_plan_steps s WHERE s.pair_plan_id = cps.pair_plan_id) END AS plan_steps,
+       hw.rel AS release_ids, ` + titles("hw.rel") + ` AS release_titles,
        ` + member(`my.u{n} AS "m{n}.user_id", my.n{n} AS "m{n}.name", {n} AS "m{n}.position",
        r{n}.trust AS "m{n}.trust", r{n}.communication AS "m{n}.communication", r{n}.hope AS "m{n}.hope",
        r{n}.last_sent AS "m{n}.last_sent", r{n}.last_period AS "m{n}.last_period",
        coalesce(hw.e{n}, 0) AS "m{n}.expected",
        (SELECT count(*) FROM checkins c
-         WHERE c.pair_id = my.id AND c.user_id = my.u{n} AND c.period_end BETWEEN `+winFrom+` AND `+closed+`) AS "m{n}.done",
+         WHERE c.pair_id = my.id AND c.user_id = my.u{n} AND c.period_end BETWEEN `+winFrom+` AND `+closed+`)
+       + (SELECT count(*) FROM reveal_answers ra
+         WHERE ra.pair_id = my.id AND ra.user_id = my.u{n} AND ra.period_end BETWEEN `+winFrom+` AND `+closed+`) AS "m{n}.done",
        hw.miss{n} AS "m{n}.missing_ids", `+titles("hw.miss{n}")+` AS "m{n}.missing_titles",
        hw.over{n} AS "m{n}.overdue_ids", `+titles("hw.over{n}")+` AS "m{n}.overdue_titles"`) + `
 FROM my
 LEFT JOIN LATERAL (
 	SELECT (array_agg(y.id ORDER BY y.due_on, y.id) FILTER (WHERE y.cur))[1] AS cur_id,
+	       array_agg(y.id ORDER BY y.due_on, y.id) FILTER (WHERE y.rel) AS rel,
 	       ` + member(`sum(y.e{n})::int AS e{n},
 	       array_agg(y.id ORDER BY y.due_on, y.id) FILTER (WHERE y.miss{n}) AS miss{n},
 	       array_agg(y.id ORDER BY y.due_on, y.id) FILTER (WHERE y.over{n}) AS over{n}`) + `
@@ -310,11 +320,21 @@ LEFT JOIN LATERAL (
 		       `+forMember+` AND a.status = 'active' AND a.cadence <> 'once' AND `+secondClosed+` IS NOT NULL
 		         AND mend_period_count(a.cadence, a.weekdays, a.starts_on, a.due_on, `+assigned+`, `+closed+`) >= 2
 		         AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = my.u{n}
-		                         AND c.period_start >= `+secondClosed+`) AS miss{n},
+		                         AND c.period_start >= `+secondClosed+`)
+		         AND NOT EXISTS (SELECT 1 FROM reveal_answers ra WHERE ra.assignment_id = a.id AND ra.user_id = my.u{n}
+		                         AND ra.period_start >= `+secondClosed+`) AS miss{n},
 		       `+forMember+` AND a.status = 'active' AND a.due_on < my.t{n} AND a.due_on >= `+assigned+` AND `+lastStart+` IS NOT NULL
 		         AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = my.u{n}
-		                         AND c.period_start >= `+lastStart+`) AS over{n}`) + `
+		                         AND c.period_start >= `+lastStart+`)
+		         AND NOT EXISTS (SELECT 1 FROM reveal_answers ra WHERE ra.assignment_id = a.id AND ra.user_id = my.u{n}
+		                         AND ra.period_start >= `+lastStart+`) AS over{n}`) + `,
+		       v.reveal_rule = 'counselor' AND EXISTS (
+		         SELECT 1 FROM reveal_answers r1 JOIN reveal_answers r2 ON r2.assignment_id = r1.assignment_id
+		           AND r2.period_start = r1.period_start AND r2.user_id > r1.user_id
+		         WHERE r1.assignment_id = a.id AND NOT EXISTS (SELECT 1 FROM reveals x
+		           WHERE x.assignment_id = a.id AND x.period_start = r1.period_start)) AS rel
 		FROM assignments a
+		JOIN step_versions v ON v.id = a.step_version_id
 		WHERE a.pair_id = my.id AND a.starts_on <= my.today
 		  AND (a.status = 'active' OR a.due_on >= least(my.t1, my.t2) - $4::int - $5::int)
 		OFFSET 0
@@ -368,14 +388,16 @@ type memberColumns struct {
 
 // pairRecord is one row of pairsSQL.
 type pairRecord struct {
-	PairID       int64          `db:"pair_id"`
-	Label        string         `db:"label"`
-	CurrentID    sql.NullInt64  `db:"current_id"`
-	CurrentTitle sql.NullString `db:"current_title"`
-	PlanPosition sql.NullInt64  `db:"plan_position"`
-	PlanSteps    sql.NullInt64  `db:"plan_steps"`
-	M1           memberColumns  `db:"m1"`
-	M2           memberColumns  `db:"m2"`
+	PairID        int64          `db:"pair_id"`
+	Label         string         `db:"label"`
+	CurrentID     sql.NullInt64  `db:"current_id"`
+	CurrentTitle  sql.NullString `db:"current_title"`
+	PlanPosition  sql.NullInt64  `db:"plan_position"`
+	PlanSteps     sql.NullInt64  `db:"plan_steps"`
+	ReleaseIDs    pq.Int64Array  `db:"release_ids"`
+	ReleaseTitles pq.StringArray `db:"release_titles"`
+	M1            memberColumns  `db:"m1"`
+	M2            memberColumns  `db:"m2"`
 }
 
 func ints(a pq.Int64Array) []int {
@@ -424,6 +446,7 @@ func (s *Store) Dashboard(ctx context.Context, sc mend.Scope) (Dashboard, error)
 		p := PairRow{
 			ID: r.PairID, Label: r.Label, CurrentID: r.CurrentID.Int64, CurrentTitle: r.CurrentTitle.String,
 			PlanPosition: int(r.PlanPosition.Int64), PlanSteps: int(r.PlanSteps.Int64),
+			Release: refs(r.ReleaseIDs, r.ReleaseTitles),
 		}
 		for _, mc := range []memberColumns{r.M1, r.M2} {
 			m := MemberRow{
@@ -507,6 +530,10 @@ func attention(pairs []PairRow) []Attention {
 						Text: fmt.Sprintf("Latest ratings far apart: %s (%s vs %s)", gapText(gaps), p.Members[0].Name, p.Members[1].Name)})
 				}
 			}
+		}
+		for _, h := range p.Release {
+			rs = append(rs, Reason{Kind: ReasonRelease, HomeworkID: h.ID,
+				Text: fmt.Sprintf("Both answered “%s”; the answers wait for you to read and release them", h.Title)})
 		}
 		for _, m := range p.Members {
 			overdue := map[int64]bool{}

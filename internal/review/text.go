@@ -45,6 +45,8 @@ func (r Reason) Label() string {
 		return "Missed check-ins"
 	case ReasonOverdue:
 		return "Overdue"
+	case ReasonRelease:
+		return "Waiting for you"
 	}
 	return r.Kind
 }
@@ -53,6 +55,9 @@ func (r Reason) Label() string {
 // trend, the homework's page (to extend, complete or cancel it, or see who
 // checked in) for missed or overdue check-ins.
 func (r Reason) Link(pairID int64) string {
+	if r.Kind == ReasonRelease {
+		return fmt.Sprintf("/assignments/%d/reveal", r.HomeworkID)
+	}
 	if r.HomeworkID != 0 {
 		return fmt.Sprintf("/assignments/%d", r.HomeworkID)
 	}
@@ -61,6 +66,9 @@ func (r Reason) Link(pairID int64) string {
 
 // Action is the link's text.
 func (r Reason) Action() string {
+	if r.Kind == ReasonRelease {
+		return "Read and release"
+	}
 	if r.HomeworkID != 0 {
 		return "Open the homework"
 	}

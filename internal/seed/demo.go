@@ -131,7 +131,7 @@ func demoPeople(ctx context.Context, tx *sqlx.Tx, v *vault.Vault, p demoPractice
 		err := tx.GetContext(ctx, &id, `
 			INSERT INTO users (practice_id, role, email, name, password_hash, timezone)
 			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
+			ON CONFLICT (practice_id, email) DO UPDATE SET email = EXCLUDED.email
 			RETURNING id`, practiceID, role, email, name, hash, p.Timezone)
 		logins = append(logins, Login{Email: email, Role: role, Name: name, Practice: p.Name})
 		return id, err

@@ -28,6 +28,16 @@ var (
 	AlertAckNote   = Field{Table: "safety_alerts", Column: "ack_note", IDColumn: "id"}
 	AssignmentNote = Field{Table: "assignments", Column: "note", IDColumn: "id"}
 	FeedbackBody   = Field{Table: "feedback", Column: "body", IDColumn: "id"}
+
+	// MeasureAnswers are a measure response's item values (born sealed:
+	// the table came after migration 00056).
+	MeasureAnswers = Field{Table: "measure_responses", Column: "answers", IDColumn: "id"}
+
+	// A reveal exercise's answers, the counselor's note and the partners'
+	// replies (born sealed, issue 21).
+	RevealAnswers = Field{Table: "reveal_answers", Column: "answers", IDColumn: "id"}
+	RevealNote    = Field{Table: "reveals", Column: "note", IDColumn: "id"}
+	RevealReply   = Field{Table: "reveal_replies", Column: "body", IDColumn: "id"}
 )
 
 // Fields lists every encrypted column in Mend. Rotation re-encrypts exactly
@@ -41,6 +51,8 @@ func Fields() []Field {
 		CheckinAnswers, CheckinReflection, CheckinSafetyNote,
 		HistoryAnswers, HistoryReflection, HistorySafetyNote,
 		AlertAckNote, AssignmentNote, FeedbackBody,
+		MeasureAnswers,
+		RevealAnswers, RevealNote, RevealReply,
 	}
 }
 

@@ -152,3 +152,50 @@ func TestClientPagesShowFeedbackProgressAndShared(t *testing.T) {
 	wantStatus(t, "feedback", feedback, http.StatusOK)
 	wantBody(t, "feedback", feedback.Body, "Feedback from your counselor")
 }
+
+// TestConsentAndPasswordAreSetTogether: when the consent cannot be
+// recorded, the invitation sets no password either: the client is not let
+// in without the record of what they agreed to, and the same link still
+// works once the fault is gone.
+func TestConsentAndPasswordAreSetTogether(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	counselor := env.Login(t, "counselor1@northside.example")
+	res := counselor.PostForm("/pairs", urlValues(
+		"label", "Ari & Bo", "kind", "colleagues",
+		"a_name", "Ari Lund", "a_email", "ari@example.com", "a_timezone", "UTC", "a_side", "mutual",
+		"b_name", "Bo Reyes", "b_email", "bo@example.com", "b_timezone", "UTC", "b_side", "mutual"))
+	wantStatus(t, "create pair", res, http.StatusCreated)
+	links := inviteLinkRE.FindAllString(res.Body, -1)
+	if len(links) != 2 {
+		t.Fatalf("%d invitation links", len(links))
+	}
+	link := strings.TrimPrefix(links[0], env.URL)
+	ari := env.UserID(t, "ari@example.com")
+
+	env.DB.MustExec(`CREATE FUNCTION refuse_consent() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'consent store unavailable'; END $$`)
+	env.DB.MustExec(`CREATE TRIGGER refuse_consent BEFORE INSERT ON consent_acceptances
+		FOR EACH ROW EXECUTE FUNCTION refuse_consent()`)
+	c := env.NewClient(t)
+	accept := urlValues("password", "quiet harbor lantern", "confirm", "quiet harbor lantern", "consent", "yes", "consent_version", "1")
+	res = c.PostForm(link, accept)
+	wantStatus(t, "consent cannot be recorded", res, http.StatusInternalServerError)
+	if n := count(t, env, `SELECT count(*) FROM users WHERE id = $1 AND password_hash IS NOT NULL`, ari); n != 0 {
+		t.Fatal("the password was set although the consent was not recorded")
+	}
+	if res := c.Get("/homework"); res.Status == http.StatusOK {
+		t.Fatal("the failed acceptance left the client signed in")
+	}
+	if res := env.NewClient(t).PostForm("/login", urlValues("email", "ari@example.com", "password", "quiet harbor lantern")); res.Status == http.StatusSeeOther {
+		t.Fatal("the password of the failed acceptance signs in")
+	}
+
+	env.DB.MustExec(`DROP TRIGGER refuse_consent ON consent_acceptances`)
+	wantBody(t, "the link still works", c.Get(link).Body, "I have read this and I agree")
+	wantRedirect(t, "accept", c.PostForm(link, accept), "/")
+	if n := count(t, env, `SELECT count(*) FROM consent_acceptances WHERE user_id = $1 AND version = 1`, ari); n != 1 {
+		t.Fatalf("acceptance recorded %d times", n)
+	}
+	wantStatus(t, "client home", c.Get("/homework"), http.StatusOK)
+}

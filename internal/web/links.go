@@ -97,9 +97,23 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) error {
 			}
 		}
 		var notify func(tx *sqlx.Tx, sc mend.Scope) error
-		if purpose == auth.PurposeReset {
+		switch {
+		case purpose == auth.PurposeReset:
 			notify = func(tx *sqlx.Tx, sc mend.Scope) error {
 				return s.queueNotice(ctx, tx, sc, info.Practice, noticePasswordReset)
+			}
+		case clientInvite(info, purpose):
+			// The consent is recorded in the transaction that sets the
+			// password: both are there, or neither. It is recorded for the
+			// version the page showed; if the practice changed its text
+			// meanwhile (ECONFLICT, no statement failed), the password is
+			// still set and the consent page asks for the new text next.
+			version, _ := strconv.Atoi(form.Get("consent_version"))
+			notify = func(tx *sqlx.Tx, sc mend.Scope) error {
+				if err := s.consent.Accept(ctx, tx, info.PracticeID, sc.UserID, version); err != nil && mend.ErrorCode(err) != mend.ECONFLICT {
+					return err
+				}
+				return nil
 			}
 		}
 		sc, err := s.links.Redeem(ctx, token, purpose, form.Get("password"), form.Get("confirm"), c.ClientIP(), notify)
@@ -123,15 +137,6 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) error {
 		// the link's owner is who continues.
 		if err := s.startSession(c, sc); err != nil {
 			return formDone{}, err
-		}
-		if clientInvite(info, purpose) {
-			// Recorded for the version the page showed; if the practice
-			// changed its text meanwhile, the consent page asks for the new
-			// one next.
-			version, _ := strconv.Atoi(form.Get("consent_version"))
-			if err := s.consent.Accept(ctx, s.db, info.PracticeID, sc.UserID, version); err != nil && mend.ErrorCode(err) != mend.ECONFLICT {
-				return formDone{}, err
-			}
 		}
 		if purpose == auth.PurposeInvite {
 			return formDone{Flash: "Welcome to Mend. Your password is set.", To: "/"}, nil
@@ -188,7 +193,7 @@ func (s *Server) forgotSubmit(c *gin.Context) error {
 // audit entry in every case (the account named, if there is one, and the
 // address).
 func (s *Server) sendResetLink(ctx context.Context, email, ip string) error {
-	outcome, to, err := s.links.RequestReset(ctx, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
+	outcomes, err := s.links.RequestReset(ctx, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
 		_, err := s.outbox.Queue(ctx, tx, mail.Message{
 			PracticeID: to.PracticeID, UserID: to.UserID, To: to.Email, ToName: to.Name,
 			Kind: mail.KindPasswordReset, Template: "password_reset",
@@ -199,14 +204,19 @@ func (s *Server) sendResetLink(ctx context.Context, email, ip string) error {
 	if err != nil {
 		return err
 	}
-	e := audit.Entry{Action: "password_reset.requested", ObjectType: "user", ObjectID: to.UserID, Outcome: audit.OK}
-	switch outcome {
-	case auth.ResetNoAccount:
-		e.Outcome = audit.Failed
-	case auth.ResetTooSoon:
-		e.Action, e.Outcome = "password_reset.throttled", audit.Denied
+	for _, o := range outcomes {
+		e := audit.Entry{Action: "password_reset.requested", ObjectType: "user", ObjectID: o.To.UserID, Outcome: audit.OK}
+		switch o.Outcome {
+		case auth.ResetNoAccount:
+			e.Outcome = audit.Failed
+		case auth.ResetTooSoon:
+			e.Action, e.Outcome = "password_reset.throttled", audit.Denied
+		}
+		if err := s.audit.Record(ctx, nil, mend.Scope{Role: mend.RoleAnonymous, PracticeID: o.To.PracticeID, IP: ip}, e); err != nil {
+			return err
+		}
 	}
-	return s.audit.Record(ctx, nil, mend.Scope{Role: mend.RoleAnonymous, PracticeID: to.PracticeID, IP: ip}, e)
+	return nil
 }
 
 func (s *Server) practiceName(ctx context.Context, practiceID int64) (string, error) {

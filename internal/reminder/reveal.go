@@ -1,0 +1,159 @@
+package reminder
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/db"
+	"github.com/mend-practice/mend/internal/mail"
+)
+
+// Emails about reveal exercises (internal/reveal) wait in reveal_notices
+// until their recipient's quiet hours are over; each pass queues the due
+// ones with a dedupe key per recipient, exercise, period and kind, so a
+// recipient gets each at most once however often passes, retries and
+// workers run:
+//
+//   - answered: the partner answered and the recipient has not (yet);
+//     dropped when the recipient answers or the period is shown first;
+//   - revealed: both answers of a period are shown;
+//   - ready: both partners answered a counselor-releases exercise (to the
+//     counselor); dropped when it was released first.
+//
+// The emails name no exercise and carry nothing anyone wrote.
+
+type noticeRow struct {
+	ID           int64         `db:"id"`
+	PracticeID   int64         `db:"practice_id"`
+	AssignmentID int64         `db:"assignment_id"`
+	PeriodStart  checkin.Date  `db:"period_start"`
+	UserID       int64         `db:"user_id"`
+	Kind         string        `db:"kind"`
+	Wants        bool          `db:"wants"`
+	Stale        bool          `db:"stale"`
+	Email        string        `db:"email"`
+	Name         string        `db:"name"`
+	Role         string        `db:"role"`
+	Timezone     string        `db:"timezone"`
+	QuietStart   sql.NullInt64 `db:"quiet_start"`
+	QuietEnd     sql.NullInt64 `db:"quiet_end"`
+	PracticeName string        `db:"practice_name"`
+}
+
+func (r noticeRow) prefs() Prefs {
+	p := Prefs{Zone: checkin.LoadZone(r.Timezone)}
+	if r.QuietStart.Valid && r.QuietEnd.Valid {
+		p.Quiet, p.QuietStart, p.QuietEnd = true, int(r.QuietStart.Int64), int(r.QuietEnd.Int64)
+	}
+	return p
+}
+
+// claimNotices takes up to $2 notices due at $1, with their recipient and
+// whether they still apply.
+const claimNotices = `
+	SELECT n.id, n.practice_id, n.assignment_id, n.period_start, n.user_id, n.kind,
+	       (p.status = 'active' AND a.status = 'active' AND u.disabled_at IS NULL AND u.password_hash IS NOT NULL
+	        AND (u.role <> 'client' OR u.reminders_enabled)) AS wants,
+	       CASE n.kind
+	         WHEN 'answered' THEN EXISTS (SELECT 1 FROM reveal_answers ra WHERE ra.assignment_id = n.assignment_id
+	                                        AND ra.period_start = n.period_start AND ra.user_id = n.user_id)
+	                           OR EXISTS (SELECT 1 FROM reveals r WHERE r.assignment_id = n.assignment_id
+	                                        AND r.period_start = n.period_start)
+	         WHEN 'ready' THEN EXISTS (SELECT 1 FROM reveals r WHERE r.assignment_id = n.assignment_id
+	                                     AND r.period_start = n.period_start)
+	         ELSE false END AS stale,
+	       u.email, u.name, u.role, u.timezone, u.quiet_start, u.quiet_end, pr.name AS practice_name
+	FROM reveal_notices n
+	JOIN assignments a ON a.id = n.assignment_id AND a.practice_id = n.practice_id
+	JOIN pairs p ON p.id = n.pair_id AND p.practice_id = n.practice_id
+	JOIN users u ON u.id = n.user_id AND u.practice_id = n.practice_id
+	JOIN practices pr ON pr.id = n.practice_id
+	WHERE n.due_at <= $1
+	ORDER BY n.due_at
+	LIMIT $2
+	FOR UPDATE OF n SKIP LOCKED`
+
+// RevealNotices queues the reveal emails due now.
+func (s *Scheduler) RevealNotices(ctx context.Context) (Stats, error) {
+	return s.drain(ctx, s.noticeBatch)
+}
+
+func (s *Scheduler) noticeBatch(ctx context.Context, now time.Time) (Stats, error) {
+	var st Stats
+	var queued []mail.Queued
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		st, queued = Stats{}, nil
+		var rows []noticeRow
+		if err := tx.SelectContext(ctx, &rows, claimNotices, now, s.batch()); err != nil {
+			return fmt.Errorf("reminder: claim reveal notices: %w", err)
+		}
+		st.Claimed = len(rows)
+		var done []int64
+		var msgs []mail.Message
+		for _, r := range rows {
+			if r.Wants && !r.Stale {
+				if at := r.prefs().OutOfQuiet(now); at.After(now) {
+					if _, err := tx.ExecContext(ctx, `UPDATE reveal_notices SET due_at = $2 WHERE id = $1`, r.ID, at); err != nil {
+						return fmt.Errorf("reminder: delay reveal notice: %w", err)
+					}
+					continue
+				}
+				msgs = append(msgs, s.noticeMessage(r))
+			}
+			done = append(done, r.ID)
+		}
+		if len(msgs) > 0 {
+			var err error
+			if s.Handoff != nil {
+				queued, err = s.Outbox.QueueManyForHandoff(ctx, tx, msgs)
+			} else {
+				var ids []int64
+				ids, err = s.Outbox.QueueMany(ctx, tx, msgs)
+				for _, id := range ids {
+					queued = append(queued, mail.Queued{ID: id})
+				}
+			}
+			if err != nil {
+				return err
+			}
+			st.Queued = len(queued)
+		}
+		if len(done) > 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM reveal_notices WHERE id = ANY($1)`, pq.Array(done)); err != nil {
+				return fmt.Errorf("reminder: drop reveal notices: %w", err)
+			}
+		}
+		return nil
+	})
+	if err == nil && s.Handoff != nil && len(queued) > 0 {
+		err = s.Handoff(ctx, queued)
+	}
+	return st, err
+}
+
+func (s *Scheduler) noticeMessage(r noticeRow) mail.Message {
+	base := strings.TrimRight(s.BaseURL, "/")
+	link := fmt.Sprintf("%s/homework/%d/reveal", base, r.AssignmentID)
+	m := mail.Message{
+		PracticeID: r.PracticeID, UserID: r.UserID, To: r.Email, ToName: r.Name,
+		DedupeKey: fmt.Sprintf("reveal-%s:%d:%d:%s", r.Kind, r.UserID, r.AssignmentID, r.PeriodStart),
+		Data:      map[string]any{"Name": r.Name, "PracticeName": r.PracticeName, "Link": link},
+	}
+	switch r.Kind {
+	case "answered":
+		m.Kind, m.Template, m.Unsubscribe = mail.KindRevealAnswered, "reveal_answered", true
+	case "revealed":
+		m.Kind, m.Template, m.Unsubscribe = mail.KindRevealed, "reveal_revealed", true
+	default:
+		m.Kind, m.Template = mail.KindRevealReady, "reveal_ready"
+		m.Data["Link"] = fmt.Sprintf("%s/assignments/%d/reveal", base, r.AssignmentID)
+	}
+	return m
+}
