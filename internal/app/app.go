@@ -6,6 +6,7 @@
 package app
 
 import (
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -18,9 +19,11 @@ import (
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/measure"
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/practice"
 	"github.com/mend-practice/mend/internal/retention"
+	"github.com/mend-practice/mend/internal/reveal"
 	"github.com/mend-practice/mend/internal/review"
 	"github.com/mend-practice/mend/internal/vault"
 	"github.com/mend-practice/mend/templates"
@@ -53,6 +56,8 @@ type Stores struct {
 	Consent   *consent.Store
 	Reviews   *review.Store
 	Retention *retention.Store
+	Measures  *measure.Store
+	Reveals   *reveal.Store
 }
 
 // New builds the stores over d. The vault and the unsubscribe links need
@@ -102,5 +107,7 @@ func New(cfg config.Config, d *sqlx.DB) (*Stores, error) {
 		Consent:   consent.NewStore(d),
 		Reviews:   review.NewStore(d, v, al, checkins, hw),
 		Retention: retention.NewStore(d, v, al, sessions, checkins),
+		Measures:  measure.NewStore(d, v, al, outbox, strings.TrimRight(cfg.BaseURL, "/")),
+		Reveals:   reveal.NewStore(d, v, al),
 	}, nil
 }
