@@ -137,6 +137,12 @@ type Store struct {
 	stmts db.Statements // the hot queries (a pair and its members), prepared
 }
 
+// NewStore returns the pair store; links issues the clients' invitation
+// links.
+func NewStore(d *sqlx.DB, links *auth.Links) *Store {
+	return &Store{DB: d, Links: links}
+}
+
 const pairColumns = `p.id, p.practice_id, p.counselor_id, c.name AS counselor_name, p.label, p.kind, p.status,
 	p.created_at, p.closed_at, pr.timezone AS practice_timezone`
 

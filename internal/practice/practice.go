@@ -51,6 +51,11 @@ type Store struct {
 	Links *auth.Links
 }
 
+// NewStore returns the practice store; links issues the invitation links.
+func NewStore(d *sqlx.DB, links *auth.Links) *Store {
+	return &Store{DB: d, Links: links}
+}
+
 // Get returns the caller's practice.
 func (s *Store) Get(ctx context.Context, sc mend.Scope) (Practice, error) {
 	var p Practice

@@ -19,7 +19,7 @@ import (
 // by counselor1@riverbank.
 func addPairsFixtures(t *testing.T, env *webtest.Env, f *fixtures) {
 	ctx := context.Background()
-	lib := &library.Store{DB: env.DB}
+	lib := env.Stores.Library
 	for _, target := range targets {
 		f.ids["assignment."+target] = env.ID(t, `
 			INSERT INTO assignments (practice_id, pair_id, step_version_id, starts_on, due_on, cadence)
