@@ -30,6 +30,7 @@ import (
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/measure"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/practice"
@@ -88,6 +89,7 @@ type Server struct {
 
 	reviews    *review.Store
 	dashboards *dashboardCache
+	measures   *measure.Store // questionnaires given to pairs (issue 20)
 
 	vault        *vault.Vault
 	mfa          *auth.MFA
@@ -141,6 +143,7 @@ func New(d Deps) (*Server, error) {
 		consent:       st.Consent,
 		reviews:       st.Reviews,
 		retention:     st.Retention,
+		measures:      st.Measures,
 	}
 	// Delivery's figures for every worker, read at each scrape.
 	s.metrics.reg.MustRegister(mail.NewCollector(s.mailHealth, s.queues, nil))
