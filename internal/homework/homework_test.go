@@ -45,7 +45,9 @@ func setup(t *testing.T) *env {
 	t.Parallel()
 	f := pairtest.New(t)
 	c := &clock{t: start}
-	return &env{Fixture: f, hw: &homework.Store{DB: f.DB, Vault: vaulttest.New(t, f.DB), Now: c.now}, lib: &library.Store{DB: f.DB}, clock: c, ctx: context.Background()}
+	hw := homework.NewStore(f.DB, vaulttest.New(t, f.DB))
+	hw.Now = c.now
+	return &env{Fixture: f, hw: hw, lib: library.NewStore(f.DB), clock: c, ctx: context.Background()}
 }
 
 func (e *env) builtinStep(t *testing.T, key string) int64 {
@@ -428,7 +430,7 @@ func TestPlanStartedInThePastCatchesUpAndFinishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.hw.ApplyPlan(e.ctx, e.A, p.ID, homework.PlanInput{PlanID: id(plan.ID), StartsOn: "2026-02-26", Cadence: "daily"}); err != nil {
+	if _, err := e.hw.ApplyPlan(e.ctx, e.A, p.ID, homework.PlanInput{PlanID: id(plan.ID), StartsOn: "2026-02-26", Cadence: "daily", ConfirmDates: true}); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(planState(t, e, p.ID), " "); got != "1:completed:02-26:02-28 2:active:03-01:03-04" {

@@ -50,6 +50,7 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodGet, "/admin", "admin", "read", s.adminHome)
 	s.handle(e, http.MethodPost, "/admin/counselors", "staff", "write", s.inviteCounselor)
 	s.handle(e, http.MethodPost, "/admin/staff/:id/invitation", "staff", "write", s.reinviteStaff)
+	s.handle(e, http.MethodPost, "/admin/staff/:id/reset", "staff", "write", s.staffResetLink)
 	s.handle(e, http.MethodPost, "/admin/staff/:id/disable", "staff", "write", s.disableStaff)
 	s.handle(e, http.MethodPost, "/admin/staff/:id/enable", "staff", "write", s.enableStaff)
 	s.handle(e, http.MethodGet, "/admin/mail", "mail_log", "read", s.mailLog)
@@ -64,7 +65,8 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodPost, "/pairs/:id/resume", "pair", "write", s.pairResume)
 	s.handle(e, http.MethodPost, "/pairs/:id/close", "pair", "write", s.pairClose)
 	s.handle(e, http.MethodPost, "/pairs/:id/reassign", "pair_reassign", "write", s.pairReassign)
-	s.handle(e, http.MethodPost, "/pairs/:id/members/:position/invitation", "pair", "write", s.pairReinvite)
+	s.handle(e, http.MethodPost, "/pairs/:id/members/:position/invitation", "member_link", "write", s.pairReinvite)
+	s.handle(e, http.MethodPost, "/pairs/:id/members/:position/reset", "member_link", "write", s.pairResetLink)
 	s.handle(e, http.MethodGet, "/pairs/:id/homework/new", "assignment", "write", s.assignmentNew)
 	s.handle(e, http.MethodPost, "/pairs/:id/homework", "assignment", "write", s.assignmentCreate)
 	s.handle(e, http.MethodGet, "/pairs/:id/plan", "pair_plan", "write", s.pairPlanForm)
@@ -125,6 +127,23 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodPost, "/review/checkins/:id/reviewed", "review", "write", s.reviewMark)
 	s.handle(e, http.MethodPost, "/review/alerts/:id/acknowledge", "safety_alert", "write", s.alertAcknowledge)
 	s.handle(e, http.MethodGet, "/pairs/:id/progress", "progress", "read", s.pairProgress)
+
+	// Measures (issue 20): the admin's definitions, a pair's measures, a
+	// client's answers.
+	s.handle(e, http.MethodGet, "/admin/measures", "measure_def", "read", s.adminMeasures)
+	s.handle(e, http.MethodPost, "/admin/measures", "measure_def", "write", s.adminMeasureCreate)
+	s.handle(e, http.MethodPost, "/admin/measures/import", "measure_def", "write", s.adminMeasureImport)
+	s.handle(e, http.MethodGet, "/admin/measures/:id", "measure_def", "read", s.adminMeasure)
+	s.handle(e, http.MethodPost, "/admin/measures/:id", "measure_def", "write", s.adminMeasureUpdate)
+	s.handle(e, http.MethodPost, "/admin/measures/:id/activate", "measure_def", "write", s.adminMeasureActivate)
+	s.handle(e, http.MethodPost, "/admin/measures/:id/deactivate", "measure_def", "write", s.adminMeasureDeactivate)
+	s.handle(e, http.MethodGet, "/admin/measures/:id/export.json", "measure_def", "read", s.adminMeasureExport)
+	s.handle(e, http.MethodGet, "/pairs/:id/measures", "pair_measures", "read", s.pairMeasures)
+	s.handle(e, http.MethodPost, "/pairs/:id/measures", "pair_measures", "write", s.pairMeasureAssign)
+	s.handle(e, http.MethodPost, "/measure-assignments/:id/end", "pair_measures", "write", s.measureAssignmentEnd)
+	s.handle(e, http.MethodGet, "/measures", "my_measures", "read", s.myMeasures)
+	s.handle(e, http.MethodGet, "/measures/:id", "my_measures", "read", s.measureAnswer)
+	s.handle(e, http.MethodPost, "/measures/:id", "my_measures", "write", s.measureSubmit)
 	s.handle(e, http.MethodGet, "/pairs/:id/export.csv", "export", "read", s.pairExportCSV)
 	s.handle(e, http.MethodGet, "/pairs/:id/report.pdf", "export", "read", s.pairReportPDF)
 	s.handle(e, http.MethodGet, "/admin/overview", "admin_overview", "read", s.adminOverview)
@@ -170,13 +189,4 @@ func (s *Server) handle(e *gin.Engine, method, path, obj, act string, h handler)
 			s.fail(c, err)
 		}
 	})
-}
-
-// served is a handler for an http.Handler that writes every response
-// itself (metrics).
-func served(h http.Handler) handler {
-	return func(c *gin.Context) error {
-		h.ServeHTTP(c.Writer, c.Request)
-		return nil
-	}
 }
