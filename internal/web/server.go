@@ -33,6 +33,7 @@ import (
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/practice"
 	"github.com/mend-practice/mend/internal/retention"
+	"github.com/mend-practice/mend/internal/reveal"
 	"github.com/mend-practice/mend/internal/review"
 	"github.com/mend-practice/mend/internal/vault"
 	"github.com/mend-practice/mend/templates"
@@ -79,6 +80,7 @@ type Server struct {
 
 	checkins *checkin.Store
 	consent  *consent.Store // consent texts and the safety care page's words
+	reveals  *reveal.Store  // reveal exercises (issue 21)
 
 	unsubscribes *mail.Unsubscribes
 	queues       *asynq.Inspector
@@ -164,6 +166,7 @@ func New(d Deps) (*Server, error) {
 	s.unsubscribes.Links = s.outbox.Links
 	// Clinical text is sealed and opened by the stores that own it.
 	s.checkins.Vault = s.vault
+	s.reveals = reveal.NewStore(d.DB, s.vault, s.audit)
 	s.hw.Vault = s.vault
 	s.reviews.Vault = s.vault
 	s.mfa = &auth.MFA{DB: d.DB, Vault: s.vault, Throttle: auth.DefaultThrottle()}
