@@ -6,7 +6,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/review"
 )
 
@@ -28,10 +27,10 @@ func explainDashboard(ctx context.Context, dsn string) error {
 	if err := conn.QueryRowxContext(ctx, `SELECT practice_id, id FROM users WHERE email = 'counselor1@bench.example'`).Scan(&practice, &counselor); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, `PREPARE dash(bigint, bigint, timestamptz, int, int) AS `+review.DashboardSQL()); err != nil {
+	if _, err := conn.ExecContext(ctx, `PREPARE dash(bigint, bigint, timestamptz) AS `+review.DashboardSQL()); err != nil {
 		return err
 	}
-	args := fmt.Sprintf("(%d, %d, now(), %d, %d)", practice, counselor, checkin.GraceDays, review.CompletionDays)
+	args := fmt.Sprintf("(%d, %d, now())", practice, counselor)
 	for i := 0; i < 6; i++ {
 		if _, err := conn.ExecContext(ctx, `EXECUTE dash`+args); err != nil {
 			return err

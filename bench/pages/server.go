@@ -20,6 +20,7 @@ import (
 	"github.com/lib/pq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mend-practice/mend/internal/app"
 	"github.com/mend-practice/mend/internal/authz"
 	"github.com/mend-practice/mend/internal/config"
 	"github.com/mend-practice/mend/internal/db"
@@ -51,7 +52,11 @@ func serve(dsn, addr, statsAddr, key string, dashboards int) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv, err := web.New(web.Deps{Config: cfg, DB: d, Redis: redis.NewClient(ropt), Enforcer: enf,
+	st, err := app.New(cfg, d)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv, err := web.New(web.Deps{Config: cfg, Stores: st, Redis: redis.NewClient(ropt), Enforcer: enf,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		log.Fatal(err)

@@ -92,7 +92,7 @@ func TestKeysRotateCommand(t *testing.T) {
 	if err := m2.Verify(ctx, sc, next); err != nil {
 		t.Fatalf("after rotation: %v", err)
 	}
-	store := &checkin.Store{DB: d, Vault: v2, Audit: &audit.Log{DB: d}}
+	store := checkin.NewStore(d, v2, &audit.Log{DB: d}, nil, "")
 	page, err := store.ForPair(ctx, sc, pairID, checkin.PairFilter{}, paging.First())
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func rotationCheckin(t *testing.T, d *sqlx.DB, v *vault.Vault, counselor mend.Sc
 	hw := id(`INSERT INTO assignments (practice_id, pair_id, step_version_id, starts_on, due_on, cadence) VALUES ($1, $2, $3, $4, $5, 'daily') RETURNING id`,
 		counselor.PracticeID, pairID, version, today.AddDays(-2), today.AddDays(2))
 	client := mend.Scope{PracticeID: counselor.PracticeID, UserID: a, Role: mend.RoleClient, Timezone: "UTC"}
-	store := &checkin.Store{DB: d, Vault: v, Audit: &audit.Log{DB: d}}
+	store := checkin.NewStore(d, v, &audit.Log{DB: d}, nil, "")
 	checkinID, err := store.Create(ctx, client, hw, checkin.Input{Period: today.String(), Status: "done", Trust: "5",
 		Communication: "5", Hope: "5", Answers: []string{"We talked"}, Reflection: "Rotated but readable.", Visibility: "counselor"})
 	if err != nil {

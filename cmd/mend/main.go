@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mend-practice/mend/internal/app"
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/authz"
 	"github.com/mend-practice/mend/internal/config"
@@ -229,12 +230,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		log.Warn("single database role: web and worker connect as the role that owns the tables, which could switch off the audit log's append-only triggers. " +
 			"Fine for a local demo; otherwise set MIGRATE_DATABASE_URL to an owner role and DATABASE_URL to an app role (docs/operations.md)")
 	}
+	// Every store is built here, once, and passed to the parts below.
+	st, err := app.New(cfg, d)
+	if err != nil {
+		return err
+	}
 	if demo {
-		v, err := newVault(d, cfg)
-		if err != nil {
-			return err
-		}
-		logins, err := seed.Demo(ctx, d, v)
+		logins, err := seed.Demo(ctx, st)
 		if err != nil {
 			return err
 		}
@@ -258,15 +260,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 			return err
 		}
 		defer closeMail()
-		reminders, err := jobs.NewReminders(d, cfg)
-		if err != nil {
-			return err
-		}
+		reminders := jobs.NewReminders(st, cfg)
 		if relay != nil {
 			reminders.Handoff = relay.Handoff // each batch to asynq as soon as it commits
 		}
 		w := &jobs.Worker{DB: d, Redis: asynqOpt, Logger: log, Concurrency: cfg.WorkerConcurrency, Mail: mailer, Relay: relay,
-			Reminders: reminders, Sessions: &auth.Sessions{DB: d, IdleTimeout: cfg.SessionIdleTimeout}}
+			Reminders: reminders, Homework: st.Homework, Sessions: st.Sessions}
 		g.Go(func() error { return w.Run(gctx) })
 	}
 	if withWeb {
@@ -274,7 +273,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		if err != nil {
 			return err
 		}
-		srv, err := web.New(web.Deps{Config: cfg, DB: d, Redis: rdb, Logger: log, Enforcer: enf})
+		srv, err := web.New(web.Deps{Config: cfg, Stores: st, Redis: rdb, Logger: log, Enforcer: enf})
 		if err != nil {
 			return err
 		}
@@ -427,11 +426,11 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger, out io.W
 		return err
 	}
 	defer d.Close()
-	v, err := newVault(d, cfg)
+	st, err := app.New(cfg, d)
 	if err != nil {
 		return err
 	}
-	logins, err := seed.Demo(ctx, d, v)
+	logins, err := seed.Demo(ctx, st)
 	if err != nil {
 		return err
 	}

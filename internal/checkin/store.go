@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -38,6 +39,13 @@ type Store struct {
 	Now     func() time.Time // the clock; tests set it
 
 	stmts db.Statements // the hot queries, prepared
+}
+
+// NewStore returns the check-in store: v seals and opens what clients
+// write, al records staff reads and changes, outbox queues safety alerts
+// whose link starts with baseURL.
+func NewStore(d *sqlx.DB, v *vault.Vault, al *audit.Log, outbox *mail.Outbox, baseURL string) *Store {
+	return &Store{DB: d, Vault: v, Audit: al, Outbox: outbox, BaseURL: strings.TrimRight(baseURL, "/")}
 }
 
 func (s *Store) now() time.Time {

@@ -46,8 +46,8 @@ func newFx(t *testing.T) *fx {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.store = &checkin.Store{DB: d, Vault: vaulttest.New(t, d), Audit: &audit.Log{DB: d}, Outbox: outbox, BaseURL: "https://mend.test",
-		Now: func() time.Time { return f.now }}
+	f.store = checkin.NewStore(d, vaulttest.New(t, d), &audit.Log{DB: d}, outbox, "https://mend.test")
+	f.store.Now = func() time.Time { return f.now }
 	id := func(q string, args ...any) int64 {
 		t.Helper()
 		var id int64

@@ -92,6 +92,9 @@ type Store struct {
 	DB *sqlx.DB
 }
 
+// NewStore returns the consent store.
+func NewStore(d *sqlx.DB) *Store { return &Store{DB: d} }
+
 // Current returns the practice's current consent version, creating version
 // 1 with DefaultText the first time a practice needs one.
 func (s *Store) Current(ctx context.Context, practiceID int64) (Version, error) {

@@ -136,7 +136,7 @@ func TestMigrationEncryptsExistingClinicalText(t *testing.T) {
 
 	// The stores read what was written before the upgrade.
 	sc := mend.Scope{PracticeID: ids.practice, UserID: ids.counselor, Role: mend.RoleCounselor, Timezone: "UTC"}
-	checkins := &checkin.Store{DB: d, Vault: v, Audit: &audit.Log{DB: d}}
+	checkins := checkin.NewStore(d, v, &audit.Log{DB: d}, nil, "")
 	page, err := checkins.ForPair(ctx, sc, ids.pair, checkin.PairFilter{}, paging.First())
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestMigrationEncryptsExistingClinicalText(t *testing.T) {
 	if len(c.History) != 1 || c.History[0].Reflection != legacyText["old"] || len(c.History[0].Answers) != 0 {
 		t.Errorf("history after the upgrade: %+v", c.History)
 	}
-	hw := &homework.Store{DB: d, Vault: v}
+	hw := homework.NewStore(d, v)
 	a, err := hw.Get(ctx, sc, ids.assignment)
 	if err != nil || a.Note != legacyText["note"] {
 		t.Errorf("homework note after the upgrade: %q, %v", a.Note, err)

@@ -72,6 +72,12 @@ type Store struct {
 	stmts db.Statements // the hot queries, prepared
 }
 
+// NewStore returns the homework store; v seals and opens the counselor's
+// notes (nil where no note is read or written, as in the worker).
+func NewStore(d *sqlx.DB, v *vault.Vault) *Store {
+	return &Store{DB: d, Vault: v}
+}
+
 func (s *Store) now() time.Time {
 	if s.Now != nil {
 		return s.Now()

@@ -45,7 +45,9 @@ func setup(t *testing.T) *env {
 	t.Parallel()
 	f := pairtest.New(t)
 	c := &clock{t: start}
-	return &env{Fixture: f, hw: &homework.Store{DB: f.DB, Vault: vaulttest.New(t, f.DB), Now: c.now}, lib: &library.Store{DB: f.DB}, clock: c, ctx: context.Background()}
+	hw := homework.NewStore(f.DB, vaulttest.New(t, f.DB))
+	hw.Now = c.now
+	return &env{Fixture: f, hw: hw, lib: library.NewStore(f.DB), clock: c, ctx: context.Background()}
 }
 
 func (e *env) builtinStep(t *testing.T, key string) int64 {

@@ -20,6 +20,9 @@ const TypeAdvancePlans = "homework:advance_plans"
 // idempotent, each plan is advanced under its pair's row lock taken with
 // SKIP LOCKED, and a unique index allows one homework per plan step.
 func (w *Worker) registerPlans(mux *asynq.ServeMux, sched *asynq.Scheduler) error {
+	if w.Homework == nil {
+		return nil
+	}
 	mux.HandleFunc(TypeAdvancePlans, w.advancePlans)
 	if _, err := sched.Register("@every 5m", w.task(TypeAdvancePlans),
 		asynq.Queue(QueueDefault), asynq.Unique(4*time.Minute), asynq.Timeout(4*time.Minute)); err != nil {
@@ -33,7 +36,7 @@ func (w *Worker) registerPlans(mux *asynq.ServeMux, sched *asynq.Scheduler) erro
 // practice in every query. The payload is the installation id: nothing
 // clinical, no ids of rows.
 func (w *Worker) advancePlans(ctx context.Context, _ *asynq.Task) error {
-	return AdvancePlans(ctx, &homework.Store{DB: w.DB})
+	return AdvancePlans(ctx, w.Homework)
 }
 
 // AdvancePlans advances the due plans of every practice.

@@ -18,7 +18,8 @@ func TestAdvancePlansCoversEveryPractice(t *testing.T) {
 	f := pairtest.New(t)
 	ctx := context.Background()
 	now := time.Now()
-	hw := &homework.Store{DB: f.DB, Now: func() time.Time { return now }}
+	hw := homework.NewStore(f.DB, nil)
+	hw.Now = func() time.Time { return now }
 	plan := strconv.Itoa(f.Count(t, `SELECT id FROM plans WHERE key = 'core-path'`))
 	for _, sc := range []mend.Scope{f.A, f.OtherCounselor} {
 		p := f.Pair(t, sc, "mutual", "mutual")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/mend-practice/mend/internal/app"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/config"
 	"github.com/mend-practice/mend/internal/db"
@@ -133,8 +134,9 @@ func runReminderBench(b *testing.B, n, concurrency int) reminderBenchResult {
 	setClock := func(t time.Time) { fake.Store(&t) }
 	setClock(time.Date(today.Year, today.Month, today.Day, 12, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sched, err := jobs.NewReminders(d, configFor(dsn))
+	stores, err := app.New(configFor(dsn), d)
 	must(err)
+	sched := jobs.NewReminders(stores, configFor(dsn))
 	sched.Now = func() time.Time { return *fake.Load() }
 	sched.Batch = envInt("MEND_BENCH_BATCH", 0)
 	// Noon: the new homework's rows get their time (18:00); nothing is due.

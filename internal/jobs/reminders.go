@@ -7,12 +7,10 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/jmoiron/sqlx"
 
+	"github.com/mend-practice/mend/internal/app"
 	"github.com/mend-practice/mend/internal/config"
-	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/reminder"
-	"github.com/mend-practice/mend/templates"
 )
 
 // TypeScheduleReminders queues the check-in reminders, overdue nudges and
@@ -30,25 +28,11 @@ func ScheduleTask(installation string) *asynq.Task {
 // rows between them).
 const scheduleTimeout = 5 * time.Minute
 
-// NewReminders builds the reminder scheduler from the configuration. It
-// writes the email log with the main pool (full durability: a queued email
-// is never lost), not the delivery's state pool. It needs the master key
-// (config.ErrNoMasterKey without one) to sign the reminders' unsubscribe
-// links.
-func NewReminders(d *sqlx.DB, cfg config.Config) (*reminder.Scheduler, error) {
-	current, old, err := cfg.MasterKeys()
-	if err != nil {
-		return nil, err
-	}
-	outbox, err := mail.NewOutbox(d, templates.FS)
-	if err != nil {
-		return nil, err
-	}
-	outbox.BaseURL = cfg.BaseURL
-	if outbox.Links, err = mail.NewUnsubscribeLinks(current, old...); err != nil {
-		return nil, err
-	}
-	return &reminder.Scheduler{DB: d, Outbox: outbox, BaseURL: strings.TrimRight(cfg.BaseURL, "/")}, nil
+// NewReminders builds the reminder scheduler over the stores' database and
+// outbox. It writes the email log with the main pool (full durability: a
+// queued email is never lost), not the delivery's state pool.
+func NewReminders(st *app.Stores, cfg config.Config) *reminder.Scheduler {
+	return &reminder.Scheduler{DB: st.DB, Outbox: st.Outbox, BaseURL: strings.TrimRight(cfg.BaseURL, "/")}
 }
 
 // registerReminders runs a pass every minute. asynq's scheduler enqueues

@@ -21,6 +21,7 @@ import (
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/config"
 	"github.com/mend-practice/mend/internal/db"
+	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/reminder"
 )
@@ -65,6 +66,9 @@ type Worker struct {
 	// Reminders queues check-in reminders, nudges and digests each minute;
 	// nil: not in this process.
 	Reminders *reminder.Scheduler
+	// Homework advances repair plans every 5 minutes; nil: not in this
+	// process.
+	Homework *homework.Store
 	// Sessions ends idle sessions in the periodic prune; nil: only expired
 	// ones are deleted.
 	Sessions *auth.Sessions

@@ -56,7 +56,7 @@ type libEnv struct {
 func newLib(t *testing.T) libEnv {
 	t.Parallel()
 	f := pairtest.New(t)
-	return libEnv{f, &library.Store{DB: f.DB}}
+	return libEnv{f, library.NewStore(f.DB)}
 }
 
 var goodStep = library.StepInput{

@@ -21,6 +21,9 @@ type Store struct {
 	DB *sqlx.DB
 }
 
+// NewStore returns the library store.
+func NewStore(d *sqlx.DB) *Store { return &Store{DB: d} }
+
 // Step is a step at its current version.
 type Step struct {
 	ID              int64          `db:"id"`

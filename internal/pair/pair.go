@@ -137,6 +137,12 @@ type Store struct {
 	stmts db.Statements // the hot queries (a pair and its members), prepared
 }
 
+// NewStore returns the pair store; links issues the clients' invitation
+// links.
+func NewStore(d *sqlx.DB, links *auth.Links) *Store {
+	return &Store{DB: d, Links: links}
+}
+
 const pairColumns = `p.id, p.practice_id, p.counselor_id, c.name AS counselor_name, p.label, p.kind, p.status,
 	p.created_at, p.closed_at, pr.timezone AS practice_timezone`
 
@@ -463,6 +469,33 @@ func (s *Store) Reinvite(ctx context.Context, sc mend.Scope, pairID int64, posit
 		return err
 	})
 	return inv, err
+}
+
+// IssueReset makes a password-reset link for the client at position (1
+// or 2) of a pair the caller may see (a client locked out of their
+// account; audited) and returns it to be shown once: it is not emailed.
+func (s *Store) IssueReset(ctx context.Context, sc mend.Scope, pairID int64, position string) (practice.Invitation, error) {
+	pos, err := strconv.Atoi(position)
+	if err != nil || (pos != 1 && pos != 2) {
+		return practice.Invitation{}, mend.NotFound("Member")
+	}
+	p, err := s.Get(ctx, sc, pairID)
+	if err != nil {
+		return practice.Invitation{}, err
+	}
+	for _, m := range p.Members {
+		if m.Position != pos || m.UserID == 0 {
+			continue
+		}
+		if p.Status == StatusClosed {
+			return practice.Invitation{}, mend.Errorf(mend.ECONFLICT, "This pair is closed.")
+		}
+		if err := practice.ResetAllowed(sc, m.UserID, m.Name, m.Activated, m.Disabled); err != nil {
+			return practice.Invitation{}, err
+		}
+		return practice.IssueReset(ctx, s.DB, s.Links, sc, practice.Invitation{UserID: m.UserID, Name: m.Name, Email: m.Email}, m.UserID)
+	}
+	return practice.Invitation{}, mend.NotFound("Member")
 }
 
 // Pause, Resume and Close change a pair's status. Closing ends the pair for

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
@@ -48,6 +49,11 @@ func (m Member) InvitePending() bool { return !m.Activated }
 type Store struct {
 	DB    *sqlx.DB
 	Links *auth.Links
+}
+
+// NewStore returns the practice store; links issues the invitation links.
+func NewStore(d *sqlx.DB, links *auth.Links) *Store {
+	return &Store{DB: d, Links: links}
 }
 
 // Get returns the caller's practice.
@@ -152,6 +158,9 @@ func (s *Store) InviteCounselor(ctx context.Context, sc mend.Scope, in NewPerson
 			return err
 		}
 		inv = Invitation{UserID: id, Name: in.Name, Email: in.Email, Token: tok}
+		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "invitation.create", ObjectType: "user", ObjectID: id}); err != nil {
+			return err
+		}
 		return notify(tx, inv)
 	})
 	if err != nil {
@@ -198,12 +207,64 @@ func (s *Store) Reinvite(ctx context.Context, sc mend.Scope, userID int64, notif
 			return err
 		}
 		inv = Invitation{UserID: m.ID, Name: m.Name, Email: m.Email, Token: tok}
+		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "invitation.create", ObjectType: "user", ObjectID: m.ID}); err != nil {
+			return err
+		}
 		return notify(tx, inv)
 	})
 	if err != nil {
 		return Invitation{}, err
 	}
 	return inv, nil
+}
+
+// IssueReset makes a password-reset link for a staff member of the
+// caller's practice (an admin's action, for someone locked out; audited)
+// and returns it to be shown once: it is not emailed. Older open reset
+// links of the account stop working. Your own password is changed on the
+// account page instead.
+func (s *Store) IssueReset(ctx context.Context, sc mend.Scope, userID int64) (Invitation, error) {
+	m, err := s.staffMember(ctx, sc, userID)
+	if err != nil {
+		return Invitation{}, err
+	}
+	if err := ResetAllowed(sc, m.ID, m.Name, m.Activated, m.Disabled); err != nil {
+		return Invitation{}, err
+	}
+	return IssueReset(ctx, s.DB, s.Links, sc, Invitation{UserID: m.ID, Name: m.Name, Email: m.Email}, 0)
+}
+
+// ResetAllowed says why an account cannot be given a reset link by
+// staff, or nil: it must have a password already (else it needs a new
+// invitation), be enabled, and not be the caller's own.
+func ResetAllowed(sc mend.Scope, userID int64, name string, activated, disabled bool) error {
+	switch {
+	case userID == sc.UserID:
+		return mend.Errorf(mend.ECONFLICT, "Change your own password on your account page.")
+	case !activated:
+		return mend.Errorf(mend.ECONFLICT, "%s has not accepted their invitation yet: give them a new invitation link instead.", name)
+	case disabled:
+		return mend.Errorf(mend.ECONFLICT, "%s's account is disabled.", name)
+	}
+	return nil
+}
+
+// IssueReset issues the reset link for who in its own transaction with
+// the audit entry ("password_reset.link_shown"; clientID names the client
+// whose account it is, 0 for staff).
+func IssueReset(ctx context.Context, d *sqlx.DB, links *auth.Links, sc mend.Scope, who Invitation, clientID int64) (Invitation, error) {
+	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		tok, err := links.Issue(ctx, tx, who.UserID, sc.UserID, auth.PurposeReset)
+		if err != nil {
+			return err
+		}
+		who.Token = tok
+		return audit.Append(ctx, tx, sc, audit.Entry{Action: "password_reset.link_shown", ObjectType: "user", ObjectID: who.UserID, ClientID: clientID})
+	})
+	if err != nil {
+		return Invitation{}, err
+	}
+	return who, nil
 }
 
 // SetDisabled disables or re-enables a staff member of the caller's

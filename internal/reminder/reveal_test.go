@@ -25,7 +25,9 @@ func (w *world) revealStep(rule string) {
 }
 
 func (w *world) reveals() *reveal.Store {
-	return &reveal.Store{DB: w.db, Vault: vaulttest.New(w.t, w.db), Audit: &audit.Log{DB: w.db}, Now: w.clock.Now}
+	s := reveal.NewStore(w.db, vaulttest.New(w.t, w.db), &audit.Log{DB: w.db})
+	s.Now = w.clock.Now
+	return s
 }
 
 func (w *world) answer(user, hw int64, period checkin.Date, text string) {

@@ -221,7 +221,9 @@ func (w *world) scope(user int64) mend.Scope {
 }
 
 func (w *world) checkins() *checkin.Store {
-	return &checkin.Store{DB: w.db, Audit: &audit.Log{DB: w.db}, Outbox: w.outbox, Vault: vaulttest.New(w.t, w.db), BaseURL: baseURL, Now: w.clock.Now}
+	s := checkin.NewStore(w.db, vaulttest.New(w.t, w.db), &audit.Log{DB: w.db}, w.outbox, baseURL)
+	s.Now = w.clock.Now
+	return s
 }
 
 // checkIn submits a check-in through the check-in store, as the web form does.

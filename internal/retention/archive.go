@@ -260,10 +260,8 @@ func (s *Store) exportHomework(ctx context.Context, q *sqlx.DB, pairID int64, a 
 // the archive, read the one way staff read check-ins (decrypted by the
 // check-in store), and the safety alerts with their notes.
 func (s *Store) exportCheckins(ctx context.Context, q *sqlx.DB, sc mend.Scope, pairID int64, a *Archive) error {
-	// Reading needs neither the outbox nor the audit log: Export audits
-	// the archive itself.
-	checkins := &checkin.Store{DB: s.DB, Vault: s.Vault}
-	cs, err := checkins.ForArchive(ctx, sc, pairID)
+	// ForArchive writes no audit entry: Export audits the archive itself.
+	cs, err := s.Checkins.ForArchive(ctx, sc, pairID)
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,8 @@ func purgeSteps() []purgeStep {
 		{"pair_events", "Entries of the pair's history", `pair_id = $1`},
 		{"pair_members", "Memberships", `pair_id = $1`},
 		{"data_keys", "Encryption keys (destroyed)", `pair_id = $1`},
+		// After the tables whose triggers compute it again.
+		{"dashboard_pairs", "The dashboard's figures for the pair", `pair_id = $1`},
 		{"pairs", "The pair itself", `id = $1`},
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/auth"
+	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/vault"
 )
@@ -41,7 +42,14 @@ type Store struct {
 	Vault    *vault.Vault
 	Audit    *audit.Log
 	Sessions *auth.Sessions   // ends the sessions of anonymised clients
+	Checkins *checkin.Store   // reads check-ins for archives
 	Now      func() time.Time // nil means time.Now
+}
+
+// NewStore returns the retention store; it reads check-ins for archives
+// through checkins and ends anonymised clients' sessions through sessions.
+func NewStore(d *sqlx.DB, v *vault.Vault, al *audit.Log, sessions *auth.Sessions, checkins *checkin.Store) *Store {
+	return &Store{DB: d, Vault: v, Audit: al, Sessions: sessions, Checkins: checkins}
 }
 
 func (s *Store) now() time.Time {

@@ -61,10 +61,12 @@ func setup(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	al := &audit.Log{DB: f.DB}
+	checkins := checkin.NewStore(f.DB, v, al, outbox, "https://mend.test")
 	w := &world{Fixture: f, v: v,
-		store:    &retention.Store{DB: f.DB, Vault: v, Audit: &audit.Log{DB: f.DB}, Sessions: &auth.Sessions{DB: f.DB}},
-		checkins: &checkin.Store{DB: f.DB, Vault: v, Audit: &audit.Log{DB: f.DB}, Outbox: outbox, BaseURL: "https://mend.test"},
-		hw:       &homework.Store{DB: f.DB, Vault: v},
+		store:    retention.NewStore(f.DB, v, al, &auth.Sessions{DB: f.DB}, checkins),
+		checkins: checkins,
+		hw:       homework.NewStore(f.DB, v),
 	}
 	w.closed = f.Pair(t, f.A, "was_hurt", "broke_trust")
 	w.checkin = w.clientWrites(t, w.closed, note, reflection, safety)

@@ -34,7 +34,8 @@ func newFx(t *testing.T) *fx {
 	d, _ := dbtest.New(t)
 	f := &fx{t: t, db: d, ids: map[string]int64{}, steps: map[string]int64{},
 		now: time.Date(2026, 3, 11, 18, 0, 0, 0, time.UTC)}
-	f.store = &reveal.Store{DB: d, Vault: vaulttest.New(t, d), Audit: &audit.Log{DB: d}, Now: func() time.Time { return f.now }}
+	f.store = reveal.NewStore(d, vaulttest.New(t, d), &audit.Log{DB: d})
+	f.store.Now = func() time.Time { return f.now }
 	user := func(key string, practice int64, role string) {
 		f.ids[key] = f.id(`INSERT INTO users (practice_id, role, email, name, timezone, password_hash) VALUES ($1, $2, $3, $4, 'America/Chicago', 'x') RETURNING id`,
 			practice, role, key+"@example.test", "Name "+key)

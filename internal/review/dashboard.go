@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ import (
 
 // The dashboard is read in a fixed number of queries whatever the number
 // of pairs (counts, alerts, queue, pairs with their members), each backed
-// by the indexes of migration 00040; nothing is read per pair.
+// by the indexes of migrations 00040 and 00160; nothing is read per pair.
 
 // QueueShown is how many check-ins waiting for review the dashboard lists
 // (the count says how many there are; "Review next" walks all of them).
@@ -242,151 +243,81 @@ type Dashboard struct {
 	Pairs     []PairRow
 }
 
-// pairsSQL reads every active pair of the counselor, one row per pair
-// with its two members side by side (a pair always has members at
-// positions 1 and 2), in one pass over each pair's homework:
-//
-//   - the current homework (the active one running today, soonest due);
-//   - per member: the ratings of their latest check-ins, the completion
-//     over the window, and the homework on which they missed the last two
-//     closed periods or whose last period passed without their check-in.
-//
-// A closed period is one whose late window (checkin.GraceDays) has passed
-// in the member's own timezone: a check-in for it can no longer arrive.
-// The period arithmetic is in SQL functions of migration 00040, which
-// PostgreSQL inlines.
-//
-// $1 practice, $2 counselor, $3 now, $4 grace days, $5 window days.
-func pairsSQL() string {
-	// Per member n: {n} is 1 or 2; t{n} their today.
-	member := func(frag string) string {
-		return strings.ReplaceAll(frag, "{n}", "1") + ",\n" + strings.ReplaceAll(frag, "{n}", "2")
-	}
-	lastDay := `CASE WHEN a.status = 'active' THEN a.due_on
-		            ELSE least(a.due_on, (coalesce(a.completed_at, a.cancelled_at) AT TIME ZONE my.ptz)::date) END`
-	forMember := `(a.for_user_id IS NULL OR a.for_user_id = my.u{n})`
-	closed := `my.t{n} - $4::int - 1`
-	winFrom := `my.t{n} - $4::int - $5::int`
-	// assigned is the day the homework was given: periods that ended
-	// before it were never the clients' to miss.
-	assigned := `(a.created_at AT TIME ZONE my.ptz)::date`
-	secondClosed := `mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, ` + closed + `, 2)`
-	lastStart := `mend_closed_period_start(a.cadence, a.weekdays, a.starts_on, a.due_on, a.due_on, 1)`
-	titles := func(ids string) string {
-		return `CASE WHEN ` + ids + ` IS NOT NULL THEN
-		  (SELECT array_agg(v.title ORDER BY o.n) FROM unnest(` + ids + `) WITH ORDINALITY o(id, n)
-		     JOIN assignments a ON a.id = o.id JOIN step_versions v ON v.id = a.step_version_id) END`
+// The pairs list comes from dashboard_pairs (migration 00160): per active
+// pair, the current homework and, per member, the latest ratings, the
+// completion over the window and the homework they missed or let pass,
+// computed by the SQL function dashboard_pair_rows and kept current by
+// triggers in the transactions that change what it is computed from.
+// Each row holds only between two local midnights (valid_from,
+// valid_until) and for the timezones it was computed in; the read checks
+// both against its own "now" and the current timezones, and has the rows
+// that no longer hold computed again (dashboard_pairs_refresh) before it
+// uses any. So the read is the counselor's pairs by index joined to their
+// rows by key, and a day's turn costs one computation per pair, by the
+// first read after it.
+
+// summarySQL reads a counselor's active pairs with their kept rows, names
+// and whether each row still holds. $1 practice, $2 counselor, $3 now.
+func summarySQL() string {
+	member := func(n string) string {
+		return strings.ReplaceAll(`s.u{n} AS "m{n}.user_id", u{n}.name AS "m{n}.name", {n} AS "m{n}.position",
+	       s.trust{n} AS "m{n}.trust", s.communication{n} AS "m{n}.communication", s.hope{n} AS "m{n}.hope",
+	       s.last_sent{n} AS "m{n}.last_sent", s.last_period{n} AS "m{n}.last_period",
+	       s.expected{n} AS "m{n}.expected", s.done{n} AS "m{n}.done",
+	       s.missing_ids{n} AS "m{n}.missing_ids", s.missing_titles{n} AS "m{n}.missing_titles",
+	       s.overdue_ids{n} AS "m{n}.overdue_ids", s.overdue_titles{n} AS "m{n}.overdue_titles"`, "{n}", n)
 	}
 	return `
-WITH my AS MATERIALIZED (
-	SELECT p.id, p.label, pr.timezone AS ptz, ($3::timestamptz AT TIME ZONE pr.timezone)::date AS today,
-	       m1.user_id AS u1, m1.name AS n1, ($3::timestamptz AT TIME ZONE m1.timezone)::date AS t1,
-	       m2.user_id AS u2, m2.name AS n2, ($3::timestamptz AT TIME ZONE m2.timezone)::date AS t2
+	SELECT p.id AS pair_id, p.label, s.current_id, s.current_title, s.plan_position, s.plan_steps,
+	       s.release_ids, s.release_titles,
+	       ` + member("1") + `,
+	       ` + member("2") + `,
+	       (s.pair_id IS NULL OR NOT ($3::timestamptz >= s.valid_from AND $3::timestamptz < s.valid_until)
+	        OR s.ptz IS DISTINCT FROM pr.timezone
+	        OR s.tz1 IS DISTINCT FROM u1.timezone OR s.tz2 IS DISTINCT FROM u2.timezone) AS stale
 	FROM pairs p
 	JOIN practices pr ON pr.id = p.practice_id
-	-- Members pair by pair through the (pair_id, position) key: OFFSET 0
-	-- keeps the planner from scanning every member of every pair instead.
-	CROSS JOIN LATERAL (SELECT m.user_id, u.name, u.timezone FROM pair_members m JOIN users u ON u.id = m.user_id
-	                    WHERE m.pair_id = p.id AND m.position = 1 OFFSET 0) m1
-	CROSS JOIN LATERAL (SELECT m.user_id, u.name, u.timezone FROM pair_members m JOIN users u ON u.id = m.user_id
-	                    WHERE m.pair_id = p.id AND m.position = 2 OFFSET 0) m2
+	LEFT JOIN dashboard_pairs s ON s.pair_id = p.id
+	LEFT JOIN users u1 ON u1.id = s.u1
+	LEFT JOIN users u2 ON u2.id = s.u2
 	WHERE ` + ownPairs() + ` AND p.status = 'active'
-)
-SELECT my.id AS pair_id, my.label, hw.cur_id AS current_id, cv.title AS current_title, cps.position AS plan_position,
-       CASE WHEN cps.id IS NOT NULL THEN (SELECT count(*) FROM pair_plan_steps s WHERE s.pair_plan_id = cps.pair_plan_id) END AS plan_steps,
-       hw.rel AS release_ids, ` + titles("hw.rel") + ` AS release_titles,
-       ` + member(`my.u{n} AS "m{n}.user_id", my.n{n} AS "m{n}.name", {n} AS "m{n}.position",
-       r{n}.trust AS "m{n}.trust", r{n}.communication AS "m{n}.communication", r{n}.hope AS "m{n}.hope",
-       r{n}.last_sent AS "m{n}.last_sent", r{n}.last_period AS "m{n}.last_period",
-       coalesce(hw.e{n}, 0) AS "m{n}.expected",
-       (SELECT count(*) FROM checkins c
-         WHERE c.pair_id = my.id AND c.user_id = my.u{n} AND c.period_end BETWEEN `+winFrom+` AND `+closed+`)
-       + (SELECT count(*) FROM reveal_answers ra
-         WHERE ra.pair_id = my.id AND ra.user_id = my.u{n} AND ra.period_end BETWEEN `+winFrom+` AND `+closed+`) AS "m{n}.done",
-       hw.miss{n} AS "m{n}.missing_ids", `+titles("hw.miss{n}")+` AS "m{n}.missing_titles",
-       hw.over{n} AS "m{n}.overdue_ids", `+titles("hw.over{n}")+` AS "m{n}.overdue_titles"`) + `
-FROM my
-LEFT JOIN LATERAL (
-	SELECT (array_agg(y.id ORDER BY y.due_on, y.id) FILTER (WHERE y.cur))[1] AS cur_id,
-	       array_agg(y.id ORDER BY y.due_on, y.id) FILTER (WHERE y.rel) AS rel,
-	       ` + member(`sum(y.e{n})::int AS e{n},
-	       array_agg(y.id ORDER BY y.due_on, y.id) FILTER (WHERE y.miss{n}) AS miss{n},
-	       array_agg(y.id ORDER BY y.due_on, y.id) FILTER (WHERE y.over{n}) AS over{n}`) + `
-	FROM (
-		SELECT a.id, a.due_on,
-		       a.status = 'active' AND a.starts_on <= my.today AND a.due_on >= my.today AS cur,
-		       ` + member(`CASE WHEN `+forMember+` THEN mend_period_count(a.cadence, a.weekdays, a.starts_on, `+lastDay+`,
-		           greatest(`+winFrom+`, `+assigned+`), `+closed+`) END AS e{n},
-		       `+forMember+` AND a.status = 'active' AND a.cadence <> 'once' AND `+secondClosed+` IS NOT NULL
-		         AND mend_period_count(a.cadence, a.weekdays, a.starts_on, a.due_on, `+assigned+`, `+closed+`) >= 2
-		         AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = my.u{n}
-		                         AND c.period_start >= `+secondClosed+`)
-		         AND NOT EXISTS (SELECT 1 FROM reveal_answers ra WHERE ra.assignment_id = a.id AND ra.user_id = my.u{n}
-		                         AND ra.period_start >= `+secondClosed+`) AS miss{n},
-		       `+forMember+` AND a.status = 'active' AND a.due_on < my.t{n} AND a.due_on >= `+assigned+` AND `+lastStart+` IS NOT NULL
-		         AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = my.u{n}
-		                         AND c.period_start >= `+lastStart+`)
-		         AND NOT EXISTS (SELECT 1 FROM reveal_answers ra WHERE ra.assignment_id = a.id AND ra.user_id = my.u{n}
-		                         AND ra.period_start >= `+lastStart+`) AS over{n}`) + `,
-		       v.reveal_rule = 'counselor' AND EXISTS (
-		         SELECT 1 FROM reveal_answers r1 JOIN reveal_answers r2 ON r2.assignment_id = r1.assignment_id
-		           AND r2.period_start = r1.period_start AND r2.user_id > r1.user_id
-		         WHERE r1.assignment_id = a.id AND NOT EXISTS (SELECT 1 FROM reveals x
-		           WHERE x.assignment_id = a.id AND x.period_start = r1.period_start)) AS rel
-		FROM assignments a
-		JOIN step_versions v ON v.id = a.step_version_id
-		WHERE a.pair_id = my.id AND a.starts_on <= my.today
-		  AND (a.status = 'active' OR a.due_on >= least(my.t1, my.t2) - $4::int - $5::int)
-		OFFSET 0
-	) y
-) hw ON TRUE
-LEFT JOIN assignments ca ON ca.id = hw.cur_id
-LEFT JOIN step_versions cv ON cv.id = ca.step_version_id
-LEFT JOIN pair_plan_steps cps ON cps.id = ca.pair_plan_step_id
-` + strings.ReplaceAll(`LEFT JOIN LATERAL (
-	SELECT array_agg(x.trust_rating) AS trust, array_agg(x.communication_rating) AS communication,
-	       array_agg(x.hope_rating) AS hope, max(x.created_at) AS last_sent, max(x.period_start) AS last_period
-	FROM (SELECT c.trust_rating, c.communication_rating, c.hope_rating, c.created_at, c.period_start
-	      FROM checkins c WHERE c.pair_id = my.id AND c.user_id = my.u{n}
-	      ORDER BY c.period_end DESC, c.id DESC LIMIT 3) x -- FallWindow; latest first
-) r{n} ON TRUE
-`, "{n}", "1") + strings.ReplaceAll(`LEFT JOIN LATERAL (
-	SELECT array_agg(x.trust_rating) AS trust, array_agg(x.communication_rating) AS communication,
-	       array_agg(x.hope_rating) AS hope, max(x.created_at) AS last_sent, max(x.period_start) AS last_period
-	FROM (SELECT c.trust_rating, c.communication_rating, c.hope_rating, c.created_at, c.period_start
-	      FROM checkins c WHERE c.pair_id = my.id AND c.user_id = my.u{n}
-	      ORDER BY c.period_end DESC, c.id DESC LIMIT 3) x
-) r{n} ON TRUE
-`, "{n}", "2") + `ORDER BY lower(my.label), my.id`
+	ORDER BY lower(p.label), p.id`
 }
 
-// dashboardPairsSQL is pairsSQL, built once.
-var dashboardPairsSQL = pairsSQL()
+// dashboardSummarySQL is summarySQL, built once.
+var dashboardSummarySQL = summarySQL()
+
+// refreshSQL computes and stores the rows of the pairs $1 as of $2.
+const refreshSQL = `SELECT dashboard_pairs_refresh($1::bigint[], $2::timestamptz, $3::int, $4::int)`
 
 // DashboardSQL is the dashboard's main query, for tools that show its plan
-// (bench/pages -explain). Its parameters: practice, counselor, now,
-// grace days, window days.
-func DashboardSQL() string { return dashboardPairsSQL }
+// (bench/pages -explain). Its parameters: practice, counselor, now.
+func DashboardSQL() string { return dashboardSummarySQL }
 
-// memberColumns are one member's columns of pairsSQL.
+// FreshPairsSQL computes the rows dashboard_pairs keeps for the pairs $1
+// as of $2 with grace days $3 and window days $4 (for tests and tools: the
+// figures as a fresh computation gives them).
+const FreshPairsSQL = `SELECT * FROM dashboard_pair_rows($1::bigint[], $2::timestamptz, $3::int, $4::int)`
+
+// memberColumns are one member's columns of summarySQL.
 type memberColumns struct {
-	UserID        int64          `db:"user_id"`
+	UserID        sql.NullInt64  `db:"user_id"`
 	Position      int            `db:"position"`
-	Name          string         `db:"name"`
+	Name          sql.NullString `db:"name"`
 	Trust         pq.Int64Array  `db:"trust"`
 	Communication pq.Int64Array  `db:"communication"`
 	Hope          pq.Int64Array  `db:"hope"`
 	LastSent      sql.NullTime   `db:"last_sent"`
 	LastPeriod    sql.NullTime   `db:"last_period"`
-	Expected      int            `db:"expected"`
-	Done          int            `db:"done"`
+	Expected      sql.NullInt64  `db:"expected"`
+	Done          sql.NullInt64  `db:"done"`
 	MissingIDs    pq.Int64Array  `db:"missing_ids"`
 	MissingTitles pq.StringArray `db:"missing_titles"`
 	OverdueIDs    pq.Int64Array  `db:"overdue_ids"`
 	OverdueTitles pq.StringArray `db:"overdue_titles"`
 }
 
-// pairRecord is one row of pairsSQL.
+// pairRecord is one row of summarySQL.
 type pairRecord struct {
 	PairID        int64          `db:"pair_id"`
 	Label         string         `db:"label"`
@@ -398,6 +329,39 @@ type pairRecord struct {
 	ReleaseTitles pq.StringArray `db:"release_titles"`
 	M1            memberColumns  `db:"m1"`
 	M2            memberColumns  `db:"m2"`
+	Stale         bool           `db:"stale"`
+}
+
+// summaryTries bounds the reads of pairsOf: a row found stale is computed
+// again and read once more; only a timezone changed in between makes a
+// third read necessary.
+const summaryTries = 3
+
+// pairsOf reads the counselor's active pairs from dashboard_pairs as of
+// now, after having any row that no longer holds computed again. Pairs
+// without both members are left out.
+func (s *Store) pairsOf(ctx context.Context, sc mend.Scope, now time.Time) ([]pairRecord, error) {
+	for try := 1; ; try++ {
+		var recs []pairRecord
+		if err := s.stmts.Select(ctx, s.DB, &recs, dashboardSummarySQL, sc.PracticeID, sc.UserID, now); err != nil {
+			return nil, fmt.Errorf("review: pairs: %w", err)
+		}
+		var stale []int64
+		for _, r := range recs {
+			if r.Stale {
+				stale = append(stale, r.PairID)
+			}
+		}
+		if len(stale) == 0 {
+			return slices.DeleteFunc(recs, func(r pairRecord) bool { return !r.M1.UserID.Valid || !r.M2.UserID.Valid }), nil
+		}
+		if try == summaryTries {
+			return nil, fmt.Errorf("review: pairs: %d rows still out of date after %d reads", len(stale), try)
+		}
+		if _, err := s.stmts.Exec(ctx, s.DB, refreshSQL, pq.Array(stale), now, checkin.GraceDays, CompletionDays); err != nil {
+			return nil, fmt.Errorf("review: pairs: refresh: %w", err)
+		}
+	}
 }
 
 func ints(a pq.Int64Array) []int {
@@ -438,36 +402,11 @@ func (s *Store) Dashboard(ctx context.Context, sc mend.Scope) (Dashboard, error)
 		return d, fmt.Errorf("review: queue: %w", err)
 	}
 	loc := checkin.LoadZone(sc.Timezone)
-	var recs []pairRecord
-	if err := s.stmts.Select(ctx, s.DB, &recs, dashboardPairsSQL, sc.PracticeID, sc.UserID, s.now(), checkin.GraceDays, CompletionDays); err != nil {
-		return d, fmt.Errorf("review: pairs: %w", err)
+	recs, err := s.pairsOf(ctx, sc, s.now())
+	if err != nil {
+		return d, err
 	}
-	for _, r := range recs {
-		p := PairRow{
-			ID: r.PairID, Label: r.Label, CurrentID: r.CurrentID.Int64, CurrentTitle: r.CurrentTitle.String,
-			PlanPosition: int(r.PlanPosition.Int64), PlanSteps: int(r.PlanSteps.Int64),
-			Release: refs(r.ReleaseIDs, r.ReleaseTitles),
-		}
-		for _, mc := range []memberColumns{r.M1, r.M2} {
-			m := MemberRow{
-				UserID: mc.UserID, Name: mc.Name, Position: mc.Position,
-				Trust: ints(mc.Trust), Communication: ints(mc.Communication), Hope: ints(mc.Hope),
-				LastSent: mc.LastSent, LastPeriod: mc.LastPeriod, Expected: mc.Expected, Done: mc.Done,
-				Missing: refs(mc.MissingIDs, mc.MissingTitles), Overdue: refs(mc.OverdueIDs, mc.OverdueTitles),
-			}
-			if m.LastSent.Valid {
-				m.LastText = m.LastSent.Time.In(loc).Format("Mon 2 Jan")
-			}
-			p.Members = append(p.Members, m)
-		}
-		d.Pairs = append(d.Pairs, p)
-	}
-	for i := range d.Pairs {
-		p := &d.Pairs[i]
-		p.Step = p.StepText()
-		p.Rate = p.CompletionText()
-		p.RateLow = p.CompletionLow()
-	}
+	d.Pairs = pairRows(recs, loc)
 	for i := range d.Queue {
 		q := &d.Queue[i]
 		q.PeriodLabel = q.Period().Label()
@@ -478,6 +417,39 @@ func (s *Store) Dashboard(ctx context.Context, sc mend.Scope) (Dashboard, error)
 	}
 	d.Attention = attention(d.Pairs)
 	return d, nil
+}
+
+// pairRows turns rows of summarySQL into the dashboard's pairs, with what
+// they show worked out once (dates in loc, the counselor's timezone).
+func pairRows(recs []pairRecord, loc *time.Location) []PairRow {
+	out := make([]PairRow, 0, len(recs))
+	for _, r := range recs {
+		p := PairRow{
+			ID: r.PairID, Label: r.Label, CurrentID: r.CurrentID.Int64, CurrentTitle: r.CurrentTitle.String,
+			PlanPosition: int(r.PlanPosition.Int64), PlanSteps: int(r.PlanSteps.Int64),
+			Release: refs(r.ReleaseIDs, r.ReleaseTitles),
+		}
+		for _, mc := range []memberColumns{r.M1, r.M2} {
+			m := MemberRow{
+				UserID: mc.UserID.Int64, Name: mc.Name.String, Position: mc.Position,
+				Trust: ints(mc.Trust), Communication: ints(mc.Communication), Hope: ints(mc.Hope),
+				LastSent: mc.LastSent, LastPeriod: mc.LastPeriod, Expected: int(mc.Expected.Int64), Done: int(mc.Done.Int64),
+				Missing: refs(mc.MissingIDs, mc.MissingTitles), Overdue: refs(mc.OverdueIDs, mc.OverdueTitles),
+			}
+			if m.LastSent.Valid {
+				m.LastText = m.LastSent.Time.In(loc).Format("Mon 2 Jan")
+			}
+			p.Members = append(p.Members, m)
+		}
+		out = append(out, p)
+	}
+	for i := range out {
+		p := &out[i]
+		p.Step = p.StepText()
+		p.Rate = p.CompletionText()
+		p.RateLow = p.CompletionLow()
+	}
+	return out
 }
 
 // StampSlot is how long a dashboard can stay right without any write:

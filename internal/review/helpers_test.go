@@ -10,6 +10,7 @@ import (
 
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/pair"
@@ -45,8 +46,10 @@ func setup(t *testing.T) *fx {
 	clock := func() time.Time { return f.now }
 	al := &audit.Log{DB: f.DB}
 	f.vault = vaulttest.New(t, f.DB)
-	f.checkins = &checkin.Store{DB: f.DB, Vault: f.vault, Audit: al, Outbox: out, BaseURL: "http://mend.test", Now: clock}
-	f.reviews = &review.Store{DB: f.DB, Vault: f.vault, Audit: al, Checkins: f.checkins, Now: clock}
+	f.checkins = checkin.NewStore(f.DB, f.vault, al, out, "http://mend.test")
+	f.checkins.Now = clock
+	f.reviews = review.NewStore(f.DB, f.vault, al, f.checkins, homework.NewStore(f.DB, f.vault))
+	f.reviews.Now = clock
 	return f
 }
 

@@ -259,8 +259,7 @@ func (s *Store) progress(ctx context.Context, sc mend.Scope, pairID int64, r Ran
 	if out.Homework, err = s.rates(ctx, sc, p, r); err != nil {
 		return Progress{}, err
 	}
-	hw := &homework.Store{DB: s.DB, Now: s.Now}
-	if out.Plan, err = hw.Plan(ctx, sc, pairID); err != nil {
+	if out.Plan, err = s.Homework.Plan(ctx, sc, pairID); err != nil {
 		return Progress{}, err
 	}
 	return out, nil

@@ -90,7 +90,7 @@ func TestEveryStaffReadOfACheckinIsDecrypted(t *testing.T) {
 	// dump is everything a result holds, as text: a sealed field that was
 	// not opened shows as bytes, never as the sentence.
 	dump := func(v any) string { return fmt.Sprintf("%+v", v) }
-	retained := &retention.Store{DB: f.DB, Vault: f.vault, Audit: &audit.Log{DB: f.DB}}
+	retained := retention.NewStore(f.DB, f.vault, &audit.Log{DB: f.DB}, nil, f.checkins)
 	type path struct {
 		name string
 		read func(sc mend.Scope) (string, error)

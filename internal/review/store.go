@@ -18,6 +18,7 @@ import (
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
+	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/vault"
 )
@@ -31,12 +32,19 @@ type Store struct {
 	Vault    *vault.Vault
 	Audit    *audit.Log
 	Checkins *checkin.Store
+	Homework *homework.Store  // the progress tab's plan
 	Now      func() time.Time // the clock; tests set it
 
 	// The hot statements, prepared: planning the dashboard's pairs
 	// statement costs as much as running it, and the counts run on every
 	// counselor page (the navigation).
 	stmts db.Statements
+}
+
+// NewStore returns the review store; it reads check-ins through checkins
+// and the progress tab's plan through homework.
+func NewStore(d *sqlx.DB, v *vault.Vault, al *audit.Log, checkins *checkin.Store, hw *homework.Store) *Store {
+	return &Store{DB: d, Vault: v, Audit: al, Checkins: checkins, Homework: hw}
 }
 
 func (s *Store) now() time.Time {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mend-practice/mend/internal/app"
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/consent"
 	"github.com/mend-practice/mend/internal/db"
@@ -72,9 +73,10 @@ type Login struct {
 }
 
 // Demo creates the demo practices and returns their logins. Clinical text
-// (notes, check-in answers and reflections) is written encrypted through v,
-// as the stores write it.
-func Demo(ctx context.Context, d *sqlx.DB, v *vault.Vault) ([]Login, error) {
+// (notes, check-in answers and reflections) is written encrypted through
+// the stores' vault, as the stores write it.
+func Demo(ctx context.Context, st *app.Stores) ([]Login, error) {
+	d, v := st.DB, st.Vault
 	if v == nil {
 		return nil, vault.ErrNoVault
 	}
@@ -95,7 +97,7 @@ func Demo(ctx context.Context, d *sqlx.DB, v *vault.Vault) ([]Login, error) {
 		// must be idempotent.
 
 		// (seed: pairs)
-		if err := demoHomework(ctx, tx, v); err != nil {
+		if err := demoHomework(ctx, tx, st.Homework); err != nil {
 			return err
 		}
 

@@ -13,7 +13,6 @@ import (
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/pair"
-	"github.com/mend-practice/mend/internal/vault"
 )
 
 // demoPlanDaysAgo is, per demo pair (in order), how many days ago the
@@ -24,7 +23,7 @@ var demoPlanDaysAgo = []int{10, 16, 12, 18, 15}
 // demoHomework puts every demo pair on the built-in plan and gives two pairs
 // an extra piece of homework for one member. A pair that already has a
 // plan is left alone, so running the seed again changes nothing.
-func demoHomework(ctx context.Context, tx *sqlx.Tx, v *vault.Vault) error {
+func demoHomework(ctx context.Context, tx *sqlx.Tx, hw *homework.Store) error {
 	var pairs []struct {
 		ID          int64  `db:"id"`
 		PracticeID  int64  `db:"practice_id"`
@@ -48,7 +47,6 @@ func demoHomework(ctx context.Context, tx *sqlx.Tx, v *vault.Vault) error {
 	if err := tx.GetContext(ctx, &planID, `SELECT id FROM plans WHERE key = $1 AND practice_id IS NULL`, library.BuiltinPlanKey); err != nil {
 		return fmt.Errorf("seed: the built-in plan is missing (run migrations first): %w", err)
 	}
-	hw := &homework.Store{Vault: v}
 	for i, p := range pairs {
 		if p.HasPlan {
 			continue

@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/mend-practice/mend/internal/app/apptest"
 	"github.com/mend-practice/mend/internal/db/dbtest"
 	"github.com/mend-practice/mend/internal/seed"
-	"github.com/mend-practice/mend/internal/vault/vaulttest"
 )
 
 // Every demo pair is on the built-in plan with homework in progress: step 2
@@ -15,7 +15,7 @@ func TestDemoPairsHaveHomeworkInProgress(t *testing.T) {
 	t.Parallel()
 	d, _ := dbtest.New(t)
 	ctx := context.Background()
-	if _, err := seed.Demo(ctx, d, vaulttest.New(t, d)); err != nil {
+	if _, err := seed.Demo(ctx, apptest.New(t, d)); err != nil {
 		t.Fatal(err)
 	}
 	type row struct {
@@ -55,7 +55,7 @@ func TestDemoPairsHaveHomeworkInProgress(t *testing.T) {
 	if err := d.Get(&before, `SELECT count(*) FROM assignments`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := seed.Demo(ctx, d, vaulttest.New(t, d)); err != nil {
+	if _, err := seed.Demo(ctx, apptest.New(t, d)); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Get(&after, `SELECT count(*) FROM assignments`); err != nil {

@@ -34,7 +34,11 @@ func (s *Server) adminData(c *gin.Context) (H, error) {
 	if err != nil {
 		return nil, err
 	}
-	return H{"Staff": staff, "Practice": p, "Timezones": timezones}, nil
+	mail, err := s.mailState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return H{"Staff": staff, "Practice": p, "Timezones": timezones, "Mail": mail}, nil
 }
 
 func (s *Server) inviteCounselor(c *gin.Context) error {
@@ -42,7 +46,10 @@ func (s *Server) inviteCounselor(c *gin.Context) error {
 		inv, err := s.practices.InviteCounselor(c.Request.Context(), scopeOf(c), practice.NewPerson{
 			Name: form.Get("name"), Email: form.Get("email"), Timezone: form.Get("timezone"),
 		}, s.queueInvitation(c))
-		return s.invitationsShown(http.StatusCreated, []practice.Invitation{inv}, nil), err
+		if err != nil {
+			return formDone{}, err
+		}
+		return s.invitationsShown(c, http.StatusCreated, []practice.Invitation{inv}, nil)
 	}, func(*Form, error) (formPage, error) {
 		data, err := s.adminData(c)
 		return formPage{Name: tplAdmin, Data: data}, err
@@ -58,7 +65,25 @@ func (s *Server) reinviteStaff(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.show(c, s.invitationsShown(http.StatusOK, []practice.Invitation{inv}, nil))
+	done, err := s.invitationsShown(c, http.StatusOK, []practice.Invitation{inv}, H{"Next": "/admin", "NextLabel": "Back to the staff list"})
+	if err != nil {
+		return err
+	}
+	return s.show(c, done)
+}
+
+// staffResetLink issues a password-reset link for a staff member who is
+// locked out, and shows it once to hand over.
+func (s *Server) staffResetLink(c *gin.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	inv, err := s.practices.IssueReset(c.Request.Context(), scopeOf(c), id)
+	if err != nil {
+		return err
+	}
+	return s.show(c, s.resetShown(inv, "/admin", "Back to the staff list"))
 }
 
 func (s *Server) disableStaff(c *gin.Context) error { return s.setStaffDisabled(c, true) }

@@ -1,6 +1,10 @@
 package web
 
 import (
+	"context"
+	"net/http"
+	"time"
+
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
@@ -40,11 +44,32 @@ type shownInvitation struct {
 	Link string
 }
 
+// mailState is what the pages that hand out links say about email: Off
+// when no mail server is set up (SMTP_URL is empty: emails are written to
+// the email log and never sent), FailingSince when the server has been
+// refusing or unreachable (mail_health, as the workers record it).
+type mailState struct {
+	Off          bool
+	FailingSince time.Time
+}
+
+func (s *Server) mailState(ctx context.Context) (mailState, error) {
+	if s.cfg.SMTPURL == "" {
+		return mailState{Off: true}, nil
+	}
+	st, err := s.mailHealth.Status(ctx)
+	if err != nil {
+		return mailState{}, err
+	}
+	return mailState{FailingSince: st.FailingSince.Time}, nil
+}
+
 // invitationsShown is the page that shows newly issued invitation links
 // once (their emails are already queued; only the links' hashes are
-// stored): one for a counselor, two for a new pair. data may add Heading,
-// Intro, Next and NextLabel.
-func (s *Server) invitationsShown(status int, invs []practice.Invitation, data H) formDone {
+// stored): one for a counselor, two for a new pair. It says the truth
+// about the email: queued, late (the mail server is failing), or not sent
+// at all (no mail server). data may add Heading, Intro, Next and NextLabel.
+func (s *Server) invitationsShown(c *gin.Context, status int, invs []practice.Invitation, data H) (formDone, error) {
 	if data == nil {
 		data = H{}
 	}
@@ -52,7 +77,22 @@ func (s *Server) invitationsShown(status int, invs []practice.Invitation, data H
 	for i, inv := range invs {
 		shown[i] = shownInvitation{Invitation: inv, Link: s.inviteURL(inv.Token)}
 	}
+	mail, err := s.mailState(c.Request.Context())
+	if err != nil {
+		return formDone{}, err
+	}
+	data["Mail"] = mail
 	data["Invitations"] = shown
 	data["TTLDays"] = int(auth.InviteTTL.Hours() / 24)
-	return formDone{Page: tplInvitation, Status: status, Data: data}
+	return formDone{Page: tplInvitation, Status: status, Data: data}, nil
+}
+
+// resetShown is the page that shows a password-reset link staff issued,
+// once; it is never emailed (the person may be locked out of their
+// mailbox too, or there is no mail server).
+func (s *Server) resetShown(inv practice.Invitation, next, nextLabel string) formDone {
+	return formDone{Page: tplInvitation, Status: http.StatusOK, Data: H{
+		"Reset": true, "Invitations": []shownInvitation{{Invitation: inv, Link: s.absURL("/password/reset/" + inv.Token)}},
+		"TTLMinutes": int(auth.ResetTTL.Minutes()), "Next": next, "NextLabel": nextLabel,
+	}}
 }

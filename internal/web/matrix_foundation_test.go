@@ -42,6 +42,9 @@ var _ = addMatrixRows(
 	// counselor2 has set a password already: a new invitation is a conflict.
 	matrixRow{Method: "POST", Route: "/admin/staff/:id/invitation", Path: staffPath("/admin/staff/%d/invitation"),
 		Expect: "anon=303/303/303 admin=409/409/404 counselor=404/404/404 client=404/404/404"},
+	// A reset link for a staff member who has joined, shown once to the admin.
+	matrixRow{Method: "POST", Route: "/admin/staff/:id/reset", Path: staffPath("/admin/staff/%d/reset"),
+		Expect: "anon=303/303/303 admin=200/200/404 counselor=404/404/404 client=404/404/404"},
 	matrixRow{Method: "POST", Route: "/admin/staff/:id/disable", Path: staffPath("/admin/staff/%d/disable"),
 		Expect: "anon=303/303/303 admin=303/303/404 counselor=404/404/404 client=404/404/404"},
 	matrixRow{Method: "POST", Route: "/admin/staff/:id/enable", Path: staffPath("/admin/staff/%d/enable"),

@@ -19,7 +19,7 @@ import (
 // by counselor1@riverbank.
 func addPairsFixtures(t *testing.T, env *webtest.Env, f *fixtures) {
 	ctx := context.Background()
-	lib := &library.Store{DB: env.DB}
+	lib := env.Stores.Library
 	for _, target := range targets {
 		f.ids["assignment."+target] = env.ID(t, `
 			INSERT INTO assignments (practice_id, pair_id, step_version_id, starts_on, due_on, cadence)
@@ -80,9 +80,14 @@ var _ = addMatrixRows(
 		Expect: "anon=303/303/303 admin=404/404/404 counselor=303/404/404 client=404/404/404"},
 	matrixRow{Method: "POST", Route: "/pairs/:id/reassign", Path: pairPath("/pairs/%d/reassign"), Form: url.Values{"counselor": {"0"}},
 		Expect: "anon=303/303/303 admin=422/422/404 counselor=404/404/404 client=404/404/404"},
-	// Demo clients have accepted their invitations: a new link is a conflict.
+	// Demo clients have accepted their invitations: a new link is a conflict
+	// (for the pair's counselor and the practice's admins alike).
 	matrixRow{Method: "POST", Route: "/pairs/:id/members/:position/invitation", Path: pairPath("/pairs/%d/members/2/invitation"),
-		Expect: "anon=303/303/303 admin=404/404/404 counselor=409/404/404 client=404/404/404"},
+		Expect: "anon=303/303/303 admin=409/409/404 counselor=409/404/404 client=404/404/404"},
+	// A reset link for a client who has joined: shown once to their
+	// counselor or an admin of the practice.
+	matrixRow{Method: "POST", Route: "/pairs/:id/members/:position/reset", Path: pairPath("/pairs/%d/members/2/reset"),
+		Expect: "anon=303/303/303 admin=200/200/404 counselor=200/404/404 client=404/404/404"},
 	matrixRow{Method: "GET", Route: "/pairs/:id/homework/new", Path: pairPath("/pairs/%d/homework/new"),
 		Expect: "anon=303/303/303 admin=404/404/404 counselor=200/404/404 client=404/404/404"},
 	matrixRow{Method: "POST", Route: "/pairs/:id/homework", Path: pairPath("/pairs/%d/homework"), Form: url.Values{"step": {""}, "cadence": {"daily"}},

@@ -66,7 +66,11 @@ func (s *Server) pairFormData(c *gin.Context) (H, error) {
 	if err != nil {
 		return nil, err
 	}
-	return H{"Kinds": pair.Kinds, "Sides": pair.Sides, "Timezones": timezonesFor(p.Timezone),
+	mail, err := s.mailState(c.Request.Context())
+	if err != nil {
+		return nil, err
+	}
+	return H{"Kinds": pair.Kinds, "Sides": pair.Sides, "Timezones": timezonesFor(p.Timezone), "Mail": mail,
 		"Clients": []pairClientFields{{"a_", "First client"}, {"b_", "Second client"}}}, nil
 }
 
@@ -113,10 +117,10 @@ func (s *Server) pairCreate(c *gin.Context) error {
 		if len(created.Returning) > 0 {
 			intro += " Already signed up, so no new link needed: " + joinNames(created.Returning) + "."
 		}
-		return s.invitationsShown(http.StatusCreated, created.Invitations, H{
+		return s.invitationsShown(c, http.StatusCreated, created.Invitations, H{
 			"Heading": "Pair created: " + form.Get("label"), "Intro": intro,
 			"Next": "/pairs/" + strconv.FormatInt(created.PairID, 10), "NextLabel": "Go to the pair",
-		}), nil
+		})
 	}, func(*Form, error) (formPage, error) {
 		data, err := s.pairFormData(c)
 		return formPage{Name: tplPairNew, Data: data}, err
@@ -186,6 +190,10 @@ func (s *Server) pairPage(c *gin.Context, reassign *Form) (H, error) {
 	if err != nil {
 		return nil, err
 	}
+	mail, err := s.mailState(ctx)
+	if err != nil {
+		return nil, err
+	}
 	base := "/pairs/" + strconv.FormatInt(id, 10)
 	if reassign == nil {
 		reassign = &Form{Values: url.Values{}}
@@ -196,7 +204,9 @@ func (s *Server) pairPage(c *gin.Context, reassign *Form) (H, error) {
 		"EventsBase":  base + "?hpage=" + strconv.Itoa(history.Number) + "&e",
 		"Counselors":  counselors, "Form": reassign, "Consents": consents,
 		"CanWrite": sc.Role == mend.RoleCounselor && p.Status != pair.StatusClosed,
-		"IsAdmin":  sc.Role == mend.RoleAdmin,
+		// Invitation and reset links to hand a client: their counselor or an admin.
+		"CanHandLinks": sc.Role.IsStaff() && p.Status != pair.StatusClosed, "Mail": mail,
+		"IsAdmin": sc.Role == mend.RoleAdmin,
 	}, nil
 }
 
@@ -251,7 +261,25 @@ func (s *Server) pairReinvite(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.show(c, s.invitationsShown(http.StatusOK, []practice.Invitation{inv}, H{
+	done, err := s.invitationsShown(c, http.StatusOK, []practice.Invitation{inv}, H{
 		"Next": "/pairs/" + strconv.FormatInt(id, 10), "NextLabel": "Back to the pair",
-	}))
+	})
+	if err != nil {
+		return err
+	}
+	return s.show(c, done)
+}
+
+// pairResetLink issues a password-reset link for a client of the pair who
+// is locked out, and shows it once to hand over.
+func (s *Server) pairResetLink(c *gin.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	inv, err := s.pairs.IssueReset(c.Request.Context(), scopeOf(c), id, c.Param("position"))
+	if err != nil {
+		return err
+	}
+	return s.show(c, s.resetShown(inv, "/pairs/"+strconv.FormatInt(id, 10), "Back to the pair"))
 }

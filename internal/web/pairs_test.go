@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/pair"
@@ -71,8 +70,7 @@ func TestPairPagesRunABoundedNumberOfQueries(t *testing.T) {
 	// measured pair.
 	ctx := context.Background()
 	sc := counselorScope(t, env, "counselor1@northside.example")
-	pairs := &pair.Store{DB: env.DB, Links: &auth.Links{DB: env.DB}}
-	hw := &homework.Store{DB: env.DB}
+	pairs, hw := env.Stores.Pairs, env.Stores.Homework
 	planID := strconv.FormatInt(env.ID(t, `SELECT id FROM plans WHERE key = 'core-path'`), 10)
 	today, _ := hw.Today(ctx, sc)
 	for i := range 60 {

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/mend-practice/mend/internal/seed"
-	"github.com/mend-practice/mend/internal/vault/vaulttest"
 	"github.com/mend-practice/mend/internal/web/webtest"
 )
 
@@ -50,7 +49,7 @@ func TestDemoDashboardsHaveEverySection(t *testing.T) {
 		return n
 	}
 	before := count()
-	if _, err := seed.Demo(context.Background(), env.DB, vaulttest.New(t, env.DB)); err != nil {
+	if _, err := seed.Demo(context.Background(), env.Stores); err != nil {
 		t.Fatal(err)
 	}
 	if after := count(); after != before {

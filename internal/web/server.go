@@ -19,6 +19,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mend-practice/mend/internal/app"
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/authz"
@@ -39,10 +40,11 @@ import (
 	"github.com/mend-practice/mend/templates"
 )
 
-// Deps is everything the web side needs, built once by the caller.
+// Deps is everything the web side needs, built once by the caller
+// (cmd/mend; webtest in tests).
 type Deps struct {
 	Config   config.Config
-	DB       *sqlx.DB
+	Stores   *app.Stores // every store and its database, built by app.New
 	Redis    redis.UniversalClient
 	Logger   *slog.Logger
 	Enforcer *authz.Enforcer
@@ -80,7 +82,6 @@ type Server struct {
 
 	checkins *checkin.Store
 	consent  *consent.Store // consent texts and the safety care page's words
-	reveals  *reveal.Store  // reveal exercises (issue 21)
 
 	unsubscribes *mail.Unsubscribes
 	queues       *asynq.Inspector
@@ -88,6 +89,7 @@ type Server struct {
 
 	reviews    *review.Store
 	dashboards *dashboardCache
+	reveals    *reveal.Store // reveal exercises (issue 21)
 
 	vault        *vault.Vault
 	mfa          *auth.MFA
@@ -106,72 +108,48 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	outbox, err := mail.NewOutbox(d.DB, templates.FS)
-	if err != nil {
-		return nil, err
-	}
 	base, _ := url.Parse(d.Config.BaseURL)
-	users := &auth.Users{DB: d.DB}
-	links := &auth.Links{DB: d.DB}
+	st := d.Stores
 	s := &Server{
-		cfg:       d.Config,
-		db:        d.DB,
-		redis:     d.Redis,
-		log:       d.Logger,
-		enforcer:  d.Enforcer,
-		sessions:  newSessions(d.Config, d.DB, base),
-		pages:     pages,
-		metrics:   newMetrics(),
-		baseURL:   base,
-		users:     users,
-		links:     links,
-		audit:     &audit.Log{DB: d.DB},
-		outbox:    outbox,
-		practices: &practice.Store{DB: d.DB, Links: links},
+		cfg:      d.Config,
+		db:       st.DB,
+		redis:    d.Redis,
+		log:      d.Logger,
+		enforcer: d.Enforcer,
+		sessions: newSessions(d.Config, st.DB, base),
+		pages:    pages,
+		metrics:  newMetrics(),
+		baseURL:  base,
+
+		backgroundSlots: make(chan struct{}, 4),
+		queues:          asynq.NewInspectorFromRedisClient(d.Redis),
+
+		vault:         st.Vault,
+		audit:         st.Audit,
+		outbox:        st.Outbox,
+		unsubscribes:  st.Unsubscribes,
+		mailHealth:    st.MailHealth,
+		users:         st.Users,
+		links:         st.Links,
+		login:         st.Login,
+		resetRequests: st.ResetRequests,
+		mfa:           st.MFA,
+		userSessions:  st.Sessions,
+		practices:     st.Practices,
+		pairs:         st.Pairs,
+		steps:         st.Library,
+		hw:            st.Homework,
+		checkins:      st.Checkins,
+		consent:       st.Consent,
+		reviews:       st.Reviews,
+		retention:     st.Retention,
+		reveals:       st.Reveals,
 	}
-
-	s.login = &auth.Login{DB: d.DB, Throttle: auth.DefaultThrottle(), Audit: s.audit}
-	s.resetRequests = auth.DefaultResetRequests(d.DB)
-	s.backgroundSlots = make(chan struct{}, 4)
-
-	s.pairs = &pair.Store{DB: d.DB, Links: links}
-	s.steps = &library.Store{DB: d.DB}
-	s.hw = &homework.Store{DB: d.DB}
-
-	s.checkins = &checkin.Store{DB: d.DB, Audit: s.audit, Outbox: outbox, BaseURL: strings.TrimRight(d.Config.BaseURL, "/")}
-	s.consent = &consent.Store{DB: d.DB}
-
-	s.outbox.BaseURL = d.Config.BaseURL
-	s.unsubscribes = &mail.Unsubscribes{DB: d.DB, Audit: s.audit}
-	s.queues = asynq.NewInspectorFromRedisClient(d.Redis)
-	s.mailHealth = &mail.Health{DB: d.DB}
 	// Delivery's figures for every worker, read at each scrape.
 	s.metrics.reg.MustRegister(mail.NewCollector(s.mailHealth, s.queues, nil))
-
-	s.reviews = &review.Store{DB: d.DB, Audit: s.audit, Checkins: s.checkins}
 	if s.dashboards, err = newDashboardCache(d.Config.DashboardCache); err != nil {
 		return nil, err
 	}
-
-	masterKey, oldMasterKeys, err := d.Config.MasterKeys()
-	if err != nil {
-		return nil, err
-	}
-	if s.vault, err = vault.New(d.DB, masterKey, oldMasterKeys...); err != nil {
-		return nil, err
-	}
-	if s.outbox.Links, err = mail.NewUnsubscribeLinks(masterKey, oldMasterKeys...); err != nil {
-		return nil, err
-	}
-	s.unsubscribes.Links = s.outbox.Links
-	// Clinical text is sealed and opened by the stores that own it.
-	s.checkins.Vault = s.vault
-	s.reveals = reveal.NewStore(d.DB, s.vault, s.audit)
-	s.hw.Vault = s.vault
-	s.reviews.Vault = s.vault
-	s.mfa = &auth.MFA{DB: d.DB, Vault: s.vault, Throttle: auth.DefaultThrottle()}
-	s.userSessions = &auth.Sessions{DB: d.DB, TouchEvery: time.Minute, IdleTimeout: d.Config.SessionIdleTimeout}
-	s.retention = &retention.Store{DB: d.DB, Vault: s.vault, Audit: s.audit, Sessions: s.userSessions}
 
 	// The session store failing (PostgreSQL down) gets the one error page,
 	// and its text goes to the log only.

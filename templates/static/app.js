@@ -34,3 +34,21 @@ document.querySelectorAll("button[data-show-password]").forEach(function (b) {
     b.textContent = show ? "Hide password" : "Show password";
   });
 });
+
+// "Copy link" buttons (hidden until this script runs, and where the
+// browser has no clipboard) copy the text of the element they name, and
+// say so.
+document.querySelectorAll("button[data-copy]").forEach(function (b) {
+  var source = document.getElementById(b.dataset.copy);
+  if (!source || !navigator.clipboard) {
+    return;
+  }
+  b.hidden = false;
+  b.addEventListener("click", function () {
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      b.textContent = "Copied";
+    }, function () {
+      b.textContent = "Select the link and copy it";
+    });
+  });
+});

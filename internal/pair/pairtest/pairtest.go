@@ -41,7 +41,7 @@ func New(t testing.TB) *Fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &Fixture{DB: d, Pairs: &pair.Store{DB: d, Links: &auth.Links{DB: d}}}
+	f := &Fixture{DB: d, Pairs: pair.NewStore(d, &auth.Links{DB: d})}
 	f.Notify = func(tx *sqlx.Tx, inv practice.Invitation) error {
 		_, err := out.Queue(context.Background(), tx, mail.Message{
 			UserID: inv.UserID, To: inv.Email, ToName: inv.Name, Kind: mail.KindInvitation, Template: "invitation",

@@ -20,6 +20,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mend-practice/mend/internal/app"
+	"github.com/mend-practice/mend/internal/app/apptest"
 	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/authz"
 	"github.com/mend-practice/mend/internal/config"
@@ -54,11 +56,11 @@ func DemoDB(t testing.TB) (*sqlx.DB, string) {
 	t.Helper()
 	demoOnce.Do(func() {
 		demoTmpl, demoDrop, demoErr = dbtest.MakeTemplate(func(ctx context.Context, d *sqlx.DB) error {
-			v, err := vaulttest.Open(d)
+			st, err := apptest.Open(d)
 			if err != nil {
 				return err
 			}
-			_, err = seed.Demo(ctx, d, v)
+			_, err = seed.Demo(ctx, st)
 			return err
 		})
 	})
@@ -84,6 +86,9 @@ type Env struct {
 	DB     *sqlx.DB
 	Server *web.Server
 	Config config.Config
+	// Stores are the server's stores (app.New), for tests that set data up
+	// the way the pages would.
+	Stores *app.Stores
 	// Logs holds every line the server logged (debug level and up).
 	Logs *LogBuffer
 }
@@ -133,14 +138,18 @@ func StartWithDB(t testing.TB, d *sqlx.DB, dsn string, opts ...func(*config.Conf
 		handler = slog.NewMultiHandler(handler, slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	logger := slog.New(handler)
-	srv, err := web.New(web.Deps{Config: cfg, DB: d, Redis: rdb, Logger: logger, Enforcer: enf})
+	st, err := app.New(cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(web.Deps{Config: cfg, Stores: st, Redis: rdb, Logger: logger, Enforcer: enf})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &Env{URL: base, DB: d, Server: srv, Config: cfg, Logs: logs}
+	return &Env{URL: base, DB: d, Server: srv, Config: cfg, Stores: st, Logs: logs}
 }
 
 // LogBuffer collects a server's log lines; safe for concurrent use.
