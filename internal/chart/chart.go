@@ -33,7 +33,27 @@ type Spec struct {
 	From, To    time.Time
 	YMin, YMax  float64
 	Series      []Series
+	// Bands shade ranges of the value scale (a measure's severity bands);
+	// EmptyText replaces "No check-ins in this range".
+	Bands     []Band
+	EmptyText string
 }
+
+// Band is a shaded range of values, from From up to To, with its label.
+type Band struct {
+	From, To float64
+	Label    string
+	Shade    int // 0 lightest … 3 darkest
+}
+
+// BandRect is a band laid out.
+type BandRect struct {
+	Y, Height, Width, Label, LabelY, LabelX, Fill string
+}
+
+// bandFills are the band shades, light enough that lines and labels keep
+// their contrast over them.
+var bandFills = []string{"#f4f8f6", "#fbf3e4", "#fbe9e0", "#f6dcdc"}
 
 // Style is how a series is told apart: a colour and, for people who do not
 // see the colour, a dash pattern and a marker shape.
@@ -83,6 +103,8 @@ type SVG struct {
 	Lines           []Line
 	Legend          []LegendItem
 	Table           Table
+	Bands           []BandRect
+	EmptyText       string
 }
 
 // Tick is a grid line with its label.
@@ -162,6 +184,19 @@ func Build(s Spec) SVG {
 		yspan = 1
 	}
 	y := func(v float64) float64 { return height - padB - (v-s.YMin)/yspan*(height-padT-padB) }
+	out.EmptyText = s.EmptyText
+	if out.EmptyText == "" {
+		out.EmptyText = "No check-ins in this range"
+	}
+	for _, b := range s.Bands {
+		lo, hi := math.Max(b.From, s.YMin), math.Min(b.To, s.YMax)
+		if hi <= lo {
+			continue
+		}
+		shade := min(max(b.Shade, 0), len(bandFills)-1)
+		out.Bands = append(out.Bands, BandRect{Y: f(y(hi)), Height: f(y(lo) - y(hi)), Width: f(width - padL - padR), Label: b.Label,
+			LabelY: f(y(hi) + 14), LabelX: f(width - padR - 4), Fill: bandFills[shade]})
+	}
 
 	step := 1.0
 	if yspan > 10 {

@@ -111,6 +111,11 @@ func Demo(ctx context.Context, st *app.Stores) ([]Login, error) {
 			return fmt.Errorf("demo reviews: %w", err)
 		}
 
+		// (seed: measures, issue 20)
+		if err := demoMeasures(ctx, tx, v, time.Now()); err != nil {
+			return fmt.Errorf("demo measures: %w", err)
+		}
+
 		return nil
 	})
 	return logins, err

@@ -53,7 +53,12 @@ func (s *Server) homework(c *gin.Context) error {
 	} else {
 		c.Set(navSharedKey, 0)
 	}
-	s.render(c, http.StatusOK, tplHomework, H{"Home": home, "Feedback": feedback, "Shared": shared})
+	// Questionnaires due now (issue 20).
+	due, err := s.measures.DueFor(c.Request.Context(), scopeOf(c))
+	if err != nil {
+		return err
+	}
+	s.render(c, http.StatusOK, tplHomework, H{"Home": home, "Feedback": feedback, "Shared": shared, "DueMeasures": due})
 	return nil
 }
 

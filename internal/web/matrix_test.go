@@ -115,6 +115,7 @@ func loadFixtures(t *testing.T, env *webtest.Env) *fixtures {
 	addPairsFixtures(t, env, f)
 	loadSecurityFixtures(t, env, f)
 	reviewFixtures(t, env, f.ids)
+	measureFixtures(t, env, f)
 	return f
 }
 

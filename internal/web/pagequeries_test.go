@@ -80,7 +80,8 @@ func TestPagesRunFewStatements(t *testing.T) {
 		// in the navigation (issue 16); the home reads it with its "Shared
 		// with you" list (+1) and audits that read (+1); the homework page
 		// marks the partner's shared check-ins on it read (+1).
-		{"client home GET /homework", 8, func() []string { return get(a, "/homework") }},
+		// +1: the questionnaires due (issue 20).
+		{"client home GET /homework", 9, func() []string { return get(a, "/homework") }},
 		{"homework page GET /homework/:id", 11, func() []string { return get(a, fmt.Sprintf("/homework/%d", hw)) }},
 		{"check-in form GET /homework/:id/checkins/new", 5, func() []string { return get(a, fmt.Sprintf("/homework/%d/checkins/new", hw)) }},
 		// +1 for the check-in's audit entry, in its transaction (issue 14).

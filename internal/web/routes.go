@@ -136,6 +136,23 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodPost, "/review/checkins/:id/reviewed", "review", "write", s.reviewMark)
 	s.handle(e, http.MethodPost, "/review/alerts/:id/acknowledge", "safety_alert", "write", s.alertAcknowledge)
 	s.handle(e, http.MethodGet, "/pairs/:id/progress", "progress", "read", s.pairProgress)
+
+	// Measures (issue 20): the admin's definitions, a pair's measures, a
+	// client's answers.
+	s.handle(e, http.MethodGet, "/admin/measures", "measure_def", "read", s.adminMeasures)
+	s.handle(e, http.MethodPost, "/admin/measures", "measure_def", "write", s.adminMeasureCreate)
+	s.handle(e, http.MethodPost, "/admin/measures/import", "measure_def", "write", s.adminMeasureImport)
+	s.handle(e, http.MethodGet, "/admin/measures/:id", "measure_def", "read", s.adminMeasure)
+	s.handle(e, http.MethodPost, "/admin/measures/:id", "measure_def", "write", s.adminMeasureUpdate)
+	s.handle(e, http.MethodPost, "/admin/measures/:id/activate", "measure_def", "write", s.adminMeasureActivate)
+	s.handle(e, http.MethodPost, "/admin/measures/:id/deactivate", "measure_def", "write", s.adminMeasureDeactivate)
+	s.handle(e, http.MethodGet, "/admin/measures/:id/export.json", "measure_def", "read", s.adminMeasureExport)
+	s.handle(e, http.MethodGet, "/pairs/:id/measures", "pair_measures", "read", s.pairMeasures)
+	s.handle(e, http.MethodPost, "/pairs/:id/measures", "pair_measures", "write", s.pairMeasureAssign)
+	s.handle(e, http.MethodPost, "/measure-assignments/:id/end", "pair_measures", "write", s.measureAssignmentEnd)
+	s.handle(e, http.MethodGet, "/measures", "my_measures", "read", s.myMeasures)
+	s.handle(e, http.MethodGet, "/measures/:id", "my_measures", "read", s.measureAnswer)
+	s.handle(e, http.MethodPost, "/measures/:id", "my_measures", "write", s.measureSubmit)
 	s.handle(e, http.MethodGet, "/pairs/:id/export.csv", "export", "read", s.pairExportCSV)
 	s.handle(e, http.MethodGet, "/pairs/:id/report.pdf", "export", "read", s.pairReportPDF)
 	s.handle(e, http.MethodGet, "/admin/overview", "admin_overview", "read", s.adminOverview)

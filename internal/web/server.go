@@ -30,6 +30,7 @@ import (
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/measure"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/practice"
@@ -89,7 +90,8 @@ type Server struct {
 
 	reviews    *review.Store
 	dashboards *dashboardCache
-	reveals    *reveal.Store // reveal exercises (issue 21)
+	measures   *measure.Store // questionnaires given to pairs (issue 20)
+	reveals    *reveal.Store  // reveal exercises (issue 21)
 
 	vault        *vault.Vault
 	mfa          *auth.MFA
@@ -143,6 +145,7 @@ func New(d Deps) (*Server, error) {
 		consent:       st.Consent,
 		reviews:       st.Reviews,
 		retention:     st.Retention,
+		measures:      st.Measures,
 		reveals:       st.Reveals,
 	}
 	// Delivery's figures for every worker, read at each scrape.
