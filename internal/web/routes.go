@@ -199,12 +199,3 @@ func (s *Server) handle(e *gin.Engine, method, path, obj, act string, h handler)
 		}
 	})
 }
-
-// served is a handler for an http.Handler that writes every response
-// itself (metrics).
-func served(h http.Handler) handler {
-	return func(c *gin.Context) error {
-		h.ServeHTTP(c.Writer, c.Request)
-		return nil
-	}
-}
