@@ -187,6 +187,7 @@ type assignment struct {
 	Summary     string        `db:"summary"`
 	Questions   Questions     `db:"questions"`
 	CounselorID sql.NullInt64 `db:"counselor_id"`
+	Reveal      string        `db:"reveal_rule"` // "" unless a reveal exercise
 }
 
 func (a assignment) schedule() Schedule {
@@ -198,7 +199,7 @@ func (a assignment) schedule() Schedule {
 }
 
 const assignmentColumns = `a.id, a.practice_id, a.pair_id, a.for_user_id, a.starts_on, a.due_on, a.cadence,
-	a.weekdays, a.status, v.title, v.summary, v.questions, p.counselor_id`
+	a.weekdays, a.status, v.title, v.summary, v.questions, p.counselor_id, v.reveal_rule`
 
 // clientAssignment loads homework the client may check in on: their pair's,
 // for both members or for them alone.
