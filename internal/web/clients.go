@@ -172,8 +172,12 @@ func (s *Server) clientTextsForm(c *gin.Context) error {
 		return err
 	}
 	form := &Form{Values: url.Values{"consent": {st.Consent.Body}, "care": {st.Care}, "crisis": {st.Crisis}}}
+	hint, err := s.revealHint(c)
+	if err != nil {
+		return err
+	}
 	s.render(c, http.StatusOK, tplClientTexts, H{"Settings": st, "Form": form,
-		"DefaultCare": consent.DefaultCare, "DefaultCrisis": consent.DefaultCrisis})
+		"DefaultCare": consent.DefaultCare, "DefaultCrisis": consent.DefaultCrisis, "RevealHint": hint})
 	return nil
 }
 
@@ -186,7 +190,11 @@ func (s *Server) clientTextsSave(c *gin.Context) error {
 		return formDone{Flash: fmt.Sprintf("Saved. The consent text in effect is version %d.", version), To: "/admin/clients"}, err
 	}, func(*Form, error) (formPage, error) {
 		st, err := s.consent.Settings(ctx, sc)
+		if err != nil {
+			return formPage{}, err
+		}
+		hint, err := s.revealHint(c)
 		return formPage{Name: tplClientTexts, Data: H{"Settings": st,
-			"DefaultCare": consent.DefaultCare, "DefaultCrisis": consent.DefaultCrisis}}, err
+			"DefaultCare": consent.DefaultCare, "DefaultCrisis": consent.DefaultCrisis, "RevealHint": hint}}, err
 	})
 }
