@@ -681,7 +681,7 @@ func (s *Store) GetDetail(ctx context.Context, sc mend.Scope, id int64) (Detail,
 	if err != nil {
 		return Detail{}, err
 	}
-	p, err := pair.Load(ctx, s.DB, sc, a.PairID)
+	p, err := pair.LoadOn(ctx, s.stmts.On(s.DB, s.DB), sc, a.PairID)
 	if err != nil {
 		return Detail{}, err
 	}
