@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof"
 	"net/url"
 	"slices"
 	"sync"
@@ -56,6 +57,7 @@ func serve(dsn, addr, statsAddr, key string, dashboards int) {
 	if err != nil {
 		log.Fatal(err)
 	}
+	web.LimitMemory() // as deployed (cmd/mend)
 	srv, err := web.New(web.Deps{Config: cfg, Stores: st, Redis: redis.NewClient(ropt), Enforcer: enf,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -70,6 +72,9 @@ func serve(dsn, addr, statsAddr, key string, dashboards int) {
 	stats.HandleFunc("/stats", func(w http.ResponseWriter, _ *http.Request) {
 		_ = json.NewEncoder(w).Encode(times.stats(counter.statements.Load()))
 	})
+	// Profiles of the web process (go tool pprof), on the loopback
+	// statistics address only: -profile fetches them under load.
+	stats.Handle("/debug/pprof/", http.DefaultServeMux)
 	go func() { log.Fatal(http.ListenAndServe(statsAddr, stats)) }()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -355,12 +355,27 @@ func confirmPastDates(in Input, v parsedInput, today, prevStart, prevDue time.Ti
 // already over, the few still open for a late check-in, and that no
 // missing or overdue alert is raised for periods before it was assigned.
 func PastDatesWarning(startsOn, dueOn time.Time, cadence string, weekdays []int64, today time.Time) string {
+	over, late := periodsOver(startsOn, dueOn, cadence, weekdays, today)
+	var b strings.Builder
+	if startsOn.Before(today) {
+		fmt.Fprintf(&b, "This homework starts on %s, before today. ", startsOn.Format("Mon 2 Jan 2006"))
+	}
+	if dueOn.Before(today) {
+		fmt.Fprintf(&b, "Its due date, %s, is already over: it shows as ended at once and sends no reminders. ", dueOn.Format("Mon 2 Jan 2006"))
+	}
+	writePeriodsOver(&b, over, late)
+	return b.String()
+}
+
+// periodsOver counts the check-in periods of homework from startsOn to
+// dueOn that have ended by today, and how many of them still take a late
+// check-in.
+func periodsOver(startsOn, dueOn time.Time, cadence string, weekdays []int64, today time.Time) (over, late int) {
 	sch := checkin.Schedule{StartsOn: checkinDate(startsOn), DueOn: checkinDate(dueOn), Cadence: checkin.Cadence(cadence)}
 	for _, d := range weekdays {
 		sch.Weekdays = append(sch.Weekdays, int(d))
 	}
 	td := checkinDate(today)
-	over, late := 0, 0
 	for _, per := range sch.Periods() {
 		if !per.Ended(td) {
 			continue
@@ -370,20 +385,19 @@ func PastDatesWarning(startsOn, dueOn time.Time, cadence string, weekdays []int6
 			late++
 		}
 	}
-	var b strings.Builder
-	if startsOn.Before(today) {
-		fmt.Fprintf(&b, "This homework starts on %s, before today. ", startsOn.Format("Mon 2 Jan 2006"))
-	}
-	if dueOn.Before(today) {
-		fmt.Fprintf(&b, "Its due date, %s, is already over: it shows as ended at once and sends no reminders. ", dueOn.Format("Mon 2 Jan 2006"))
-	}
+	return over, late
+}
+
+// writePeriodsOver says what the periods already over mean for the
+// clients, and that no alert is raised for them.
+func writePeriodsOver(b *strings.Builder, over, late int) {
 	switch {
 	case over == 0:
 		b.WriteString("No check-in period is over yet. ")
 	case over == 1:
 		b.WriteString("1 check-in period is already over")
 	default:
-		fmt.Fprintf(&b, "%d check-in periods are already over", over)
+		fmt.Fprintf(b, "%d check-in periods are already over", over)
 	}
 	if over > 0 {
 		missed := over - late
@@ -393,14 +407,48 @@ func PastDatesWarning(startsOn, dueOn time.Time, cadence string, weekdays []int6
 		case late == 0:
 			b.WriteString(": the clients can no longer check in for them, so they stay without check-ins. ")
 		case missed == 0 && over == 1:
-			fmt.Fprintf(&b, ": the clients can still check in late for it (up to %d days after the period). ", checkin.GraceDays)
+			fmt.Fprintf(b, ": the clients can still check in late for it (up to %d days after the period). ", checkin.GraceDays)
 		case missed == 0:
-			fmt.Fprintf(&b, ": the clients can still check in late for them (up to %d days after each period). ", checkin.GraceDays)
+			fmt.Fprintf(b, ": the clients can still check in late for them (up to %d days after each period). ", checkin.GraceDays)
 		default:
-			fmt.Fprintf(&b, ": %d can still get a late check-in (up to %d days after the period), the other %d stay without check-ins. ", late, checkin.GraceDays, missed)
+			fmt.Fprintf(b, ": %d can still get a late check-in (up to %d days after the period), the other %d stay without check-ins. ", late, checkin.GraceDays, missed)
 		}
 	}
 	b.WriteString("Mend raises no missing or overdue alerts for periods that ended before today.")
+}
+
+// PlanPastStartWarning says what starting a plan on startsOn, before
+// today, causes: the steps already over (completed at once, without
+// check-ins unless late ones are still taken), the step running today,
+// and the check-in periods already over across them.
+func PlanPastStartWarning(startsOn time.Time, steps []library.PlanStep, cadence string, weekdays []int64, today time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "The plan's first step would start on %s, before today. ", startsOn.Format("Mon 2 Jan 2006"))
+	over, late, done := 0, 0, 0
+	var current string
+	s := startsOn
+	for _, st := range steps {
+		if !s.Before(today) {
+			break
+		}
+		due := s.AddDate(0, 0, st.Days-1)
+		o, l := periodsOver(s, due, cadence, weekdays, today)
+		over, late = over+o, late+l
+		if due.Before(today) {
+			done++
+		} else {
+			current = fmt.Sprintf("Step %d, “%s”, would be running since %s. ", st.Position, st.Title, s.Format("Mon 2 Jan"))
+		}
+		s = due.AddDate(0, 0, 1)
+	}
+	switch {
+	case done == 1:
+		b.WriteString("Step 1 would already be over: it shows as completed at once. ")
+	case done > 1:
+		fmt.Fprintf(&b, "Steps 1 to %d would already be over: they show as completed at once. ", done)
+	}
+	b.WriteString(current)
+	writePeriodsOver(&b, over, late)
 	return b.String()
 }
 
@@ -633,7 +681,7 @@ func (s *Store) GetDetail(ctx context.Context, sc mend.Scope, id int64) (Detail,
 	if err != nil {
 		return Detail{}, err
 	}
-	p, err := pair.Load(ctx, s.DB, sc, a.PairID)
+	p, err := pair.LoadOn(ctx, s.stmts.On(s.DB, s.DB), sc, a.PairID)
 	if err != nil {
 		return Detail{}, err
 	}
@@ -650,7 +698,7 @@ func (s *Store) GetDetail(ctx context.Context, sc mend.Scope, id int64) (Detail,
 func (s *Store) versionContent(ctx context.Context, q sqlx.QueryerContext, versionID int64) (library.Content, error) {
 	var c library.Content
 	err := s.stmts.On(s.DB, q).Get(ctx, &c, `
-		SELECT title, summary, why, instructions, questions, duration_days FROM step_versions WHERE id = $1`, versionID)
+		SELECT title, summary, why, instructions, questions, duration_days, reveal_rule FROM step_versions WHERE id = $1`, versionID)
 	if err != nil {
 		return c, fmt.Errorf("homework: step text: %w", err)
 	}

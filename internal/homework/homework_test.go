@@ -430,7 +430,7 @@ func TestPlanStartedInThePastCatchesUpAndFinishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.hw.ApplyPlan(e.ctx, e.A, p.ID, homework.PlanInput{PlanID: id(plan.ID), StartsOn: "2026-02-26", Cadence: "daily"}); err != nil {
+	if _, err := e.hw.ApplyPlan(e.ctx, e.A, p.ID, homework.PlanInput{PlanID: id(plan.ID), StartsOn: "2026-02-26", Cadence: "daily", ConfirmDates: true}); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(planState(t, e, p.ID), " "); got != "1:completed:02-26:02-28 2:active:03-01:03-04" {

@@ -33,6 +33,9 @@ type PlanInput struct {
 	StartsOn string // empty: today
 	Cadence  string
 	Weekdays []string
+	// ConfirmDates is the counselor's answer to the form's warning about a
+	// first day before today (ConfirmField), as for homework.
+	ConfirmDates bool
 }
 
 // pairPlan is a running plan, locked for advancing.
@@ -126,6 +129,10 @@ func (s *Store) ApplyPlanTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pai
 		cadence, weekdays := parseCadence(&fe, in.Cadence, in.Weekdays)
 		if err := fe.Err(); err != nil {
 			return err
+		}
+		if starts.Before(today) && !in.ConfirmDates {
+			return &mend.Error{Code: mend.EINVALID, Message: "Check the start date before starting the plan: nothing is saved yet.",
+				Fields: map[string]string{ConfirmField: PlanPastStartWarning(starts, plan.Steps, cadence, weekdays, today)}}
 		}
 		if err := tx.GetContext(ctx, &ppID, `
 			INSERT INTO pair_plans (practice_id, pair_id, plan_id, name, starts_on, cadence, weekdays, created_by)

@@ -64,6 +64,7 @@ func demoHomework(ctx context.Context, tx *sqlx.Tx, hw *homework.Store) error {
 		}
 		if _, err := hw.ApplyPlanTx(ctx, tx, sc, p.ID, homework.PlanInput{
 			PlanID: strconv.FormatInt(planID, 10), StartsOn: startsOn, Cadence: cadence, Weekdays: weekdays,
+			ConfirmDates: true, // the demo's plans began weeks ago
 		}); err != nil {
 			return fmt.Errorf("seed: plan for pair %d: %w", p.ID, err)
 		}

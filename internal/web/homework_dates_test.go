@@ -72,3 +72,40 @@ func TestAssignFormAsksBeforeSavingPastDates(t *testing.T) {
 		t.Fatalf("assignments %d → %d after a homework ending before its pair", before, n)
 	}
 }
+
+// TestApplyPlanAsksBeforeAPastStart: a plan's first day typed ten days
+// back comes back with the form as typed, a message beside the date that
+// says which steps would already be over and what that means for the
+// check-ins, and a box to confirm; no plan starts until it is ticked.
+func TestApplyPlanAsksBeforeAPastStart(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	co := env.Login(t, counselor)
+	_, pairID := newPair(t, env, co, "Plan & Past", "plan-a@example.com", "plan-b@example.com")
+	planID := strconv.FormatInt(env.ID(t, `SELECT id FROM plans WHERE key = 'core-path' AND practice_id IS NULL`), 10)
+	today := practiceToday(t, env, counselor)
+	start := today.AddDate(0, 0, -10).Format("2006-01-02")
+	form := url.Values{"plan": {planID}, "starts_on": {start}, "cadence": {"weekly"}, "weekdays": {"3"}}
+	res := co.PostForm(fmt.Sprintf("/pairs/%d/plan", pairID), form)
+	wantPage(t, res, http.StatusUnprocessableEntity)
+	wantBody(t, "plan form with a past start", res.Body,
+		"Check the start date before starting the plan: nothing is saved yet.",
+		"This start date has consequences.",
+		"The plan&#39;s first step would start on "+today.AddDate(0, 0, -10).Format("Mon 2 Jan 2006")+", before today.",
+		"would be running since",
+		"Mend raises no missing or overdue alerts for periods that ended before today.",
+		`name="confirm_dates" value="yes"`, "I understand; start the plan on this date",
+		`value="`+start+`"`, `value="`+planID+`" checked`, `value="weekly" checked`)
+	if n := count(t, env, `SELECT count(*) FROM pair_plans WHERE pair_id = $1`, pairID); n != 0 {
+		t.Fatalf("%d plans started before confirming", n)
+	}
+	if n := count(t, env, `SELECT count(*) FROM assignments WHERE pair_id = $1`, pairID); n != 0 {
+		t.Fatalf("%d homework given before confirming", n)
+	}
+	form.Set("confirm_dates", "yes")
+	wantRedirect(t, "confirmed", co.PostForm(fmt.Sprintf("/pairs/%d/plan", pairID), form), fmt.Sprintf("/pairs/%d", pairID))
+	if n := count(t, env, `SELECT count(*) FROM pair_plans WHERE pair_id = $1 AND starts_on = $2`, pairID, start); n != 1 {
+		t.Fatalf("%d plans starting on %s after confirming", n, start)
+	}
+	// Today needs no confirmation (the audit-log test starts one so).
+}

@@ -83,7 +83,7 @@ func TestPairPagesRunABoundedNumberOfQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := hw.ApplyPlan(ctx, sc, cr.PairID, homework.PlanInput{PlanID: planID, Cadence: "daily",
-			StartsOn: today.AddDate(0, 0, -20).Format(homework.DateLayout)}); err != nil {
+			StartsOn: today.AddDate(0, 0, -20).Format(homework.DateLayout), ConfirmDates: true}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -254,6 +254,7 @@ func (s *Server) pairPlanApply(c *gin.Context) error {
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		_, err := s.hw.ApplyPlan(c.Request.Context(), scopeOf(c), id, homework.PlanInput{
 			PlanID: form.Get("plan"), StartsOn: form.Get("starts_on"), Cadence: form.Get("cadence"), Weekdays: form.Values["weekdays"],
+			ConfirmDates: form.Get(homework.ConfirmField) == "yes",
 		})
 		return formDone{Flash: "Plan started. Each step's homework begins when the previous one ends.", To: "/pairs/" + strconv.FormatInt(id, 10)}, err
 	}, func(form *Form, _ error) (formPage, error) {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +37,7 @@ import (
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/practice"
 	"github.com/mend-practice/mend/internal/retention"
+	"github.com/mend-practice/mend/internal/reveal"
 	"github.com/mend-practice/mend/internal/review"
 	"github.com/mend-practice/mend/internal/vault"
 	"github.com/mend-practice/mend/templates"
@@ -90,6 +93,7 @@ type Server struct {
 	reviews    *review.Store
 	dashboards *dashboardCache
 	measures   *measure.Store // questionnaires given to pairs (issue 20)
+	reveals    *reveal.Store  // reveal exercises (issue 21)
 
 	vault        *vault.Vault
 	mfa          *auth.MFA
@@ -144,6 +148,7 @@ func New(d Deps) (*Server, error) {
 		reviews:       st.Reviews,
 		retention:     st.Retention,
 		measures:      st.Measures,
+		reveals:       st.Reveals,
 	}
 	// Delivery's figures for every worker, read at each scrape.
 	s.metrics.reg.MustRegister(mail.NewCollector(s.mailHealth, s.queues, nil))
@@ -246,4 +251,20 @@ func (s *Server) Ready(ctx context.Context) error {
 		return err
 	}
 	return s.redis.Ping(ctx).Err()
+}
+
+// MemoryLimit is the web process's soft memory limit unless GOMEMLIMIT
+// sets one: the Go runtime collects more often as the heap nears it and
+// hands freed memory back to the system, so a process that served a burst
+// of requests (each page is rendered whole into a pooled buffer) settles
+// back near this size instead of keeping its peak. It is a target, not a
+// cap: under more live data than this the process grows past it.
+const MemoryLimit = 48 << 20
+
+// LimitMemory sets MemoryLimit as the soft memory limit, unless the
+// GOMEMLIMIT environment variable sets one (the runtime has read it).
+func LimitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(MemoryLimit)
+	}
 }
