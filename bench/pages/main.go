@@ -237,7 +237,7 @@ func setUp(ctx context.Context, d *sqlx.DB, kept, cold *webProcess, conc int) ([
 	if _, err := d.ExecContext(ctx, `UPDATE practices SET mfa_required = false WHERE mfa_required`); err != nil {
 		return nil, err
 	}
-	cs := &consent.Store{DB: d}
+	cs := consent.NewStore(d)
 	var practices []int64
 	if err := d.SelectContext(ctx, &practices, `SELECT id FROM practices`); err != nil {
 		return nil, err
