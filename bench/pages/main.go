@@ -52,6 +52,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/consent"
 )
 
 func main() {
@@ -65,6 +66,7 @@ func main() {
 	reseed := flag.Bool("reseed", false, "drop and seed the database again")
 	only := flag.String("only", "", "comma-separated page keys to measure (default all)")
 	port := flag.Int("port", 18600, "first of the loopback ports the servers use (five)")
+	profile := flag.String("profile", "", "directory: save a CPU and a heap profile of the web process during each page's first concurrent run (<page>.cpu.pprof, <page>.heap.pprof)")
 	explain := flag.Bool("explain", false, "print EXPLAIN ANALYZE of the dashboard's pairs statement for counselor1 and exit")
 	// The child: the web process.
 	serveAddr := flag.String("serve", "", "internal: run the web process on this address")
@@ -144,7 +146,12 @@ func main() {
 		for _, p := range pages {
 			runPage := func() result {
 				load(p.clients, *warm, p.do)
+				done := func() {}
+				if *profile != "" && round == 0 {
+					done = p.srv.profile(*profile, p.key, *dur)
+				}
 				r := load(p.clients, *dur, p.do)
+				done()
 				if p.reset != nil {
 					p.reset()
 				}
@@ -224,6 +231,28 @@ func setUp(ctx context.Context, d *sqlx.DB, kept, cold *webProcess, conc int) ([
 		WHERE p.label = ANY($1) ORDER BY p.id`, pq.Array(submitLabels())); err != nil {
 		return nil, err
 	}
+	// The measured clients have agreed to the practice's consent text
+	// (else every page sends them to it first), and the counselors sign in
+	// with a password alone (the second factor is not what is measured).
+	if _, err := d.ExecContext(ctx, `UPDATE practices SET mfa_required = false WHERE mfa_required`); err != nil {
+		return nil, err
+	}
+	cs := consent.NewStore(d)
+	var practices []int64
+	if err := d.SelectContext(ctx, &practices, `SELECT id FROM practices`); err != nil {
+		return nil, err
+	}
+	for _, pid := range practices {
+		v, err := cs.Current(ctx, pid)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := d.ExecContext(ctx, `INSERT INTO consent_acceptances (practice_id, version, user_id)
+			SELECT practice_id, $2, id FROM users WHERE practice_id = $1 AND role = 'client'
+			ON CONFLICT DO NOTHING`, pid, v.Version); err != nil {
+			return nil, err
+		}
+	}
 	if len(readers) < conc || len(submitters) < conc {
 		return nil, fmt.Errorf("%d clients measured, -c %d is more", len(readers), conc)
 	}
@@ -244,7 +273,7 @@ func setUp(ctx context.Context, d *sqlx.DB, kept, cold *webProcess, conc int) ([
 				WHERE u.email = $1 AND c.assignment_id = $2 AND c.period_start = $3`, r.Email, r.Current, today)
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s's check-in of today: %w", r.Email, err)
 		}
 		clients = append(clients, c)
 	}
@@ -350,6 +379,40 @@ func checkinForm(day checkin.Date, visibility string, n int) url.Values {
 type webProcess struct {
 	base, statsURL string
 	pid            int
+}
+
+// profile starts fetching a CPU profile of the web process over d into
+// dir/<key>.cpu.pprof; the function returned waits for it and then saves
+// a heap profile (dir/<key>.heap.pprof).
+func (w *webProcess) profile(dir, key string, d time.Duration) func() {
+	save := func(path, name string) {
+		res, err := http.Get(w.statsURL + path)
+		if err != nil {
+			log.Printf("profile %s: %v", name, err)
+			return
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name), b, 0o644)
+		}
+		if err != nil {
+			log.Printf("profile %s: %v", name, err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		save(fmt.Sprintf("/debug/pprof/profile?seconds=%d", max(1, int(d.Seconds()))), key+".cpu.pprof")
+	}()
+	return func() {
+		wg.Wait()
+		save("/debug/pprof/heap", key+".heap.pprof")
+	}
 }
 
 func (w *webProcess) reset() {

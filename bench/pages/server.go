@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof"
 	"net/url"
 	"slices"
 	"sync"
@@ -70,6 +71,9 @@ func serve(dsn, addr, statsAddr, key string, dashboards int) {
 	stats.HandleFunc("/stats", func(w http.ResponseWriter, _ *http.Request) {
 		_ = json.NewEncoder(w).Encode(times.stats(counter.statements.Load()))
 	})
+	// Profiles of the web process (go tool pprof), on the loopback
+	// statistics address only: -profile fetches them under load.
+	stats.Handle("/debug/pprof/", http.DefaultServeMux)
 	go func() { log.Fatal(http.ListenAndServe(statsAddr, stats)) }()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/pquerna/otp/hotp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/vault"
@@ -293,6 +294,9 @@ func (m *MFA) ConfirmEnrolment(ctx context.Context, sc mend.Scope, code string) 
 		if err != nil {
 			return err
 		}
+		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "mfa.enrolled", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
+			return err
+		}
 		return m.passed(ctx, tx, r, sc.UserID)
 	})
 	if err != nil {
@@ -368,8 +372,10 @@ func (m *MFA) RegenerateRecoveryCodes(ctx context.Context, sc mend.Scope, code s
 	var codes []string
 	err := db.InTx(ctx, m.DB, func(tx *sqlx.Tx) error {
 		var err error
-		codes, err = replaceRecoveryCodes(ctx, tx, sc.UserID)
-		return err
+		if codes, err = replaceRecoveryCodes(ctx, tx, sc.UserID); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, sc, audit.Entry{Action: "mfa.recovery_codes_replaced", ObjectType: "user", ObjectID: sc.UserID})
 	})
 	return codes, err
 }
@@ -390,7 +396,12 @@ func (m *MFA) Disable(ctx context.Context, sc mend.Scope, code string) error {
 	if err := m.Verify(ctx, sc, code); err != nil {
 		return err
 	}
-	return m.remove(ctx, m.DB, sc.UserID)
+	return db.InTx(ctx, m.DB, func(tx *sqlx.Tx) error {
+		if err := m.remove(ctx, tx, sc.UserID); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, sc, audit.Entry{Action: "mfa.disabled", ObjectType: "user", ObjectID: sc.UserID})
+	})
 }
 
 func (m *MFA) remove(ctx context.Context, q sqlx.ExecerContext, userID int64) error {
@@ -405,8 +416,9 @@ func (m *MFA) remove(ctx context.Context, q sqlx.ExecerContext, userID int64) er
 
 // Reset removes a staff member's MFA (an admin's action, e.g. after a lost
 // phone): they set it up again at their next sign-in if the practice
-// requires it. It returns the member's name. The caller also ends the
-// member's sessions, so that none that only passed the password lives on.
+// requires it. It returns the member's name. In the same transaction the
+// member's sessions end, so that none that only passed the password lives
+// on, and the audit entry is written.
 func (m *MFA) Reset(ctx context.Context, sc mend.Scope, userID int64) (string, error) {
 	var name string
 	err := m.DB.GetContext(ctx, &name, `
@@ -427,7 +439,15 @@ func (m *MFA) Reset(ctx context.Context, sc mend.Scope, userID int64) (string, e
 	if !has {
 		return "", mend.Errorf(mend.ECONFLICT, "%s has not set up two-step sign-in.", name)
 	}
-	return name, m.remove(ctx, m.DB, userID)
+	return name, db.InTx(ctx, m.DB, func(tx *sqlx.Tx) error {
+		if err := m.remove(ctx, tx, userID); err != nil {
+			return err
+		}
+		if _, err := EndAllSessions(ctx, tx, userID); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, sc, audit.Entry{Action: "mfa.reset", ObjectType: "user", ObjectID: userID})
+	})
 }
 
 // replaceRecoveryCodes deletes a user's recovery codes and makes ten new
@@ -542,8 +562,17 @@ func (m *MFA) MFARequired(ctx context.Context, sc mend.Scope) (bool, error) {
 	return req, err
 }
 
-// SetMFARequired changes the practice setting (admins only, by policy).
+// SetMFARequired changes the practice setting (admins only, by policy),
+// with its audit entry in the same transaction.
 func (m *MFA) SetMFARequired(ctx context.Context, sc mend.Scope, required bool) error {
-	_, err := m.DB.ExecContext(ctx, `UPDATE practices SET mfa_required = $2 WHERE id = $1`, sc.PracticeID, required)
-	return err
+	action := "practice.mfa_optional"
+	if required {
+		action = "practice.mfa_required"
+	}
+	return db.InTx(ctx, m.DB, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE practices SET mfa_required = $2 WHERE id = $1`, sc.PracticeID, required); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, sc, audit.Entry{Action: action, ObjectType: "practice", ObjectID: sc.PracticeID})
+	})
 }

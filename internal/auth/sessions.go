@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/mssola/useragent"
 
+	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
 )
@@ -252,24 +253,40 @@ func (s *Sessions) EndIdle(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// End ends one of the caller's other sessions. Ending the current one is
-// signing out, which is its own route.
+// End ends one of the caller's other sessions, with its audit entry in the
+// same transaction. Ending the current one is signing out, which is its own
+// route.
 func (s *Sessions) End(ctx context.Context, sc mend.Scope, id int64, currentToken string) error {
-	var n int
-	if err := s.DB.GetContext(ctx, &n, endSQL(`id = $1 AND user_id = $2 AND token_hash <> $3`), id, sc.UserID, TokenHash(currentToken)); err != nil {
-		return fmt.Errorf("auth: end session: %w", err)
-	}
-	if n == 0 {
-		return mend.NotFound("Session")
-	}
-	return nil
+	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var n int
+		if err := tx.GetContext(ctx, &n, endSQL(`id = $1 AND user_id = $2 AND token_hash <> $3`), id, sc.UserID, TokenHash(currentToken)); err != nil {
+			return fmt.Errorf("auth: end session: %w", err)
+		}
+		if n == 0 {
+			return mend.NotFound("Session")
+		}
+		return audit.Append(ctx, tx, sc, audit.Entry{Action: "session.ended", ObjectType: "session", ObjectID: id})
+	})
 }
 
-// EndOthers ends every session of the caller but the current one and says
-// how many it ended.
+// EndOthers ends every session of the caller but the current one, with its
+// audit entry in the same transaction, and says how many it ended.
 func (s *Sessions) EndOthers(ctx context.Context, sc mend.Scope, currentToken string) (int, error) {
 	var n int
-	if err := s.DB.GetContext(ctx, &n, endSQL(`user_id = $1 AND token_hash <> $2`), sc.UserID, TokenHash(currentToken)); err != nil {
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var err error
+		if n, err = endOthers(ctx, tx, sc.UserID, currentToken); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, sc, audit.Entry{Action: "sessions.ended_others", ObjectType: "user", ObjectID: sc.UserID})
+	})
+	return n, err
+}
+
+// endOthers ends every session of the user but the one with currentToken.
+func endOthers(ctx context.Context, q sqlx.QueryerContext, userID int64, currentToken string) (int, error) {
+	var n int
+	if err := sqlx.GetContext(ctx, q, &n, endSQL(`user_id = $1 AND token_hash <> $2`), userID, TokenHash(currentToken)); err != nil {
 		return 0, fmt.Errorf("auth: end sessions: %w", err)
 	}
 	return n, nil
@@ -281,6 +298,12 @@ func (s *Sessions) EndAll(ctx context.Context, q sqlx.QueryerContext, userID int
 	if q == nil {
 		q = s.DB
 	}
+	return EndAllSessions(ctx, q, userID)
+}
+
+// EndAllSessions ends every session of a user with q, the transaction of
+// the change that calls for it.
+func EndAllSessions(ctx context.Context, q sqlx.QueryerContext, userID int64) (int, error) {
 	var n int
 	if err := sqlx.GetContext(ctx, q, &n, endSQL(`user_id = $1`), userID); err != nil {
 		return 0, fmt.Errorf("auth: end all sessions: %w", err)
@@ -289,7 +312,8 @@ func (s *Sessions) EndAll(ctx context.Context, q sqlx.QueryerContext, userID int
 }
 
 // EndStaffSessions is an admin ending every session of a staff member of
-// their practice. It returns the member's name and how many were ended.
+// their practice, with its audit entry in the same transaction. It returns
+// the member's name and how many were ended.
 func (s *Sessions) EndStaffSessions(ctx context.Context, sc mend.Scope, userID int64) (string, int, error) {
 	var name string
 	err := s.DB.GetContext(ctx, &name, `
@@ -303,7 +327,14 @@ func (s *Sessions) EndStaffSessions(ctx context.Context, sc mend.Scope, userID i
 	if userID == sc.UserID {
 		return "", 0, mend.Errorf(mend.ECONFLICT, "To end your own sessions, use your account's sessions page.")
 	}
-	n, err := s.EndAll(ctx, nil, userID)
+	var n int
+	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var err error
+		if n, err = EndAllSessions(ctx, tx, userID); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, sc, audit.Entry{Action: "sessions.ended_by_admin", ObjectType: "user", ObjectID: userID})
+	})
 	return name, n, err
 }
 

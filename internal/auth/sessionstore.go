@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/alexedwards/scs/postgresstore"
 	"github.com/jmoiron/sqlx"
@@ -48,4 +49,18 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 // Find is FindCtx without a context (scs's Store interface).
 func (s *SessionStore) Find(token string) ([]byte, bool, error) {
 	return s.FindCtx(context.Background(), token)
+}
+
+// CommitCtx saves a session's data, as postgresstore's Commit does, through
+// a prepared statement: every request that changes its session (a flash
+// after a form, the sign-in) runs it.
+func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	_, err := s.stmts.Exec(ctx, s.db, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)
+		ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry`, token, b, expiry)
+	return err
+}
+
+// Commit is CommitCtx without a context.
+func (s *SessionStore) Commit(token string, b []byte, expiry time.Time) error {
+	return s.CommitCtx(context.Background(), token, b, expiry)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -164,8 +165,9 @@ func (l *Links) info(r linkRow, err error) (LinkInfo, error) {
 // the account's scope so that the person can be logged in straight away.
 // In the same transaction every other open link of the account stops
 // working, a second factor still being set up is dropped, the throttle
-// forgets the account's failures, and notify (nil: nothing) queues the
-// notice of the new password.
+// forgets the account's failures, a reset ends every session the account
+// had (whoever knew the old password is out) with its audit entries, and
+// notify (nil: nothing) queues the notice of the new password.
 func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip string, notify func(tx *sqlx.Tx, sc mend.Scope) error) (mend.Scope, error) {
 	tx, err := l.DB.BeginTxx(ctx, nil)
 	if err != nil {
@@ -217,6 +219,20 @@ func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip 
 		return mend.Scope{}, err
 	}
 	sc := a.scope(ip)
+	if purpose == PurposeReset {
+		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "password_reset.completed", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
+			return mend.Scope{}, err
+		}
+		n, err := EndAllSessions(ctx, tx, sc.UserID)
+		if err != nil {
+			return mend.Scope{}, err
+		}
+		if n > 0 {
+			if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "sessions.ended_by_reset", ObjectType: "user", ObjectID: sc.UserID}); err != nil {
+				return mend.Scope{}, err
+			}
+		}
+	}
 	if notify != nil {
 		if err := notify(tx, sc); err != nil {
 			return mend.Scope{}, err

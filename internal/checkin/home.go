@@ -19,8 +19,10 @@ type Homework struct {
 	ForBoth  bool // false: for this client alone
 	Status   string
 	Schedule Schedule
-	Mine     int // the client's own check-ins on it
+	Mine     int // the client's own check-ins on it (answers, for a reveal exercise)
 	Shared   int // check-ins the partner shared on it
+	// Reveal: a reveal exercise (issue 21), answered on its own page.
+	Reveal bool
 }
 
 // CadenceText says how often to check in, e.g. "Every week, on Mon and Thu".
@@ -127,7 +129,8 @@ func (s *Store) Home(ctx context.Context, sc mend.Scope) (Home, error) {
 	var rows []homeRow
 	err := s.stmts.Select(ctx, s.DB, &rows, `
 		SELECT `+assignmentColumns+`,
-		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = $2) AS mine,
+		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = $2)
+		       + (SELECT count(*) FROM reveal_answers ra WHERE ra.assignment_id = a.id AND ra.user_id = $2) AS mine,
 		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id <> $2
 		          AND `+clientVisible()+`) AS shared
 		FROM assignments a
@@ -154,7 +157,10 @@ func (s *Store) Home(ctx context.Context, sc mend.Scope) (Home, error) {
 	if len(ids) > 0 {
 		err = s.stmts.Select(ctx, s.DB, &own, `
 			SELECT c.assignment_id, c.period_start, c.id FROM checkins c
-			WHERE c.practice_id = $1 AND c.user_id = $2 AND c.assignment_id = ANY($3) AND c.period_start >= $4`,
+			WHERE c.practice_id = $1 AND c.user_id = $2 AND c.assignment_id = ANY($3) AND c.period_start >= $4
+			UNION ALL -- a reveal exercise's own answers stand for its check-ins
+			SELECT ra.assignment_id, ra.period_start, ra.id FROM reveal_answers ra
+			WHERE ra.practice_id = $1 AND ra.user_id = $2 AND ra.assignment_id = ANY($3) AND ra.period_start >= $4`,
 			sc.PracticeID, sc.UserID, pq.Array(ids), today.AddDays(-7-GraceDays))
 		if err != nil {
 			return Home{}, fmt.Errorf("checkin: home check-ins: %w", err)
@@ -199,7 +205,8 @@ func (s *Store) Home(ctx context.Context, sc mend.Scope) (Home, error) {
 	var past []homeRow
 	err = s.stmts.Select(ctx, s.DB, &past, `
 		SELECT `+assignmentColumns+`,
-		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = $2) AS mine,
+		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id = $2)
+		       + (SELECT count(*) FROM reveal_answers ra WHERE ra.assignment_id = a.id AND ra.user_id = $2) AS mine,
 		       (SELECT count(*) FROM checkins c WHERE c.assignment_id = a.id AND c.user_id <> $2
 		          AND `+clientVisible()+`) AS shared
 		FROM assignments a
@@ -223,7 +230,7 @@ func homeworkOf(a assignment, me int64, mine, shared int) Homework {
 	return Homework{
 		ID: a.ID, Title: a.Title, Summary: a.Summary, Status: a.Status,
 		ForBoth:  !a.ForUserID.Valid,
-		Schedule: a.schedule(), Mine: mine, Shared: shared,
+		Schedule: a.schedule(), Mine: mine, Shared: shared, Reveal: a.Reveal != "",
 	}
 }
 

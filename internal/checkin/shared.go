@@ -49,7 +49,7 @@ func (s *Store) SharedWithMe(ctx context.Context, sc mend.Scope, limit, offset i
 		offset = 0
 	}
 	var out []SharedItem
-	err := s.DB.SelectContext(ctx, &out, `
+	err := s.stmts.Select(ctx, s.DB, &out, `
 		SELECT `+clientColumns+`, `+sharedNew+` AS is_new,
 		       count(*) FILTER (WHERE `+sharedNew+`) OVER () AS unread
 		FROM checkins c `+checkinJoins+`
@@ -79,7 +79,7 @@ func (s *Store) UnreadShared(ctx context.Context, sc mend.Scope) (int, error) {
 		return 0, nil
 	}
 	var n int
-	err := s.DB.GetContext(ctx, &n, `
+	err := s.stmts.Get(ctx, s.DB, &n, `
 		SELECT count(*) FROM checkins c WHERE `+sharedWithMe+` AND `+sharedNew, sc.PracticeID, sc.UserID)
 	if err != nil {
 		return 0, fmt.Errorf("checkin: unread shared: %w", err)

@@ -187,6 +187,7 @@ type assignment struct {
 	Summary     string        `db:"summary"`
 	Questions   Questions     `db:"questions"`
 	CounselorID sql.NullInt64 `db:"counselor_id"`
+	Reveal      string        `db:"reveal_rule"` // "" unless a reveal exercise
 }
 
 func (a assignment) schedule() Schedule {
@@ -198,7 +199,7 @@ func (a assignment) schedule() Schedule {
 }
 
 const assignmentColumns = `a.id, a.practice_id, a.pair_id, a.for_user_id, a.starts_on, a.due_on, a.cadence,
-	a.weekdays, a.status, v.title, v.summary, v.questions, p.counselor_id`
+	a.weekdays, a.status, v.title, v.summary, v.questions, p.counselor_id, v.reveal_rule`
 
 // clientAssignment loads homework the client may check in on: their pair's,
 // for both members or for them alone.
@@ -509,7 +510,7 @@ func (s *Store) Create(ctx context.Context, sc mend.Scope, assignmentID int64, i
 			return fmt.Errorf("checkin: create: %w", err)
 		}
 		// Ids only: what the client wrote never enters the audit log.
-		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "checkin.create", ObjectType: "checkin", ObjectID: id, ClientID: sc.UserID}); err != nil {
+		if err := s.auditTx(ctx, tx, sc, audit.Entry{Action: "checkin.create", ObjectType: "checkin", ObjectID: id, ClientID: sc.UserID}); err != nil {
 			return err
 		}
 		if f.Unsafe {
@@ -624,7 +625,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 			f.Unsafe, sealed.SealedSafetyNote); err != nil {
 			return fmt.Errorf("checkin: update: %w", err)
 		}
-		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "checkin.edit", ObjectType: "checkin", ObjectID: id, ClientID: sc.UserID}); err != nil {
+		if err := s.auditTx(ctx, tx, sc, audit.Entry{Action: "checkin.edit", ObjectType: "checkin", ObjectID: id, ClientID: sc.UserID}); err != nil {
 			return err
 		}
 		if f.Unsafe && !c.SafetyFlag {
@@ -718,3 +719,12 @@ func QueueSafetyAlert(ctx context.Context, run db.Runner, tx *sqlx.Tx, ob *mail.
 // on checkins (alias c; $1 the practice, $2 the client): one rule, written
 // once.
 func ClientVisible() string { return clientVisible() }
+
+// auditTx records e in tx, through the log's prepared insert when the store
+// has a log.
+func (s *Store) auditTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, e audit.Entry) error {
+	if s.Audit == nil {
+		return audit.Append(ctx, tx, sc, e)
+	}
+	return s.Audit.Record(ctx, tx, sc, e)
+}

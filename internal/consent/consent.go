@@ -90,6 +90,8 @@ func (c Care) CrisisParagraphs() []string   { return paragraphs(c.Crisis) }
 // method works in the caller's practice only.
 type Store struct {
 	DB *sqlx.DB
+
+	stmts db.Statements // Acceptances' query, prepared: every pair page runs it
 }
 
 // NewStore returns the consent store.
@@ -172,7 +174,7 @@ func (s *Store) Acceptances(ctx context.Context, sc mend.Scope, userIDs []int64)
 		return nil, mend.NotFound("Pair")
 	}
 	var rows []Acceptance
-	if err := s.DB.SelectContext(ctx, &rows, `
+	if err := s.stmts.Select(ctx, s.DB, &rows, `
 		SELECT user_id, version, accepted_at FROM consent_acceptances
 		WHERE practice_id = $1 AND user_id = ANY($2)
 		ORDER BY user_id, version DESC`, sc.PracticeID, pq.Array(userIDs)); err != nil {

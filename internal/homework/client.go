@@ -31,7 +31,7 @@ func clientSelect() string {
 	       (SELECT count(*) FROM checkins ci WHERE ci.assignment_id = a.id AND ci.user_id = $2) AS checkin_count,
 	       ($1::timestamptz AT TIME ZONE pr.timezone)::date AS today,
 	       me.side,
-	       v.summary, v.why, v.instructions, v.questions, v.duration_days
+	       v.summary, v.why, v.instructions, v.questions, v.duration_days, v.reveal_rule
 	FROM assignments a
 	JOIN pairs p ON p.id = a.pair_id
 	JOIN pair_members me ON ` + access.Member("me", "a.pair_id", "$2") + `
@@ -49,13 +49,14 @@ type clientRow struct {
 	Instructions library.Instructions `db:"instructions"`
 	Questions    library.Questions    `db:"questions"`
 	DurationDays int                  `db:"duration_days"`
+	Reveal       string               `db:"reveal_rule"`
 }
 
 func (r clientRow) view() ClientView {
 	v := r.ClientView
 	v.Content = library.Content{
 		Title: r.Title, Summary: r.Summary, Why: r.Why, Instructions: r.Instructions,
-		Questions: r.Questions, DurationDays: r.DurationDays,
+		Questions: r.Questions, DurationDays: r.DurationDays, Reveal: r.Reveal,
 	}
 	v.Sections = r.Instructions.For(v.Side)
 	return v

@@ -681,7 +681,7 @@ func (s *Store) GetDetail(ctx context.Context, sc mend.Scope, id int64) (Detail,
 	if err != nil {
 		return Detail{}, err
 	}
-	p, err := pair.Load(ctx, s.DB, sc, a.PairID)
+	p, err := pair.LoadOn(ctx, s.stmts.On(s.DB, s.DB), sc, a.PairID)
 	if err != nil {
 		return Detail{}, err
 	}
@@ -698,7 +698,7 @@ func (s *Store) GetDetail(ctx context.Context, sc mend.Scope, id int64) (Detail,
 func (s *Store) versionContent(ctx context.Context, q sqlx.QueryerContext, versionID int64) (library.Content, error) {
 	var c library.Content
 	err := s.stmts.On(s.DB, q).Get(ctx, &c, `
-		SELECT title, summary, why, instructions, questions, duration_days FROM step_versions WHERE id = $1`, versionID)
+		SELECT title, summary, why, instructions, questions, duration_days, reveal_rule FROM step_versions WHERE id = $1`, versionID)
 	if err != nil {
 		return c, fmt.Errorf("homework: step text: %w", err)
 	}

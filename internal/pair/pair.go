@@ -159,6 +159,12 @@ func Load(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64) (
 	return get(ctx, db.Text(q), sc, id, false)
 }
 
+// LoadOn is Load through a store's prepared statements (db.Statements.On):
+// for stores that read a pair on their hot pages.
+func LoadOn(ctx context.Context, q db.Runner, sc mend.Scope, id int64) (Pair, error) {
+	return get(ctx, q, sc, id, false)
+}
+
 // Lock reads a pair the caller may see and locks its row until tx ends:
 // changes to a pair, its homework and its plan are serialised per pair.
 // Every writer takes this lock first (then the plan, then homework rows),

@@ -269,6 +269,8 @@ func IssueReset(ctx context.Context, d *sqlx.DB, links *auth.Links, sc mend.Scop
 
 // SetDisabled disables or re-enables a staff member of the caller's
 // practice. Admins cannot disable themselves (a practice must keep an admin).
+// Disabling ends every session of the member, with its audit entry, in the
+// same transaction.
 func (s *Store) SetDisabled(ctx context.Context, sc mend.Scope, userID int64, disabled bool) (Member, error) {
 	m, err := s.staffMember(ctx, sc, userID)
 	if err != nil {
@@ -277,9 +279,20 @@ func (s *Store) SetDisabled(ctx context.Context, sc mend.Scope, userID int64, di
 	if disabled && m.ID == sc.UserID {
 		return Member{}, mend.Errorf(mend.ECONFLICT, "You cannot disable your own account.")
 	}
-	_, err = s.DB.ExecContext(ctx, `
-		UPDATE users SET disabled_at = CASE WHEN $3 THEN coalesce(disabled_at, now()) END
-		WHERE id = $1 AND practice_id = $2`, userID, sc.PracticeID, disabled)
+	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE users SET disabled_at = CASE WHEN $3 THEN coalesce(disabled_at, now()) END
+			WHERE id = $1 AND practice_id = $2`, userID, sc.PracticeID, disabled); err != nil {
+			return err
+		}
+		if !disabled {
+			return nil
+		}
+		if _, err := auth.EndAllSessions(ctx, tx, userID); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, sc, audit.Entry{Action: "sessions.ended_by_disable", ObjectType: "user", ObjectID: userID})
+	})
 	m.Disabled = disabled
 	return m, err
 }

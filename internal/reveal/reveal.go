@@ -138,6 +138,8 @@ type Exercise struct {
 	Periods      []Period
 	Current      *Period // the period the reader answers now (clients)
 	Today        checkin.Date
+	Names        []string // the members' names, in position order
+	partner      string   // the other partner's name (clients)
 }
 
 // RuleText says how the exercise is revealed, for the pages.
@@ -398,6 +400,12 @@ func (s *Store) build(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope,
 	ms, err := s.members(ctx, q, sc, a.PairID)
 	if err != nil {
 		return e, err
+	}
+	for _, m := range ms {
+		e.Names = append(e.Names, m.Name)
+		if client && m.UserID != sc.UserID {
+			e.partner = m.Name
+		}
 	}
 	var answers []answerRow
 	if client {
@@ -848,4 +856,56 @@ func (s *Store) Hint(ctx context.Context, sc mend.Scope) (bool, error) {
 	var on bool
 	err := s.DB.GetContext(ctx, &on, `SELECT reveal_hint FROM practices WHERE id = $1`, sc.PracticeID)
 	return on, err
+}
+
+// Row is one question with both partners' answers, for the side-by-side
+// view: Left is the reader's (for staff: the first member's), Right the
+// other's.
+type Row struct {
+	Question    string
+	Left, Right string
+}
+
+// Rows pairs the two sides' answers question by question: the reader's and
+// the partner's for a client, the first and second member's for staff.
+func (p Period) Rows() []Row {
+	left, right := p.Me, p.Partner
+	if left.UserID == 0 && len(p.Sides) == 2 {
+		left, right = p.Sides[0], p.Sides[1]
+	}
+	n := max(len(left.Answers), len(right.Answers))
+	out := make([]Row, n)
+	for i := range n {
+		if i < len(left.Answers) {
+			out[i].Question, out[i].Left = left.Answers[i].Question, left.Answers[i].Text
+		}
+		if i < len(right.Answers) {
+			out[i].Question, out[i].Right = right.Answers[i].Question, right.Answers[i].Text
+		}
+	}
+	return out
+}
+
+// Left and Right are the sides Rows puts left and right.
+func (p Period) Left() Side {
+	if p.Me.UserID == 0 && len(p.Sides) == 2 {
+		return p.Sides[0]
+	}
+	return p.Me
+}
+
+// Right is the side Rows puts on the right.
+func (p Period) Right() Side {
+	if p.Me.UserID == 0 && len(p.Sides) == 2 {
+		return p.Sides[1]
+	}
+	return p.Partner
+}
+
+// PartnerName is the other partner's name (clients), for the pages.
+func (e Exercise) PartnerName() string {
+	if e.partner != "" {
+		return e.partner
+	}
+	return "your partner"
 }

@@ -40,7 +40,7 @@ func (s *Store) resolve(ctx context.Context, sc mend.Scope, pairID int64, r Rang
 	}
 	var first sql.NullString
 	cond, args := access.StaffPairs(sc, "p", 2)
-	err := s.DB.GetContext(ctx, &first, `
+	err := s.stmts.Get(ctx, s.DB, &first, `
 		SELECT least((p.created_at AT TIME ZONE pr.timezone)::date,
 		             (SELECT min(a.starts_on) FROM assignments a WHERE a.pair_id = p.id),
 		             (SELECT min(c.period_start) FROM checkins c WHERE c.pair_id = p.id))::text
@@ -216,7 +216,7 @@ func (s *Store) progress(ctx context.Context, sc mend.Scope, pairID int64, r Ran
 	if !staff(sc) {
 		return Progress{}, mend.NotFound("Pair")
 	}
-	p, err := pair.Load(ctx, s.DB, sc, pairID)
+	p, err := pair.LoadOn(ctx, s.stmts.On(s.DB, s.DB), sc, pairID)
 	if err != nil {
 		return Progress{}, err
 	}

@@ -93,7 +93,7 @@ func (s *Store) Review(ctx context.Context, sc mend.Scope, checkinID int64) (Pag
 		return Page{}, err
 	}
 	pg := Page{Checkin: c, Partner: partner, ReviewedByName: c.ReviewedBy.String}
-	if pg.Pair, err = pair.Load(ctx, s.DB, sc, c.PairID); err != nil {
+	if pg.Pair, err = pair.LoadOn(ctx, s.stmts.On(s.DB, s.DB), sc, c.PairID); err != nil {
 		return Page{}, err
 	}
 	pg.Author, _ = pg.Pair.Member(c.UserID)

@@ -99,11 +99,6 @@ func (s *Server) setStaffDisabled(c *gin.Context, disabled bool) error {
 		return err
 	}
 	if disabled {
-		if err := s.endSessionsOfDisabled(c, m.ID); err != nil {
-			return err
-		}
-	}
-	if disabled {
 		s.flash(c, m.Name+" is disabled and signed out everywhere.")
 	} else {
 		s.flash(c, m.Name+" can sign in again.")

@@ -11,6 +11,7 @@ import (
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/consent"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paging"
 )
 
 // The clients' side beyond homework and check-ins (issue 16): what the
@@ -35,31 +36,20 @@ const homeSharedShown = 5
 // at a time.
 const feedbackPageSize = 20
 
-// pageParam reads ?page= (1 and up; anything else is the first page).
-func pageParam(c *gin.Context) int {
-	p, err := strconv.Atoi(c.Query("page"))
-	if err != nil || p < 1 || p > 100000 {
-		return 1
-	}
-	return p
-}
-
 // sharedList is every check-in the partner shared with the client, newest
 // first, those not yet opened marked new.
 func (s *Server) sharedList(c *gin.Context) error {
-	page := pageParam(c)
-	items, err := s.checkins.SharedWithMe(c.Request.Context(), scopeOf(c), checkin.SharedPageSize+1, (page-1)*checkin.SharedPageSize)
+	pr := paging.Parse(c.Query("page"))
+	pr.Size = checkin.SharedPageSize
+	items, err := s.checkins.SharedWithMe(c.Request.Context(), scopeOf(c), pr.Limit(), pr.Offset())
 	if err != nil {
 		return err
 	}
-	more := len(items) > checkin.SharedPageSize
-	if more {
-		items = items[:checkin.SharedPageSize]
+	pg := paging.Of(pr, items)
+	if len(pg.Items) > 0 {
+		c.Set(navSharedKey, pg.Items[0].Unread)
 	}
-	if len(items) > 0 {
-		c.Set(navSharedKey, items[0].Unread)
-	}
-	s.render(c, http.StatusOK, tplSharedList, H{"Items": items, "Page": page, "More": more})
+	s.render(c, http.StatusOK, tplSharedList, H{"Items": pg.Items, "Page": pg.Number, "More": pg.HasNext})
 	return nil
 }
 
@@ -80,16 +70,14 @@ func (s *Server) sharedShow(c *gin.Context) error {
 
 // feedbackList is all the counselor's feedback to the client, newest first.
 func (s *Server) feedbackList(c *gin.Context) error {
-	page := pageParam(c)
-	list, err := s.reviews.Feedback(c.Request.Context(), scopeOf(c), feedbackPageSize+1, (page-1)*feedbackPageSize)
+	pr := paging.Parse(c.Query("page"))
+	pr.Size = feedbackPageSize
+	list, err := s.reviews.Feedback(c.Request.Context(), scopeOf(c), pr.Limit(), pr.Offset())
 	if err != nil {
 		return err
 	}
-	more := len(list) > feedbackPageSize
-	if more {
-		list = list[:feedbackPageSize]
-	}
-	s.render(c, http.StatusOK, tplFeedbackList, H{"Feedback": list, "Page": page, "More": more})
+	pg := paging.Of(pr, list)
+	s.render(c, http.StatusOK, tplFeedbackList, H{"Feedback": pg.Items, "Page": pg.Number, "More": pg.HasNext})
 	return nil
 }
 
@@ -184,8 +172,12 @@ func (s *Server) clientTextsForm(c *gin.Context) error {
 		return err
 	}
 	form := &Form{Values: url.Values{"consent": {st.Consent.Body}, "care": {st.Care}, "crisis": {st.Crisis}}}
+	hint, err := s.revealHint(c)
+	if err != nil {
+		return err
+	}
 	s.render(c, http.StatusOK, tplClientTexts, H{"Settings": st, "Form": form,
-		"DefaultCare": consent.DefaultCare, "DefaultCrisis": consent.DefaultCrisis})
+		"DefaultCare": consent.DefaultCare, "DefaultCrisis": consent.DefaultCrisis, "RevealHint": hint})
 	return nil
 }
 
@@ -198,7 +190,11 @@ func (s *Server) clientTextsSave(c *gin.Context) error {
 		return formDone{Flash: fmt.Sprintf("Saved. The consent text in effect is version %d.", version), To: "/admin/clients"}, err
 	}, func(*Form, error) (formPage, error) {
 		st, err := s.consent.Settings(ctx, sc)
+		if err != nil {
+			return formPage{}, err
+		}
+		hint, err := s.revealHint(c)
 		return formPage{Name: tplClientTexts, Data: H{"Settings": st,
-			"DefaultCare": consent.DefaultCare, "DefaultCrisis": consent.DefaultCrisis}}, err
+			"DefaultCare": consent.DefaultCare, "DefaultCrisis": consent.DefaultCrisis, "RevealHint": hint}}, err
 	})
 }

@@ -51,7 +51,7 @@ func (s *Server) stepShow(c *gin.Context) error {
 func stepForm(in library.StepInput) *Form {
 	return &Form{Values: url.Values{
 		"title": {in.Title}, "summary": {in.Summary}, "why": {in.Why}, "both": {in.Both}, "broke": {in.Broke},
-		"hurt": {in.Hurt}, "questions": {in.Questions}, "duration_days": {in.DurationDays},
+		"hurt": {in.Hurt}, "questions": {in.Questions}, "duration_days": {in.DurationDays}, "reveal": {in.Reveal},
 	}}
 }
 
@@ -59,6 +59,7 @@ func stepInputOf(f *Form) library.StepInput {
 	return library.StepInput{
 		Title: f.Get("title"), Summary: f.Get("summary"), Why: f.Get("why"), Both: f.Get("both"), Broke: f.Get("broke"),
 		Hurt: f.Get("hurt"), Questions: f.Get("questions"), DurationDays: f.Get("duration_days"),
+		Reveal: f.Get("reveal"),
 	}
 }
 

@@ -122,17 +122,6 @@ func (s *Server) linkSubmit(c *gin.Context, purpose string) error {
 			form.Values.Del("confirm")
 			return formDone{}, err
 		}
-		// A new password ends every session the account had: whoever knew
-		// the old one is out.
-		if purpose == auth.PurposeReset {
-			err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "password_reset.completed", ObjectType: "user", ObjectID: sc.UserID})
-			if err == nil {
-				err = s.endSessionsForPasswordReset(c, sc)
-			}
-			if err != nil {
-				return formDone{}, err
-			}
-		}
 		// Someone already signed in on this browser is signed out first:
 		// the link's owner is who continues.
 		if err := s.startSession(c, sc); err != nil {

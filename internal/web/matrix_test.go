@@ -110,6 +110,7 @@ func loadFixtures(t *testing.T, env *webtest.Env) *fixtures {
 	env.ID(t, `INSERT INTO unsubscribe_tokens (practice_id, user_id, token_hash)
 		SELECT practice_id, id, sha256(convert_to($1, 'UTF8')) FROM users WHERE email = 'client1a@northside.example' RETURNING id`, matrixUnsubscribeToken)
 	loadCheckinFixtures(t, env, f)
+	loadRevealFixtures(t, env, f)
 	loadClientFixtures(t, env, f)
 	addPairsFixtures(t, env, f)
 	loadSecurityFixtures(t, env, f)

@@ -105,6 +105,15 @@ func TestPagesRunFewStatements(t *testing.T) {
 	get(co, reviewPath)
 	for _, p := range pages {
 		got := p.run()
+		// Every statement is prepared (sent as an execution of a statement
+		// prepared once per connection): one sent as text is parsed and
+		// planned again on each request, which for these reads costs as
+		// much as running them.
+		for _, q := range got {
+			if !strings.HasPrefix(q, "EXECUTE ") && q != "BEGIN" && q != "COMMIT" {
+				t.Errorf("%s: a statement sent as text, not prepared: %.160s", p.name, q)
+			}
+		}
 		if len(got) > p.budget {
 			t.Errorf("%s: %d statements, budget %d:\n  %s", p.name, len(got), p.budget, strings.Join(got, "\n  "))
 		} else {

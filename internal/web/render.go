@@ -13,7 +13,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/reveal"
 )
 
 // renderer holds one template set per page: layout + partials + the page,
@@ -65,7 +67,9 @@ var templateFuncs = template.FuncMap{
 		}
 		return m
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":         func(a, b int) int { return a + b },
+	"revealRule":  reveal.RuleText,
+	"revealRules": func() any { return library.RevealRules },
 	"title": func(s string) string {
 		if s == "" {
 			return s

@@ -114,6 +114,15 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodGet, "/admin/clients", "client_texts", "read", s.clientTextsForm)
 	s.handle(e, http.MethodPost, "/admin/clients", "client_texts", "write", s.clientTextsSave)
 
+	// Reveal exercises: answer alone, then read both (issue 21).
+	// (routes: reveal)
+	s.handle(e, http.MethodGet, "/homework/:id/reveal", "reveal", "read", s.revealShow)
+	s.handle(e, http.MethodPost, "/homework/:id/reveal", "reveal", "write", s.revealSave)
+	s.handle(e, http.MethodPost, "/homework/:id/reveal/reply", "reveal", "write", s.revealReply)
+	s.handle(e, http.MethodGet, "/assignments/:id/reveal", "reveal_review", "read", s.revealStaff)
+	s.handle(e, http.MethodPost, "/assignments/:id/reveal/release", "reveal_review", "write", s.revealRelease)
+	s.handle(e, http.MethodPost, "/admin/reveal-hint", "client_texts", "write", s.revealHintSave)
+
 	// Email: mail log actions, queues, unsubscribe.
 	s.handle(e, http.MethodPost, "/admin/mail/:id/resend", "mail_log", "write", s.mailResend)
 	s.handle(e, http.MethodGet, "/admin/queues", "mail_queues", "read", s.mailQueues)
@@ -189,13 +198,4 @@ func (s *Server) handle(e *gin.Engine, method, path, obj, act string, h handler)
 			s.fail(c, err)
 		}
 	})
-}
-
-// served is a handler for an http.Handler that writes every response
-// itself (metrics).
-func served(h http.Handler) handler {
-	return func(c *gin.Context) error {
-		h.ServeHTTP(c.Writer, c.Request)
-		return nil
-	}
 }

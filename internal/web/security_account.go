@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
-	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -76,10 +75,12 @@ func (s *Server) passwordSubmit(c *gin.Context) error {
 	sc := scopeOf(c)
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		practiceName, err := s.practiceName(ctx, sc.PracticeID)
+		var ended int
 		if err == nil {
-			err = s.login.ChangePassword(ctx, sc, form.Get("current"), form.Get("password"), form.Get("confirm"), func(tx *sqlx.Tx) error {
-				return s.queueNotice(ctx, tx, sc, practiceName, noticePasswordChanged)
-			})
+			ended, err = s.login.ChangePassword(ctx, sc, form.Get("current"), form.Get("password"), form.Get("confirm"),
+				s.sessions.Token(ctx), func(tx *sqlx.Tx) error {
+					return s.queueNotice(ctx, tx, sc, practiceName, noticePasswordChanged)
+				})
 		}
 		if err != nil {
 			for _, f := range []string{"current", "password", "confirm"} {
@@ -87,26 +88,20 @@ func (s *Server) passwordSubmit(c *gin.Context) error {
 			}
 			return formDone{}, err
 		}
-		return s.passwordChanged(c, sc)
+		return s.passwordChanged(c, ended)
 	}, func(*Form, error) (formPage, error) {
 		return formPage{Name: tplAccountPassword}, nil
 	})
 }
 
-// passwordChanged ends every other session of the account, renews this
-// one's token and says how many were signed out.
-func (s *Server) passwordChanged(c *gin.Context, sc mend.Scope) (formDone, error) {
+// passwordChanged renews this session's token (the password change ended
+// the others) and says how many were signed out.
+func (s *Server) passwordChanged(c *gin.Context, ended int) (formDone, error) {
 	ctx := c.Request.Context()
 	current := s.sessions.Token(ctx)
-	ended, err := s.userSessions.EndOthers(ctx, sc, current)
-	if err == nil {
-		err = s.sessions.RenewToken(ctx)
-	}
+	err := s.sessions.RenewToken(ctx)
 	if err == nil {
 		err = s.userSessions.Rekey(ctx, current, s.sessions.Token(ctx), false)
-	}
-	if err == nil {
-		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "password.changed", ObjectType: "user", ObjectID: sc.UserID})
 	}
 	if err != nil {
 		return formDone{}, err
@@ -136,9 +131,6 @@ func (s *Server) sessionEnd(c *gin.Context) error {
 	if err := s.userSessions.End(ctx, sc, id, s.sessions.Token(ctx)); err != nil {
 		return err
 	}
-	if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "session.ended", ObjectType: "session", ObjectID: id}); err != nil {
-		return err
-	}
 	s.flash(c, "That session is signed out.")
 	s.redirect(c, "/account")
 	return nil
@@ -149,9 +141,6 @@ func (s *Server) sessionsEndOthers(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	n, err := s.userSessions.EndOthers(ctx, sc, s.sessions.Token(ctx))
-	if err == nil {
-		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "sessions.ended_others", ObjectType: "user", ObjectID: sc.UserID})
-	}
 	if err != nil {
 		return err
 	}

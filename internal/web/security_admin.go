@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -66,14 +65,9 @@ func (s *Server) adminSecuritySave(c *gin.Context) error {
 	if err := s.mfa.SetMFARequired(ctx, sc, required); err != nil {
 		return err
 	}
-	action := "practice.mfa_optional"
 	msg := "Two-step sign-in is now optional for staff."
 	if required {
-		action = "practice.mfa_required"
 		msg = "Two-step sign-in is now required for staff. Anyone without it sets it up at their next step in Mend."
-	}
-	if err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: action, ObjectType: "practice", ObjectID: sc.PracticeID}); err != nil {
-		return err
 	}
 	s.flash(c, msg)
 	s.redirect(c, "/admin/security")
@@ -90,12 +84,6 @@ func (s *Server) adminResetMFA(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	name, err := s.mfa.Reset(ctx, sc, id)
-	if err == nil {
-		_, err = s.userSessions.EndAll(ctx, nil, id)
-	}
-	if err == nil {
-		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.reset", ObjectType: "user", ObjectID: id})
-	}
 	if err == nil {
 		var member mend.Scope
 		if member, err = s.users.Scope(ctx, id, ""); err == nil {
@@ -119,9 +107,6 @@ func (s *Server) adminEndSessions(c *gin.Context) error {
 	ctx := c.Request.Context()
 	sc := scopeOf(c)
 	name, n, err := s.userSessions.EndStaffSessions(ctx, sc, id)
-	if err == nil {
-		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "sessions.ended_by_admin", ObjectType: "user", ObjectID: id})
-	}
 	if err != nil {
 		return err
 	}

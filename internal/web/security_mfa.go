@@ -168,11 +168,7 @@ func (s *Server) confirmEnrolment(c *gin.Context, action string) error {
 			s.auditFailure(c, sc, "mfa.enrol", err)
 			return formDone{}, err
 		}
-		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.enrolled", ObjectType: "user", ObjectID: sc.UserID})
-		if err == nil {
-			err = s.sendNotice(ctx, sc, noticeMFAOn)
-		}
-		if err != nil {
+		if err := s.sendNotice(ctx, sc, noticeMFAOn); err != nil {
 			return formDone{}, err
 		}
 		next, err := s.completeSecondFactor(c, sc, "login.mfa")
@@ -212,8 +208,7 @@ func (s *Server) accountRecoveryCodes(c *gin.Context) error {
 			form.Values.Del("regen_code")
 			return formDone{}, err
 		}
-		err = s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.recovery_codes_replaced", ObjectType: "user", ObjectID: sc.UserID})
-		return formDone{Page: tplRecoveryCodes, Data: H{"Codes": codes, "Next": "/account"}}, err
+		return formDone{Page: tplRecoveryCodes, Data: H{"Codes": codes, "Next": "/account"}}, nil
 	}, s.accountPageFor(c, "regen_code"))
 }
 
@@ -227,10 +222,7 @@ func (s *Server) accountMFADisable(c *gin.Context) error {
 			form.Values.Del("disable_code")
 			return formDone{}, err
 		}
-		err := s.audit.Record(ctx, nil, sc, audit.Entry{Action: "mfa.disabled", ObjectType: "user", ObjectID: sc.UserID})
-		if err == nil {
-			err = s.sendNotice(ctx, sc, noticeMFAOff)
-		}
+		err := s.sendNotice(ctx, sc, noticeMFAOff)
 		return formDone{Flash: "Two-step sign-in is off.", To: "/account"}, err
 	}, s.accountPageFor(c, "disable_code"))
 }

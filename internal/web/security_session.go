@@ -94,24 +94,3 @@ func (s *Server) completeSecondFactor(c *gin.Context, sc mend.Scope, how string)
 	next := safeNext(s.sessions.PopString(ctx, mfaNextKey))
 	return next, nil
 }
-
-// endSessionsForPasswordReset ends every session of an account whose
-// password was just reset through an emailed link.
-func (s *Server) endSessionsForPasswordReset(c *gin.Context, sc mend.Scope) error {
-	ctx := c.Request.Context()
-	n, err := s.userSessions.EndAll(ctx, nil, sc.UserID)
-	if err != nil || n == 0 {
-		return err
-	}
-	return s.audit.Record(ctx, nil, sc, audit.Entry{Action: "sessions.ended_by_reset", ObjectType: "user", ObjectID: sc.UserID})
-}
-
-// endSessionsOfDisabled deletes every session of an account that was just
-// disabled (loadScope would refuse them anyway; this removes the rows).
-func (s *Server) endSessionsOfDisabled(c *gin.Context, userID int64) error {
-	ctx := c.Request.Context()
-	if _, err := s.userSessions.EndAll(ctx, nil, userID); err != nil {
-		return err
-	}
-	return s.audit.Record(ctx, nil, scopeOf(c), audit.Entry{Action: "sessions.ended_by_disable", ObjectType: "user", ObjectID: userID})
-}

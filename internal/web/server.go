@@ -35,6 +35,7 @@ import (
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/practice"
 	"github.com/mend-practice/mend/internal/retention"
+	"github.com/mend-practice/mend/internal/reveal"
 	"github.com/mend-practice/mend/internal/review"
 	"github.com/mend-practice/mend/internal/vault"
 	"github.com/mend-practice/mend/templates"
@@ -90,6 +91,7 @@ type Server struct {
 	reviews    *review.Store
 	dashboards *dashboardCache
 	measures   *measure.Store // questionnaires given to pairs (issue 20)
+	reveals    *reveal.Store  // reveal exercises (issue 21)
 
 	vault        *vault.Vault
 	mfa          *auth.MFA
@@ -144,6 +146,7 @@ func New(d Deps) (*Server, error) {
 		reviews:       st.Reviews,
 		retention:     st.Retention,
 		measures:      st.Measures,
+		reveals:       st.Reveals,
 	}
 	// Delivery's figures for every worker, read at each scrape.
 	s.metrics.reg.MustRegister(mail.NewCollector(s.mailHealth, s.queues, nil))
