@@ -57,6 +57,7 @@ func serve(dsn, addr, statsAddr, key string, dashboards int) {
 	if err != nil {
 		log.Fatal(err)
 	}
+	web.LimitMemory() // as deployed (cmd/mend)
 	srv, err := web.New(web.Deps{Config: cfg, Stores: st, Redis: redis.NewClient(ropt), Enforcer: enf,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

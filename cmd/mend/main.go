@@ -269,6 +269,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		g.Go(func() error { return w.Run(gctx) })
 	}
 	if withWeb {
+		web.LimitMemory()
 		enf, err := authz.New()
 		if err != nil {
 			return err

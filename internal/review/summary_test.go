@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/review"
@@ -64,7 +66,7 @@ func TestDashboardSummaryFollowsEveryChange(t *testing.T) {
 	f.homework(t, other, "weekly", []int64{1, 4}, today.AddDays(-30), today.AddDays(30), 0)
 	f.sameAsFresh(t, "the pairs are read a first time", f.A, false)
 
-	var checkinID, weekly, planID int64
+	var checkinID, weekly, planID, revealHW int64
 	exec := func(q string, args ...any) func(t *testing.T) {
 		return func(t *testing.T) {
 			t.Helper()
@@ -90,6 +92,29 @@ func TestDashboardSummaryFollowsEveryChange(t *testing.T) {
 		}, look: func(r review.PairRow) bool {
 			return fmt.Sprint(r.Members[1].Trust) == "[4 6 8]" && r.Members[1].Done == 3
 		}},
+		{name: "a reveal exercise is assigned", change: func(t *testing.T) {
+			if err := f.DB.Get(&revealHW, `
+				INSERT INTO assignments (practice_id, pair_id, step_version_id, starts_on, due_on, cadence, weekdays, created_at)
+				VALUES ($1, $2, (SELECT id FROM step_versions WHERE reveal_rule = 'counselor' ORDER BY id LIMIT 1), $3, $4, 'daily', '{}', $5)
+				RETURNING id`, p.PracticeID, p.ID, today.AddDays(-20), today.AddDays(10), f.now.AddDate(0, 0, -21)); err != nil {
+				t.Fatal(err)
+			}
+		}, look: func(r review.PairRow) bool { return len(r.Release) == 0 }},
+		{name: "both partners answer it", change: func(t *testing.T) {
+			exec(`INSERT INTO reveal_answers (practice_id, pair_id, assignment_id, user_id, period_start, period_end)
+				SELECT a.practice_id, a.pair_id, a.id, u, $2, $2 FROM assignments a, unnest($3::bigint[]) u WHERE a.id = $1`,
+				revealHW, today.AddDays(-5), pq.Array([]int64{a, b}))(t)
+		}, look: func(r review.PairRow) bool { return len(r.Release) == 1 && r.Release[0].ID == revealHW }},
+		{name: "the counselor releases the answers", change: func(t *testing.T) {
+			exec(`INSERT INTO reveals (practice_id, pair_id, assignment_id, period_start, rule, revealed_by)
+				SELECT practice_id, pair_id, id, $2, 'counselor', $3 FROM assignments WHERE id = $1`, revealHW, today.AddDays(-5), f.A.UserID)(t)
+		}, look: func(r review.PairRow) bool { return len(r.Release) == 0 }},
+		{name: "the reveal exercise is removed with its answers", change: func(t *testing.T) {
+			for _, q := range []string{`DELETE FROM reveals WHERE assignment_id = $1`, `DELETE FROM reveal_answers WHERE assignment_id = $1`,
+				`DELETE FROM assignments WHERE id = $1`} {
+				exec(q, revealHW)(t)
+			}
+		}, look: func(r review.PairRow) bool { return r.Members[1].Done == 3 }},
 		{name: "the check-in is edited", change: func(t *testing.T) { exec(`UPDATE checkins SET trust_rating = 3 WHERE id = $1`, checkinID)(t) },
 			look: func(r review.PairRow) bool { return fmt.Sprint(r.Members[0].Trust) == "[3]" }},
 		{name: "a check-in is deleted", change: func(t *testing.T) { exec(`DELETE FROM checkins WHERE id = $1`, checkinID)(t) },

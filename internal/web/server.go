@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -249,4 +251,20 @@ func (s *Server) Ready(ctx context.Context) error {
 		return err
 	}
 	return s.redis.Ping(ctx).Err()
+}
+
+// MemoryLimit is the web process's soft memory limit unless GOMEMLIMIT
+// sets one: the Go runtime collects more often as the heap nears it and
+// hands freed memory back to the system, so a process that served a burst
+// of requests (each page is rendered whole into a pooled buffer) settles
+// back near this size instead of keeping its peak. It is a target, not a
+// cap: under more live data than this the process grows past it.
+const MemoryLimit = 48 << 20
+
+// LimitMemory sets MemoryLimit as the soft memory limit, unless the
+// GOMEMLIMIT environment variable sets one (the runtime has read it).
+func LimitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(MemoryLimit)
+	}
 }
