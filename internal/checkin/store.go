@@ -201,25 +201,32 @@ func (a assignment) schedule() Schedule {
 const assignmentColumns = `a.id, a.practice_id, a.pair_id, a.for_user_id, a.starts_on, a.due_on, a.cadence,
 	a.weekdays, a.status, v.title, v.summary, v.questions, p.counselor_id, v.reveal_rule`
 
-// clientAssignment loads homework the client may check in on: their pair's,
+// clientAssignmentFrom is the FROM and WHERE of homework the client may
+// check in on ($1 practice, $2 the client, $3 the homework): their pair's,
 // for both members or for them alone.
-func (s *Store) clientAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64) (assignment, error) {
-	var a assignment
-	err := s.stmts.On(s.DB, q).Get(ctx, &a, `
-		SELECT `+assignmentColumns+`
+var clientAssignmentFrom = `
 		FROM assignments a
 		JOIN pairs p ON p.id = a.pair_id
-		JOIN pair_members m ON `+access.Member("m", "a.pair_id", "$2")+`
+		JOIN pair_members m ON ` + access.Member("m", "a.pair_id", "$2") + `
 		JOIN step_versions v ON v.id = a.step_version_id
-		WHERE a.id = $3 AND a.practice_id = $1 AND (a.for_user_id IS NULL OR a.for_user_id = $2)`,
-		sc.PracticeID, sc.UserID, id)
+		WHERE a.id = $3 AND a.practice_id = $1 AND (a.for_user_id IS NULL OR a.for_user_id = $2)`
+
+// assignmentErr is a homework load's error: no row is ENOTFOUND.
+func assignmentErr(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return assignment{}, mend.NotFound("Homework")
+		return mend.NotFound("Homework")
 	}
 	if err != nil {
-		return assignment{}, fmt.Errorf("checkin: load homework: %w", err)
+		return fmt.Errorf("checkin: %s: %w", what, err)
 	}
-	return a, nil
+	return nil
+}
+
+// clientAssignment loads homework the client may check in on.
+func (s *Store) clientAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64) (assignment, error) {
+	var a assignment
+	err := s.stmts.On(s.DB, q).Get(ctx, &a, `SELECT `+assignmentColumns+clientAssignmentFrom, sc.PracticeID, sc.UserID, id)
+	return a, assignmentErr(err, "load homework")
 }
 
 // staffAssignment loads homework of one of the caller's pairs.
@@ -232,13 +239,7 @@ func (s *Store) staffAssignment(ctx context.Context, q sqlx.QueryerContext, sc m
 		JOIN pairs p ON p.id = a.pair_id
 		JOIN step_versions v ON v.id = a.step_version_id
 		WHERE a.id = $1 AND `+cond, append([]any{id}, args...)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return assignment{}, mend.NotFound("Homework")
-	}
-	if err != nil {
-		return assignment{}, fmt.Errorf("checkin: load homework: %w", err)
-	}
-	return a, nil
+	return a, assignmentErr(err, "load homework")
 }
 
 // ForAssignment lists the check-ins on a homework that the caller may read,
@@ -661,7 +662,7 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 	// The review page opens on its safety section: the note, the acknowledgement.
 	link := fmt.Sprintf("%s/review/checkins/%d#safety", s.BaseURL, checkinID)
 	return QueueSafetyAlert(ctx, s.stmts.On(s.DB, tx), tx, s.Outbox, a.PracticeID, a.CounselorID,
-		fmt.Sprintf("safety:%d", checkinID), link)
+		fmt.Sprintf("safety:%d", checkinID), link, "check-in")
 }
 
 // QueueSafetyAlert queues the safety alert email, in the caller's
@@ -669,9 +670,10 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 // the practice when the pair has none or the counselor's account is
 // disabled: the critical queue, a link, and nothing a client wrote. key is
 // the dedupe key of the counselor's email (an admin's gets ":<id>" added).
-// A check-in's flag and a measure's critical answer both come here.
+// A check-in's flag and a measure's critical answer both come here; source
+// names which ("check-in" or "questionnaire") in the email.
 func QueueSafetyAlert(ctx context.Context, run db.Runner, tx *sqlx.Tx, ob *mail.Outbox, practiceID int64,
-	counselorID sql.NullInt64, key, link string) error {
+	counselorID sql.NullInt64, key, link, source string) error {
 	var to []struct {
 		ID           int64  `db:"id"`
 		Email        string `db:"email"`
@@ -707,7 +709,7 @@ func QueueSafetyAlert(ctx context.Context, run db.Runner, tx *sqlx.Tx, ob *mail.
 			PracticeID: practiceID, UserID: r.ID, To: r.Email, ToName: r.Name,
 			Kind:      mail.KindSafetyAlert, // sent through the critical queue
 			DedupeKey: k, Template: "safety_alert",
-			Data: map[string]any{"Name": r.Name, "PracticeName": r.PracticeName, "Link": link},
+			Data: map[string]any{"Name": r.Name, "PracticeName": r.PracticeName, "Link": link, "Source": source},
 		}); err != nil {
 			return err
 		}
