@@ -3,10 +3,7 @@ package checkin
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
 
-	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/mend"
 )
 
@@ -40,18 +37,10 @@ func (s *Store) Detail(ctx context.Context, sc mend.Scope, id int64) (Detail, er
 	err := s.stmts.Get(ctx, s.DB, &row, `
 		SELECT `+assignmentColumns+`,
 		       (SELECT u.name FROM pair_members o JOIN users u ON u.id = o.user_id
-		         WHERE o.pair_id = a.pair_id AND o.user_id <> $2 ORDER BY o.position LIMIT 1) AS partner_name
-		FROM assignments a
-		JOIN pairs p ON p.id = a.pair_id
-		JOIN pair_members m ON `+access.Member("m", "a.pair_id", "$2")+`
-		JOIN step_versions v ON v.id = a.step_version_id
-		WHERE a.id = $3 AND a.practice_id = $1 AND (a.for_user_id IS NULL OR a.for_user_id = $2)`,
-		sc.PracticeID, sc.UserID, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Detail{}, mend.NotFound("Homework")
-	}
-	if err != nil {
-		return Detail{}, fmt.Errorf("checkin: homework detail: %w", err)
+		         WHERE o.pair_id = a.pair_id AND o.user_id <> $2 ORDER BY o.position LIMIT 1) AS partner_name`+
+		clientAssignmentFrom, sc.PracticeID, sc.UserID, id)
+	if err := assignmentErr(err, "homework detail"); err != nil {
+		return Detail{}, err
 	}
 	counts, err := s.countVisible(ctx, sc, id) // the row above is the client's homework
 	if err != nil {

@@ -201,25 +201,32 @@ func (a assignment) schedule() Schedule {
 const assignmentColumns = `a.id, a.practice_id, a.pair_id, a.for_user_id, a.starts_on, a.due_on, a.cadence,
 	a.weekdays, a.status, v.title, v.summary, v.questions, p.counselor_id, v.reveal_rule`
 
-// clientAssignment loads homework the client may check in on: their pair's,
+// clientAssignmentFrom is the FROM and WHERE of homework the client may
+// check in on ($1 practice, $2 the client, $3 the homework): their pair's,
 // for both members or for them alone.
-func (s *Store) clientAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64) (assignment, error) {
-	var a assignment
-	err := s.stmts.On(s.DB, q).Get(ctx, &a, `
-		SELECT `+assignmentColumns+`
+var clientAssignmentFrom = `
 		FROM assignments a
 		JOIN pairs p ON p.id = a.pair_id
-		JOIN pair_members m ON `+access.Member("m", "a.pair_id", "$2")+`
+		JOIN pair_members m ON ` + access.Member("m", "a.pair_id", "$2") + `
 		JOIN step_versions v ON v.id = a.step_version_id
-		WHERE a.id = $3 AND a.practice_id = $1 AND (a.for_user_id IS NULL OR a.for_user_id = $2)`,
-		sc.PracticeID, sc.UserID, id)
+		WHERE a.id = $3 AND a.practice_id = $1 AND (a.for_user_id IS NULL OR a.for_user_id = $2)`
+
+// assignmentErr is a homework load's error: no row is ENOTFOUND.
+func assignmentErr(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return assignment{}, mend.NotFound("Homework")
+		return mend.NotFound("Homework")
 	}
 	if err != nil {
-		return assignment{}, fmt.Errorf("checkin: load homework: %w", err)
+		return fmt.Errorf("checkin: %s: %w", what, err)
 	}
-	return a, nil
+	return nil
+}
+
+// clientAssignment loads homework the client may check in on.
+func (s *Store) clientAssignment(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, id int64) (assignment, error) {
+	var a assignment
+	err := s.stmts.On(s.DB, q).Get(ctx, &a, `SELECT `+assignmentColumns+clientAssignmentFrom, sc.PracticeID, sc.UserID, id)
+	return a, assignmentErr(err, "load homework")
 }
 
 // staffAssignment loads homework of one of the caller's pairs.
@@ -232,13 +239,7 @@ func (s *Store) staffAssignment(ctx context.Context, q sqlx.QueryerContext, sc m
 		JOIN pairs p ON p.id = a.pair_id
 		JOIN step_versions v ON v.id = a.step_version_id
 		WHERE a.id = $1 AND `+cond, append([]any{id}, args...)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return assignment{}, mend.NotFound("Homework")
-	}
-	if err != nil {
-		return assignment{}, fmt.Errorf("checkin: load homework: %w", err)
-	}
-	return a, nil
+	return a, assignmentErr(err, "load homework")
 }
 
 // ForAssignment lists the check-ins on a homework that the caller may read,

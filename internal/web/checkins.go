@@ -145,11 +145,10 @@ func (s *Server) checkinCreate(c *gin.Context) error {
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		in := checkinInputOf(form)
 		checkinID, err := s.checkins.Create(ctx, sc, id, in)
-		if err == nil && in.Unsafe {
-			// Not the everyday "thank you": what happens now, with care.
-			return formDone{To: fmt.Sprintf("/checkins/%d/care", checkinID)}, nil
+		if err != nil {
+			return formDone{}, err
 		}
-		return formDone{Flash: "Thank you. Your check-in is saved.", To: fmt.Sprintf("/homework/%d", id)}, err
+		return checkinSaved(checkinID, id, in.Unsafe, "Thank you. Your check-in is saved."), nil
 	}, func(form *Form, err error) (formPage, error) {
 		// The draft is rebuilt for the period the form named if it still
 		// takes check-ins, else the default.
@@ -193,14 +192,24 @@ func (s *Server) checkinUpdate(c *gin.Context) error {
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		in := checkinInputOf(form)
 		assignmentID, err := s.checkins.Update(ctx, sc, id, in)
-		if err == nil && in.Unsafe {
-			return formDone{To: fmt.Sprintf("/checkins/%d/care", id)}, nil
+		if err != nil {
+			return formDone{}, err
 		}
-		return formDone{Flash: "Your check-in is updated.", To: fmt.Sprintf("/homework/%d", assignmentID)}, err
+		return checkinSaved(id, assignmentID, in.Unsafe, "Your check-in is updated."), nil
 	}, func(form *Form, _ error) (formPage, error) {
 		ch, err := s.checkins.Own(ctx, sc, id)
 		return formPage{Name: tplCheckinForm, Data: editData(ch, form.Values)}, err
 	})
+}
+
+// checkinSaved is where a saved check-in leads: after "I do not feel safe",
+// the care page (not the everyday thank-you: what happens now, with care);
+// else its homework, with flash.
+func checkinSaved(checkinID, homeworkID int64, unsafe bool, flash string) formDone {
+	if unsafe {
+		return formDone{To: fmt.Sprintf("/checkins/%d/care", checkinID)}
+	}
+	return formDone{Flash: flash, To: fmt.Sprintf("/homework/%d", homeworkID)}
 }
 
 // editData is the form page's data for an existing check-in.
