@@ -93,8 +93,10 @@ const objectNameSQL = `CASE a.object_type
 	WHEN 'feedback' THEN (SELECT 'on ' || u.name || '’s check-in of ' || to_char(c.period_start, 'FMDD Mon YYYY')
 		FROM feedback f JOIN checkins c ON c.id = f.checkin_id JOIN users u ON u.id = c.user_id
 		WHERE f.id = a.object_id AND f.practice_id = a.practice_id)
-	WHEN 'safety_alert' THEN (SELECT u.name || ', ' || to_char(c.period_start, 'FMDD Mon YYYY')
-		FROM safety_alerts s JOIN checkins c ON c.id = s.checkin_id JOIN users u ON u.id = c.user_id
+	WHEN 'safety_alert' THEN (SELECT u.name || ', ' || to_char(coalesce(c.period_start, mr.answered_on), 'FMDD Mon YYYY')
+		FROM safety_alerts s LEFT JOIN checkins c ON c.id = s.checkin_id
+		LEFT JOIN measure_responses mr ON mr.id = s.measure_response_id
+		JOIN users u ON u.id = coalesce(c.user_id, mr.user_id)
 		WHERE s.id = a.object_id AND s.practice_id = a.practice_id)
 	WHEN 'pair_plan' THEN (SELECT pp.name || ' · ' || p.label FROM pair_plans pp JOIN pairs p ON p.id = pp.pair_id
 		WHERE pp.id = a.object_id AND pp.practice_id = a.practice_id)

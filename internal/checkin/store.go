@@ -662,7 +662,7 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 	// The review page opens on its safety section: the note, the acknowledgement.
 	link := fmt.Sprintf("%s/review/checkins/%d#safety", s.BaseURL, checkinID)
 	return QueueSafetyAlert(ctx, s.stmts.On(s.DB, tx), tx, s.Outbox, a.PracticeID, a.CounselorID,
-		fmt.Sprintf("safety:%d", checkinID), link)
+		fmt.Sprintf("safety:%d", checkinID), link, "check-in")
 }
 
 // QueueSafetyAlert queues the safety alert email, in the caller's
@@ -670,9 +670,10 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 // the practice when the pair has none or the counselor's account is
 // disabled: the critical queue, a link, and nothing a client wrote. key is
 // the dedupe key of the counselor's email (an admin's gets ":<id>" added).
-// A check-in's flag and a measure's critical answer both come here.
+// A check-in's flag and a measure's critical answer both come here; source
+// names which ("check-in" or "questionnaire") in the email.
 func QueueSafetyAlert(ctx context.Context, run db.Runner, tx *sqlx.Tx, ob *mail.Outbox, practiceID int64,
-	counselorID sql.NullInt64, key, link string) error {
+	counselorID sql.NullInt64, key, link, source string) error {
 	var to []struct {
 		ID           int64  `db:"id"`
 		Email        string `db:"email"`
@@ -708,7 +709,7 @@ func QueueSafetyAlert(ctx context.Context, run db.Runner, tx *sqlx.Tx, ob *mail.
 			PracticeID: practiceID, UserID: r.ID, To: r.Email, ToName: r.Name,
 			Kind:      mail.KindSafetyAlert, // sent through the critical queue
 			DedupeKey: k, Template: "safety_alert",
-			Data: map[string]any{"Name": r.Name, "PracticeName": r.PracticeName, "Link": link},
+			Data: map[string]any{"Name": r.Name, "PracticeName": r.PracticeName, "Link": link, "Source": source},
 		}); err != nil {
 			return err
 		}

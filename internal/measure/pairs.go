@@ -374,7 +374,7 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, d Due, responseID i
 	}
 	link := fmt.Sprintf("%s/pairs/%d/measures#response-%d", s.BaseURL, d.PairID, responseID)
 	return checkin.QueueSafetyAlert(ctx, db.Text(tx), tx, s.Outbox, d.PracticeID, d.CounselorID,
-		fmt.Sprintf("safety:measure:%d", responseID), link)
+		fmt.Sprintf("safety:measure:%d", responseID), link, "questionnaire")
 }
 
 // Response is one person's answers as its reader may see them.

@@ -32,6 +32,7 @@ import (
 
 	"github.com/mend-practice/mend/internal/chart"
 	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/measure"
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/review"
 )
@@ -53,7 +54,12 @@ var (
 )
 
 // PDF renders the report.
-func PDF(d review.ReportData) ([]byte, error) {
+func PDF(d review.ReportData) ([]byte, error) { return PDFWithMeasures(d, nil) }
+
+// PDFWithMeasures is PDF with the pair's measures (issue 20) after the
+// ratings: each measure's chart of both partners' totals and every total
+// with its band (no item answers: the report is for supervision).
+func PDFWithMeasures(d review.ReportData, measures []measure.Series) ([]byte, error) {
 	fonts, err := repository.New().
 		AddUTF8FontFromBytes(family, fontstyle.Normal, regular).
 		AddUTF8FontFromBytes(family, fontstyle.Bold, bold).
@@ -86,6 +92,7 @@ func PDF(d review.ReportData) ([]byte, error) {
 	pairRows(m, d)
 	planRows(m, d)
 	chartRows(m, d)
+	measureRows(m, measures)
 	completionRows(m, d)
 	feedbackRows(m, d, tz)
 	m.AddRows(text.NewRow(12, "Confidential: contains information about clients. Keep it as your practice keeps client records.",
@@ -319,4 +326,28 @@ func titleCase(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// measureRows adds each measure: both partners' totals on one chart and
+// the totals with their bands.
+func measureRows(m core.Maroto, series []measure.Series) {
+	for _, s := range series {
+		if len(s.Responses) == 0 {
+			continue
+		}
+		heading(m, "Measure: "+s.Name, wideChartHeight+noteHeight)
+		spec := s.Charts()[0]
+		if png, err := chart.PNG(spec, 900, 360); err == nil {
+			keepTogether(m, wideChartHeight+noteHeight)
+			m.AddRows(row.New(wideChartHeight).Add(image.NewFromBytesCol(12, png, extension.Png, props.Rect{Center: true, Percent: 100})))
+		}
+		note(m, spec.Desc)
+		for _, r := range s.Responses {
+			band := ""
+			if r.Band.Valid {
+				band = " (" + r.Band.String + ")"
+			}
+			note(m, fmt.Sprintf("%s · %s · %s%s", r.AnsweredOn.Format("2 January 2006"), r.UserName, r.TotalText(), band))
+		}
+	}
 }

@@ -34,6 +34,47 @@ type Archive struct {
 	Checkins     []ArchiveCheck  `json:"checkins"`
 	SafetyAlerts []ArchiveAlert  `json:"safety_alerts"`
 	Feedback     []ArchiveNote   `json:"feedback"`
+	// Reveal exercises (issue 21): every answer, reveal and reply.
+	RevealAnswers []ArchiveRevealAnswer `json:"reveal_answers"`
+	Reveals       []ArchiveReveal       `json:"reveals"`
+	RevealReplies []ArchiveRevealReply  `json:"reveal_replies"`
+}
+
+// ArchiveRevealAnswer is one partner's answers to one period of a reveal
+// exercise (the answers as JSON: question and answer).
+type ArchiveRevealAnswer struct {
+	ID            int64     `json:"id" db:"id"`
+	HomeworkID    int64     `json:"homework_id" db:"assignment_id"`
+	UserID        int64     `json:"user_id" db:"user_id"`
+	PeriodStart   string    `json:"period_start" db:"period_start"`
+	Edits         int       `json:"edits" db:"edits"`
+	CreatedAt     time.Time `json:"created_at" db:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at" db:"updated_at"`
+	Answers       string    `json:"answers" db:"-"`
+	SealedAnswers []byte    `json:"-" db:"answers"`
+}
+
+// ArchiveReveal is the reveal of one period: who, when, which rule, the
+// counselor's note.
+type ArchiveReveal struct {
+	ID          int64     `json:"id" db:"id"`
+	HomeworkID  int64     `json:"homework_id" db:"assignment_id"`
+	PeriodStart string    `json:"period_start" db:"period_start"`
+	Rule        string    `json:"rule" db:"rule"`
+	RevealedBy  *int64    `json:"revealed_by" db:"revealed_by"`
+	RevealedAt  time.Time `json:"revealed_at" db:"revealed_at"`
+	Note        string    `json:"note" db:"-"`
+	SealedNote  []byte    `json:"-" db:"note"`
+}
+
+// ArchiveRevealReply is a partner's reply after a reveal.
+type ArchiveRevealReply struct {
+	ID         int64     `json:"id" db:"id"`
+	RevealID   int64     `json:"reveal_id" db:"reveal_id"`
+	UserID     int64     `json:"user_id" db:"user_id"`
+	CreatedAt  time.Time `json:"created_at" db:"created_at"`
+	Body       string    `json:"body" db:"-"`
+	SealedBody []byte    `json:"-" db:"body"`
 }
 
 // Person names someone in the archive.
@@ -206,6 +247,9 @@ func (s *Store) Export(ctx context.Context, sc mend.Scope, pairID int64) (Archiv
 	if err := s.exportFeedback(ctx, q, pairID, &a); err != nil {
 		return Archive{}, err
 	}
+	if err := s.exportReveals(ctx, q, pairID, &a); err != nil {
+		return Archive{}, err
+	}
 	for _, m := range a.Members {
 		if err := s.Audit.Record(ctx, nil, sc, audit.Entry{Action: "pair.exported", ObjectType: "pair", ObjectID: pairID, ClientID: m.UserID}); err != nil {
 			return Archive{}, err
@@ -320,6 +364,50 @@ func (s *Store) exportFeedback(ctx context.Context, q *sqlx.DB, pairID int64, a 
 			return fmt.Errorf("retention: feedback %d: %w", f.ID, err)
 		}
 		f.Body = body
+	}
+	return nil
+}
+
+// exportReveals puts the pair's reveal exercises' answers, reveals and
+// replies in the archive, opened.
+func (s *Store) exportReveals(ctx context.Context, q *sqlx.DB, pairID int64, a *Archive) error {
+	if err := q.SelectContext(ctx, &a.RevealAnswers, `
+		SELECT id, assignment_id, user_id, to_char(period_start, 'YYYY-MM-DD') AS period_start, edits, created_at, updated_at, answers
+		FROM reveal_answers WHERE pair_id = $1 ORDER BY assignment_id, period_start, user_id`, pairID); err != nil {
+		return fmt.Errorf("retention: reveal answers: %w", err)
+	}
+	for i := range a.RevealAnswers {
+		r := &a.RevealAnswers[i]
+		text, err := s.Vault.OpenText(ctx, q, vault.RevealAnswers, r.ID, r.SealedAnswers)
+		if err != nil {
+			return fmt.Errorf("retention: reveal answer %d: %w", r.ID, err)
+		}
+		r.Answers = text
+	}
+	if err := q.SelectContext(ctx, &a.Reveals, `
+		SELECT id, assignment_id, to_char(period_start, 'YYYY-MM-DD') AS period_start, rule, revealed_by, revealed_at, note
+		FROM reveals WHERE pair_id = $1 ORDER BY assignment_id, period_start`, pairID); err != nil {
+		return fmt.Errorf("retention: reveals: %w", err)
+	}
+	for i := range a.Reveals {
+		r := &a.Reveals[i]
+		note, err := s.Vault.OpenText(ctx, q, vault.RevealNote, r.ID, r.SealedNote)
+		if err != nil {
+			return fmt.Errorf("retention: reveal %d: %w", r.ID, err)
+		}
+		r.Note = note
+	}
+	if err := q.SelectContext(ctx, &a.RevealReplies, `
+		SELECT id, reveal_id, user_id, created_at, body FROM reveal_replies WHERE pair_id = $1 ORDER BY id`, pairID); err != nil {
+		return fmt.Errorf("retention: reveal replies: %w", err)
+	}
+	for i := range a.RevealReplies {
+		r := &a.RevealReplies[i]
+		body, err := s.Vault.OpenText(ctx, q, vault.RevealReply, r.ID, r.SealedBody)
+		if err != nil {
+			return fmt.Errorf("retention: reveal reply %d: %w", r.ID, err)
+		}
+		r.Body = body
 	}
 	return nil
 }

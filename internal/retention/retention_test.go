@@ -22,6 +22,7 @@ import (
 	"github.com/mend-practice/mend/internal/pair"
 	"github.com/mend-practice/mend/internal/pair/pairtest"
 	"github.com/mend-practice/mend/internal/retention"
+	"github.com/mend-practice/mend/internal/reveal"
 	"github.com/mend-practice/mend/internal/vault"
 	"github.com/mend-practice/mend/internal/vault/vaulttest"
 	"github.com/mend-practice/mend/templates"
@@ -37,6 +38,9 @@ const (
 	edited     = "EDITED-retention the second version"
 	safety     = "SAFETY-retention I felt unsafe on Friday"
 	ackNote    = "ACK-retention called, safety plan agreed"
+	revealA    = "REVEAL-retention where we stand, A"
+	revealB    = "REVEAL-retention where we stand, B"
+	replyA     = "REPLY-retention thank you, B"
 	otherText  = "OTHER-retention another pair's words"
 )
 
@@ -87,6 +91,24 @@ func setup(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	if _, err := f.DB.Exec(`UPDATE safety_alerts SET acknowledged_at = now(), acknowledged_by = $2, ack_note = $3 WHERE id = $1`, alert, f.A.UserID, sealed); err != nil {
+		t.Fatal(err)
+	}
+	// Both clients answered a reveal exercise; it was revealed and the
+	// first replied (issue 21).
+	reveals := reveal.NewStore(f.DB, v, al)
+	today := checkin.Today(time.Now(), "UTC")
+	var exercise int64
+	if err := f.DB.Get(&exercise, `INSERT INTO assignments (practice_id, pair_id, step_version_id, starts_on, due_on, cadence)
+		VALUES ($1, $2, (SELECT current_version_id FROM steps WHERE key = 'reveal-where-we-each-stand'), $3, $4, 'once') RETURNING id`,
+		w.closed.PracticeID, w.closed.ID, today.AddDays(-1), today.AddDays(6)); err != nil {
+		t.Fatal(err)
+	}
+	for i, words := range []string{revealA, revealB} {
+		if _, err := reveals.Save(ctx, f.ClientScope(w.closed, i+1), exercise, today.AddDays(-1).String(), []string{words}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := reveals.Reply(ctx, f.ClientScope(w.closed, 1), exercise, today.AddDays(-1).String(), replyA); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.Pairs.Close(ctx, f.A, w.closed.ID); err != nil {
@@ -163,7 +185,7 @@ func TestExportHoldsEverythingDecryptedAndIsAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(b)
-	for _, want := range []string{note, answer, reflection, edited, safety, ackNote, w.closed.Label,
+	for _, want := range []string{note, answer, reflection, edited, safety, ackNote, revealA, revealB, replyA, `"rule":"both"`, w.closed.Label,
 		w.closed.Members[0].Email, w.closed.Members[1].Name, `"kind":"closed"`, `"format":"mend.pair-archive.v1"`} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("the archive lacks %q", want)
@@ -176,7 +198,8 @@ func TestExportHoldsEverythingDecryptedAndIsAudited(t *testing.T) {
 		a.Checkins[0].History[0].Reflection != reflection || a.Checkins[0].Answers[0].Answer != answer {
 		t.Errorf("check-ins in the archive: %+v", a.Checkins)
 	}
-	if len(a.Homework) != 1 || a.Homework[0].Note != note || len(a.SafetyAlerts) != 1 || a.SafetyAlerts[0].AckNote != ackNote {
+	if len(a.Homework) != 2 || a.Homework[0].Note != note || len(a.SafetyAlerts) != 1 || a.SafetyAlerts[0].AckNote != ackNote ||
+		len(a.RevealAnswers) != 2 || len(a.Reveals) != 1 || len(a.RevealReplies) != 1 {
 		t.Errorf("homework %+v, alerts %+v", a.Homework, a.SafetyAlerts)
 	}
 	// One audit entry per client, naming the pair and nothing else.

@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -64,15 +65,18 @@ func ownPairs() string { return access.CounselorPairs("p", "$1", "$2") }
 
 // Alert is a safety flag not yet acknowledged.
 type Alert struct {
-	ID          int64        `db:"id"`
-	PairID      int64        `db:"pair_id"`
-	PairLabel   string       `db:"pair_label"`
-	CheckinID   int64        `db:"checkin_id"`
-	ClientName  string       `db:"client_name"`
-	PeriodStart checkin.Date `db:"period_start"`
-	PeriodEnd   checkin.Date `db:"period_end"`
-	CreatedAt   time.Time    `db:"created_at"`
-	at          string       // CreatedAt as the counselor reads it
+	ID        int64  `db:"id"`
+	PairID    int64  `db:"pair_id"`
+	PairLabel string `db:"pair_label"`
+	CheckinID int64  `db:"checkin_id"`
+	// MeasureResponseID is the critical answer to a measure that raised
+	// the alert (0: a check-in's).
+	MeasureResponseID int64        `db:"measure_response_id"`
+	ClientName        string       `db:"client_name"`
+	PeriodStart       checkin.Date `db:"period_start"`
+	PeriodEnd         checkin.Date `db:"period_end"`
+	CreatedAt         time.Time    `db:"created_at"`
+	at                string       // CreatedAt as the counselor reads it
 }
 
 // Period is the flagged check-in's period.
@@ -111,12 +115,15 @@ const queueOrder = `c.safety_flag DESC, c.created_at, c.id`
 // alertsSQL lists a counselor's open safety flags, oldest first.
 func alertsSQL() string {
 	return `
-	SELECT sa.id, sa.pair_id, p.label AS pair_label, sa.checkin_id, u.name AS client_name,
-	       c.period_start, c.period_end, sa.created_at
+	SELECT sa.id, sa.pair_id, p.label AS pair_label, coalesce(sa.checkin_id, 0) AS checkin_id,
+	       coalesce(sa.measure_response_id, 0) AS measure_response_id, u.name AS client_name,
+	       coalesce(c.period_start, mr.answered_on) AS period_start, coalesce(c.period_end, mr.answered_on) AS period_end, sa.created_at
 	FROM pairs p
 	JOIN safety_alerts sa ON sa.pair_id = p.id AND sa.acknowledged_at IS NULL
-	JOIN checkins c ON c.id = sa.checkin_id
-	JOIN users u ON u.id = c.user_id
+	LEFT JOIN checkins c ON c.id = sa.checkin_id
+	-- A critical answer to a measure (issue 20) raises the same alert.
+	LEFT JOIN measure_responses mr ON mr.id = sa.measure_response_id
+	JOIN users u ON u.id = coalesce(c.user_id, mr.user_id)
 	WHERE ` + ownPairs() + `
 	ORDER BY sa.created_at, sa.id`
 }
@@ -179,6 +186,10 @@ type PairRow struct {
 	// Release are the reveal exercises whose answers wait for the
 	// counselor's release.
 	Release []HomeworkRef
+	// Measures are the latest answers to the pair's measures (issue 20),
+	// one per measure and member it is for; Today is the practice's date.
+	Measures []MeasureFact
+	Today    checkin.Date
 	// As shown (worked out once per row when the dashboard is read: a
 	// template calling methods for 150 rows costs more than the query).
 	Step    string // e.g. "Step 3 of 15: Active listening"
@@ -270,6 +281,7 @@ func summarySQL() string {
 	return `
 	SELECT p.id AS pair_id, p.label, s.current_id, s.current_title, s.plan_position, s.plan_steps,
 	       s.release_ids, s.release_titles,
+	       ($3::timestamptz AT TIME ZONE pr.timezone)::date AS today, mf.facts::text AS measure_facts,
 	       ` + member("1") + `,
 	       ` + member("2") + `,
 	       (s.pair_id IS NULL OR NOT ($3::timestamptz >= s.valid_from AND $3::timestamptz < s.valid_until)
@@ -280,6 +292,7 @@ func summarySQL() string {
 	LEFT JOIN dashboard_pairs s ON s.pair_id = p.id
 	LEFT JOIN users u1 ON u1.id = s.u1
 	LEFT JOIN users u2 ON u2.id = s.u2
+	` + measureFactsJoin + `
 	WHERE ` + ownPairs() + ` AND p.status = 'active'
 	ORDER BY lower(p.label), p.id`
 }
@@ -327,6 +340,8 @@ type pairRecord struct {
 	PlanSteps     sql.NullInt64  `db:"plan_steps"`
 	ReleaseIDs    pq.Int64Array  `db:"release_ids"`
 	ReleaseTitles pq.StringArray `db:"release_titles"`
+	Today         checkin.Date   `db:"today"`
+	MeasureFacts  sql.NullString `db:"measure_facts"`
 	M1            memberColumns  `db:"m1"`
 	M2            memberColumns  `db:"m2"`
 	Stale         bool           `db:"stale"`
@@ -427,7 +442,11 @@ func pairRows(recs []pairRecord, loc *time.Location) []PairRow {
 		p := PairRow{
 			ID: r.PairID, Label: r.Label, CurrentID: r.CurrentID.Int64, CurrentTitle: r.CurrentTitle.String,
 			PlanPosition: int(r.PlanPosition.Int64), PlanSteps: int(r.PlanSteps.Int64),
-			Release: refs(r.ReleaseIDs, r.ReleaseTitles),
+			Release: refs(r.ReleaseIDs, r.ReleaseTitles), Today: r.Today,
+		}
+		if r.MeasureFacts.Valid {
+			// Written by the query's json_agg: a fault here is a bug.
+			_ = json.Unmarshal([]byte(r.MeasureFacts.String), &p.Measures)
 		}
 		for _, mc := range []memberColumns{r.M1, r.M2} {
 			m := MemberRow{
@@ -503,6 +522,7 @@ func attention(pairs []PairRow) []Attention {
 				}
 			}
 		}
+		rs = append(rs, measureReasons(p)...)
 		for _, h := range p.Release {
 			rs = append(rs, Reason{Kind: ReasonRelease, HomeworkID: h.ID,
 				Text: fmt.Sprintf("Both answered “%s”; the answers wait for you to read and release them", h.Title)})

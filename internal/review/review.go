@@ -331,10 +331,13 @@ func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, n
 		}
 		cond, args := access.StaffPairs(sc, "p", 2)
 		err := s.stmts.On(s.DB, tx).Get(ctx, &a, `
-			SELECT sa.checkin_id, sa.practice_id, sa.pair_id, c.user_id AS client_id, sa.acknowledged_at
+			SELECT coalesce(sa.checkin_id, 0) AS checkin_id, sa.practice_id, sa.pair_id,
+			       coalesce(c.user_id, mr.user_id) AS client_id, sa.acknowledged_at
 			FROM safety_alerts sa
 			JOIN pairs p ON p.id = sa.pair_id
-			JOIN checkins c ON c.id = sa.checkin_id
+			LEFT JOIN checkins c ON c.id = sa.checkin_id
+			-- or a critical answer to a measure (issue 20)
+			LEFT JOIN measure_responses mr ON mr.id = sa.measure_response_id
 			WHERE sa.id = $1 AND `+cond+`
 			FOR NO KEY UPDATE OF sa`, append([]any{alertID}, args...)...)
 		if errors.Is(err, sql.ErrNoRows) {

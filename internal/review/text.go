@@ -47,6 +47,14 @@ func (r Reason) Label() string {
 		return "Overdue"
 	case ReasonRelease:
 		return "Waiting for you"
+	case ReasonMeasureSevere:
+		return "Most severe band"
+	case ReasonMeasureChange:
+		return "Score changed"
+	case ReasonMeasureGap:
+		return "Measures far apart"
+	case ReasonMeasureOverdue:
+		return "Measure overdue"
 	}
 	return r.Kind
 }
@@ -58,6 +66,9 @@ func (r Reason) Link(pairID int64) string {
 	if r.Kind == ReasonRelease {
 		return fmt.Sprintf("/assignments/%d/reveal", r.HomeworkID)
 	}
+	if r.measure() {
+		return fmt.Sprintf("/pairs/%d/measures", pairID)
+	}
 	if r.HomeworkID != 0 {
 		return fmt.Sprintf("/assignments/%d", r.HomeworkID)
 	}
@@ -68,6 +79,9 @@ func (r Reason) Link(pairID int64) string {
 func (r Reason) Action() string {
 	if r.Kind == ReasonRelease {
 		return "Read and release"
+	}
+	if r.measure() {
+		return "See measures"
 	}
 	if r.HomeworkID != 0 {
 		return "Open the homework"
@@ -96,3 +110,12 @@ func periodWord(n int) string {
 // CompletionCounts says in a sentence what the completion figures count
 // (the progress tab and the PDF report print it above them).
 const CompletionCounts = "Per homework and client: the periods checked in for, out of those asked for. Asked for are the periods whose late window has closed, plus the current period once the client has checked in for it; periods that ended before the homework was given are not counted."
+
+// measure reports whether the reason comes from a measure (issue 20).
+func (r Reason) measure() bool {
+	switch r.Kind {
+	case ReasonMeasureSevere, ReasonMeasureChange, ReasonMeasureGap, ReasonMeasureOverdue:
+		return true
+	}
+	return false
+}

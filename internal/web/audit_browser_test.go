@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/mend-practice/mend/internal/web/browsertest"
 	"github.com/mend-practice/mend/internal/web/webtest"
 )
 
@@ -42,4 +45,55 @@ func TestBrowserAuditLogShowsEveryColumnAt1280(t *testing.T) {
 		t.Errorf("the first entry shows no IP address")
 	}
 	lookAt(t, tab, "admin-audit")
+}
+
+// TestBrowserClientPagesAt1280: a client on a 1,280 px screen sees the top
+// bar on one line (the links, the quick exit and "Sign out" once wrapped
+// to a second line), a "Check in" button of a button's size rather than a
+// bar across the page, and the check-in form at a readable width.
+func TestBrowserClientPagesAt1280(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	tab := signInAt(t, env, "client1a@northside.example", 1280)
+	oneLine := func(page string) {
+		t.Helper()
+		// The quick exit and "Sign out" sit on the links' line: their tops
+		// are within a few pixels of each other.
+		gap := tab.Eval(`(function(){
+			var a = document.querySelector(".topbar nav a").getBoundingClientRect();
+			var b = document.querySelector(".topbar .signout button").getBoundingClientRect();
+			var q = document.querySelector(".topbar .quick-exit").getBoundingClientRect();
+			return Math.round(Math.max(Math.abs(b.top + b.height/2 - (a.top + a.height/2)), Math.abs(q.top + q.height/2 - (a.top + a.height/2))));
+		})()`)
+		if n, err := strconv.Atoi(gap); err != nil || n > 12 {
+			t.Errorf("%s at 1280 px: the top bar wraps (its items' middles are %s px apart)", page, gap)
+		}
+	}
+	hw := giveHomework(t, env, "client1a@northside.example", "")
+	for _, page := range []string{"/homework", fmt.Sprintf("/homework/%d", hw), fmt.Sprintf("/homework/%d/checkins/new", hw)} {
+		if status := tab.Go(page); status != http.StatusOK {
+			t.Fatalf("%s: status %d", page, status)
+		}
+		oneLine(page)
+		tab.Screenshot(strings.ReplaceAll(page, "/", "-") + "-1280")
+	}
+	tab.Go(fmt.Sprintf("/homework/%d", hw))
+	if w := px(t, tab, `document.querySelector(".cta .button.wide").getBoundingClientRect().width`); w > 600 {
+		t.Errorf("the Check in button is %d px wide at 1280 px", w)
+	}
+	tab.Go(fmt.Sprintf("/homework/%d/checkins/new", hw))
+	if w := px(t, tab, `document.querySelector(".checkin-form").getBoundingClientRect().width`); w > 800 {
+		t.Errorf("the check-in form is %d px wide at 1280 px", w)
+	}
+}
+
+// px evaluates a length in CSS pixels on the tab's page.
+func px(t *testing.T, tab *browsertest.Tab, expr string) int {
+	t.Helper()
+	v := tab.Eval("Math.round(" + expr + ")")
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		t.Fatalf("%s: %q is not a number", expr, v)
+	}
+	return n
 }

@@ -57,6 +57,8 @@ var _ = addMatrixRows(
 		Expect: "anon=303/303/303 admin=200/200/404 counselor=404/404/404 client=404/404/404"},
 	matrixRow{Method: "GET", Route: "/pairs/:id/measures", Path: pairPath("/pairs/%d/measures"),
 		Expect: "anon=303/303/303 admin=200/200/404 counselor=200/404/404 client=404/404/404"},
+	matrixRow{Method: "GET", Route: "/pairs/:id/measures.csv", Path: pairPath("/pairs/%d/measures.csv"),
+		Expect: "anon=303/303/303 admin=200/200/404 counselor=200/404/404 client=404/404/404"},
 	// No measure chosen: the message beside the field.
 	matrixRow{Method: "POST", Route: "/pairs/:id/measures", Path: pairPath("/pairs/%d/measures"),
 		Expect: "anon=303/303/303 admin=404/404/404 counselor=422/404/404 client=404/404/404"},

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -531,4 +532,20 @@ func (s *Server) measureSubmit(c *gin.Context) error {
 		data, perr := s.measureAnswerPage(c, id, form, screen)
 		return formPage{Name: tplMeasureAnswer, Data: data}, perr
 	})
+}
+
+// pairMeasuresCSV downloads every answer of a pair's measures as CSV.
+func (s *Server) pairMeasuresCSV(c *gin.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	// Written to a buffer first: a failure must show the error page, not
+	// half a file.
+	var buf bytes.Buffer
+	if err := s.measures.ExportCSV(c.Request.Context(), scopeOf(c), id, &buf); err != nil {
+		return err
+	}
+	attachment(c, fmt.Sprintf("pair-%d-measures.csv", id), "text/csv; charset=utf-8", buf.Bytes())
+	return nil
 }

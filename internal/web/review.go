@@ -258,7 +258,11 @@ func (s *Server) alertAcknowledge(c *gin.Context) error {
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		var err error
 		checkinID, err = s.reviews.Acknowledge(ctx, sc, id, form.Get("note"))
-		return formDone{Flash: "Safety flag acknowledged. Your note is kept with it.", To: fmt.Sprintf("/review/checkins/%d", checkinID)}, err
+		to := fmt.Sprintf("/review/checkins/%d", checkinID)
+		if checkinID == 0 { // a measure's critical answer (issue 20)
+			to = "/dashboard"
+		}
+		return formDone{Flash: "Safety flag acknowledged. Your note is kept with it.", To: to}, err
 	}, func(_ *Form, err error) (formPage, error) {
 		if mend.ErrorCode(err) != mend.EINVALID || checkinID == 0 {
 			return formPage{}, err
@@ -361,7 +365,12 @@ func (s *Server) pairReportPDF(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	pdf, err := report.PDF(d)
+	// The pair's measures (issue 20), read and audited by their store.
+	mv, err := s.measures.ForPair(c.Request.Context(), sc, id)
+	if err != nil {
+		return err
+	}
+	pdf, err := report.PDFWithMeasures(d, mv.Series)
 	if err != nil {
 		return err
 	}

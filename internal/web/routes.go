@@ -149,6 +149,7 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodGet, "/admin/measures/:id/export.json", "measure_def", "read", s.adminMeasureExport)
 	s.handle(e, http.MethodGet, "/pairs/:id/measures", "pair_measures", "read", s.pairMeasures)
 	s.handle(e, http.MethodPost, "/pairs/:id/measures", "pair_measures", "write", s.pairMeasureAssign)
+	s.handle(e, http.MethodGet, "/pairs/:id/measures.csv", "pair_measures", "read", s.pairMeasuresCSV)
 	s.handle(e, http.MethodPost, "/measure-assignments/:id/end", "pair_measures", "write", s.measureAssignmentEnd)
 	s.handle(e, http.MethodGet, "/measures", "my_measures", "read", s.myMeasures)
 	s.handle(e, http.MethodGet, "/measures/:id", "my_measures", "read", s.measureAnswer)

@@ -1,0 +1,92 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/mend-practice/mend/internal/web/webtest"
+)
+
+// TestMeasuresShowBothPartnersAndTheirDivergence: the demo's first pair
+// answered Mend's closeness check for five weeks and moved apart. The
+// counselor sees both partners on one chart with the bands, every answer in
+// the table, the divergence on the dashboard, and the measure in the CSV
+// and the PDF report.
+func TestMeasuresShowBothPartnersAndTheirDivergence(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	pairID := env.PairOf(t, clientA)
+	var nameA, nameB string
+	if err := env.DB.Get(&nameA, `SELECT name FROM users WHERE email = $1`, clientA); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.Get(&nameB, `SELECT name FROM users WHERE email = $1`, clientB); err != nil {
+		t.Fatal(err)
+	}
+	co := env.Login(t, counselor)
+	res := co.Get(fmt.Sprintf("/pairs/%d/measures", pairID))
+	wantPage(t, res, http.StatusOK)
+	wantBody(t, "pair's measures", res.Body, "Mend closeness check: total of each partner", nameA, nameB,
+		"Struggling", "Steady", "Openness", "Connection", "Every answer")
+	if n := strings.Count(res.Body, `role="img"`); n != 3 {
+		t.Errorf("%d charts, want the total and two subscales", n)
+	}
+	res = co.Get("/dashboard")
+	wantPage(t, res, http.StatusOK)
+	wantBody(t, "dashboard", res.Body, fmt.Sprintf("Latest Mend closeness check totals far apart: %s 19, %s 4", nameA, nameB),
+		fmt.Sprintf("%s&#39;s latest Mend closeness check is in its most severe band (Struggling)", nameB), "See measures")
+	res = co.Get(fmt.Sprintf("/pairs/%d/measures.csv", pairID))
+	wantPage(t, res, http.StatusOK)
+	if n := strings.Count(res.Body, "Mend closeness check,1,"); n != 10 {
+		t.Errorf("CSV has %d answers, want 10:\n%s", n, res.Body)
+	}
+	wantBody(t, "CSV", res.Body, nameB+",4,Struggling,yes,no,Openness 0; Connection 0,1=0 2=0 3=4 4=0 5=0 6=0")
+	res = co.Get(fmt.Sprintf("/pairs/%d/report.pdf", pairID))
+	wantPage(t, res, http.StatusOK)
+	wantBody(t, "PDF", pdfText(t, []byte(res.Body)), "Measure: Mend closeness check", nameA+" · 19 (Steady)")
+
+	// Giving a measure that is not chosen: a message beside the field.
+	res = co.PostForm(fmt.Sprintf("/pairs/%d/measures", pairID), url.Values{"measure": {"99999999999999999999"}})
+	wantPage(t, res, http.StatusUnprocessableEntity)
+	wantBody(t, "refused form", res.Body, "Choose one of the practice&#39;s active measures.")
+}
+
+// TestPartnerPagesNeverShowTheOthersMeasureAnswers looks from the
+// partner's side: the closeness check does not share totals, so client B's
+// pages show B's own scores and nothing of A's, and B cannot reach the
+// pair's measures or their exports.
+func TestPartnerPagesNeverShowTheOthersMeasureAnswers(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	pairID := env.PairOf(t, clientA)
+	var nameA string
+	if err := env.DB.Get(&nameA, `SELECT name FROM users WHERE email = $1`, clientA); err != nil {
+		t.Fatal(err)
+	}
+	b := env.Login(t, clientB)
+	res := b.Get("/measures")
+	wantPage(t, res, http.StatusOK)
+	wantBody(t, "B's questionnaires", res.Body, "Mend closeness check", "Your scores", "4 (Struggling)")
+	wantNotInBody(t, "B's questionnaires", res.Body, nameA, "Your partner", "19 (Steady)", "Steady")
+	for _, path := range []string{"/homework", "/progress", "/shared"} {
+		res := b.Get(path)
+		wantNotInBody(t, "B's "+path, res.Body, "19 (Steady)", "closeness check totals")
+	}
+	for _, path := range []string{"/pairs/%d/measures", "/pairs/%d/measures.csv", "/pairs/%d/report.pdf"} {
+		if res := b.Get(fmt.Sprintf(path, pairID)); res.Status != http.StatusNotFound {
+			t.Errorf("B gets %d for %s", res.Status, path)
+		}
+	}
+	aAssignment := env.ID(t, `SELECT id FROM measure_assignments WHERE pair_id = $1`, pairID)
+	// The same assignment is B's too (for both), but the other pair's is not.
+	other := env.ID(t, `SELECT id FROM measure_assignments WHERE pair_id = $1`, env.PairOf(t, "client2a@northside.example"))
+	if res := b.Get(fmt.Sprintf("/measures/%d", other)); res.Status != http.StatusNotFound {
+		t.Errorf("another pair's measure: %d", res.Status)
+	}
+	res = b.Get(fmt.Sprintf("/measures/%d", aAssignment))
+	wantPage(t, res, http.StatusOK)
+	wantBody(t, "answered weekly measure", res.Body, "You have answered this already.")
+}
