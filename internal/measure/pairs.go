@@ -410,6 +410,14 @@ func (r Response) TotalText() string {
 	return fmtScore(r.Total.Float64)
 }
 
+// Item is item n's answer value as shown ("—": not answered).
+func (r Response) Item(n int) string {
+	if v, ok := r.Answers[n]; ok {
+		return fmt.Sprint(v)
+	}
+	return "—"
+}
+
 func fmtScore(f float64) string {
 	if f == float64(int64(f)) {
 		return fmt.Sprint(int64(f))

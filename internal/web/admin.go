@@ -9,8 +9,8 @@ import (
 )
 
 const (
-	tplAdmin      = "admin"
-	tplInvitation = "invitation_created"
+	tplAdmin      pageName = "admin"
+	tplInvitation pageName = "invitation_created"
 )
 
 // adminHome lists the practice's staff, with the form to invite a counselor.

@@ -16,8 +16,8 @@ import (
 )
 
 const (
-	tplAssignmentForm = "assignment_form"
-	tplAssignment     = "assignment"
+	tplAssignmentForm pageName = "assignment_form"
+	tplAssignment     pageName = "assignment"
 )
 
 // weekdayBox is a weekday checkbox with whether it is ticked.

@@ -18,10 +18,10 @@ import (
 // these handlers only parse, call and render.
 
 const (
-	tplHomework     = "homework"
-	tplHomeworkPage = "homework_page"
-	tplCheckinForm  = "checkin_form"
-	tplPairCheckins = "pair_checkins"
+	tplHomework     pageName = "homework"
+	tplHomeworkPage pageName = "homework_page"
+	tplCheckinForm  pageName = "checkin_form"
+	tplPairCheckins pageName = "pair_checkins"
 )
 
 // checkinsPageSize is how many check-ins a page of the check-ins tab

@@ -20,13 +20,13 @@ import (
 // these handlers parse, call and render.
 
 const (
-	tplSharedList   = "shared_list"
-	tplSharedOne    = "shared_checkin"
-	tplFeedbackList = "feedback_list"
-	tplMyProgress   = "my_progress"
-	tplCare         = "care"
-	tplConsent      = "consent"
-	tplClientTexts  = "admin_client_texts"
+	tplSharedList   pageName = "shared_list"
+	tplSharedOne    pageName = "shared_checkin"
+	tplFeedbackList pageName = "feedback_list"
+	tplMyProgress   pageName = "my_progress"
+	tplCare         pageName = "care"
+	tplConsent      pageName = "consent"
+	tplClientTexts  pageName = "admin_client_texts"
 )
 
 // homeSharedShown is how many shared check-ins a client's home lists.

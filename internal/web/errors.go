@@ -10,6 +10,9 @@ import (
 	"github.com/mend-practice/mend/internal/mend"
 )
 
+// tplError is the one error page.
+const tplError pageName = "error"
+
 var errNotFound = mend.Errorf(mend.ENOTFOUND, "We could not find that page. It may have moved, or you may not have access to it.")
 
 // statusOf is the one mapping from domain error codes to HTTP statuses.
@@ -64,7 +67,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	// Not even a missing static file's page may be cached: the file may
 	// exist a minute later.
 	c.Header("Cache-Control", "no-store")
-	s.render(c, status, "error", H{"Title": title, "Status": status, "Message": mend.ErrorMessage(err)})
+	s.render(c, status, tplError, H{"Title": title, "Status": status, "Message": mend.ErrorMessage(err)})
 	c.Abort()
 }
 

@@ -15,7 +15,7 @@ import (
 // invitation links, recovery codes), a page of its own (Page).
 type formDone struct {
 	Flash, To string
-	Page      string
+	Page      pageName
 	Status    int // of Page; 200 if zero
 	Data      H   // of Page
 }
@@ -26,7 +26,7 @@ type formDone struct {
 // Data may set "Error" (the message at the top of the form) itself; it is
 // the error's own message otherwise.
 type formPage struct {
-	Name    string
+	Name    pageName
 	Data    H
 	FormKey string
 }

@@ -6,10 +6,10 @@ import (
 	"github.com/mend-practice/mend/internal/mend"
 )
 
-const (
-	tplDashboard     = "dashboard"
-	tplDashboardBody = "dashboard-body" // the block of dashboard.html that is kept
-)
+const tplDashboard pageName = "dashboard"
+
+// tplDashboardBody is the block of dashboard.html that is kept.
+const tplDashboardBody = "dashboard-body"
 
 // home sends each role to its own home page.
 func (s *Server) home(c *gin.Context) error {

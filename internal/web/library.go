@@ -13,9 +13,9 @@ import (
 )
 
 const (
-	tplLibrary  = "library"
-	tplStep     = "step"
-	tplStepForm = "step_form"
+	tplLibrary  pageName = "library"
+	tplStep     pageName = "step"
+	tplStepForm pageName = "step_form"
 )
 
 // libraryList is the step library with full-text search, a page at a time.

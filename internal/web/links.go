@@ -15,9 +15,9 @@ import (
 )
 
 const (
-	tplSetPassword = "set_password"
-	tplLinkProblem = "link_problem"
-	tplForgot      = "forgot_password"
+	tplSetPassword pageName = "set_password"
+	tplLinkProblem pageName = "link_problem"
+	tplForgot      pageName = "forgot_password"
 )
 
 // inviteForm shows the invitation page, or explains why the link no longer

@@ -14,7 +14,7 @@ import (
 
 // Template names, beside their handlers.
 const (
-	tplLogin = "login"
+	tplLogin pageName = "login"
 )
 
 func (s *Server) loginForm(c *gin.Context) error {

@@ -16,9 +16,9 @@ import (
 )
 
 const (
-	tplMailLog     = "mail_log"
-	tplMailMessage = "mail_message"
-	tplMailQueues  = "mail_queues"
+	tplMailLog     pageName = "mail_log"
+	tplMailMessage pageName = "mail_message"
+	tplMailQueues  pageName = "mail_queues"
 )
 
 // mailLog is the practice's email log, filtered (status, kind, recipient,

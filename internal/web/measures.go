@@ -18,11 +18,11 @@ import (
 )
 
 const (
-	tplAdminMeasures = "admin_measures"
-	tplAdminMeasure  = "admin_measure"
-	tplPairMeasures  = "pair_measures"
-	tplMyMeasures    = "my_measures"
-	tplMeasureAnswer = "measure_answer"
+	tplAdminMeasures pageName = "admin_measures"
+	tplAdminMeasure  pageName = "admin_measure"
+	tplPairMeasures  pageName = "pair_measures"
+	tplMyMeasures    pageName = "my_measures"
+	tplMeasureAnswer pageName = "measure_answer"
 )
 
 // ItemsPerScreen is how many items a client sees at once on the answer

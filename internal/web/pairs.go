@@ -17,9 +17,9 @@ import (
 )
 
 const (
-	tplPairs   = "pairs"
-	tplPairNew = "pair_new"
-	tplPair    = "pair"
+	tplPairs   pageName = "pairs"
+	tplPairNew pageName = "pair_new"
+	tplPair    pageName = "pair"
 )
 
 // pairRow is a pair with its homework summary, for the pairs list.

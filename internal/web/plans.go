@@ -14,10 +14,10 @@ import (
 )
 
 const (
-	tplPlans        = "plans"
-	tplPlan         = "plan"
-	tplPlanForm     = "plan_form"
-	tplPairPlanForm = "pair_plan_form"
+	tplPlans        pageName = "plans"
+	tplPlan         pageName = "plan"
+	tplPlanForm     pageName = "plan_form"
+	tplPairPlanForm pageName = "pair_plan_form"
 )
 
 func (s *Server) plansList(c *gin.Context) error {

@@ -18,10 +18,16 @@ import (
 	"github.com/mend-practice/mend/internal/reveal"
 )
 
+// pageName names a page template (templates/pages/<name>.html). Each is a
+// tpl… constant beside the handlers that render it;
+// TestEveryPageNameHasATemplate checks that each names a template and that
+// no page is named by a bare string.
+type pageName string
+
 // renderer holds one template set per page: layout + partials + the page,
 // so that pages' blocks never overwrite each other.
 type renderer struct {
-	pages map[string]*template.Template
+	pages map[pageName]*template.Template
 	// buffers are reused between pages: a page is rendered whole before a
 	// byte is sent (so a template error can still be a clean 500), and a
 	// dashboard of 150 pairs is over 100 KB that would otherwise be
@@ -38,7 +44,7 @@ func newRenderer(fsys fs.FS) (*renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{pages: map[string]*template.Template{}}
+	r := &renderer{pages: map[pageName]*template.Template{}}
 	for _, f := range files {
 		name := strings.TrimSuffix(strings.TrimPrefix(f, "pages/"), ".html")
 		set := append([]string{"layout.html"}, partials...)
@@ -47,7 +53,7 @@ func newRenderer(fsys fs.FS) (*renderer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", f, err)
 		}
-		r.pages[name] = t
+		r.pages[pageName(name)] = t
 	}
 	return r, nil
 }
@@ -125,7 +131,7 @@ func (s *Server) flash(c *gin.Context, msg string) {
 
 // render executes a page. It pops the flash first: session changes must
 // happen before the body is written.
-func (s *Server) render(c *gin.Context, status int, page string, data H) {
+func (s *Server) render(c *gin.Context, status int, page pageName, data H) {
 	s.renderAround(c, status, page, data, nil)
 }
 
@@ -140,7 +146,7 @@ const keptBodyMarker = "<!--mend:kept-body-->"
 // because passing it through the template would copy it twice and
 // allocate a buffer as large as itself on every request (text/template
 // prints a value through fmt). kept nil is an ordinary render.
-func (s *Server) renderAround(c *gin.Context, status int, page string, data H, kept []byte) {
+func (s *Server) renderAround(c *gin.Context, status int, page pageName, data H, kept []byte) {
 	if data == nil {
 		data = H{}
 	}
@@ -188,7 +194,7 @@ func (s *Server) renderAround(c *gin.Context, status int, page string, data H, k
 
 // execute renders a page into a pooled buffer, which the caller hands
 // back with release once it is written.
-func (s *Server) execute(page string, data H) (*bytes.Buffer, error) {
+func (s *Server) execute(page pageName, data H) (*bytes.Buffer, error) {
 	t, err := s.pages.page(page)
 	if err != nil {
 		return nil, err
@@ -217,7 +223,7 @@ func (r *renderer) release(b *bytes.Buffer) {
 // (a part of a page that is kept and reused, see dashboardCache); the
 // block's output was escaped by html/template as it was written, and
 // renderAround writes it into the page.
-func (s *Server) executeBlock(page, block string, data any) ([]byte, error) {
+func (s *Server) executeBlock(page pageName, block string, data any) ([]byte, error) {
 	t, err := s.pages.page(page)
 	if err != nil {
 		return nil, err
@@ -230,7 +236,7 @@ func (s *Server) executeBlock(page, block string, data any) ([]byte, error) {
 }
 
 // page returns a page's template set.
-func (r *renderer) page(name string) (*template.Template, error) {
+func (r *renderer) page(name pageName) (*template.Template, error) {
 	t, ok := r.pages[name]
 	if !ok {
 		return nil, fmt.Errorf("no page template %q", name)
@@ -241,12 +247,12 @@ func (r *renderer) page(name string) (*template.Template, error) {
 // errorPage writes the error page outside gin (for the cross-origin and
 // session layers, which run before it), as seen by a signed-out visitor.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
-	b, err := s.execute("error", H{
+	b, err := s.execute(tplError, H{
 		"Scope": mend.Scope{Role: mend.RoleAnonymous}, "Path": r.URL.Path,
 		"Title": title, "Status": status, "Message": msg,
 	})
 	if err != nil {
-		s.log.Error("render", "page", "error", "err", err)
+		s.log.Error("render", "page", tplError, "err", err)
 		http.Error(w, msg, status)
 		return
 	}

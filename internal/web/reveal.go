@@ -17,8 +17,8 @@ import (
 // may see is decided by reveal.Store's SQL.
 
 const (
-	tplReveal      = "reveal"
-	tplRevealStaff = "reveal_staff"
+	tplReveal      pageName = "reveal"
+	tplRevealStaff pageName = "reveal_staff"
 )
 
 func revealPath(id int64) string { return fmt.Sprintf("/homework/%d/reveal", id) }

@@ -24,8 +24,8 @@ import (
 // call and render.
 
 const (
-	tplReview   = "review"
-	tplProgress = "progress"
+	tplReview   pageName = "review"
+	tplProgress pageName = "progress"
 )
 
 // navCountsKey holds counts a handler already read, so that the navigation

@@ -18,8 +18,8 @@ import (
 // The admin's overview of the practice and the audit log.
 
 const (
-	tplAdminOverview = "admin_overview"
-	tplAuditLog      = "audit_log"
+	tplAdminOverview pageName = "admin_overview"
+	tplAuditLog      pageName = "audit_log"
 )
 
 // adminOverview lists counselors with their caseload and open pairs without

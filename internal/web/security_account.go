@@ -11,8 +11,8 @@ import (
 )
 
 const (
-	tplAccount         = "account"
-	tplAccountPassword = "account_password"
+	tplAccount         pageName = "account"
+	tplAccountPassword pageName = "account_password"
 )
 
 // accountHome is everyone's security page: two-step sign-in, password and

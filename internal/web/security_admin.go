@@ -11,7 +11,7 @@ import (
 	"github.com/mend-practice/mend/internal/mend"
 )
 
-const tplAdminSecurity = "admin_security"
+const tplAdminSecurity pageName = "admin_security"
 
 // adminSecurity shows the practice's security settings (two-step sign-in,
 // retention), each staff member's two-step sign-in and sessions, and the

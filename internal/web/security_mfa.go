@@ -13,10 +13,10 @@ import (
 )
 
 const (
-	tplMFAPrompt     = "mfa_prompt"
-	tplMFAEnrol      = "mfa_enrol"
-	tplMFARecovery   = "mfa_recovery"
-	tplRecoveryCodes = "mfa_recovery_codes"
+	tplMFAPrompt     pageName = "mfa_prompt"
+	tplMFAEnrol      pageName = "mfa_enrol"
+	tplMFARecovery   pageName = "mfa_recovery"
+	tplRecoveryCodes pageName = "mfa_recovery_codes"
 )
 
 // pendingOnly sends anyone whose session is not waiting for a second factor

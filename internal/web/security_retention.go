@@ -13,7 +13,7 @@ import (
 	"github.com/mend-practice/mend/internal/review"
 )
 
-const tplPairPurge = "pair_purge"
+const tplPairPurge pageName = "pair_purge"
 
 // adminRetentionSave sets how long closed pairs are kept before they may
 // be purged.

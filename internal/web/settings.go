@@ -9,7 +9,7 @@ import (
 	"github.com/mend-practice/mend/internal/checkin"
 )
 
-const tplSettings = "settings"
+const tplSettings pageName = "settings"
 
 // settingsForm shows the client's settings: timezone, reminder time, quiet
 // hours, reminders on or off.

@@ -9,6 +9,10 @@ import (
 	"github.com/mend-practice/mend/internal/mend"
 )
 
+// tplNotSaved is the page of a form whose change could not be saved
+// because the database did not answer.
+const tplNotSaved pageName = "not_saved"
+
 // Words for a request the database could not take (db.IsTransient: a
 // PostgreSQL restart, a lost connection), after the one retry a write
 // gets.
@@ -37,12 +41,12 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) 
 		s.errorPage(w, r, http.StatusServiceUnavailable, "Try again in a moment", unavailableMessage)
 		return
 	}
-	b, rerr := s.execute("not_saved", H{
+	b, rerr := s.execute(tplNotSaved, H{
 		"Scope": mend.Scope{Role: mend.RoleAnonymous}, "Path": r.URL.Path,
 		"Message": notSavedMessage, "Action": r.URL.RequestURI(), "Fields": keptFields(r.PostForm),
 	})
 	if rerr != nil {
-		s.log.Error("render", "page", "not_saved", "err", rerr)
+		s.log.Error("render", "page", tplNotSaved, "err", rerr)
 		http.Error(w, notSavedMessage, http.StatusServiceUnavailable)
 		return
 	}

@@ -6,7 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-const tplUnsubscribe = "unsubscribe"
+const tplUnsubscribe pageName = "unsubscribe"
 
 // unsubscribeForm shows what the link does and a button: a GET changes
 // nothing (mail scanners follow links).
