@@ -279,10 +279,16 @@ func (in Input) parse(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, p pair.Pa
 			return out, err
 		}
 	}
+	revealRule := ""
 	if out.stepVersionID != 0 {
-		if err := tx.GetContext(ctx, &duration, `SELECT duration_days FROM step_versions WHERE id = $1`, out.stepVersionID); err != nil {
+		var v struct {
+			Duration int    `db:"duration_days"`
+			Reveal   string `db:"reveal_rule"`
+		}
+		if err := tx.GetContext(ctx, &v, `SELECT duration_days, reveal_rule FROM step_versions WHERE id = $1`, out.stepVersionID); err != nil {
 			return out, err
 		}
+		duration, revealRule = v.Duration, v.Reveal
 	}
 	switch f := strings.TrimSpace(in.For); f {
 	case "", ForBoth:
@@ -290,6 +296,9 @@ func (in Input) parse(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, p pair.Pa
 		id, _ := strconv.ParseInt(f, 10, 64)
 		if _, ok := p.Member(id); !ok {
 			fe.Add("for", "Choose one of the pair's members, or both.")
+		} else if revealRule != "" {
+			// Both partners answer a reveal exercise (issue 21).
+			fe.Add("for", "This step is a reveal exercise: both partners answer it, so give it to both.")
 		} else {
 			out.forUser = sql.NullInt64{Int64: id, Valid: true}
 		}
