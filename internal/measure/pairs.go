@@ -205,7 +205,7 @@ func (s *Store) clientAssignments(ctx context.Context, q sqlx.QueryerContext, sc
 		query += ` FOR NO KEY UPDATE OF ma`
 	}
 	var out []Due
-	if err := sqlx.SelectContext(ctx, q, &out, query, append(args, onlyID)...); err != nil {
+	if err := s.stmts.On(s.DB, q).Select(ctx, &out, query, append(args, onlyID)...); err != nil {
 		return nil, fmt.Errorf("measure: client's measures: %w", err)
 	}
 	today := checkin.Today(s.now(), sc.Timezone)
