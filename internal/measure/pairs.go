@@ -198,7 +198,7 @@ func (s *Store) clientAssignments(ctx context.Context, q sqlx.QueryerContext, sc
 		query += ` FOR NO KEY UPDATE OF ma`
 	}
 	var out []Due
-	if err := sqlx.SelectContext(ctx, q, &out, query, append(args, onlyID)...); err != nil {
+	if err := s.stmts.On(s.DB, q).Select(ctx, &out, query, append(args, onlyID)...); err != nil {
 		return nil, fmt.Errorf("measure: client's measures: %w", err)
 	}
 	today := checkin.Today(s.now(), sc.Timezone)
@@ -408,6 +408,14 @@ func (r Response) TotalText() string {
 		return "—"
 	}
 	return fmtScore(r.Total.Float64)
+}
+
+// Item is item n's answer value as shown ("—": not answered).
+func (r Response) Item(n int) string {
+	if v, ok := r.Answers[n]; ok {
+		return fmt.Sprint(v)
+	}
+	return "—"
 }
 
 func fmtScore(f float64) string {

@@ -34,6 +34,8 @@ type Store struct {
 	Outbox  *mail.Outbox
 	BaseURL string           // for the link in safety alert emails
 	Now     func() time.Time // the clock; tests set it
+
+	stmts db.Statements // the client home's query of due measures, prepared
 }
 
 // NewStore builds a measure store.

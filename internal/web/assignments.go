@@ -93,8 +93,8 @@ func (s *Server) assignmentNew(c *gin.Context) error {
 		return err
 	}
 	data["Heading"] = "Assign homework"
-	data["Action"] = "/pairs/" + strconv.FormatInt(p.ID, 10) + "/homework"
-	data["Back"] = "/pairs/" + strconv.FormatInt(p.ID, 10)
+	data["Action"] = pathTo("pairs", p.ID, "homework")
+	data["Back"] = pathTo("pairs", p.ID)
 	s.render(c, http.StatusOK, tplAssignmentForm, data)
 	return nil
 }
@@ -116,7 +116,7 @@ func (s *Server) assignmentCreate(c *gin.Context) error {
 	}
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		a, err := s.hw.Assign(ctx, sc, id, inputOf(form))
-		return formDone{Flash: "Homework assigned: " + a.Title + ".", To: "/pairs/" + strconv.FormatInt(id, 10)}, err
+		return formDone{Flash: "Homework assigned: " + a.Title + ".", To: pathTo("pairs", id)}, err
 	}, func(form *Form, _ error) (formPage, error) {
 		p, err := s.pairs.Get(ctx, sc, id)
 		if err != nil {
@@ -127,8 +127,8 @@ func (s *Server) assignmentCreate(c *gin.Context) error {
 			return formPage{}, err
 		}
 		data["Heading"] = "Assign homework"
-		data["Action"] = "/pairs/" + strconv.FormatInt(p.ID, 10) + "/homework"
-		data["Back"] = "/pairs/" + strconv.FormatInt(p.ID, 10)
+		data["Action"] = pathTo("pairs", p.ID, "homework")
+		data["Back"] = pathTo("pairs", p.ID)
 		return formPage{Name: tplAssignmentForm, Data: data}, nil
 	})
 }
@@ -194,8 +194,8 @@ func (s *Server) assignmentEditPage(c *gin.Context, a homework.Assignment, form 
 	}
 	data["Heading"] = "Edit homework"
 	data["Editing"] = a
-	data["Action"] = "/assignments/" + strconv.FormatInt(a.ID, 10)
-	data["Back"] = "/assignments/" + strconv.FormatInt(a.ID, 10)
+	data["Action"] = pathTo("assignments", a.ID)
+	data["Back"] = pathTo("assignments", a.ID)
 	return formPage{Name: tplAssignmentForm, Data: data}, nil
 }
 
@@ -208,7 +208,7 @@ func (s *Server) assignmentUpdate(c *gin.Context) error {
 	}
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		a, err := s.hw.Update(ctx, sc, id, inputOf(form))
-		return formDone{Flash: "Homework saved.", To: "/assignments/" + strconv.FormatInt(a.ID, 10)}, err
+		return formDone{Flash: "Homework saved.", To: pathTo("assignments", a.ID)}, err
 	}, func(form *Form, _ error) (formPage, error) {
 		a, err := s.hw.Get(ctx, sc, id)
 		if err != nil {
@@ -241,6 +241,6 @@ func (s *Server) assignmentFinish(c *gin.Context, finish func(context.Context, m
 		msg += a.Title + "."
 	}
 	s.flash(c, msg)
-	s.redirect(c, "/pairs/"+strconv.FormatInt(a.PairID, 10))
+	s.redirect(c, pathTo("pairs", a.PairID))
 	return nil
 }

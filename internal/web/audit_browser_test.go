@@ -97,3 +97,38 @@ func px(t *testing.T, tab *browsertest.Tab, expr string) int {
 	}
 	return n
 }
+
+// TestBrowserPairCreatedWithoutAMailServer: in a demo without SMTP the
+// counselor creating a pair on a phone reads that the invitations were
+// not sent and why, with each link and a "Copy link" button beside it;
+// the page fits the phone.
+func TestBrowserPairCreatedWithoutAMailServer(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	tab := signInAt(t, env, "counselor1@northside.example", phoneWidth)
+	tab.Go("/pairs/new")
+	tab.Fill("Label", "Noa & Eli")
+	tab.Choose("kind", "Friends")
+	tab.Fill("a_name", "Noa Levin")
+	tab.Fill("a_email", "noa@example.com")
+	tab.Choose("a_side", "Broke the trust")
+	tab.Fill("b_name", "Eli Park")
+	tab.Fill("b_email", "eli@example.com")
+	tab.Choose("b_side", "Was hurt")
+	if status := tab.Click("Create pair and invite both"); status != http.StatusCreated {
+		t.Fatalf("create pair: status %d\n%s", status, tab.Text())
+	}
+	text := tab.Text()
+	for _, want := range []string{"The invitations were not sent: no mail server is set up.", "No email went to noa@example.com", "No email went to eli@example.com"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the page lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "is queued for") {
+		t.Error("the page says an email is queued")
+	}
+	if n := tab.Eval(`document.querySelectorAll("button[data-copy]:not([hidden])").length`); n != "2" {
+		t.Errorf("%s visible Copy link buttons, want 2", n)
+	}
+	lookAt(t, tab, "pair-created-without-mail")
+}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -120,18 +119,18 @@ func (s *Server) checkinNew(c *gin.Context) error {
 			msg = m
 		}
 		s.flash(c, msg)
-		s.redirect(c, fmt.Sprintf("/homework/%d", id))
+		s.redirect(c, pathTo("homework", id))
 		return nil
 	default:
 		return err
 	}
 	if d.Existing != 0 {
 		s.flash(c, "You have already checked in for this period. You can change your check-in here.")
-		s.redirect(c, fmt.Sprintf("/checkins/%d/edit", d.Existing))
+		s.redirect(c, pathTo("checkins", d.Existing, "edit"))
 		return nil
 	}
 	form := &Form{Values: url.Values{"period": {d.Period.Start.String()}, "visibility": {string(checkin.ToCounselor)}}}
-	s.render(c, http.StatusOK, tplCheckinForm, formData(d, H{"Form": form, "Action": fmt.Sprintf("/homework/%d/checkins", id)}))
+	s.render(c, http.StatusOK, tplCheckinForm, formData(d, H{"Form": form, "Action": pathTo("homework", id, "checkins")}))
 	return nil
 }
 
@@ -163,7 +162,7 @@ func (s *Server) checkinCreate(c *gin.Context) error {
 			}
 			return formPage{}, err
 		}
-		return formPage{Name: tplCheckinForm, Data: formData(d, H{"Action": fmt.Sprintf("/homework/%d/checkins", id)})}, nil
+		return formPage{Name: tplCheckinForm, Data: formData(d, H{"Action": pathTo("homework", id, "checkins")})}, nil
 	})
 }
 
@@ -207,9 +206,9 @@ func (s *Server) checkinUpdate(c *gin.Context) error {
 // else its homework, with flash.
 func checkinSaved(checkinID, homeworkID int64, unsafe bool, flash string) formDone {
 	if unsafe {
-		return formDone{To: fmt.Sprintf("/checkins/%d/care", checkinID)}
+		return formDone{To: pathTo("checkins", checkinID, "care")}
 	}
-	return formDone{Flash: flash, To: fmt.Sprintf("/homework/%d", homeworkID)}
+	return formDone{Flash: flash, To: pathTo("homework", homeworkID)}
 }
 
 // editData is the form page's data for an existing check-in.
@@ -224,7 +223,7 @@ func editData(ch checkin.Checkin, values url.Values) H {
 	}
 	return formData(d, H{
 		"Checkin": ch, "Form": &Form{Values: values},
-		"Action": fmt.Sprintf("/checkins/%d", ch.ID), "Locked": ch.EditableReason,
+		"Action": pathTo("checkins", ch.ID), "Locked": ch.EditableReason,
 	})
 }
 
@@ -313,7 +312,7 @@ func (s *Server) pairCheckins(c *gin.Context) error {
 	if f.Review != "" {
 		q.Set("review", f.Review)
 	}
-	base := fmt.Sprintf("/pairs/%d/checkins?", id)
+	base := pathTo("pairs", id, "checkins") + "?"
 	if len(q) > 0 {
 		base += q.Encode() + "&"
 	}

@@ -71,7 +71,7 @@ func (s *Server) stepNew(c *gin.Context) error {
 func (s *Server) stepCreate(c *gin.Context) error {
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		st, err := s.steps.Create(c.Request.Context(), scopeOf(c), stepInputOf(form))
-		return formDone{Flash: "Step added to your practice's library.", To: "/library/" + strconv.FormatInt(st.ID, 10)}, err
+		return formDone{Flash: "Step added to your practice's library.", To: pathTo("library", st.ID)}, err
 	}, func(*Form, error) (formPage, error) {
 		return formPage{Name: tplStepForm, Data: H{"Action": "/library", "Back": "/library"}}, nil
 	})
@@ -91,7 +91,7 @@ func (s *Server) stepEdit(c *gin.Context) error {
 	if st.BuiltIn() {
 		return mend.Errorf(mend.EFORBIDDEN, "Built-in steps are read-only. Make a copy to change it.")
 	}
-	path := "/library/" + strconv.FormatInt(id, 10)
+	path := pathTo("library", id)
 	s.render(c, http.StatusOK, tplStepForm, H{"Form": stepForm(library.InputOf(st.Content)), "Step": st, "Action": path, "Back": path})
 	return nil
 }
@@ -101,7 +101,7 @@ func (s *Server) stepUpdate(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	path := "/library/" + strconv.FormatInt(id, 10)
+	path := pathTo("library", id)
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		st, err := s.steps.Update(c.Request.Context(), scopeOf(c), id, stepInputOf(form))
 		return formDone{Flash: "Saved. The library now shows version " + strconv.Itoa(st.Version) + "; homework already given keeps its wording.", To: path}, err
@@ -121,6 +121,6 @@ func (s *Server) stepCopy(c *gin.Context) error {
 		return err
 	}
 	s.flash(c, "This is your practice's own copy. Change it as you like.")
-	s.redirect(c, "/library/"+strconv.FormatInt(st.ID, 10)+"/edit")
+	s.redirect(c, pathTo("library", st.ID, "edit"))
 	return nil
 }

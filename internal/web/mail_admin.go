@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -146,7 +145,7 @@ func (s *Server) mailResend(c *gin.Context) error {
 		return err
 	}
 	s.flash(c, "The message is queued again; it goes out within a few seconds.")
-	s.redirect(c, fmt.Sprintf("/admin/mail/%d", id))
+	s.redirect(c, pathTo("admin", "mail", id))
 	return nil
 }
 

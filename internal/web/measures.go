@@ -53,7 +53,7 @@ func (s *Server) adminMeasureCreate(c *gin.Context) error {
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		id, err := s.measures.CreateFrom(c.Request.Context(), scopeOf(c), form.Get("structure"))
 		return formDone{Flash: "Measure created as a draft. Fill in every item from your licensed copy, then activate it.",
-			To: fmt.Sprintf("/admin/measures/%d", id)}, err
+			To: pathTo("admin", "measures", id)}, err
 	}, func(*Form, error) (formPage, error) {
 		data, err := s.adminMeasuresPage(c)
 		return formPage{Name: tplAdminMeasures, Data: data}, err
@@ -80,7 +80,7 @@ func (s *Server) adminMeasureImport(c *gin.Context) error {
 		}
 		id, err := s.measures.Import(c.Request.Context(), scopeOf(c), body)
 		return formDone{Flash: "Measure imported as a draft. Check it, then activate it.",
-			To: fmt.Sprintf("/admin/measures/%d", id)}, err
+			To: pathTo("admin", "measures", id)}, err
 	}, func(*Form, error) (formPage, error) {
 		data, err := s.adminMeasuresPage(c)
 		return formPage{Name: tplAdminMeasures, Data: data, FormKey: "ImportForm"}, err
@@ -207,7 +207,7 @@ func (s *Server) adminMeasurePage(c *gin.Context, id int64) (H, measure.Measure,
 		return nil, m, err
 	}
 	lo, hi := m.Definition.Range()
-	return H{"Measure": m, "Action": fmt.Sprintf("/admin/measures/%d", id), "Low": lo, "High": hi}, m, nil
+	return H{"Measure": m, "Action": pathTo("admin", "measures", id), "Low": lo, "High": hi}, m, nil
 }
 
 func (s *Server) adminMeasure(c *gin.Context) error {
@@ -241,7 +241,7 @@ func (s *Server) adminMeasureUpdate(c *gin.Context) error {
 			return formDone{}, err
 		}
 		v, err := s.measures.Save(ctx, sc, id, d)
-		return formDone{Flash: fmt.Sprintf("Saved as version %d.", v), To: fmt.Sprintf("/admin/measures/%d", id)}, err
+		return formDone{Flash: fmt.Sprintf("Saved as version %d.", v), To: pathTo("admin", "measures", id)}, err
 	}, func(form *Form, err error) (formPage, error) {
 		for _, f := range structureFields {
 			if msg := form.Errors[f]; msg != "" && form.Errors["structure"] == "" {
@@ -267,7 +267,7 @@ func (s *Server) setMeasureActive(c *gin.Context, active bool) error {
 		if !active {
 			msg = "Deactivated: it can no longer be given; pairs that have it stop being asked."
 		}
-		return formDone{Flash: msg, To: fmt.Sprintf("/admin/measures/%d", id)}, err
+		return formDone{Flash: msg, To: pathTo("admin", "measures", id)}, err
 	}, func(form *Form, err error) (formPage, error) {
 		data, m, perr := s.adminMeasurePage(c, id)
 		if perr != nil {
@@ -312,7 +312,7 @@ func (s *Server) pairMeasuresPage(c *gin.Context, id int64) (H, error) {
 			charts[i] = append(charts[i], chart.Build(spec))
 		}
 	}
-	return H{"Pair": p, "View": v, "Charts": charts, "Form": &Form{}, "Action": fmt.Sprintf("/pairs/%d/measures", id)}, nil
+	return H{"Pair": p, "View": v, "Charts": charts, "Form": &Form{}, "Action": pathTo("pairs", id, "measures")}, nil
 }
 
 func (s *Server) pairMeasures(c *gin.Context) error {
@@ -357,7 +357,7 @@ func (s *Server) pairMeasureAssign(c *gin.Context) error {
 		}
 		_, err := s.measures.Assign(c.Request.Context(), scopeOf(c), id, in)
 		return formDone{Flash: "Measure given to the pair. It appears on their home page now.",
-			To: fmt.Sprintf("/pairs/%d/measures", id)}, err
+			To: pathTo("pairs", id, "measures")}, err
 	}, func(*Form, error) (formPage, error) {
 		data, err := s.pairMeasuresPage(c, id)
 		return formPage{Name: tplPairMeasures, Data: data}, err
@@ -373,7 +373,7 @@ func (s *Server) measureAssignmentEnd(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.show(c, formDone{Flash: "The pair is no longer asked to answer this measure.", To: fmt.Sprintf("/pairs/%d/measures", pairID)})
+	return s.show(c, formDone{Flash: "The pair is no longer asked to answer this measure.", To: pathTo("pairs", pairID, "measures")})
 }
 
 // ---- Client: answering ----
@@ -453,7 +453,7 @@ func (s *Server) measureAnswerPage(c *gin.Context, id int64, form *Form, screen 
 		}
 	}
 	return H{"Measure": f, "Screen": answerScreenOf(f, form, screen), "Form": form,
-		"Action": fmt.Sprintf("/measures/%d", id)}, nil
+		"Action": pathTo("measures", id)}, nil
 }
 
 func (s *Server) measureAnswer(c *gin.Context) error {

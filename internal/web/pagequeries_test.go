@@ -111,7 +111,7 @@ func TestPagesRunFewStatements(t *testing.T) {
 		// much as running them.
 		for _, q := range got {
 			if !strings.HasPrefix(q, "EXECUTE ") && q != "BEGIN" && q != "COMMIT" {
-				t.Errorf("%s: a statement sent as text, not prepared: %.160s", p.name, q)
+				t.Errorf("%s: a statement sent as text, not prepared (run it through the store's db.Statements): %.160s", p.name, q)
 			}
 		}
 		if len(got) > p.budget {

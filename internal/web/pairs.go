@@ -119,7 +119,7 @@ func (s *Server) pairCreate(c *gin.Context) error {
 		}
 		return s.invitationsShown(c, http.StatusCreated, created.Invitations, H{
 			"Heading": "Pair created: " + form.Get("label"), "Intro": intro,
-			"Next": "/pairs/" + strconv.FormatInt(created.PairID, 10), "NextLabel": "Go to the pair",
+			"Next": pathTo("pairs", created.PairID), "NextLabel": "Go to the pair",
 		})
 	}, func(*Form, error) (formPage, error) {
 		data, err := s.pairFormData(c)
@@ -194,7 +194,7 @@ func (s *Server) pairPage(c *gin.Context, reassign *Form) (H, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := "/pairs/" + strconv.FormatInt(id, 10)
+	base := pathTo("pairs", id)
 	if reassign == nil {
 		reassign = &Form{Values: url.Values{}}
 	}
@@ -231,7 +231,7 @@ func (s *Server) pairStatus(c *gin.Context, change func(context.Context, mend.Sc
 		return err
 	}
 	s.flash(c, msg)
-	s.redirect(c, "/pairs/"+strconv.FormatInt(id, 10))
+	s.redirect(c, pathTo("pairs", id))
 	return nil
 }
 
@@ -243,7 +243,7 @@ func (s *Server) pairReassign(c *gin.Context) error {
 	}
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		p, err := s.pairs.Reassign(c.Request.Context(), scopeOf(c), id, form.Get("counselor"))
-		return formDone{Flash: "The pair is now with " + p.CounselorName.String + ".", To: "/pairs/" + strconv.FormatInt(id, 10)}, err
+		return formDone{Flash: "The pair is now with " + p.CounselorName.String + ".", To: pathTo("pairs", id)}, err
 	}, func(form *Form, _ error) (formPage, error) {
 		data, err := s.pairPage(c, form)
 		return formPage{Name: tplPair, Data: data, FormKey: "Form"}, err
@@ -262,7 +262,7 @@ func (s *Server) pairReinvite(c *gin.Context) error {
 		return err
 	}
 	done, err := s.invitationsShown(c, http.StatusOK, []practice.Invitation{inv}, H{
-		"Next": "/pairs/" + strconv.FormatInt(id, 10), "NextLabel": "Back to the pair",
+		"Next": pathTo("pairs", id), "NextLabel": "Back to the pair",
 	})
 	if err != nil {
 		return err
@@ -281,5 +281,5 @@ func (s *Server) pairResetLink(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.show(c, s.resetShown(inv, "/pairs/"+strconv.FormatInt(id, 10), "Back to the pair"))
+	return s.show(c, s.resetShown(inv, pathTo("pairs", id), "Back to the pair"))
 }

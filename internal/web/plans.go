@@ -169,7 +169,7 @@ func (s *Server) planNew(c *gin.Context) error {
 func (s *Server) planCreate(c *gin.Context) error {
 	return s.savePlan(c, "/plans", func(form *Form) (formDone, error) {
 		p, err := s.steps.CreatePlan(c.Request.Context(), scopeOf(c), planInputOf(form))
-		return formDone{Flash: "Plan saved. Apply it to a pair from the pair's page.", To: "/plans/" + strconv.FormatInt(p.ID, 10)}, err
+		return formDone{Flash: "Plan saved. Apply it to a pair from the pair's page.", To: pathTo("plans", p.ID)}, err
 	})
 }
 
@@ -185,7 +185,7 @@ func (s *Server) planEdit(c *gin.Context) error {
 	if p.BuiltIn() {
 		return mend.Errorf(mend.EFORBIDDEN, "The built-in plan is read-only. Make your own plan to change the path.")
 	}
-	return s.renderPlanForm(c, planFormOf(p), "/plans/"+strconv.FormatInt(id, 10))
+	return s.renderPlanForm(c, planFormOf(p), pathTo("plans", id))
 }
 
 func (s *Server) planUpdate(c *gin.Context) error {
@@ -193,7 +193,7 @@ func (s *Server) planUpdate(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	action := "/plans/" + strconv.FormatInt(id, 10)
+	action := pathTo("plans", id)
 	return s.savePlan(c, action, func(form *Form) (formDone, error) {
 		_, err := s.steps.UpdatePlan(c.Request.Context(), scopeOf(c), id, planInputOf(form))
 		return formDone{Flash: "Plan saved. Pairs already on it keep the steps they started with.", To: action}, err
@@ -256,7 +256,7 @@ func (s *Server) pairPlanApply(c *gin.Context) error {
 			PlanID: form.Get("plan"), StartsOn: form.Get("starts_on"), Cadence: form.Get("cadence"), Weekdays: form.Values["weekdays"],
 			ConfirmDates: form.Get(homework.ConfirmField) == "yes",
 		})
-		return formDone{Flash: "Plan started. Each step's homework begins when the previous one ends.", To: "/pairs/" + strconv.FormatInt(id, 10)}, err
+		return formDone{Flash: "Plan started. Each step's homework begins when the previous one ends.", To: pathTo("pairs", id)}, err
 	}, func(form *Form, _ error) (formPage, error) {
 		return s.pairPlanPage(c, form)
 	})
@@ -271,6 +271,6 @@ func (s *Server) pairPlanStop(c *gin.Context) error {
 		return err
 	}
 	s.flash(c, "Plan stopped. Homework already given stays as it is.")
-	s.redirect(c, "/pairs/"+strconv.FormatInt(id, 10))
+	s.redirect(c, pathTo("pairs", id))
 	return nil
 }

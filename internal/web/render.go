@@ -74,6 +74,7 @@ var templateFuncs = template.FuncMap{
 		return m
 	},
 	"add":         func(a, b int) int { return a + b },
+	"path":        pathTo,
 	"revealRule":  reveal.RuleText,
 	"revealRules": func() any { return library.RevealRules },
 	"title": func(s string) string {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -21,7 +20,7 @@ const (
 	tplRevealStaff pageName = "reveal_staff"
 )
 
-func revealPath(id int64) string { return fmt.Sprintf("/homework/%d/reveal", id) }
+func revealPath(id int64) string { return pathTo("homework", id, "reveal") }
 
 // revealPage builds the client's page; form, when not nil, is a refused
 // answer form to show again (its period's own answers otherwise fill it).
@@ -108,7 +107,7 @@ func (s *Server) revealStaffPage(c *gin.Context, id int64) (H, error) {
 		return nil, err
 	}
 	return H{"Exercise": e, "Form": &Form{Values: url.Values{}}, "Blank": &Form{Values: url.Values{}}, "ReleasePeriod": "",
-		"Action": fmt.Sprintf("/assignments/%d/reveal/release", id)}, nil
+		"Action": pathTo("assignments", id, "reveal", "release")}, nil
 }
 
 // revealStaff is the staff page of a reveal exercise: both answers of
@@ -135,7 +134,7 @@ func (s *Server) revealRelease(c *gin.Context) error {
 	}
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		err := s.reveals.Release(c.Request.Context(), scopeOf(c), id, form.Get("period"), form.Get("note"))
-		return formDone{Flash: "Both answers are now shown to the pair.", To: fmt.Sprintf("/assignments/%d/reveal", id)}, err
+		return formDone{Flash: "Both answers are now shown to the pair.", To: pathTo("assignments", id, "reveal")}, err
 	}, func(form *Form, err error) (formPage, error) {
 		data, perr := s.revealStaffPage(c, id)
 		if data != nil {

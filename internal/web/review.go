@@ -132,7 +132,7 @@ func (s *Server) reviewNext(c *gin.Context) error {
 		s.redirect(c, "/dashboard")
 		return nil
 	}
-	s.redirect(c, fmt.Sprintf("/review/checkins/%d", next))
+	s.redirect(c, pathTo("review", "checkins", next))
 	return nil
 }
 
@@ -192,7 +192,7 @@ func (s *Server) reviewFeedback(c *gin.Context) error {
 			msg = "Feedback sent to both clients."
 		}
 		if !in.Reviewed {
-			return formDone{Flash: msg, To: fmt.Sprintf("/review/checkins/%d", id)}, nil
+			return formDone{Flash: msg, To: pathTo("review", "checkins", id)}, nil
 		}
 		return s.nextReview(c, id, msg+" The check-in is marked reviewed.")
 	}, func(form *Form, err error) (formPage, error) {
@@ -222,7 +222,7 @@ func (s *Server) reviewMark(c *gin.Context) error {
 		err = s.reviews.MarkReviewed(c.Request.Context(), scopeOf(c), id, seen)
 	}
 	if mend.ErrorCode(err) == mend.ECONFLICT {
-		return s.show(c, formDone{Flash: mend.ErrorMessage(err), To: fmt.Sprintf("/review/checkins/%d", id)})
+		return s.show(c, formDone{Flash: mend.ErrorMessage(err), To: pathTo("review", "checkins", id)})
 	}
 	if err != nil {
 		return err
@@ -244,7 +244,7 @@ func (s *Server) nextReview(c *gin.Context, id int64, msg string) (formDone, err
 	if next == 0 {
 		return formDone{Flash: msg + " Nothing else is waiting for review.", To: "/dashboard"}, nil
 	}
-	return formDone{Flash: msg + " Here is the next check-in.", To: fmt.Sprintf("/review/checkins/%d", next)}, nil
+	return formDone{Flash: msg + " Here is the next check-in.", To: pathTo("review", "checkins", next)}, nil
 }
 
 // alertAcknowledge records that a safety flag was seen, with a note.
@@ -258,7 +258,7 @@ func (s *Server) alertAcknowledge(c *gin.Context) error {
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		var err error
 		checkinID, err = s.reviews.Acknowledge(ctx, sc, id, form.Get("note"))
-		to := fmt.Sprintf("/review/checkins/%d", checkinID)
+		to := pathTo("review", "checkins", checkinID)
 		if checkinID == 0 { // a measure's critical answer (issue 20)
 			to = "/dashboard"
 		}
