@@ -289,7 +289,9 @@ func summarySQL() string {
 	        OR s.tz1 IS DISTINCT FROM u1.timezone OR s.tz2 IS DISTINCT FROM u2.timezone) AS stale
 	FROM pairs p
 	JOIN practices pr ON pr.id = p.practice_id
-	LEFT JOIN dashboard_pairs s ON s.pair_id = p.id
+	-- Pair by pair through the key (OFFSET 0): the work follows the
+	-- counselor's pairs, not the size of the table.
+	LEFT JOIN LATERAL (SELECT * FROM dashboard_pairs s WHERE s.pair_id = p.id OFFSET 0) s ON TRUE
 	LEFT JOIN users u1 ON u1.id = s.u1
 	LEFT JOIN users u2 ON u2.id = s.u2
 	` + measureFactsJoin + `

@@ -13,7 +13,7 @@ import (
 
 // freshSQL is summarySQL with the kept rows replaced by a fresh computation
 // of each pair (dashboard_pair_rows), reading and writing nothing kept.
-var freshSQL = strings.Replace(summarySQL(), "LEFT JOIN dashboard_pairs s ON s.pair_id = p.id",
+var freshSQL = strings.Replace(summarySQL(), "LEFT JOIN LATERAL (SELECT * FROM dashboard_pairs s WHERE s.pair_id = p.id OFFSET 0) s ON TRUE",
 	"LEFT JOIN LATERAL dashboard_pair_rows(ARRAY[p.id], $3::timestamptz, $4::int, $5::int) s ON TRUE", 1)
 
 // FreshPairs is the dashboard's pairs list as of now computed afresh.
