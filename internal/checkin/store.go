@@ -372,6 +372,9 @@ func (s *Store) NewDraft(ctx context.Context, sc mend.Scope, assignmentID int64,
 	if a.Status != "active" {
 		return Draft{}, mend.Errorf(mend.ECONFLICT, "This homework is %s, so it no longer takes check-ins.", a.Status)
 	}
+	if a.Reveal != "" {
+		return Draft{}, errRevealExercise
+	}
 	sch, today := a.schedule(), s.today(sc)
 	var open []Period
 	if p, ok := sch.PeriodOn(today); ok {
@@ -408,6 +411,10 @@ func (s *Store) NewDraft(ctx context.Context, sc mend.Scope, assignmentID int64,
 	d.Existing = mine[d.Period.Start]
 	return d, nil
 }
+
+// errRevealExercise: a reveal exercise (issue 21) is answered on its own
+// page, not checked in on.
+var errRevealExercise = mend.Errorf(mend.ECONFLICT, "This is a reveal exercise: answer it on its own page, under “Open the exercise”.")
 
 // ownPeriods maps the period starts of the client's own check-ins on a
 // homework (since a date) to the check-in ids.
@@ -478,6 +485,9 @@ func (s *Store) Create(ctx context.Context, sc mend.Scope, assignmentID int64, i
 		}
 		if a.Status != "active" {
 			return mend.Errorf(mend.ECONFLICT, "This homework is %s, so it no longer takes check-ins.", a.Status)
+		}
+		if a.Reveal != "" {
+			return errRevealExercise
 		}
 		today := s.today(sc)
 		f, verr := in.validate(a.Questions)

@@ -35,6 +35,10 @@ const (
 	KindRevealAnswered = "reveal_answered"
 	KindRevealed       = "reveal_revealed"
 	KindRevealReady    = "reveal_ready"
+	// Measures (issue 20): a questionnaire is due, and still open two days
+	// later. They name no measure.
+	KindMeasureReminder = "measure_reminder"
+	KindMeasureOverdue  = "measure_overdue"
 )
 
 // LogPageSize is how many messages one page of the mail log shows.

@@ -125,6 +125,13 @@ func (s *Store) Assign(ctx context.Context, sc mend.Scope, pairID int64, in Assi
 		if err != nil {
 			return fmt.Errorf("measure: assign: %w", err)
 		}
+		who := []int64(p.Members)
+		if in.ForUserID != 0 {
+			who = []int64{in.ForUserID}
+		}
+		if err := scheduleReminders(ctx, tx, sc.PracticeID, pairID, id, who, today); err != nil {
+			return err
+		}
 		return audit.Append(ctx, tx, sc, audit.Entry{Action: "measure.assign", ObjectType: "pair", ObjectID: pairID})
 	})
 	return id, err
@@ -350,6 +357,12 @@ func (s *Store) Submit(ctx context.Context, sc mend.Scope, assignmentID, version
 			return fmt.Errorf("measure: save answers: %w", err)
 		}
 		out.ResponseID = id
+		if d.EveryDays.Valid {
+			next := checkin.Today(s.now(), sc.Timezone).AddDays(int(d.EveryDays.Int64))
+			if err := scheduleReminders(ctx, tx, d.PracticeID, d.PairID, d.AssignmentID, []int64{sc.UserID}, next); err != nil {
+				return err
+			}
+		}
 		// Ids only: no answer, score or item enters the audit log.
 		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "measure.answer", ObjectType: "measure_response",
 			ObjectID: id, ClientID: sc.UserID}); err != nil {
@@ -611,4 +624,19 @@ func (s *Store) Mine(ctx context.Context, sc mend.Scope) ([]ClientMeasure, error
 		}
 	}
 	return out, nil
+}
+
+// scheduleReminders writes the reminder and the nudge of a measure due on
+// dueOn for each of users (internal/reminder sends them). due_at is the
+// earliest the day can begin anywhere; the reminder pass moves it to the
+// client's own reminder time.
+func scheduleReminders(ctx context.Context, tx *sqlx.Tx, practiceID, pairID, assignmentID int64, users []int64, dueOn checkin.Date) error {
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO measure_reminders (practice_id, pair_id, measure_assignment_id, user_id, due_on, stage, due_at)
+		SELECT $1, $2, $3, u, $5::date, s, ($5::date + CASE s WHEN 'nudge' THEN 2 ELSE 0 END)::timestamp AT TIME ZONE 'UTC' - interval '14 hours'
+		FROM unnest($4::bigint[]) u, unnest(ARRAY['reminder', 'nudge']) s
+		ON CONFLICT DO NOTHING`, practiceID, pairID, assignmentID, pq.Array(users), dueOn); err != nil {
+		return fmt.Errorf("measure: schedule reminders: %w", err)
+	}
+	return nil
 }

@@ -75,7 +75,11 @@ func (s *Scheduler) Run(ctx context.Context) (Stats, error) {
 		return Stats{Claimed: rs.Claimed + ds.Claimed, Queued: rs.Queued + ds.Queued}, err
 	}
 	ns, err := s.RevealNotices(ctx)
-	return Stats{Claimed: rs.Claimed + ds.Claimed + ns.Claimed, Queued: rs.Queued + ds.Queued + ns.Queued}, err
+	if err != nil {
+		return Stats{Claimed: rs.Claimed + ds.Claimed + ns.Claimed, Queued: rs.Queued + ds.Queued + ns.Queued}, err
+	}
+	ms, err := s.MeasureReminders(ctx)
+	return Stats{Claimed: rs.Claimed + ds.Claimed + ns.Claimed + ms.Claimed, Queued: rs.Queued + ds.Queued + ns.Queued + ms.Queued}, err
 }
 
 // Reminders queues the reminders and nudges due now. Several transactions

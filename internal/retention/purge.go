@@ -29,6 +29,7 @@ const pairCheckins = `(SELECT id FROM checkins WHERE pair_id = $1)`
 func purgeSteps() []purgeStep {
 	return []purgeStep{
 		{"safety_alerts", "Safety alerts", `pair_id = $1`},
+		{"measure_reminders", "Scheduled reminders of measures", `pair_id = $1`},
 		{"measure_responses", "Answers to measures", `pair_id = $1`},
 		{"measure_assignments", "Measures given to the pair", `pair_id = $1`},
 		{"feedback", "Counselor feedback", `pair_id = $1`},

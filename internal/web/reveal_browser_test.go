@@ -94,7 +94,14 @@ func TestBrowserAnswerSeparatelyThenReveal(t *testing.T) {
 	daniel.Screenshot("5-daniel-waits-for-the-counselor")
 
 	counselor := signInPhone(t, env, "counselor1@northside.example")
-	counselor.Go(fmt.Sprintf("/assignments/%d/reveal", held))
+	counselor.Go("/dashboard")
+	if text := counselor.Text(); !strings.Contains(text, "Waiting for you") || !strings.Contains(text, "What I need to feel safe again") {
+		t.Errorf("the dashboard does not list the exercise waiting for release:\n%s", text)
+	}
+	counselor.Screenshot("6a-dashboard-waiting-for-release")
+	if got := counselor.ClickLink("Read and release"); got != http.StatusOK || counselor.Path() != fmt.Sprintf("/assignments/%d/reveal", held) {
+		t.Fatalf("the dashboard's link leads to %s (%d)", counselor.Path(), got)
+	}
 	text = counselor.Text()
 	if !strings.Contains(text, "Knowing where you are") || !strings.Contains(text, "Hearing it when you are hurt") || !strings.Contains(text, "Waiting for your release") {
 		t.Fatalf("the counselor's page before the release:\n%s", text)
