@@ -57,8 +57,8 @@ const (
 	CadenceWeekly = "weekly"
 )
 
-// DateLayout is how dates are typed and shown in forms (an HTML date input).
-const DateLayout = "2006-01-02"
+// dateLayout is how dates are typed and shown in forms (an HTML date input).
+const dateLayout = "2006-01-02"
 
 // Store reads and changes homework and plans applied to pairs. The
 // counselor's note to the clients is stored encrypted under the pair's data
@@ -464,9 +464,9 @@ func PlanPastStartWarning(startsOn time.Time, steps []library.PlanStep, cadence 
 func checkinDate(t time.Time) checkin.Date { return checkin.D(t.Year(), t.Month(), t.Day()) }
 
 func parseDate(fe *mend.FieldErrors, field, s string) (time.Time, bool) {
-	d, err := time.Parse(DateLayout, s)
+	d, err := time.Parse(dateLayout, s)
 	if err != nil {
-		fe.Add(field, "Enter a date like "+time.Now().Format(DateLayout)+".")
+		fe.Add(field, "Enter a date like "+time.Now().Format(dateLayout)+".")
 		return time.Time{}, false
 	}
 	return d, true
@@ -527,12 +527,14 @@ func (s *Store) practiceToday(ctx context.Context, q sqlx.QueryerContext, practi
 	return d, nil
 }
 
-// Today is the caller's practice's calendar date now (form defaults).
-func (s *Store) Today(ctx context.Context, sc mend.Scope) (time.Time, error) {
-	return s.practiceToday(ctx, s.DB, sc.PracticeID, s.now())
+// Today is the caller's practice's calendar date now (form defaults), as
+// Mend's one calendar-date type.
+func (s *Store) Today(ctx context.Context, sc mend.Scope) (checkin.Date, error) {
+	d, err := s.practiceToday(ctx, s.DB, sc.PracticeID, s.now())
+	return checkinDate(d), err
 }
 
-func date(t time.Time) string { return t.Format(DateLayout) }
+func date(t time.Time) string { return t.Format(dateLayout) }
 
 // writable checks that the caller may change homework of the pair: staff,
 // and the pair is not closed.

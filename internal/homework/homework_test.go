@@ -63,7 +63,7 @@ func (e *env) corePlan(t *testing.T) int64 {
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 func day(s string) time.Time {
-	d, err := time.Parse(homework.DateLayout, s)
+	d, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		panic(err)
 	}
@@ -71,7 +71,7 @@ func day(s string) time.Time {
 }
 
 func sameDay(a, b time.Time) bool {
-	return a.Format(homework.DateLayout) == b.Format(homework.DateLayout)
+	return a.Format(time.DateOnly) == b.Format(time.DateOnly)
 }
 
 func TestAssignValidatesAndStoresNothingOnError(t *testing.T) {
@@ -144,7 +144,7 @@ func TestTodayIsThePracticesDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !sameDay(a.StartsOn, day("2026-03-02")) {
-		t.Fatalf("start defaulted to %s, want the practice's today 2026-03-02", a.StartsOn.Format(homework.DateLayout))
+		t.Fatalf("start defaulted to %s, want the practice's today 2026-03-02", a.StartsOn.Format(time.DateOnly))
 	}
 }
 

@@ -145,7 +145,7 @@ func (w *world) clientWrites(t *testing.T, p pair.Pair, note, reflection, safety
 		t.Fatal(err)
 	}
 	a, err := w.hw.Assign(ctx, w.A, p.ID, homework.Input{StepID: step, For: "both", Cadence: "daily", Note: note, ConfirmDates: true,
-		StartsOn: today.AddDate(0, 0, -1).Format(homework.DateLayout), DueOn: today.AddDate(0, 0, 6).Format(homework.DateLayout)})
+		StartsOn: today.AddDays(-1).String(), DueOn: today.AddDays(6).String()})
 	if err != nil {
 		t.Fatal(err)
 	}

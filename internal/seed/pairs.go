@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
@@ -57,7 +58,7 @@ func demoHomework(ctx context.Context, tx *sqlx.Tx, hw *homework.Store) error {
 			loc = time.UTC
 		}
 		ago := demoPlanDaysAgo[i%len(demoPlanDaysAgo)]
-		startsOn := time.Now().In(loc).AddDate(0, 0, -ago).Format(homework.DateLayout)
+		startsOn := checkin.DateIn(time.Now(), loc).AddDays(-ago).String()
 		cadence, weekdays := homework.CadenceDaily, []string(nil)
 		if i%2 == 1 {
 			cadence, weekdays = homework.CadenceWeekly, []string{"1", "4"}

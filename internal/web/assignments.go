@@ -85,7 +85,7 @@ func (s *Server) assignmentNew(c *gin.Context) error {
 		return err
 	}
 	form := &Form{Values: url.Values{
-		"step": {c.Query("step")}, "for": {homework.ForBoth}, "starts_on": {today.Format(homework.DateLayout)},
+		"step": {c.Query("step")}, "for": {homework.ForBoth}, "starts_on": {today.String()},
 		"cadence": {homework.CadenceDaily},
 	}}
 	data, err := s.assignmentFormData(c, p, form)

@@ -83,7 +83,7 @@ func TestPairPagesRunABoundedNumberOfQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := hw.ApplyPlan(ctx, sc, cr.PairID, homework.PlanInput{PlanID: planID, Cadence: "daily",
-			StartsOn: today.AddDate(0, 0, -20).Format(homework.DateLayout), ConfirmDates: true}); err != nil {
+			StartsOn: today.AddDays(-20).String(), ConfirmDates: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,7 +93,7 @@ func TestPairPagesRunABoundedNumberOfQueries(t *testing.T) {
 	env.DB.MustExec(`UPDATE pairs SET created_at = created_at - interval '60 days' WHERE id = $1`, pairID)
 	for i := range 40 {
 		a, err := hw.Assign(ctx, sc, pairID, homework.Input{StepID: step, Cadence: "once", ConfirmDates: true,
-			StartsOn: today.AddDate(0, 0, -i-5).Format(homework.DateLayout)})
+			StartsOn: today.AddDays(-i - 5).String()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -209,7 +209,7 @@ func (s *Server) pairPlanForm(c *gin.Context) error {
 		return err
 	}
 	form := &Form{Values: url.Values{
-		"plan": {c.Query("plan")}, "starts_on": {today.Format(homework.DateLayout)}, "cadence": {homework.CadenceDaily},
+		"plan": {c.Query("plan")}, "starts_on": {today.String()}, "cadence": {homework.CadenceDaily},
 	}}
 	page, err := s.pairPlanPage(c, form)
 	if err != nil {
