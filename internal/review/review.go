@@ -316,11 +316,11 @@ func (s *Store) reviewableExists(ctx context.Context, sc mend.Scope, id int64) (
 // note (required: the acknowledgement is what the practice can show later).
 // The pair's counselor acknowledges; so may an admin, who receives the
 // alerts of pairs without a counselor. It returns the check-in's id.
-func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, note string) (int64, error) {
+func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, note string) (Flagged, error) {
 	if !staff(sc) {
-		return 0, mend.NotFound("Safety flag")
+		return Flagged{}, mend.NotFound("Safety flag")
 	}
-	var checkinID int64
+	var flagged Flagged
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		var a struct {
 			CheckinID  int64        `db:"checkin_id"`
@@ -346,7 +346,7 @@ func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, n
 		if err != nil {
 			return fmt.Errorf("review: load alert: %w", err)
 		}
-		checkinID = a.CheckinID
+		flagged = Flagged{CheckinID: a.CheckinID, PairID: a.PairID}
 		if a.AckedAt.Valid {
 			return mend.Errorf(mend.ECONFLICT, "This safety flag was already acknowledged.")
 		}
@@ -375,7 +375,15 @@ func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, n
 		return s.Audit.Record(ctx, tx, sc, audit.Entry{Action: "safety_alert.acknowledge", ObjectType: "safety_alert",
 			ObjectID: alertID, ClientID: a.ClientID})
 	})
-	return checkinID, err
+	return flagged, err
+}
+
+// Flagged is what a safety flag was raised on: a check-in, or (CheckinID
+// 0) a critical answer to a measure, read on the pair's measures tab. It
+// is set once the flag is found in the caller's scope, even when the
+// acknowledgement is then refused, so the form can be shown again.
+type Flagged struct {
+	CheckinID, PairID int64
 }
 
 // Next returns the check-in to review after the one with id after (0: the

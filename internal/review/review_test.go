@@ -193,8 +193,8 @@ func TestAcknowledgeSafetyFlag(t *testing.T) {
 		}
 	}
 	got, err := f.reviews.Acknowledge(ctx, f.A, alert, "Called her; she is staying with her sister.")
-	if err != nil || got != c {
-		t.Fatalf("acknowledge: %d, %v", got, err)
+	if err != nil || got.CheckinID != c {
+		t.Fatalf("acknowledge: %+v, %v", got, err)
 	}
 	if _, err := f.reviews.Acknowledge(ctx, f.Admin, alert, "Again."); mend.ErrorCode(err) != mend.ECONFLICT {
 		t.Errorf("second acknowledgement: %v, want a conflict", err)

@@ -254,20 +254,27 @@ func (s *Server) alertAcknowledge(c *gin.Context) error {
 		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	var checkinID int64
+	var flagged review.Flagged
 	return s.postForm(c, func(form *Form) (formDone, error) {
 		var err error
-		checkinID, err = s.reviews.Acknowledge(ctx, sc, id, form.Get("note"))
-		to := pathTo("review", "checkins", checkinID)
-		if checkinID == 0 { // a measure's critical answer (issue 20)
-			to = "/dashboard"
+		flagged, err = s.reviews.Acknowledge(ctx, sc, id, form.Get("note"))
+		to := pathTo("review", "checkins", flagged.CheckinID)
+		if flagged.CheckinID == 0 { // a measure's critical answer (issue 20)
+			to = pathTo("pairs", flagged.PairID, "measures")
 		}
 		return formDone{Flash: "Safety flag acknowledged. Your note is kept with it.", To: to}, err
 	}, func(_ *Form, err error) (formPage, error) {
-		if mend.ErrorCode(err) != mend.EINVALID || checkinID == 0 {
+		switch {
+		case mend.ErrorCode(err) != mend.EINVALID || flagged.PairID == 0:
 			return formPage{}, err
+		case flagged.CheckinID == 0:
+			data, err := s.pairMeasuresPage(c, flagged.PairID)
+			if data != nil {
+				data["AckAlert"] = id
+			}
+			return formPage{Name: tplPairMeasures, Data: data, FormKey: "Ack"}, err
 		}
-		data, err := s.reviewPage(c, checkinID, feedbackForm(), nil)
+		data, err := s.reviewPage(c, flagged.CheckinID, feedbackForm(), nil)
 		return formPage{Name: tplReview, Data: data, FormKey: "Ack"}, err
 	})
 }

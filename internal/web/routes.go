@@ -103,7 +103,6 @@ func (s *Server) buildEngine() *gin.Engine {
 
 	// The clients' side: what the partner shared, feedback, own progress,
 	// the safety care page, consent; the admin's wording for clients.
-	// (routes: clients)
 	s.handle(e, http.MethodGet, "/shared", "shared", "read", s.sharedList)
 	s.handle(e, http.MethodGet, "/shared/:id", "shared", "read", s.sharedShow)
 	s.handle(e, http.MethodGet, "/feedback", "my_feedback", "read", s.feedbackList)
@@ -115,7 +114,6 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodPost, "/admin/clients", "client_texts", "write", s.clientTextsSave)
 
 	// Reveal exercises: answer alone, then read both (issue 21).
-	// (routes: reveal)
 	s.handle(e, http.MethodGet, "/homework/:id/reveal", "reveal", "read", s.revealShow)
 	s.handle(e, http.MethodPost, "/homework/:id/reveal", "reveal", "write", s.revealSave)
 	s.handle(e, http.MethodPost, "/homework/:id/reveal/reply", "reveal", "write", s.revealReply)
