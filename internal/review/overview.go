@@ -30,7 +30,8 @@ type Unassigned struct {
 	CreatedAt time.Time      `db:"created_at"`
 	Members   sql.NullString `db:"members"`
 	OpenFlags int            `db:"open_flags"`
-	// FlagCheckin is the check-in of the oldest open flag (to acknowledge).
+	// FlagCheckin is the check-in of the oldest open flag (to acknowledge);
+	// NULL when that flag is on a measure's critical answer (the measures tab).
 	FlagCheckin sql.NullInt64 `db:"flag_checkin"`
 }
 

@@ -52,6 +52,26 @@ func TestMeasuresShowBothPartnersAndTheirDivergence(t *testing.T) {
 	res = co.PostForm(fmt.Sprintf("/pairs/%d/measures", pairID), url.Values{"measure": {"99999999999999999999"}})
 	wantPage(t, res, http.StatusUnprocessableEntity)
 	wantBody(t, "refused form", res.Body, "Choose one of the practice&#39;s active measures.")
+
+	// A safety flag on a critical answer is acknowledged on this tab. Without
+	// a note the tab comes back with the message beside the note, and the
+	// flag stays open; with one, the tab shows it acknowledged.
+	alertID := env.ID(t, `
+		WITH r AS (UPDATE measure_responses SET critical = true
+		           WHERE id = (SELECT max(id) FROM measure_responses WHERE pair_id = $1) RETURNING id, practice_id, pair_id)
+		INSERT INTO safety_alerts (practice_id, pair_id, measure_response_id, counselor_id)
+		SELECT r.practice_id, r.pair_id, r.id, p.counselor_id FROM r JOIN pairs p ON p.id = r.pair_id
+		RETURNING id`, pairID)
+	ack := fmt.Sprintf("/review/alerts/%d/acknowledge", alertID)
+	res = co.PostForm(ack, url.Values{"note": {"   "}})
+	wantPage(t, res, http.StatusUnprocessableEntity)
+	wantBody(t, "acknowledgement without a note", res.Body, "Safety flag: ", "Say what you did or will do",
+		fmt.Sprintf(`id="f-note-%d-error"`, alertID), "Every answer")
+	if n := count(t, env, `SELECT count(*) FROM safety_alerts WHERE id = $1 AND acknowledged_at IS NULL`, alertID); n != 1 {
+		t.Error("a refused acknowledgement closed the flag")
+	}
+	wantRedirect(t, "acknowledge", co.PostForm(ack, url.Values{"note": {"Called them both; safety plan agreed."}}), fmt.Sprintf("/pairs/%d/measures", pairID))
+	wantBody(t, "after acknowledging", co.Get(fmt.Sprintf("/pairs/%d/measures", pairID)).Body, "Safety flag acknowledged.", "acknowledged")
 }
 
 // TestPartnerPagesNeverShowTheOthersMeasureAnswers looks from the
