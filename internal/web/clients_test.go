@@ -43,16 +43,10 @@ func TestClientConsentAtInvitationAndEachNewVersion(t *testing.T) {
 	t.Parallel()
 	env := webtest.Start(t)
 	counselor := env.Login(t, "counselor1@northside.example")
-	res := counselor.PostForm("/pairs", urlValues(
+	link := firstInviteLink(t, env, counselor, urlValues(
 		"label", "Sam & Kit", "kind", "friends",
 		"a_name", "Sam Hill", "a_email", "sam.hill@example.com", "a_timezone", "UTC", "a_side", "broke_trust",
 		"b_name", "Kit Vale", "b_email", "kit@example.com", "b_timezone", "UTC", "b_side", "was_hurt"))
-	wantStatus(t, "create pair", res, http.StatusCreated)
-	links := inviteLinkRE.FindAllString(res.Body, -1)
-	if len(links) != 2 {
-		t.Fatalf("%d invitation links", len(links))
-	}
-	link := strings.TrimPrefix(links[0], env.URL)
 	sam := env.UserID(t, "sam.hill@example.com")
 	var practice, counselorName string
 	if err := env.DB.Get(&practice, `SELECT name FROM practices WHERE slug = 'northside.example'`); err != nil {
@@ -70,7 +64,7 @@ func TestClientConsentAtInvitationAndEachNewVersion(t *testing.T) {
 		"Version 1", "I have read this and I agree")
 
 	// Not ticked: nothing is set.
-	res = c.PostForm(link, urlValues("password", "quiet harbor lantern", "confirm", "quiet harbor lantern", "consent_version", "1"))
+	res := c.PostForm(link, urlValues("password", "quiet harbor lantern", "confirm", "quiet harbor lantern", "consent_version", "1"))
 	wantStatus(t, "without consent", res, http.StatusUnprocessableEntity)
 	wantBody(t, "without consent", res.Body, "Tick the box to agree")
 	if n := count(t, env, `SELECT count(*) FROM users WHERE id = $1 AND password_hash IS NOT NULL`, sam); n != 0 {
@@ -157,20 +151,27 @@ func TestClientPagesShowFeedbackProgressAndShared(t *testing.T) {
 // recorded, the invitation sets no password either: the client is not let
 // in without the record of what they agreed to, and the same link still
 // works once the fault is gone.
-func TestConsentAndPasswordAreSetTogether(t *testing.T) {
-	t.Parallel()
-	env := webtest.Start(t)
-	counselor := env.Login(t, "counselor1@northside.example")
-	res := counselor.PostForm("/pairs", urlValues(
-		"label", "Ari & Bo", "kind", "colleagues",
-		"a_name", "Ari Lund", "a_email", "ari@example.com", "a_timezone", "UTC", "a_side", "mutual",
-		"b_name", "Bo Reyes", "b_email", "bo@example.com", "b_timezone", "UTC", "b_side", "mutual"))
+// firstInviteLink creates a pair as the counselor and returns the path of
+// the first member's invitation link, shown once on the answer.
+func firstInviteLink(t *testing.T, env *webtest.Env, counselor *webtest.Client, pair url.Values) string {
+	t.Helper()
+	res := counselor.PostForm("/pairs", pair)
 	wantStatus(t, "create pair", res, http.StatusCreated)
 	links := inviteLinkRE.FindAllString(res.Body, -1)
 	if len(links) != 2 {
 		t.Fatalf("%d invitation links", len(links))
 	}
-	link := strings.TrimPrefix(links[0], env.URL)
+	return strings.TrimPrefix(links[0], env.URL)
+}
+
+func TestConsentAndPasswordAreSetTogether(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	counselor := env.Login(t, "counselor1@northside.example")
+	link := firstInviteLink(t, env, counselor, urlValues(
+		"label", "Ari & Bo", "kind", "colleagues",
+		"a_name", "Ari Lund", "a_email", "ari@example.com", "a_timezone", "UTC", "a_side", "mutual",
+		"b_name", "Bo Reyes", "b_email", "bo@example.com", "b_timezone", "UTC", "b_side", "mutual"))
 	ari := env.UserID(t, "ari@example.com")
 
 	env.DB.MustExec(`CREATE FUNCTION refuse_consent() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -179,7 +180,7 @@ func TestConsentAndPasswordAreSetTogether(t *testing.T) {
 		FOR EACH ROW EXECUTE FUNCTION refuse_consent()`)
 	c := env.NewClient(t)
 	accept := urlValues("password", "quiet harbor lantern", "confirm", "quiet harbor lantern", "consent", "yes", "consent_version", "1")
-	res = c.PostForm(link, accept)
+	res := c.PostForm(link, accept)
 	wantStatus(t, "consent cannot be recorded", res, http.StatusInternalServerError)
 	if n := count(t, env, `SELECT count(*) FROM users WHERE id = $1 AND password_hash IS NOT NULL`, ari); n != 0 {
 		t.Fatal("the password was set although the consent was not recorded")

@@ -10,9 +10,7 @@ import (
 	"testing"
 
 	"github.com/mend-practice/mend/internal/mail"
-	"github.com/mend-practice/mend/internal/mail/mailtest"
 	"github.com/mend-practice/mend/internal/web/webtest"
-	"github.com/mend-practice/mend/templates"
 )
 
 // mailRow inserts an email_log row for the practice of email.
@@ -115,20 +113,7 @@ func TestResendFailedMessage(t *testing.T) {
 func TestMailLogLinksCanBeFollowed(t *testing.T) {
 	t.Parallel()
 	env := webtest.Start(t)
-	o, err := mail.NewOutbox(env.DB, templates.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.BaseURL = env.URL
-	o.Links = mailtest.UnsubscribeLinks(t) // the test server's master key
-	user := env.UserID(t, "client1a@northside.example")
-	practice := env.ID(t, `SELECT practice_id FROM users WHERE id = $1`, user)
-	id, err := o.Queue(context.Background(), env.DB, mail.Message{PracticeID: practice, UserID: user, To: "client1a@northside.example",
-		Kind: mail.KindReminder, Template: "checkin_reminder", Unsubscribe: true,
-		Data: map[string]any{"Name": "Client", "PracticeName": "Northside", "Link": env.URL + "/homework"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, id := queueReminder(t, env)
 	admin := env.Login(t, "admin@northside.example")
 	res := admin.Get(fmt.Sprintf("/admin/mail/%d", id))
 	if !strings.Contains(res.Body, `<a href="`+env.URL+`/homework">`) {
@@ -153,23 +138,26 @@ func TestMailLogLinksCanBeFollowed(t *testing.T) {
 	}
 }
 
-func TestUnsubscribeTurnsRemindersOff(t *testing.T) {
-	t.Parallel()
-	env := webtest.Start(t)
-	o, err := mail.NewOutbox(env.DB, templates.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.BaseURL = env.URL
-	o.Links = mailtest.UnsubscribeLinks(t) // the test server's master key
-	user := env.UserID(t, "client1a@northside.example")
+// queueReminder queues a check-in reminder to client1a@northside through
+// the server's own outbox (its links under the server's address and
+// master key) and returns the client's id and the email's.
+func queueReminder(t *testing.T, env *webtest.Env) (user, id int64) {
+	t.Helper()
+	user = env.UserID(t, "client1a@northside.example")
 	practice := env.ID(t, `SELECT practice_id FROM users WHERE id = $1`, user)
-	id, err := o.Queue(context.Background(), env.DB, mail.Message{PracticeID: practice, UserID: user, To: "client1a@northside.example",
+	id, err := env.Stores.Outbox.Queue(context.Background(), env.DB, mail.Message{PracticeID: practice, UserID: user, To: "client1a@northside.example",
 		Kind: mail.KindReminder, Template: "checkin_reminder", Unsubscribe: true,
 		Data: map[string]any{"Name": "Client", "PracticeName": "Northside", "Link": env.URL + "/homework"}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return user, id
+}
+
+func TestUnsubscribeTurnsRemindersOff(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	user, id := queueReminder(t, env)
 	var link string
 	if err := env.DB.Get(&link, `SELECT list_unsubscribe FROM email_log WHERE id = $1`, id); err != nil {
 		t.Fatal(err)
