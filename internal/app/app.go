@@ -80,7 +80,7 @@ func New(cfg config.Config, d *sqlx.DB) (*Stores, error) {
 		return nil, err
 	}
 	al := &audit.Log{DB: d}
-	links := &auth.Links{DB: d}
+	links := &auth.Links{DB: d, Vault: v}
 	sessions := &auth.Sessions{DB: d, TouchEvery: time.Minute, IdleTimeout: cfg.SessionIdleTimeout}
 	hw := homework.NewStore(d, v)
 	checkins := checkin.NewStore(d, v, al, outbox, cfg.BaseURL)

@@ -83,7 +83,7 @@ func (l *Login) ChangePassword(ctx context.Context, sc mend.Scope, current, pass
 func afterNewPassword(ctx context.Context, tx *sqlx.Tx, userID int64) error {
 	_, err := tx.ExecContext(ctx, `
 		WITH links AS (
-			UPDATE user_tokens SET expires_at = LEAST(expires_at, now())
+			UPDATE user_tokens SET expires_at = LEAST(expires_at, now()), link = NULL
 			WHERE user_id = $1 AND used_at IS NULL)
 		DELETE FROM user_mfa WHERE user_id = $1 AND confirmed_at IS NULL`, userID)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/vault"
 )
 
 // Link purposes.
@@ -43,11 +44,16 @@ const (
 )
 
 // Links issues and redeems invitation and password-reset links. The raw
-// token (32 random bytes) exists only in the link; the table keeps its
-// SHA-256, so reading the database gives no working link.
+// token (32 random bytes) is looked up only by its SHA-256. A reset link
+// exists only in the link; an invitation's raw token is also kept sealed
+// under the practice's key (when Vault is set), so staff can copy it again
+// while it is open (Open), and is cleared once the link is used or
+// replaced: reading the database without the master key gives no working
+// link.
 type Links struct {
-	DB  *sqlx.DB
-	Now func() time.Time // nil means time.Now
+	DB    *sqlx.DB
+	Vault *vault.Vault     // nil: invitations are not kept for copying again
+	Now   func() time.Time // nil means time.Now
 }
 
 // LinkInfo is what a link's page may show about it.
@@ -91,7 +97,7 @@ func (l *Links) Issue(ctx context.Context, q sqlx.ExtContext, userID, createdBy 
 	raw := base64.RawURLEncoding.EncodeToString(b)
 	now := l.now()
 	if _, err := q.ExecContext(ctx, `
-		UPDATE user_tokens SET expires_at = LEAST(expires_at, $3)
+		UPDATE user_tokens SET expires_at = LEAST(expires_at, $3), link = NULL
 		WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, userID, purpose, now); err != nil {
 		return "", fmt.Errorf("auth: retire old links: %w", err)
 	}
@@ -99,12 +105,54 @@ func (l *Links) Issue(ctx context.Context, q sqlx.ExtContext, userID, createdBy 
 	if createdBy != 0 {
 		creator = sql.NullInt64{Int64: createdBy, Valid: true}
 	}
-	if _, err := q.ExecContext(ctx, `
+	var row struct {
+		ID         int64 `db:"id"`
+		PracticeID int64 `db:"practice_id"`
+	}
+	if err := sqlx.GetContext(ctx, q, &row, `
 		INSERT INTO user_tokens (user_id, purpose, token_hash, created_by, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, userID, purpose, hashToken(raw), creator, now, now.Add(ttl)); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6)
+		RETURNING id, (SELECT practice_id FROM users WHERE id = $1) AS practice_id`,
+		userID, purpose, hashToken(raw), creator, now, now.Add(ttl)); err != nil {
 		return "", fmt.Errorf("auth: store link: %w", err)
 	}
+	if purpose == PurposeInvite && l.Vault != nil {
+		sealed, err := l.Vault.SealText(ctx, q, vault.PracticeScope(row.PracticeID), vault.InvitationLink, row.ID, raw)
+		if err != nil {
+			return "", fmt.Errorf("auth: keep invitation: %w", err)
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE user_tokens SET link = $2 WHERE id = $1`, row.ID, sealed); err != nil {
+			return "", fmt.Errorf("auth: keep invitation: %w", err)
+		}
+	}
 	return raw, nil
+}
+
+// OpenInvitation returns the raw token of userID's open invitation, kept
+// sealed by Issue, and when it expires; "" when none is open (accepted,
+// replaced, expired, or made without a vault). The caller has checked that
+// the person is theirs to invite.
+func (l *Links) OpenInvitation(ctx context.Context, q sqlx.QueryerContext, userID int64) (string, time.Time, error) {
+	var row struct {
+		ID        int64     `db:"id"`
+		Link      []byte    `db:"link"`
+		ExpiresAt time.Time `db:"expires_at"`
+	}
+	err := sqlx.GetContext(ctx, q, &row, `
+		SELECT id, link, expires_at FROM user_tokens
+		WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 AND link IS NOT NULL
+		ORDER BY id DESC LIMIT 1`, userID, PurposeInvite, l.now())
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && l.Vault == nil) {
+		return "", time.Time{}, nil
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("auth: open invitation: %w", err)
+	}
+	raw, err := l.Vault.OpenText(ctx, q, vault.InvitationLink, row.ID, row.Link)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("auth: open invitation: %w", err)
+	}
+	return raw, row.ExpiresAt, nil
 }
 
 type linkRow struct {
@@ -201,7 +249,7 @@ func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip 
 	if err != nil {
 		return mend.Scope{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2 WHERE id = $1`, r.ID, l.now()); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2, link = NULL WHERE id = $1`, r.ID, l.now()); err != nil {
 		return mend.Scope{}, err
 	}
 	var a account

@@ -504,6 +504,30 @@ func (s *Store) IssueReset(ctx context.Context, sc mend.Scope, pairID int64, pos
 	return practice.Invitation{}, mend.NotFound("Member")
 }
 
+// InvitationLink shows again the open invitation link of the member at
+// position of a pair in the caller's scope (practice.ShowInvitation).
+func (s *Store) InvitationLink(ctx context.Context, sc mend.Scope, pairID int64, position string) (practice.Invitation, error) {
+	pos, err := strconv.Atoi(position)
+	if err != nil || (pos != 1 && pos != 2) {
+		return practice.Invitation{}, mend.NotFound("Member")
+	}
+	p, err := s.Get(ctx, sc, pairID)
+	if err != nil {
+		return practice.Invitation{}, err
+	}
+	for _, m := range p.Members {
+		if m.Position != pos || m.UserID == 0 {
+			continue
+		}
+		if p.Status == StatusClosed {
+			return practice.Invitation{}, mend.Errorf(mend.ECONFLICT, "This pair is closed.")
+		}
+		return practice.ShowInvitation(ctx, s.DB, s.Links, sc, practice.Invitation{UserID: m.UserID, Name: m.Name, Email: m.Email},
+			m.Activated, m.Disabled, m.UserID)
+	}
+	return practice.Invitation{}, mend.NotFound("Member")
+}
+
 // Pause, Resume and Close change a pair's status. Closing ends the pair for
 // good: its open homework is cancelled, its plan stopped, and its clients
 // are free to join a new pair.

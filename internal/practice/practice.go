@@ -128,10 +128,11 @@ func NameProblem(name string) string {
 
 // Invitation is a newly issued one-time link, shown once to its issuer.
 type Invitation struct {
-	UserID int64
-	Name   string
-	Email  string
-	Token  string
+	UserID    int64
+	Name      string
+	Email     string
+	Token     string
+	ExpiresAt time.Time // set when an open invitation is shown again
 }
 
 // Notify is called inside the transaction that creates an invitation, to
@@ -265,6 +266,44 @@ func IssueReset(ctx context.Context, d *sqlx.DB, links *auth.Links, sc mend.Scop
 		return Invitation{}, err
 	}
 	return who, nil
+}
+
+// ShowInvitation loads the open invitation link of who, for the caller to
+// copy again and hand over, and records that it was shown (clientID: the
+// client it belongs to, 0 for staff). A person who has joined, is disabled
+// or has no open link gets a conflict that says what to do instead.
+func ShowInvitation(ctx context.Context, d *sqlx.DB, links *auth.Links, sc mend.Scope, who Invitation, activated, disabled bool, clientID int64) (Invitation, error) {
+	switch {
+	case activated:
+		return Invitation{}, mend.Errorf(mend.ECONFLICT, "%s has already accepted their invitation.", who.Name)
+	case disabled:
+		return Invitation{}, mend.Errorf(mend.ECONFLICT, "%s's account is disabled.", who.Name)
+	}
+	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		raw, expires, err := links.OpenInvitation(ctx, tx, who.UserID)
+		if err != nil {
+			return err
+		}
+		if raw == "" {
+			return mend.Errorf(mend.ECONFLICT, "%s has no open invitation link (it expired or was replaced). Make a new one.", who.Name)
+		}
+		who.Token, who.ExpiresAt = raw, expires
+		return audit.Append(ctx, tx, sc, audit.Entry{Action: "invitation.link_shown", ObjectType: "user", ObjectID: who.UserID, ClientID: clientID})
+	})
+	if err != nil {
+		return Invitation{}, err
+	}
+	return who, nil
+}
+
+// InvitationLink shows again the open invitation link of a staff member
+// of the caller's practice (ShowInvitation).
+func (s *Store) InvitationLink(ctx context.Context, sc mend.Scope, userID int64) (Invitation, error) {
+	m, err := s.staffMember(ctx, sc, userID)
+	if err != nil {
+		return Invitation{}, err
+	}
+	return ShowInvitation(ctx, s.DB, s.Links, sc, Invitation{UserID: m.ID, Name: m.Name, Email: m.Email}, m.Activated, m.Disabled, 0)
 }
 
 // SetDisabled disables or re-enables a staff member of the caller's

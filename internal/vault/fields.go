@@ -38,6 +38,10 @@ var (
 	RevealAnswers = Field{Table: "reveal_answers", Column: "answers", IDColumn: "id"}
 	RevealNote    = Field{Table: "reveals", Column: "note", IDColumn: "id"}
 	RevealReply   = Field{Table: "reveal_replies", Column: "body", IDColumn: "id"}
+
+	// InvitationLink is an open invitation's raw token, under the
+	// practice's key, for staff to copy again while it is valid.
+	InvitationLink = Field{Table: "user_tokens", Column: "link", IDColumn: "id"}
 )
 
 // Fields lists every encrypted column in Mend. Rotation re-encrypts exactly
@@ -53,6 +57,7 @@ func Fields() []Field {
 		AlertAckNote, AssignmentNote, FeedbackBody,
 		MeasureAnswers,
 		RevealAnswers, RevealNote, RevealReply,
+		InvitationLink,
 	}
 }
 

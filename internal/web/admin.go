@@ -72,6 +72,26 @@ func (s *Server) reinviteStaff(c *gin.Context) error {
 	return s.show(c, done)
 }
 
+// staffInvitationLink shows again the open invitation link of a staff
+// member who has not joined, to copy and hand over.
+func (s *Server) staffInvitationLink(c *gin.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	inv, err := s.practices.InvitationLink(c.Request.Context(), scopeOf(c), id)
+	if err != nil {
+		return err
+	}
+	done, err := s.invitationsShown(c, http.StatusOK, []practice.Invitation{inv}, H{
+		"Again": true, "Next": "/admin", "NextLabel": "Back to the staff list",
+	})
+	if err != nil {
+		return err
+	}
+	return s.show(c, done)
+}
+
 // staffResetLink issues a password-reset link for a staff member who is
 // locked out, and shows it once to hand over.
 func (s *Server) staffResetLink(c *gin.Context) error {

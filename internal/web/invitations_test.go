@@ -17,7 +17,7 @@ func invite(t *testing.T, env *webtest.Env, admin *webtest.Client, name, email s
 	t.Helper()
 	res := admin.PostForm("/admin/counselors", url.Values{"name": {name}, "email": {email}, "timezone": {"America/Chicago"}})
 	wantStatus(t, "invite "+email, res, http.StatusCreated)
-	wantBody(t, "invitation page", res.Body, name, email, "shown only now")
+	wantBody(t, "invitation page", res.Body, name, email, "can be shown again in Mend until then")
 	return linkIn(t, env, res.Body)
 }
 

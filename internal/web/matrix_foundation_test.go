@@ -39,7 +39,10 @@ var _ = addMatrixRows(
 	matrixRow{Method: "POST", Route: "/admin/counselors",
 		Form:   url.Values{"name": {"New Counselor"}, "email": {"new.counselor@northside.example"}, "timezone": {"UTC"}},
 		Expect: "anon=303 admin=201 counselor=404 client=404"},
-	// counselor2 has set a password already: a new invitation is a conflict.
+	// counselor2 has set a password already: showing the invitation link
+	// again, or a new invitation, is a conflict.
+	matrixRow{Method: "GET", Route: "/admin/staff/:id/invitation", Path: staffPath("/admin/staff/%d/invitation"),
+		Expect: "anon=303/303/303 admin=409/409/404 counselor=404/404/404 client=404/404/404"},
 	matrixRow{Method: "POST", Route: "/admin/staff/:id/invitation", Path: staffPath("/admin/staff/%d/invitation"),
 		Expect: "anon=303/303/303 admin=409/409/404 counselor=404/404/404 client=404/404/404"},
 	// A reset link for a staff member who has joined, shown once to the admin.

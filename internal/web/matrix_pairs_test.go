@@ -81,7 +81,10 @@ var _ = addMatrixRows(
 	matrixRow{Method: "POST", Route: "/pairs/:id/reassign", Path: pairPath("/pairs/%d/reassign"), Form: url.Values{"counselor": {"0"}},
 		Expect: "anon=303/303/303 admin=422/422/404 counselor=404/404/404 client=404/404/404"},
 	// Demo clients have accepted their invitations: a new link is a conflict
-	// (for the pair's counselor and the practice's admins alike).
+	// (for the pair's counselor and the practice's admins alike), and so is
+	// showing their invitation link again.
+	matrixRow{Method: "GET", Route: "/pairs/:id/members/:position/invitation", Path: pairPath("/pairs/%d/members/2/invitation"),
+		Expect: "anon=303/303/303 admin=409/409/404 counselor=409/404/404 client=404/404/404"},
 	matrixRow{Method: "POST", Route: "/pairs/:id/members/:position/invitation", Path: pairPath("/pairs/%d/members/2/invitation"),
 		Expect: "anon=303/303/303 admin=409/409/404 counselor=409/404/404 client=404/404/404"},
 	// A reset link for a client who has joined: shown once to their

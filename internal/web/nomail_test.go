@@ -36,11 +36,31 @@ func TestWithoutAMailServerStaffHandOverTheLinks(t *testing.T) {
 		t.Fatalf("%d invitation links on the page, want 2", n)
 	}
 
-	// June has not joined: a new link from the pair page, the old one dead.
+	// The counselor copies June's link again from the pair page while it is
+	// open: the same link the first page showed, and the copy is audited.
+	first := inviteLinkRE.FindAllString(res.Body, -1)[1]
 	pairID := env.PairOf(t, "june@example.com")
 	page := counselor.Get(fmt.Sprintf("/pairs/%d", pairID))
-	wantBody(t, "pair page", page.Body, "Get a new invitation link<span class=\"sr-only\"> for June Marsh")
+	wantBody(t, "pair page", page.Body, "Copy invitation link<span class=\"sr-only\"> for June Marsh",
+		"Get a new invitation link<span class=\"sr-only\"> for June Marsh")
 	june := env.UserID(t, "june@example.com")
+	again := counselor.Get(fmt.Sprintf("/pairs/%d/members/2/invitation", pairID))
+	wantStatus(t, "invitation link again", again, http.StatusOK)
+	wantBody(t, "invitation link again", again.Body, "Invitation link for June Marsh", "has not joined yet", "no email went out")
+	if got := inviteLinkRE.FindString(again.Body); got != first {
+		t.Errorf("the link shown again is %q, want the one shown first, %q", got, first)
+	}
+	if n := count(t, env, `SELECT count(*) FROM audit_log WHERE action = 'invitation.link_shown' AND client_id = $1`, june); n != 1 {
+		t.Errorf("%d link-shown entries for June, want 1", n)
+	}
+	if n := count(t, env, `SELECT count(*) FROM user_tokens WHERE user_id = $1 AND link IS NOT NULL AND position($2 IN encode(link, 'escape')) > 0`,
+		june, first[strings.LastIndex(first, "/")+1:]); n != 0 {
+		t.Error("the invitation link is kept in the database in the clear")
+	}
+	// Another counselor's client: not found.
+	wantStatus(t, "other counselor's client's link", counselor.Get(fmt.Sprintf("/pairs/%d/members/1/invitation", env.PairOf(t, "client3a@northside.example"))), http.StatusNotFound)
+
+	// June has not joined: a new link from the pair page, the old one dead.
 	res = counselor.PostForm(fmt.Sprintf("/pairs/%d/members/2/invitation", pairID), nil)
 	wantStatus(t, "new invitation link", res, http.StatusOK)
 	wantBody(t, "new invitation link", res.Body, "The invitation was not sent: no mail server is set up.", "Invitation for June Marsh")
@@ -49,6 +69,18 @@ func TestWithoutAMailServerStaffHandOverTheLinks(t *testing.T) {
 		t.Fatal("no invitation link shown")
 	}
 	wantBody(t, "the new link opens", env.NewClient(t).Get(link).Body, "June Marsh")
+	if got := strings.TrimPrefix(inviteLinkRE.FindString(counselor.Get(fmt.Sprintf("/pairs/%d/members/2/invitation", pairID)).Body), env.URL); got != link {
+		t.Errorf("after a new link the pair page copies %q, want the new %q", got, link)
+	}
+	if page := env.NewClient(t).Get(strings.TrimPrefix(first, env.URL)); page.Status == http.StatusOK {
+		t.Error("the first link still works after a new one")
+	}
+	// Once June joins, there is no link to copy.
+	wantRedirect(t, "june joins", env.NewClient(t).PostForm(link, urlValues("password", "quiet harbour lanterns glow", "confirm", "quiet harbour lanterns glow",
+		"consent", "yes", "consent_version", "1")), "/")
+	res = counselor.Get(fmt.Sprintf("/pairs/%d/members/2/invitation", pairID))
+	wantStatus(t, "link after joining", res, http.StatusConflict)
+	wantBody(t, "link after joining", res.Body, "June Marsh has already accepted their invitation.")
 	if n := count(t, env, `SELECT count(*) FROM audit_log WHERE action = 'invitation.create' AND client_id = $1`, june); n != 2 {
 		t.Errorf("%d invitation entries for June in the audit log, want 2 (the pair's and the new link)", n)
 	}

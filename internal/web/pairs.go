@@ -270,6 +270,26 @@ func (s *Server) pairReinvite(c *gin.Context) error {
 	return s.show(c, done)
 }
 
+// pairInvitationLink shows again the open invitation link of a client who
+// has not joined, to copy and hand over.
+func (s *Server) pairInvitationLink(c *gin.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	inv, err := s.pairs.InvitationLink(c.Request.Context(), scopeOf(c), id, c.Param("position"))
+	if err != nil {
+		return err
+	}
+	done, err := s.invitationsShown(c, http.StatusOK, []practice.Invitation{inv}, H{
+		"Again": true, "Next": pathTo("pairs", id), "NextLabel": "Back to the pair",
+	})
+	if err != nil {
+		return err
+	}
+	return s.show(c, done)
+}
+
 // pairResetLink issues a password-reset link for a client of the pair who
 // is locked out, and shows it once to hand over.
 func (s *Server) pairResetLink(c *gin.Context) error {

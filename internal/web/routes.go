@@ -49,6 +49,7 @@ func (s *Server) buildEngine() *gin.Engine {
 	// Admin: staff, invitations, mail log.
 	s.handle(e, http.MethodGet, "/admin", "admin", "read", s.adminHome)
 	s.handle(e, http.MethodPost, "/admin/counselors", "staff", "write", s.inviteCounselor)
+	s.handle(e, http.MethodGet, "/admin/staff/:id/invitation", "staff", "read", s.staffInvitationLink)
 	s.handle(e, http.MethodPost, "/admin/staff/:id/invitation", "staff", "write", s.reinviteStaff)
 	s.handle(e, http.MethodPost, "/admin/staff/:id/reset", "staff", "write", s.staffResetLink)
 	s.handle(e, http.MethodPost, "/admin/staff/:id/disable", "staff", "write", s.disableStaff)
@@ -65,6 +66,7 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodPost, "/pairs/:id/resume", "pair", "write", s.pairResume)
 	s.handle(e, http.MethodPost, "/pairs/:id/close", "pair", "write", s.pairClose)
 	s.handle(e, http.MethodPost, "/pairs/:id/reassign", "pair_reassign", "write", s.pairReassign)
+	s.handle(e, http.MethodGet, "/pairs/:id/members/:position/invitation", "member_link", "read", s.pairInvitationLink)
 	s.handle(e, http.MethodPost, "/pairs/:id/members/:position/invitation", "member_link", "write", s.pairReinvite)
 	s.handle(e, http.MethodPost, "/pairs/:id/members/:position/reset", "member_link", "write", s.pairResetLink)
 	s.handle(e, http.MethodGet, "/pairs/:id/homework/new", "assignment", "write", s.assignmentNew)
