@@ -113,13 +113,15 @@ func TestBrowserPairCreatedWithoutAMailServer(t *testing.T) {
 	tab.Fill("a_email", "noa@example.com")
 	tab.Choose("a_side", "Broke the trust")
 	tab.Fill("b_name", "Eli Park")
-	tab.Fill("b_email", "eli@example.com")
+	// Eli is a client at Riverbank too: to Northside that is an address like
+	// any other (issue 17, item 7).
+	tab.Fill("b_email", "client1b@riverbank.example")
 	tab.Choose("b_side", "Was hurt")
 	if status := tab.Click("Create pair and invite both"); status != http.StatusCreated {
 		t.Fatalf("create pair: status %d\n%s", status, tab.Text())
 	}
 	text := tab.Text()
-	for _, want := range []string{"The invitations were not sent: no mail server is set up.", "No email went to noa@example.com", "No email went to eli@example.com"} {
+	for _, want := range []string{"The invitations were not sent: no mail server is set up.", "No email went to noa@example.com", "No email went to client1b@riverbank.example"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page lacks %q:\n%s", want, text)
 		}
@@ -131,4 +133,16 @@ func TestBrowserPairCreatedWithoutAMailServer(t *testing.T) {
 		t.Errorf("%s visible Copy link buttons, want 2", n)
 	}
 	lookAt(t, tab, "pair-created-without-mail")
+	first := inviteLinkRE.FindAllString(text, -1)
+
+	// Later, from the pair page, the counselor copies Noa's link again.
+	tab.Follow("Go to the pair")
+	if status := tab.ClickLink("Copy invitation link"); status != http.StatusOK {
+		t.Fatalf("copy invitation link: status %d\n%s", status, tab.Text())
+	}
+	again := tab.Text()
+	if !strings.Contains(again, "Invitation link for Noa Levin") || len(first) != 2 || !strings.Contains(again, first[0]) {
+		t.Errorf("the link shown again is not Noa's first link %v:\n%s", first, again)
+	}
+	lookAt(t, tab, "invitation-link-again")
 }
