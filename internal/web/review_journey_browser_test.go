@@ -194,7 +194,7 @@ func TestBrowserCounselorReadsWhatTheClientWrote(t *testing.T) {
 	}
 	authors := func() []string {
 		var out []string
-		for _, h := range counselor.Texts(".checkin-card h3") {
+		for _, h := range counselor.Texts(".checkin-card h2, .checkin-card h3") {
 			out = append(out, strings.SplitN(h, " · ", 2)[0])
 		}
 		return out
