@@ -481,51 +481,48 @@ func (s *Store) Reinvite(ctx context.Context, sc mend.Scope, pairID int64, posit
 // or 2) of a pair the caller may see (a client locked out of their
 // account; audited) and returns it to be shown once: it is not emailed.
 func (s *Store) IssueReset(ctx context.Context, sc mend.Scope, pairID int64, position string) (practice.Invitation, error) {
-	pos, err := strconv.Atoi(position)
-	if err != nil || (pos != 1 && pos != 2) {
-		return practice.Invitation{}, mend.NotFound("Member")
-	}
-	p, err := s.Get(ctx, sc, pairID)
+	m, err := s.openMember(ctx, sc, pairID, position)
 	if err != nil {
 		return practice.Invitation{}, err
 	}
-	for _, m := range p.Members {
-		if m.Position != pos || m.UserID == 0 {
-			continue
-		}
-		if p.Status == StatusClosed {
-			return practice.Invitation{}, mend.Errorf(mend.ECONFLICT, "This pair is closed.")
-		}
-		if err := practice.ResetAllowed(sc, m.UserID, m.Name, m.Activated, m.Disabled); err != nil {
-			return practice.Invitation{}, err
-		}
-		return practice.IssueReset(ctx, s.DB, s.Links, sc, practice.Invitation{UserID: m.UserID, Name: m.Name, Email: m.Email}, m.UserID)
+	if err := practice.ResetAllowed(sc, m.UserID, m.Name, m.Activated, m.Disabled); err != nil {
+		return practice.Invitation{}, err
 	}
-	return practice.Invitation{}, mend.NotFound("Member")
+	return practice.IssueReset(ctx, s.DB, s.Links, sc, practice.Invitation{UserID: m.UserID, Name: m.Name, Email: m.Email}, m.UserID)
 }
 
 // InvitationLink shows again the open invitation link of the member at
 // position of a pair in the caller's scope (practice.ShowInvitation).
 func (s *Store) InvitationLink(ctx context.Context, sc mend.Scope, pairID int64, position string) (practice.Invitation, error) {
+	m, err := s.openMember(ctx, sc, pairID, position)
+	if err != nil {
+		return practice.Invitation{}, err
+	}
+	return practice.ShowInvitation(ctx, s.DB, s.Links, sc, practice.Invitation{UserID: m.UserID, Name: m.Name, Email: m.Email},
+		m.Activated, m.Disabled, m.UserID)
+}
+
+// openMember is the member at position ("1" or "2") of a pair in the
+// caller's scope that is not closed: staff hand links to its members.
+func (s *Store) openMember(ctx context.Context, sc mend.Scope, pairID int64, position string) (Member, error) {
 	pos, err := strconv.Atoi(position)
 	if err != nil || (pos != 1 && pos != 2) {
-		return practice.Invitation{}, mend.NotFound("Member")
+		return Member{}, mend.NotFound("Member")
 	}
 	p, err := s.Get(ctx, sc, pairID)
 	if err != nil {
-		return practice.Invitation{}, err
+		return Member{}, err
 	}
 	for _, m := range p.Members {
 		if m.Position != pos || m.UserID == 0 {
 			continue
 		}
 		if p.Status == StatusClosed {
-			return practice.Invitation{}, mend.Errorf(mend.ECONFLICT, "This pair is closed.")
+			return Member{}, mend.Errorf(mend.ECONFLICT, "This pair is closed.")
 		}
-		return practice.ShowInvitation(ctx, s.DB, s.Links, sc, practice.Invitation{UserID: m.UserID, Name: m.Name, Email: m.Email},
-			m.Activated, m.Disabled, m.UserID)
+		return m, nil
 	}
-	return practice.Invitation{}, mend.NotFound("Member")
+	return Member{}, mend.NotFound("Member")
 }
 
 // Pause, Resume and Close change a pair's status. Closing ends the pair for

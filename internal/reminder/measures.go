@@ -116,16 +116,7 @@ func (s *Scheduler) measureBatch(ctx context.Context, now time.Time) (Stats, err
 		}
 		if len(msgs) > 0 {
 			var err error
-			if s.Handoff != nil {
-				queued, err = s.Outbox.QueueManyForHandoff(ctx, tx, msgs)
-			} else {
-				var ids []int64
-				ids, err = s.Outbox.QueueMany(ctx, tx, msgs)
-				for _, id := range ids {
-					queued = append(queued, mail.Queued{ID: id})
-				}
-			}
-			if err != nil {
+			if queued, err = s.queueAll(ctx, tx, msgs); err != nil {
 				return err
 			}
 			st.Queued = len(queued)

@@ -111,16 +111,7 @@ func (s *Scheduler) noticeBatch(ctx context.Context, now time.Time) (Stats, erro
 		}
 		if len(msgs) > 0 {
 			var err error
-			if s.Handoff != nil {
-				queued, err = s.Outbox.QueueManyForHandoff(ctx, tx, msgs)
-			} else {
-				var ids []int64
-				ids, err = s.Outbox.QueueMany(ctx, tx, msgs)
-				for _, id := range ids {
-					queued = append(queued, mail.Queued{ID: id})
-				}
-			}
-			if err != nil {
+			if queued, err = s.queueAll(ctx, tx, msgs); err != nil {
 				return err
 			}
 			st.Queued = len(queued)
@@ -156,4 +147,19 @@ func (s *Scheduler) noticeMessage(r noticeRow) mail.Message {
 		m.Data["Link"] = fmt.Sprintf("%s/assignments/%d/reveal", base, r.AssignmentID)
 	}
 	return m
+}
+
+// queueAll queues msgs in tx, for the hand-off when there is one (sent as
+// soon as tx commits) and otherwise for the relay's next pass, and returns
+// them as queued. Measures' reminders and reveal notices use it.
+func (s *Scheduler) queueAll(ctx context.Context, tx *sqlx.Tx, msgs []mail.Message) ([]mail.Queued, error) {
+	if s.Handoff != nil {
+		return s.Outbox.QueueManyForHandoff(ctx, tx, msgs)
+	}
+	ids, err := s.Outbox.QueueMany(ctx, tx, msgs)
+	queued := make([]mail.Queued, len(ids))
+	for i, id := range ids {
+		queued[i] = mail.Queued{ID: id}
+	}
+	return queued, err
 }
