@@ -369,7 +369,6 @@ func (s *Store) Create(ctx context.Context, sc mend.Scope, in NewPair, notify pr
 
 type existingUser struct {
 	ID         int64  `db:"id"`
-	PracticeID int64  `db:"practice_id"`
 	Role       string `db:"role"`
 	Name       string `db:"name"`
 	Activated  bool   `db:"activated"`
@@ -381,7 +380,7 @@ type existingUser struct {
 func (s *Store) addClient(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairID int64, position int, c NewClient, notify practice.Notify) (practice.Invitation, bool, error) {
 	var u existingUser
 	err := tx.GetContext(ctx, &u, `
-		SELECT u.id, u.practice_id, u.role, u.name, u.password_hash IS NOT NULL AS activated,
+		SELECT u.id, u.role, u.name, u.password_hash IS NOT NULL AS activated,
 		       EXISTS (SELECT 1 FROM pair_members m WHERE m.user_id = u.id AND m.current) AS in_open_pair
 		FROM users u WHERE u.practice_id = $2 AND u.email = $1 FOR UPDATE`, c.Email, sc.PracticeID)
 	var userID int64

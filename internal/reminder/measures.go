@@ -7,11 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
-
 	"github.com/mend-practice/mend/internal/checkin"
-	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mail"
 )
 
@@ -86,52 +82,22 @@ func (s *Scheduler) MeasureReminders(ctx context.Context) (Stats, error) {
 }
 
 func (s *Scheduler) measureBatch(ctx context.Context, now time.Time) (Stats, error) {
-	var st Stats
-	var queued []mail.Queued
-	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		st, queued = Stats{}, nil
-		var rows []measureRow
-		if err := tx.SelectContext(ctx, &rows, claimMeasureReminders, now, s.batch()); err != nil {
-			return fmt.Errorf("reminder: claim measure reminders: %w", err)
-		}
-		st.Claimed = len(rows)
-		var done []int64
-		var msgs []mail.Message
-		for _, r := range rows {
+	return sendPending(ctx, s, now, pendingTable[measureRow]{
+		Name: "measure_reminders", Claim: claimMeasureReminders, ID: func(r measureRow) int64 { return r.ID },
+		Decide: func(r measureRow) (time.Time, *mail.Message) {
+			if !r.Wants || r.Answered {
+				return time.Time{}, nil
+			}
 			// A reminder whose time passed days ago (workers down) is
 			// dropped rather than sent at an odd hour; the nudge follows.
-			if r.Wants && !r.Answered {
-				at := r.sendAt()
-				if at.After(now) {
-					if _, err := tx.ExecContext(ctx, `UPDATE measure_reminders SET due_at = $2 WHERE id = $1`, r.ID, at); err != nil {
-						return fmt.Errorf("reminder: delay measure reminder: %w", err)
-					}
-					continue
-				}
-				if now.Sub(at) < 24*time.Hour {
-					msgs = append(msgs, s.measureMessage(r))
-				}
+			at := r.sendAt()
+			if at.After(now) || now.Sub(at) >= 24*time.Hour {
+				return at, nil
 			}
-			done = append(done, r.ID)
-		}
-		if len(msgs) > 0 {
-			var err error
-			if queued, err = s.queueAll(ctx, tx, msgs); err != nil {
-				return err
-			}
-			st.Queued = len(queued)
-		}
-		if len(done) > 0 {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM measure_reminders WHERE id = ANY($1)`, pq.Array(done)); err != nil {
-				return fmt.Errorf("reminder: drop measure reminders: %w", err)
-			}
-		}
-		return nil
+			m := s.measureMessage(r)
+			return time.Time{}, &m
+		},
 	})
-	if err == nil && s.Handoff != nil && len(queued) > 0 {
-		err = s.Handoff(ctx, queued)
-	}
-	return st, err
 }
 
 func (s *Scheduler) measureMessage(r measureRow) mail.Message {

@@ -7,11 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
-
 	"github.com/mend-practice/mend/internal/checkin"
-	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mail"
 )
 
@@ -86,47 +82,19 @@ func (s *Scheduler) RevealNotices(ctx context.Context) (Stats, error) {
 }
 
 func (s *Scheduler) noticeBatch(ctx context.Context, now time.Time) (Stats, error) {
-	var st Stats
-	var queued []mail.Queued
-	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		st, queued = Stats{}, nil
-		var rows []noticeRow
-		if err := tx.SelectContext(ctx, &rows, claimNotices, now, s.batch()); err != nil {
-			return fmt.Errorf("reminder: claim reveal notices: %w", err)
-		}
-		st.Claimed = len(rows)
-		var done []int64
-		var msgs []mail.Message
-		for _, r := range rows {
-			if r.Wants && !r.Stale {
-				if at := r.prefs().OutOfQuiet(now); at.After(now) {
-					if _, err := tx.ExecContext(ctx, `UPDATE reveal_notices SET due_at = $2 WHERE id = $1`, r.ID, at); err != nil {
-						return fmt.Errorf("reminder: delay reveal notice: %w", err)
-					}
-					continue
-				}
-				msgs = append(msgs, s.noticeMessage(r))
+	return sendPending(ctx, s, now, pendingTable[noticeRow]{
+		Name: "reveal_notices", Claim: claimNotices, ID: func(r noticeRow) int64 { return r.ID },
+		Decide: func(r noticeRow) (time.Time, *mail.Message) {
+			if !r.Wants || r.Stale {
+				return time.Time{}, nil
 			}
-			done = append(done, r.ID)
-		}
-		if len(msgs) > 0 {
-			var err error
-			if queued, err = s.queueAll(ctx, tx, msgs); err != nil {
-				return err
+			if at := r.prefs().OutOfQuiet(now); at.After(now) {
+				return at, nil
 			}
-			st.Queued = len(queued)
-		}
-		if len(done) > 0 {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM reveal_notices WHERE id = ANY($1)`, pq.Array(done)); err != nil {
-				return fmt.Errorf("reminder: drop reveal notices: %w", err)
-			}
-		}
-		return nil
+			m := s.noticeMessage(r)
+			return time.Time{}, &m
+		},
 	})
-	if err == nil && s.Handoff != nil && len(queued) > 0 {
-		err = s.Handoff(ctx, queued)
-	}
-	return st, err
 }
 
 func (s *Scheduler) noticeMessage(r noticeRow) mail.Message {
@@ -147,19 +115,4 @@ func (s *Scheduler) noticeMessage(r noticeRow) mail.Message {
 		m.Data["Link"] = fmt.Sprintf("%s/assignments/%d/reveal", base, r.AssignmentID)
 	}
 	return m
-}
-
-// queueAll queues msgs in tx, for the hand-off when there is one (sent as
-// soon as tx commits) and otherwise for the relay's next pass, and returns
-// them as queued. Measures' reminders and reveal notices use it.
-func (s *Scheduler) queueAll(ctx context.Context, tx *sqlx.Tx, msgs []mail.Message) ([]mail.Queued, error) {
-	if s.Handoff != nil {
-		return s.Outbox.QueueManyForHandoff(ctx, tx, msgs)
-	}
-	ids, err := s.Outbox.QueueMany(ctx, tx, msgs)
-	queued := make([]mail.Queued, len(ids))
-	for i, id := range ids {
-		queued[i] = mail.Queued{ID: id}
-	}
-	return queued, err
 }
