@@ -354,7 +354,7 @@ func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, n
 		var fe mend.FieldErrors
 		switch {
 		case note == "":
-			fe.Add("note", "Say what you did or will do, e.g. “Called Maya; safety plan agreed.”")
+			fe.Add("note", "Say what you did or will do, e.g. “Phoned them; we agreed a safety plan.”")
 		case !utf8.ValidString(note):
 			fe.Add("note", "The note contains characters that cannot be stored.")
 		case utf8.RuneCountInString(note) > MaxAckNote:
