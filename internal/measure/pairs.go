@@ -385,7 +385,7 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, d Due, responseID i
 		d.PracticeID, d.PairID, responseID, d.CounselorID); err != nil {
 		return fmt.Errorf("measure: safety alert: %w", err)
 	}
-	link := fmt.Sprintf("%s/pairs/%d/measures#response-%d", s.BaseURL, d.PairID, responseID)
+	link := fmt.Sprintf("%s/pairs/%d/progress#response-%d", s.BaseURL, d.PairID, responseID)
 	return checkin.QueueSafetyAlert(ctx, db.Text(tx), tx, s.Outbox, d.PracticeID, d.CounselorID,
 		fmt.Sprintf("safety:measure:%d", responseID), link, "questionnaire")
 }

@@ -65,7 +65,7 @@ func TestCriticalMeasureAnswerAlertsTheCounselorOnly(t *testing.T) {
 	if len(m.To) != 1 || m.To[0] != "counselor@northside.test" {
 		t.Fatalf("alert sent to %v, want the counselor only", m.To)
 	}
-	link := fmt.Sprintf("%s/pairs/%d/measures#response-%d", baseURL, pair, out.ResponseID)
+	link := fmt.Sprintf("%s/pairs/%d/progress#response-%d", baseURL, pair, out.ResponseID)
 	for ct, body := range m.Parts() {
 		links := linkRE.FindAllString(body, -1)
 		if len(links) == 0 {

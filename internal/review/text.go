@@ -60,14 +60,18 @@ func (r Reason) Label() string {
 }
 
 // Link is where the counselor acts on the reason: the progress tab for a
-// trend, the homework's page (to extend, complete or cancel it, or see who
-// checked in) for missed or overdue check-ins.
+// trend (its measures' section for a measure's score), the measures tab
+// for an overdue measure, the homework's page (to extend, complete or
+// cancel it, or see who checked in) for missed or overdue check-ins.
 func (r Reason) Link(pairID int64) string {
 	if r.Kind == ReasonRelease {
 		return fmt.Sprintf("/assignments/%d/reveal", r.HomeworkID)
 	}
-	if r.measure() {
+	if r.Kind == ReasonMeasureOverdue { // what the pair was given, to stop or keep
 		return fmt.Sprintf("/pairs/%d/measures", pairID)
+	}
+	if r.measure() { // both partners' scores on one chart
+		return fmt.Sprintf("/pairs/%d/progress#measures", pairID)
 	}
 	if r.HomeworkID != 0 {
 		return fmt.Sprintf("/assignments/%d", r.HomeworkID)
