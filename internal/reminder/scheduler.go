@@ -140,14 +140,8 @@ type dueRow struct {
 	Target bool `db:"target"`
 	// Wants: the pair is active, the account enabled and activated, and
 	// reminders on. Otherwise the row waits (due_at NULL) for a change.
-	Wants        bool          `db:"wants"`
-	Email        string        `db:"email"`
-	Name         string        `db:"name"`
-	Timezone     string        `db:"timezone"`
-	Minute       int           `db:"reminder_minute"`
-	QuietStart   sql.NullInt64 `db:"quiet_start"`
-	QuietEnd     sql.NullInt64 `db:"quiet_end"`
-	PracticeName string        `db:"practice_name"`
+	Wants bool `db:"wants"`
+	recipient
 	// Reveal: the homework is a reveal exercise, answered on its own page.
 	Reveal bool `db:"reveal"`
 }
@@ -160,36 +154,20 @@ func (r dueRow) schedule() checkin.Schedule {
 	return sch
 }
 
-func (r dueRow) prefs() Prefs {
-	p := Prefs{Zone: checkin.LoadZone(r.Timezone), Minute: r.Minute}
-	if r.QuietStart.Valid && r.QuietEnd.Valid {
-		p.Quiet, p.QuietStart, p.QuietEnd = true, int(r.QuietStart.Int64), int(r.QuietEnd.Int64)
-	}
-	return p
-}
-
 // claimReminders takes up to $2 rows due at $1. The partial index on
 // due_at gives them in order; rows another pass holds are skipped.
-const claimReminders = `
+var claimReminders = `
 	SELECT r.user_id, r.assignment_id, r.practice_id, r.reminded_through, r.nudged_through,
 	       a.starts_on, a.due_on, a.cadence, a.weekdays,
 	       (a.status = 'active' AND p.status <> 'closed' AND m.user_id IS NOT NULL
 	        AND (a.for_user_id IS NULL OR a.for_user_id = r.user_id)) AS target,
 	       (p.status = 'active' AND u.reminders_enabled AND u.disabled_at IS NULL
 	        AND u.password_hash IS NOT NULL) AS wants,
-	       u.email, u.name, u.timezone, u.reminder_minute, u.quiet_start, u.quiet_end,
-	       pr.name AS practice_name,
+	       ` + recipientColumns + `,
 	       (SELECT v.reveal_rule <> '' FROM step_versions v WHERE v.id = a.step_version_id) AS reveal
 	FROM reminder_due r
 	JOIN assignments a ON a.id = r.assignment_id AND a.practice_id = r.practice_id
-	JOIN pairs p ON p.id = a.pair_id AND p.practice_id = r.practice_id
-	JOIN users u ON u.id = r.user_id AND u.practice_id = r.practice_id
-	JOIN practices pr ON pr.id = r.practice_id
-	LEFT JOIN pair_members m ON m.pair_id = a.pair_id AND m.user_id = r.user_id AND m.current
-	WHERE r.due_at <= $1
-	ORDER BY r.due_at
-	LIMIT $2
-	FOR UPDATE OF r SKIP LOCKED`
+	LEFT JOIN pair_members m ON m.pair_id = a.pair_id AND m.user_id = r.user_id AND m.current` + claimDue("r", "a.pair_id")
 
 // maxPerRow bounds the emails one row yields in one pass: after an outage,
 // a reminder and the nudges of the periods still in their grace window.

@@ -399,11 +399,7 @@ func TestSafetyAlertReachesTheCounselorOnly(t *testing.T) {
 	if toClients != 0 {
 		t.Errorf("%d emails to the clients", toClients)
 	}
-	var kind string
-	_ = w.db.Get(&kind, `SELECT kind FROM email_log`)
-	if jobs.QueueFor(kind) != jobs.QueueCritical {
-		t.Errorf("kind %q goes to queue %q", kind, jobs.QueueFor(kind))
-	}
+	w.wantCriticalQueue(t)
 }
 
 // TestDigestCountsOnlyOncePerDay: the counselor's digest at 07:30 in their

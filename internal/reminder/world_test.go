@@ -308,3 +308,14 @@ func (w *world) settle() {
 	}
 	w.t.Fatal("emails still queued or sending after a minute")
 }
+
+// wantCriticalQueue fails unless the one email logged goes to the
+// critical queue (an alert must not wait behind reminders).
+func (w *world) wantCriticalQueue(t *testing.T) {
+	t.Helper()
+	var kind string
+	_ = w.db.Get(&kind, `SELECT kind FROM email_log`)
+	if jobs.QueueFor(kind) != jobs.QueueCritical {
+		t.Errorf("kind %q goes to queue %q", kind, jobs.QueueFor(kind))
+	}
+}
