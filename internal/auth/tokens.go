@@ -51,9 +51,9 @@ const (
 // replaced: reading the database without the master key gives no working
 // link.
 type Links struct {
-	DB    *sqlx.DB
-	Vault *vault.Vault     // nil: invitations are not kept for copying again
-	Now   func() time.Time // nil means time.Now
+	DB         *sqlx.DB
+	Vault      *vault.Vault // nil: invitations are not kept for copying again
+	mend.Clock              // Now: the clock; tests set it (nil: time.Now)
 }
 
 // LinkInfo is what a link's page may show about it.
@@ -68,13 +68,6 @@ type LinkInfo struct {
 	Practice    string
 	InviterName string
 	ExpiresAt   time.Time
-}
-
-func (l *Links) now() time.Time {
-	if l.Now != nil {
-		return l.Now()
-	}
-	return time.Now()
 }
 
 func hashToken(raw string) []byte {
@@ -95,7 +88,7 @@ func (l *Links) Issue(ctx context.Context, q sqlx.ExtContext, userID, createdBy 
 		return "", fmt.Errorf("auth: token: %w", err)
 	}
 	raw := base64.RawURLEncoding.EncodeToString(b)
-	now := l.now()
+	now := l.Clock.Time()
 	if _, err := q.ExecContext(ctx, `
 		UPDATE user_tokens SET expires_at = LEAST(expires_at, $3), link = NULL
 		WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, userID, purpose, now); err != nil {
@@ -141,7 +134,7 @@ func (l *Links) OpenInvitation(ctx context.Context, q sqlx.QueryerContext, userI
 	err := sqlx.GetContext(ctx, q, &row, `
 		SELECT id, link, expires_at FROM user_tokens
 		WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 AND link IS NOT NULL
-		ORDER BY id DESC LIMIT 1`, userID, PurposeInvite, l.now())
+		ORDER BY id DESC LIMIT 1`, userID, PurposeInvite, l.Clock.Time())
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && l.Vault == nil) {
 		return "", time.Time{}, nil
 	}
@@ -203,7 +196,7 @@ func (l *Links) info(r linkRow, err error) (LinkInfo, error) {
 		return LinkInfo{State: LinkUnknown}, nil
 	case r.Used:
 		info.State = LinkUsed
-	case !l.now().Before(r.ExpiresAt):
+	case !l.Clock.Time().Before(r.ExpiresAt):
 		info.State = LinkExpired
 	}
 	return info, nil
@@ -249,7 +242,7 @@ func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip 
 	if err != nil {
 		return mend.Scope{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2, link = NULL WHERE id = $1`, r.ID, l.now()); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2, link = NULL WHERE id = $1`, r.ID, l.Clock.Time()); err != nil {
 		return mend.Scope{}, err
 	}
 	var a account
@@ -344,7 +337,7 @@ func (l *Links) RequestReset(ctx context.Context, email string, send func(tx *sq
 	if len(accounts) == 0 {
 		return []ResetOutcome{{Outcome: ResetNoAccount}}, nil
 	}
-	now := l.now()
+	now := l.Clock.Time()
 	var out []ResetOutcome
 	for _, a := range accounts {
 		to := LinkInfo{UserID: a.ID, Name: a.Name, Email: a.Email, PracticeID: a.PracticeID, Practice: a.Practice, Role: a.Role}

@@ -65,9 +65,9 @@ const dateLayout = "2006-01-02"
 // key (Vault); homework without a note (e.g. a plan's next step, written by
 // the worker) needs no key.
 type Store struct {
-	DB    *sqlx.DB
-	Vault *vault.Vault
-	Now   func() time.Time // nil means time.Now
+	DB         *sqlx.DB
+	Vault      *vault.Vault
+	mend.Clock // Now: the clock; tests set it (nil: time.Now)
 
 	stmts db.Statements // the hot queries, prepared
 }
@@ -76,13 +76,6 @@ type Store struct {
 // notes (nil where no note is read or written, as in the worker).
 func NewStore(d *sqlx.DB, v *vault.Vault) *Store {
 	return &Store{DB: d, Vault: v}
-}
-
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 // Assignment is one piece of homework as staff see it.
@@ -530,7 +523,7 @@ func (s *Store) practiceToday(ctx context.Context, q sqlx.QueryerContext, practi
 // Today is the caller's practice's calendar date now (form defaults), as
 // Mend's one calendar-date type.
 func (s *Store) Today(ctx context.Context, sc mend.Scope) (checkin.Date, error) {
-	d, err := s.practiceToday(ctx, s.DB, sc.PracticeID, s.now())
+	d, err := s.practiceToday(ctx, s.DB, sc.PracticeID, s.Clock.Time())
 	return checkinDate(d), err
 }
 
@@ -572,7 +565,7 @@ func (s *Store) AssignTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairID
 	if err := writable(sc, p); err != nil {
 		return 0, err
 	}
-	today, err := s.practiceToday(ctx, tx, p.PracticeID, s.now())
+	today, err := s.practiceToday(ctx, tx, p.PracticeID, s.Clock.Time())
 	if err != nil {
 		return 0, err
 	}
@@ -604,7 +597,7 @@ func (s *Store) insertAssignment(ctx context.Context, tx *sqlx.Tx, p pair.Pair, 
 		INSERT INTO assignments (id, practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, weekdays, note, created_by, pair_plan_step_id, created_at)
 		VALUES ($12, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13)`,
 		p.PracticeID, p.ID, v.stepVersionID, v.forUser, date(v.startsOn), date(v.dueOn), v.cadence, pq.Array(v.weekdays),
-		note, sql.NullInt64{Int64: by, Valid: by != 0}, planStep, id, s.now())
+		note, sql.NullInt64{Int64: by, Valid: by != 0}, planStep, id, s.Clock.Time())
 	if err != nil {
 		return 0, fmt.Errorf("homework: insert: %w", err)
 	}
@@ -617,7 +610,7 @@ func (s *Store) Get(ctx context.Context, sc mend.Scope, id int64) (Assignment, e
 	if !sc.Role.IsStaff() {
 		return Assignment{}, mend.NotFound("Homework")
 	}
-	a, err := s.getAssignment(ctx, s.DB, sc, id, s.now(), false)
+	a, err := s.getAssignment(ctx, s.DB, sc, id, s.Clock.Time(), false)
 	if err != nil {
 		return Assignment{}, err
 	}
@@ -737,7 +730,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 	if !sc.Role.IsStaff() {
 		return Assignment{}, mend.NotFound("Homework")
 	}
-	now := s.now()
+	now := s.Clock.Time()
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		cur, err := s.getAssignment(ctx, tx, sc, id, now, false)
 		if err != nil {
@@ -799,7 +792,7 @@ func (s *Store) finish(ctx context.Context, sc mend.Scope, id int64, to string) 
 	if !sc.Role.IsStaff() {
 		return Assignment{}, mend.NotFound("Homework")
 	}
-	now := s.now()
+	now := s.Clock.Time()
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		cur, err := s.getAssignment(ctx, tx, sc, id, now, false)
 		if err != nil {
@@ -857,7 +850,7 @@ func (s *Store) Current(ctx context.Context, sc mend.Scope, pairID int64) ([]Ass
 	var rows []Assignment
 	err := s.stmts.Select(ctx, s.DB, &rows, assignmentSelect+`
 		WHERE a.pair_id = $2 AND a.status = 'active' AND a.due_on >= ($1::timestamptz AT TIME ZONE pr.timezone)::date AND `+cond+`
-		ORDER BY a.starts_on, a.due_on, a.id LIMIT $3`, append([]any{s.now(), pairID, maxCurrent}, args...)...)
+		ORDER BY a.starts_on, a.due_on, a.id LIMIT $3`, append([]any{s.Clock.Time(), pairID, maxCurrent}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("homework: current: %w", err)
 	}
@@ -874,7 +867,7 @@ func (s *Store) History(ctx context.Context, sc mend.Scope, pairID int64, pr pag
 	var rows []Assignment
 	err := s.stmts.Select(ctx, s.DB, &rows, assignmentSelect+`
 		WHERE a.pair_id = $2 AND (a.status <> 'active' OR a.due_on < ($1::timestamptz AT TIME ZONE pr.timezone)::date) AND `+cond+`
-		ORDER BY a.due_on DESC, a.id DESC LIMIT $3 OFFSET $4`, append([]any{s.now(), pairID, pr.Limit(), pr.Offset()}, args...)...)
+		ORDER BY a.due_on DESC, a.id DESC LIMIT $3 OFFSET $4`, append([]any{s.Clock.Time(), pairID, pr.Limit(), pr.Offset()}, args...)...)
 	if err != nil {
 		return paging.Page[Assignment]{}, fmt.Errorf("homework: history: %w", err)
 	}
@@ -924,7 +917,7 @@ func (s *Store) Summaries(ctx context.Context, sc mend.Scope, pairIDs []int64) (
 			ORDER BY a.due_on, a.id LIMIT 1
 		) cur ON TRUE
 		LEFT JOIN pair_plans pp ON pp.pair_id = t.id AND pp.status = 'active'`,
-		append([]any{s.now(), pq.Array(pairIDs)}, args...)...)
+		append([]any{s.Clock.Time(), pq.Array(pairIDs)}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("homework: summaries: %w", err)
 	}

@@ -83,7 +83,7 @@ func (s *Store) ApplyPlanTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pai
 	if !sc.Role.IsStaff() && sc.Role != mend.RoleSystem {
 		return 0, mend.NotFound("Pair")
 	}
-	now := s.now()
+	now := s.Clock.Time()
 	var ppID int64
 	err := func() error {
 		p, err := pair.Lock(ctx, tx, sc, pairID)
@@ -186,7 +186,7 @@ func (s *Store) StopPlan(ctx context.Context, sc mend.Scope, pairID int64) error
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE pair_plans SET status = 'stopped', ended_at = $2 WHERE id = $1`, pp.ID, s.now()); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE pair_plans SET status = 'stopped', ended_at = $2 WHERE id = $1`, pp.ID, s.Clock.Time()); err != nil {
 			return err
 		}
 		return pair.RecordEvent(ctx, tx, pair.Event{PracticeID: p.PracticeID, PairID: p.ID, Kind: pair.EventPlanStopped,
@@ -285,7 +285,7 @@ func (s *Store) AdvanceDue(ctx context.Context, sc mend.Scope) (int, error) {
 	if sc.Role != mend.RoleSystem {
 		return 0, mend.Errorf(mend.EFORBIDDEN, "Only Mend's scheduler advances plans.")
 	}
-	now := s.now()
+	now := s.Clock.Time()
 	total := 0
 	var after int64
 	for {

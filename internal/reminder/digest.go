@@ -203,11 +203,7 @@ func digestCounts(ctx context.Context, tx *sqlx.Tx, rows []digestRow, idx []int,
 		if seen[h.AssignmentID] {
 			continue
 		}
-		sch := checkin.Schedule{StartsOn: h.StartsOn, DueOn: h.DueOn, Cadence: checkin.Cadence(h.Cadence)}
-		for _, w := range h.Weekdays {
-			sch.Weekdays = append(sch.Weekdays, int(w))
-		}
-		last, ok := LastPeriod(sch)
+		last, ok := LastPeriod(checkin.ScheduleOf(h.StartsOn, h.DueOn, checkin.Cadence(h.Cadence), h.Weekdays))
 		if !ok || !h.DueOn.Before(checkin.DateIn(now, checkin.LoadZone(h.Timezone))) {
 			continue
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/mend"
 )
 
 // Scheduler queues the reminders, nudges and digests that are due. It is
@@ -32,7 +33,7 @@ type Scheduler struct {
 	Outbox  *mail.Outbox
 	BaseURL string // links in emails start with it
 	// Now is the clock (tests set it); nil is time.Now.
-	Now func() time.Time
+	mend.Clock // Now: the clock; tests set it (nil: time.Now)
 	// Batch is how many rows one transaction claims (default 500);
 	// Parallel how many such transactions run at once (default 2).
 	Batch, Parallel int
@@ -47,13 +48,6 @@ type Scheduler struct {
 type Stats struct {
 	Claimed int // rows looked at
 	Queued  int // emails written to the email log
-}
-
-func (s *Scheduler) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 func (s *Scheduler) batch() int {
@@ -105,7 +99,7 @@ func (s *Scheduler) drain(ctx context.Context, batch func(context.Context, time.
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				st, err := batch(ctx, s.now())
+				st, err := batch(ctx, s.Clock.Time())
 				mu.Lock()
 				total.Claimed += st.Claimed
 				total.Queued += st.Queued
@@ -147,11 +141,7 @@ type dueRow struct {
 }
 
 func (r dueRow) schedule() checkin.Schedule {
-	sch := checkin.Schedule{StartsOn: r.StartsOn, DueOn: r.DueOn, Cadence: checkin.Cadence(r.Cadence)}
-	for _, w := range r.Weekdays {
-		sch.Weekdays = append(sch.Weekdays, int(w))
-	}
-	return sch
+	return checkin.ScheduleOf(r.StartsOn, r.DueOn, checkin.Cadence(r.Cadence), r.Weekdays)
 }
 
 // claimReminders takes up to $2 rows due at $1. The partial index on

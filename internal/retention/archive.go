@@ -210,7 +210,7 @@ func (s *Store) Export(ctx context.Context, sc mend.Scope, pairID int64) (Archiv
 		return Archive{}, mend.Errorf(mend.ECONFLICT, "Only a closed pair can be exported as an archive. While the pair is open, its pages and the progress exports show its records.")
 	}
 	a := Archive{
-		Format: ArchiveFormat, ExportedAt: s.now().UTC(), ExportedBy: Person{ID: sc.UserID, Name: sc.Name},
+		Format: ArchiveFormat, ExportedAt: s.Clock.Time().UTC(), ExportedBy: Person{ID: sc.UserID, Name: sc.Name},
 		Practice: p.PracticeName,
 		Pair: ArchivePair{ID: p.ID, Label: p.Label, Kind: p.Kind, Status: p.Status, CreatedAt: p.CreatedAt,
 			ClosedAt: p.ClosedAt.Time},
