@@ -3,7 +3,6 @@ package reminder
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -120,15 +119,15 @@ func (s *Scheduler) drain(ctx context.Context, batch func(context.Context, time.
 // dueRow is a claimed reminder_due row with everything its next email
 // depends on, read in the claiming statement.
 type dueRow struct {
-	UserID          int64         `db:"user_id"`
-	AssignmentID    int64         `db:"assignment_id"`
-	PracticeID      int64         `db:"practice_id"`
-	RemindedThrough nullDate      `db:"reminded_through"`
-	NudgedThrough   nullDate      `db:"nudged_through"`
-	StartsOn        checkin.Date  `db:"starts_on"`
-	DueOn           checkin.Date  `db:"due_on"`
-	Cadence         string        `db:"cadence"`
-	Weekdays        pq.Int64Array `db:"weekdays"`
+	UserID          int64            `db:"user_id"`
+	AssignmentID    int64            `db:"assignment_id"`
+	PracticeID      int64            `db:"practice_id"`
+	RemindedThrough checkin.NullDate `db:"reminded_through"`
+	NudgedThrough   checkin.NullDate `db:"nudged_through"`
+	StartsOn        checkin.Date     `db:"starts_on"`
+	DueOn           checkin.Date     `db:"due_on"`
+	Cadence         string           `db:"cadence"`
+	Weekdays        pq.Int64Array    `db:"weekdays"`
 	// Target: the homework is active and for this client, who is still a
 	// member of the pair. Otherwise the row goes.
 	Target bool `db:"target"`
@@ -225,9 +224,9 @@ func (s *Scheduler) reminderBatch(ctx context.Context, now time.Time) (Stats, er
 				}
 				msgs = append(msgs, s.message(r, item))
 				if item.Stage == Remind {
-					r.RemindedThrough = nullDate{Date: item.Period.Start, Valid: true}
+					r.RemindedThrough = checkin.NullDate{Date: item.Period.Start, Valid: true}
 				} else {
-					r.NudgedThrough = nullDate{Date: item.Period.Start, Valid: true}
+					r.NudgedThrough = checkin.NullDate{Date: item.Period.Start, Valid: true}
 				}
 			}
 			if over {
@@ -362,8 +361,8 @@ func (u *updates) add(r dueRow, due sql.NullTime) {
 		d = sql.NullString{String: due.Time.UTC().Format(time.RFC3339Nano), Valid: true}
 	}
 	u.due = append(u.due, d)
-	u.reminded = append(u.reminded, r.RemindedThrough.text())
-	u.nudged = append(u.nudged, r.NudgedThrough.text())
+	u.reminded = append(u.reminded, nullText(r.RemindedThrough))
+	u.nudged = append(u.nudged, nullText(r.NudgedThrough))
 }
 
 func (u *updates) apply(ctx context.Context, tx *sqlx.Tx) error {
@@ -382,29 +381,9 @@ func (u *updates) apply(ctx context.Context, tx *sqlx.Tx) error {
 	return nil
 }
 
-// nullDate is a date column that may be NULL.
-type nullDate struct {
-	checkin.Date
-	Valid bool
-}
-
-func (n *nullDate) Scan(src any) error {
-	if src == nil {
-		*n = nullDate{}
-		return nil
-	}
-	n.Valid = true
-	return n.Date.Scan(src)
-}
-
-func (n nullDate) Value() (driver.Value, error) {
-	if !n.Valid {
-		return nil, nil
-	}
-	return n.Date.String(), nil
-}
-
-func (n nullDate) text() sql.NullString {
+// checkin.NullDate is a date column that may be NULL.
+// nullText is a nullable date as text, for a text[] parameter.
+func nullText(n checkin.NullDate) sql.NullString {
 	if !n.Valid {
 		return sql.NullString{}
 	}

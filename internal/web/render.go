@@ -59,7 +59,8 @@ func newRenderer(fsys fs.FS) (*renderer, error) {
 }
 
 var templateFuncs = template.FuncMap{
-	"date": func(t time.Time) string { return t.Format("Mon 2 Jan 2006") },
+	// date shows a calendar date (checkin.Date) or the day of an instant.
+	"date": func(d interface{ Format(string) string }) string { return d.Format("Mon 2 Jan 2006") },
 	"datetime": func(t time.Time, tz string) string {
 		if loc, err := time.LoadLocation(tz); err == nil {
 			t = t.In(loc)
