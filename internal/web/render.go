@@ -76,6 +76,7 @@ var templateFuncs = template.FuncMap{
 	},
 	"add":         func(a, b int) int { return a + b },
 	"path":        pathTo,
+	"reasonPath":  reasonPath,
 	"revealRule":  reveal.RuleText,
 	"revealRules": func() any { return library.RevealRules },
 	"title": func(s string) string {
