@@ -91,7 +91,7 @@ type Server struct {
 	mailHealth   *mail.Health
 
 	reviews    *review.Store
-	dashboards *dashboardCache
+	kept       *keptBodies
 	measures   *measure.Store // questionnaires given to pairs (issue 20)
 	reveals    *reveal.Store  // reveal exercises (issue 21)
 
@@ -152,7 +152,7 @@ func New(d Deps) (*Server, error) {
 	}
 	// Delivery's figures for every worker, read at each scrape.
 	s.metrics.reg.MustRegister(mail.NewCollector(s.mailHealth, s.queues, nil))
-	if s.dashboards, err = newDashboardCache(d.Config.DashboardCache); err != nil {
+	if s.kept, err = newKeptBodies(d.Config.DashboardCache); err != nil {
 		return nil, err
 	}
 
