@@ -90,10 +90,10 @@ type Server struct {
 	queues       *asynq.Inspector
 	mailHealth   *mail.Health
 
-	reviews    *review.Store
-	kept       *keptBodies
-	measures   *measure.Store // questionnaires given to pairs (issue 20)
-	reveals    *reveal.Store  // reveal exercises (issue 21)
+	reviews  *review.Store
+	kept     *keptBodies
+	measures *measure.Store // questionnaires given to pairs (issue 20)
+	reveals  *reveal.Store  // reveal exercises (issue 21)
 
 	vault        *vault.Vault
 	mfa          *auth.MFA
