@@ -93,7 +93,6 @@ func TestPagesRunFewStatements(t *testing.T) {
 		{"check-in edit POST /checkins/:id", 11, func() []string { return fewest(edit(), edit()) }},
 		// +1: who accepted which consent version (issue 16).
 		{"pair page GET /pairs/:id", 11, func() []string { return get(co, fmt.Sprintf("/pairs/%d", pairID)) }},
-		// +1: the pair's first record, where the range starts by default (issue 14).
 		// Kept, as the dashboard is (keptBodies): the session's one statement.
 		{"progress tab GET /pairs/:id/progress", 1, func() []string { return get(co, fmt.Sprintf("/pairs/%d/progress", pairID)) }},
 		{"review page GET /review/checkins/:id", 9, func() []string { return get(co, reviewPath) }},
