@@ -3,6 +3,7 @@ package checkin
 import (
 	"database/sql/driver"
 	"fmt"
+	"sync"
 	"time"
 	// Embedded zone database: periods are computed in each client's
 	// timezone, and a server without /usr/share/zoneinfo must still know
@@ -158,11 +159,31 @@ func LoadZone(tz string) *time.Location {
 	if tz == "" {
 		return time.UTC
 	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := loadZone(tz)
 	if err != nil {
 		return time.UTC
 	}
 	return loc
+}
+
+// zones keeps each zone once loaded. time.LoadLocation reads and parses
+// the zone's file on every call, and pages, reminders and exports ask for
+// the same few zones for every date they show (a dashboard of 150 pairs
+// asked hundreds of times per request). A Location never changes once
+// loaded, so one table for the whole process is safe; it holds at most the
+// zones the IANA database names (about 600).
+var zones sync.Map // string → *time.Location
+
+func loadZone(tz string) (*time.Location, error) {
+	if loc, ok := zones.Load(tz); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(tz, loc)
+	return loc, nil
 }
 
 // ValidZone reports whether tz is an IANA zone name a person may choose.
@@ -171,6 +192,6 @@ func ValidZone(tz string) bool {
 	if tz == "" || tz == "Local" || len(tz) > 64 {
 		return false
 	}
-	_, err := time.LoadLocation(tz)
+	_, err := loadZone(tz)
 	return err == nil
 }

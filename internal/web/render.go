@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/reveal"
@@ -62,10 +63,7 @@ var templateFuncs = template.FuncMap{
 	// date shows a calendar date (checkin.Date) or the day of an instant.
 	"date": func(d interface{ Format(string) string }) string { return d.Format("Mon 2 Jan 2006") },
 	"datetime": func(t time.Time, tz string) string {
-		if loc, err := time.LoadLocation(tz); err == nil {
-			t = t.In(loc)
-		}
-		return t.Format("2 Jan 2006, 15:04 MST")
+		return t.In(checkin.LoadZone(tz)).Format("2 Jan 2006, 15:04 MST")
 	},
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)

@@ -26,6 +26,8 @@ import (
 const (
 	tplReview   pageName = "review"
 	tplProgress pageName = "progress"
+	// tplProgressBody is the block of progress.html that is kept.
+	tplProgressBody = "progress-body"
 )
 
 // navCountsKey holds counts a handler already read, so that the navigation
@@ -92,7 +94,7 @@ func (s *Server) nav(c *gin.Context) *navCounts { return &navCounts{s: s, c: c} 
 // dashboard is the counselor's working queue. Reading and rendering it
 // for 150 pairs costs tens of milliseconds, and it changes far less often
 // than it is looked at, so its rendered body is kept per counselor under
-// the stamp it was read at (see dashboardCache); a request whose stamp
+// the stamp it was read at (see keptBodies); a request whose stamp
 // matches costs no statement of its own (the session check reads the
 // version).
 func (s *Server) dashboard(c *gin.Context) error {
@@ -101,7 +103,8 @@ func (s *Server) dashboard(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	e, ok := s.dashboards.get(sc, stamp)
+	key := keptKey{user: sc.UserID, page: tplDashboard}
+	e, ok := s.kept.get(sc, key, stamp)
 	if !ok {
 		d, err := s.reviews.Dashboard(ctx, sc)
 		if err != nil {
@@ -111,8 +114,8 @@ func (s *Server) dashboard(c *gin.Context) error {
 		if err != nil {
 			return err
 		}
-		e = dashboardEntry{stamp: stamp, timezone: sc.Timezone, counts: d.Counts, body: body}
-		s.dashboards.put(sc, e)
+		e = keptEntry{stamp: stamp, timezone: sc.Timezone, counts: d.Counts, body: body}
+		s.kept.put(key, e)
 	}
 	c.Set(navCountsKey, e.counts)
 	s.renderAround(c, http.StatusOK, tplDashboard, nil, e.body)
@@ -286,6 +289,22 @@ func (s *Server) pairProgress(c *gin.Context) error {
 		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
+	// A counselor's progress tab is kept as their dashboard is (the same
+	// stamp covers every change it shows), per pair and chosen range.
+	var stamp review.Stamp
+	key := keptKey{user: sc.UserID, page: tplProgress, id: id,
+		query: url.Values{"from": {c.Query("from")}, "to": {c.Query("to")}}.Encode()}
+	keep := sc.Role == mend.RoleCounselor
+	if keep {
+		if stamp, err = s.reviews.DashboardStamp(sc); err != nil {
+			return err
+		}
+		if e, ok := s.kept.get(sc, key, stamp); ok {
+			c.Set(navCountsKey, e.counts)
+			s.renderAround(c, http.StatusOK, tplProgress, H{"Title": e.title}, e.body)
+			return nil
+		}
+	}
 	form, rg, status := rangeForm(c, sc)
 	p, err := s.reviews.Progress(ctx, sc, id, rg)
 	if err != nil {
@@ -298,9 +317,21 @@ func (s *Server) pairProgress(c *gin.Context) error {
 	}
 	// A query string built by url.Values is safe to place in a link as is.
 	query := template.URL(url.Values{"from": {rg.From.String()}, "to": {rg.To.String()}}.Encode())
-	s.render(c, status, tplProgress, H{"P": p, "Form": form, "Query": query, "Charts": progressCharts(p),
+	body, err := s.executeBlock(tplProgress, tplProgressBody, H{"P": p, "Form": form, "Query": query, "Charts": progressCharts(p),
 		"DivergeMin": review.DivergeMin, "DivergingCount": p.DivergingCount(), "CompletionCounts": review.CompletionCounts,
-		"RatingNames": review.RatingNames})
+		"RatingNames": review.RatingNames, "Scope": sc})
+	if err != nil {
+		return err
+	}
+	if keep && status == http.StatusOK {
+		counts, err := s.reviews.Counts(ctx, sc) // for the navigation, kept with the body
+		if err != nil {
+			return err
+		}
+		c.Set(navCountsKey, counts)
+		s.kept.put(key, keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: p.Pair.Label, body: body})
+	}
+	s.renderAround(c, status, tplProgress, H{"Title": p.Pair.Label}, body)
 	return nil
 }
 
