@@ -6,10 +6,12 @@
 package app
 
 import (
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/auth"
@@ -94,7 +96,7 @@ func New(cfg config.Config, d *sqlx.DB) (*Stores, error) {
 
 		Users:         &auth.Users{DB: d},
 		Links:         links,
-		Login:         &auth.Login{DB: d, Throttle: auth.DefaultThrottle(), Audit: al},
+		Login:         &auth.Login{DB: d, Throttle: auth.DefaultThrottle(), Audit: al, Hashing: semaphore.NewWeighted(int64(runtime.GOMAXPROCS(0)))},
 		ResetRequests: auth.DefaultResetRequests(d),
 		MFA:           &auth.MFA{DB: d, Vault: v, Throttle: auth.DefaultThrottle()},
 		Sessions:      sessions,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/db"
@@ -57,6 +58,23 @@ type Login struct {
 	// Audit records failed sign-ins and throttle refusals: the evidence,
 	// which, unlike the throttle's counts, nothing deletes.
 	Audit *audit.Log
+	// Hashing bounds the password checks that run at once (nil: no bound).
+	// Each takes 19 MiB and a core for tens of milliseconds, so a burst
+	// of sign-ins (the morning rush, or someone trying passwords from many
+	// addresses) would otherwise hold hundreds of megabytes at once and
+	// starve the pages being served; beyond the bound they wait their turn.
+	Hashing *semaphore.Weighted
+}
+
+// verify is VerifyPassword within the Hashing bound.
+func (l *Login) verify(ctx context.Context, password, hash string) (bool, error) {
+	if l.Hashing != nil {
+		if err := l.Hashing.Acquire(ctx, 1); err != nil {
+			return false, err
+		}
+		defer l.Hashing.Release(1)
+	}
+	return VerifyPassword(password, hash), nil
 }
 
 // NormalizeEmail is how emails are compared and stored.
@@ -165,12 +183,18 @@ func (l *Login) checkPassword(ctx context.Context, email, password, ip, action s
 		return candidate{}, reservation{}, l.Throttle.refused()
 	}
 	if !found {
-		VerifyPassword(password, "") // the same work as a wrong password
+		if _, err := l.verify(ctx, password, ""); err != nil { // the same work as a wrong password
+			return candidate{}, reservation{}, err
+		}
 	}
 	// A password opens at most one of an address's accounts (SetPassword
 	// refuses one that opens another), so the first match is the account.
 	for _, c := range cs {
-		if VerifyPassword(password, c.PasswordHash.String) && matches(c) {
+		ok, err := l.verify(ctx, password, c.PasswordHash.String)
+		if err != nil {
+			return candidate{}, reservation{}, err
+		}
+		if ok && matches(c) {
 			return c, r, nil
 		}
 	}

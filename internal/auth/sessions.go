@@ -128,34 +128,25 @@ type SessionState struct {
 // IdleTimeout is ended; a session whose account is disabled or gone is not
 // found either.
 func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip string) (SessionState, error) {
-	var row struct {
-		ID       int64     `db:"id"`
-		LastSeen time.Time `db:"last_seen"`
-		IP       string    `db:"ip"`
-		Verified bool      `db:"verified"`
-		HasMFA   bool      `db:"has_mfa"`
-		Required bool      `db:"required"`
-		Idle     bool      `db:"idle"`
-		Account  account   `db:"account"`
+	hash := TokenHash(token)
+	row, ok := takeSessionRead(ctx, hash)
+	if !ok {
+		err := s.stmts.Get(ctx, s.DB, &row, `
+			SELECT `+checkColumns+`
+			FROM user_sessions us
+			JOIN users u ON u.id = us.user_id
+			JOIN practices p ON p.id = u.practice_id
+			WHERE us.token_hash = $1`, hash, s.idleSeconds())
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return SessionState{}, fmt.Errorf("auth: check session: %w", err)
+		default:
+			row.Indexed = true
+		}
 	}
-	err := s.stmts.Get(ctx, s.DB, &row, `
-		SELECT us.id, us.last_seen, us.ip, us.mfa_verified_at IS NOT NULL AS verified,
-		       EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = us.user_id AND m.confirmed_at IS NOT NULL) AS has_mfa,
-		       `+requiredSQL+` AS required,
-		       u.id AS "account.id", u.practice_id AS "account.practice_id", u.role AS "account.role",
-		       u.email AS "account.email", u.name AS "account.name", u.timezone AS "account.timezone",
-		       u.disabled_at IS NOT NULL AS "account.disabled",
-		       coalesce((SELECT dm.version FROM dashboard_marks dm WHERE dm.counselor_id = u.id), 0) AS "account.dashboard_version",
-		       NOT `+liveSQL(3)+` AS idle
-		FROM user_sessions us
-		JOIN users u ON u.id = us.user_id
-		JOIN practices p ON p.id = u.practice_id
-		WHERE us.token_hash = $1 AND us.user_id = $2`, TokenHash(token), userID, s.idleSeconds())
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && row.Account.Disabled) {
+	if !row.Indexed || row.UserID != userID || row.Account.Disabled {
 		return SessionState{}, nil
-	}
-	if err != nil {
-		return SessionState{}, fmt.Errorf("auth: check session: %w", err)
 	}
 	if row.Idle {
 		// Idle too long: ended as EndIdle would end it (the caller also
@@ -179,6 +170,87 @@ func (s *Sessions) Check(ctx context.Context, token string, userID int64, ip str
 		}
 	}
 	return state, nil
+}
+
+// checkRow is a session's index row and its account, as Check needs them.
+type checkRow struct {
+	Indexed  bool      `db:"indexed"` // false: the session has no index row
+	ID       int64     `db:"id"`
+	UserID   int64     `db:"user_id"`
+	LastSeen time.Time `db:"last_seen"`
+	IP       string    `db:"ip"`
+	Verified bool      `db:"verified"`
+	HasMFA   bool      `db:"has_mfa"`
+	Required bool      `db:"required"`
+	Idle     bool      `db:"idle"`
+	Account  account   `db:"account"`
+}
+
+// checkColumns are checkRow's columns from user_sessions us, users u and
+// practices p, with the idle seconds as $2. Each is coalesced so that the
+// session store's read, which joins them to scs's row with a LEFT JOIN
+// (an anonymous session has no index row), scans the same way.
+const checkColumns = `us.id IS NOT NULL AS indexed, coalesce(us.id, 0) AS id, coalesce(us.user_id, 0) AS user_id,
+	coalesce(us.last_seen, 'epoch') AS last_seen, coalesce(us.ip, '') AS ip, us.mfa_verified_at IS NOT NULL AS verified,
+	EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = us.user_id AND m.confirmed_at IS NOT NULL) AS has_mfa,
+	coalesce(` + requiredSQL + `, false) AS required,
+	coalesce(u.id, 0) AS "account.id", coalesce(u.practice_id, 0) AS "account.practice_id", coalesce(u.role, '') AS "account.role",
+	coalesce(u.email, '') AS "account.email", coalesce(u.name, '') AS "account.name", coalesce(u.timezone, '') AS "account.timezone",
+	u.disabled_at IS NOT NULL AS "account.disabled",
+	coalesce((SELECT dm.version FROM dashboard_marks dm WHERE dm.counselor_id = u.id), 0) AS "account.dashboard_version",
+	coalesce(NOT us.last_seen > now() - make_interval(secs => $2), false) AS idle` // the condition of liveSQL(2)
+
+// sessionRead carries, within one request, the session index row that the
+// session store read together with scs's data (SessionStore.FindCtx) to
+// the Check that follows: every signed-in request then costs one statement
+// for its session, not two. It is used once, and only for the token it was
+// read for (a sign-in renews the token, and its Check reads afresh).
+type sessionRead struct {
+	tokenHash string
+	row       checkRow
+}
+
+type sessionReadKey struct{}
+
+// WithSessionRead prepares a request's context to carry its session read;
+// the web server's outermost session middleware calls it.
+func WithSessionRead(ctx context.Context) context.Context {
+	return context.WithValue(ctx, sessionReadKey{}, &sessionRead{})
+}
+
+// takeSessionRead returns the row read for tokenHash in this request, once.
+func takeSessionRead(ctx context.Context, tokenHash string) (checkRow, bool) {
+	r, _ := ctx.Value(sessionReadKey{}).(*sessionRead)
+	if r == nil || r.tokenHash == "" || r.tokenHash != tokenHash {
+		return checkRow{}, false
+	}
+	row := r.row
+	*r = sessionRead{}
+	return row, true
+}
+
+// find reads scs's data for a session (by token hash) and, in the same
+// statement, its index row and account, which it leaves in ctx for Check
+// when ctx was prepared by WithSessionRead.
+func (s *Sessions) find(ctx context.Context, tokenHash string) ([]byte, bool, error) {
+	var row struct {
+		Data []byte `db:"data"`
+		checkRow
+	}
+	err := s.stmts.Get(ctx, s.DB, &row, `
+		SELECT s.data, `+checkColumns+`
+		FROM sessions s
+		LEFT JOIN user_sessions us ON us.token_hash = s.token
+		LEFT JOIN users u ON u.id = us.user_id
+		LEFT JOIN practices p ON p.id = u.practice_id
+		WHERE s.token = $1 AND current_timestamp < s.expiry`, tokenHash, s.idleSeconds())
+	if err != nil {
+		return nil, false, err
+	}
+	if r, _ := ctx.Value(sessionReadKey{}).(*sessionRead); r != nil {
+		*r = sessionRead{tokenHash: tokenHash, row: row.checkRow}
+	}
+	return row.Data, true, nil
 }
 
 // ActiveSession is one row of "your sessions".

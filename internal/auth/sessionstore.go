@@ -20,13 +20,15 @@ import (
 type SessionStore struct {
 	*postgresstore.PostgresStore
 	db    *sqlx.DB
+	index *Sessions
 	stmts db.Statements
 }
 
 // NewSessionStore returns the store; it runs no cleanup of its own (the
-// worker's prune deletes expired sessions).
-func NewSessionStore(d *sqlx.DB) *SessionStore {
-	return &SessionStore{PostgresStore: postgresstore.NewWithCleanupInterval(d.DB, 0), db: d}
+// worker's prune deletes expired sessions). Its reads also read the
+// session's row in index (see Sessions.find).
+func NewSessionStore(d *sqlx.DB, index *Sessions) *SessionStore {
+	return &SessionStore{PostgresStore: postgresstore.NewWithCleanupInterval(d.DB, 0), db: d, index: index}
 }
 
 // FindCtx returns a live session's data, as postgresstore's Find does;
@@ -35,7 +37,9 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 	var b []byte
 	// A read: tried once more if the connection was lost under it.
 	err := db.Retry(ctx, func() error {
-		return s.stmts.Get(ctx, s.db, &b, `SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry`, token)
+		var err error
+		b, _, err = s.index.find(ctx, token)
+		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil

@@ -3,6 +3,7 @@ package checkin
 import (
 	"database/sql/driver"
 	"fmt"
+	"sync"
 	"time"
 	// Embedded zone database: periods are computed in each client's
 	// timezone, and a server without /usr/share/zoneinfo must still know
@@ -118,6 +119,30 @@ func (d *Date) Scan(src any) error {
 	return fmt.Errorf("checkin: cannot scan %T into Date", src)
 }
 
+// NullDate is a Date that may be NULL (a date column without NOT NULL).
+type NullDate struct {
+	Date
+	Valid bool
+}
+
+// Scan reads a PostgreSQL date column that may be NULL.
+func (n *NullDate) Scan(src any) error {
+	if src == nil {
+		*n = NullDate{}
+		return nil
+	}
+	n.Valid = true
+	return n.Date.Scan(src)
+}
+
+// Value stores a NullDate (NULL when not Valid).
+func (n NullDate) Value() (driver.Value, error) {
+	if !n.Valid {
+		return nil, nil
+	}
+	return n.Date.String(), nil
+}
+
 // MarshalText lets a Date travel in JSON and forms as YYYY-MM-DD.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
@@ -134,11 +159,31 @@ func LoadZone(tz string) *time.Location {
 	if tz == "" {
 		return time.UTC
 	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := loadZone(tz)
 	if err != nil {
 		return time.UTC
 	}
 	return loc
+}
+
+// zones keeps each zone once loaded. time.LoadLocation reads and parses
+// the zone's file on every call, and pages, reminders and exports ask for
+// the same few zones for every date they show (a dashboard of 150 pairs
+// asked hundreds of times per request). A Location never changes once
+// loaded, so one table for the whole process is safe; it holds at most the
+// zones the IANA database names (about 600).
+var zones sync.Map // string → *time.Location
+
+func loadZone(tz string) (*time.Location, error) {
+	if loc, ok := zones.Load(tz); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(tz, loc)
+	return loc, nil
 }
 
 // ValidZone reports whether tz is an IANA zone name a person may choose.
@@ -147,6 +192,6 @@ func ValidZone(tz string) bool {
 	if tz == "" || tz == "Local" || len(tz) > 64 {
 		return false
 	}
-	_, err := time.LoadLocation(tz)
+	_, err := loadZone(tz)
 	return err == nil
 }

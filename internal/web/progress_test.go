@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,4 +52,52 @@ func TestProgressTabOfANewPairSaysNothingYet(t *testing.T) {
 	res = c.Get(fmt.Sprintf("/pairs/%d/progress", demo))
 	wantPage(t, res, http.StatusOK)
 	wantBody(t, "demo pair's progress", res.Body, "<p class=\"range-line\">"+first.Format("Mon 2 Jan 2006")+" to ", "of those asked for", "periods)")
+}
+
+// TestKeptProgressTabShowsEachChangeAtOnce: the counselor's progress tab
+// is kept between requests (one statement, see TestPagesRunFewStatements),
+// yet each change it shows is on it at the next request: homework given,
+// a check-in, a client's new name, a measure given, and a reassignment, after which the tab is gone for
+// the counselor who had the pair.
+func TestKeptProgressTabShowsEachChangeAtOnce(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	c := env.Login(t, counselor)
+	_, id := newPair(t, env, c, "Kept pair", "kept-a@example.com", "kept-b@example.com")
+	path := fmt.Sprintf("/pairs/%d/progress", id)
+	for range 2 { // the second is served from what was kept
+		res := c.Get(path)
+		wantPage(t, res, http.StatusOK)
+		wantBody(t, "progress before any homework", res.Body, "Nothing here yet")
+	}
+
+	hw := giveHomework(t, env, "kept-a@example.com", "")
+	res := c.Get(path)
+	wantPage(t, res, http.StatusOK)
+	wantNotInBody(t, "progress after homework was given", res.Body, "Nothing here yet")
+	wantBody(t, "progress after homework was given", res.Body, "No check-ins between")
+
+	giveCheckin(t, env, "kept-a@example.com", hw, clientToday(t, env, "kept-a@example.com"), "partner", "A first evening.")
+	res = c.Get(path)
+	wantNotInBody(t, "progress after Ada's first check-in", res.Body, "No check-ins between")
+	wantBody(t, "progress after Ada's first check-in", res.Body, "No check-ins from Bo Kept pair in this range yet.")
+
+	if _, err := env.DB.Exec(`UPDATE users SET name = 'Bodhi Kept' WHERE email = 'kept-b@example.com'`); err != nil {
+		t.Fatal(err)
+	}
+	res = c.Get(path)
+	wantBody(t, "progress after the client changed their name", res.Body, "No check-ins from Bodhi Kept in this range yet.")
+
+	// A measure given (issue 20): its section on the tab at once.
+	measureID := env.ID(t, `SELECT m.id FROM measures m JOIN pairs p ON p.practice_id = m.practice_id WHERE p.id = $1 AND m.active ORDER BY m.id LIMIT 1`, id)
+	wantStatus(t, "give a measure", c.PostForm(fmt.Sprintf("/pairs/%d/measures", id),
+		url.Values{"measure": {strconv.FormatInt(measureID, 10)}, "for": {"both"}}), http.StatusSeeOther)
+	res = c.Get(path)
+	wantBody(t, "progress after a measure was given", section(t, res.Body, `id="measures"`), "Mend closeness check", "No answers in this range")
+
+	other := env.UserID(t, "counselor2@northside.example")
+	if _, err := env.DB.Exec(`UPDATE pairs SET counselor_id = $1 WHERE id = $2`, other, id); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, "the former counselor's progress tab after reassignment", c.Get(path), http.StatusNotFound)
 }

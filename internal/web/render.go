@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/reveal"
@@ -59,12 +60,10 @@ func newRenderer(fsys fs.FS) (*renderer, error) {
 }
 
 var templateFuncs = template.FuncMap{
-	"date": func(t time.Time) string { return t.Format("Mon 2 Jan 2006") },
+	// date shows a calendar date (checkin.Date) or the day of an instant.
+	"date": func(d interface{ Format(string) string }) string { return d.Format("Mon 2 Jan 2006") },
 	"datetime": func(t time.Time, tz string) string {
-		if loc, err := time.LoadLocation(tz); err == nil {
-			t = t.In(loc)
-		}
-		return t.Format("2 Jan 2006, 15:04 MST")
+		return t.In(checkin.LoadZone(tz)).Format("2 Jan 2006, 15:04 MST")
 	},
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)
@@ -75,6 +74,7 @@ var templateFuncs = template.FuncMap{
 	},
 	"add":         func(a, b int) int { return a + b },
 	"path":        pathTo,
+	"reasonPath":  reasonPath,
 	"revealRule":  reveal.RuleText,
 	"revealRules": func() any { return library.RevealRules },
 	"title": func(s string) string {

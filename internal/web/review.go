@@ -28,6 +28,8 @@ import (
 const (
 	tplReview   pageName = "review"
 	tplProgress pageName = "progress"
+	// tplProgressBody is the block of progress.html that is kept.
+	tplProgressBody = "progress-body"
 )
 
 // navCountsKey holds counts a handler already read, so that the navigation
@@ -94,7 +96,7 @@ func (s *Server) nav(c *gin.Context) *navCounts { return &navCounts{s: s, c: c} 
 // dashboard is the counselor's working queue. Reading and rendering it
 // for 150 pairs costs tens of milliseconds, and it changes far less often
 // than it is looked at, so its rendered body is kept per counselor under
-// the stamp it was read at (see dashboardCache); a request whose stamp
+// the stamp it was read at (see keptBodies); a request whose stamp
 // matches costs no statement of its own (the session check reads the
 // version).
 func (s *Server) dashboard(c *gin.Context) error {
@@ -103,7 +105,8 @@ func (s *Server) dashboard(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	e, ok := s.dashboards.get(sc, stamp)
+	key := keptKey{user: sc.UserID, page: tplDashboard}
+	e, ok := s.kept.get(sc, key, stamp)
 	if !ok {
 		d, err := s.reviews.Dashboard(ctx, sc)
 		if err != nil {
@@ -113,8 +116,8 @@ func (s *Server) dashboard(c *gin.Context) error {
 		if err != nil {
 			return err
 		}
-		e = dashboardEntry{stamp: stamp, timezone: sc.Timezone, counts: d.Counts, body: body}
-		s.dashboards.put(sc, e)
+		e = keptEntry{stamp: stamp, timezone: sc.Timezone, counts: d.Counts, body: body}
+		s.kept.put(key, e)
 	}
 	c.Set(navCountsKey, e.counts)
 	s.renderAround(c, http.StatusOK, tplDashboard, nil, e.body)
@@ -287,18 +290,49 @@ func (s *Server) pairProgress(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	// A counselor's progress tab is kept as their dashboard is (the same
+	// stamp covers every change it shows), per pair and chosen range.
+	var stamp review.Stamp
+	key := keptKey{user: sc.UserID, page: tplProgress, id: id,
+		query: url.Values{"from": {c.Query("from")}, "to": {c.Query("to")}}.Encode()}
+	keep := sc.Role == mend.RoleCounselor
+	if keep {
+		if stamp, err = s.reviews.DashboardStamp(sc); err != nil {
+			return err
+		}
+		if e, ok := s.kept.get(sc, key, stamp); ok {
+			c.Set(navCountsKey, e.counts)
+			s.renderAround(c, http.StatusOK, tplProgress, H{"Title": e.title}, e.body)
+			return nil
+		}
+	}
 	data, status, err := s.pairProgressPage(c, id)
 	if err != nil {
 		return err
 	}
-	s.render(c, status, tplProgress, data)
+	body, err := s.executeBlock(tplProgress, tplProgressBody, data)
+	if err != nil {
+		return err
+	}
+	if keep && status == http.StatusOK {
+		counts, err := s.reviews.Counts(ctx, sc) // for the navigation, kept with the body
+		if err != nil {
+			return err
+		}
+		c.Set(navCountsKey, counts)
+		s.kept.put(key, keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: data["Title"].(string), body: body})
+	}
+	s.renderAround(c, status, tplProgress, H{"Title": data["Title"]}, body)
 	return nil
 }
 
-// pairProgressPage gathers the progress tab: the check-ins' progress over
-// the range asked for (?from=, ?to=), and the measures' scores over the
-// same range with their open safety flags (issue 20). The status is 422
-// when the range did not parse (the default range is shown).
+// pairProgressPage gathers the progress tab's body: the check-ins'
+// progress over the range asked for (?from=, ?to=), and the measures'
+// scores over the same range with their open safety flags (issue 20). The
+// status is 422 when the range did not parse (the default range is shown).
+// Rendered whole (not kept), it is also the page a refused acknowledgement
+// of a measure's flag comes back on.
 func (s *Server) pairProgressPage(c *gin.Context, id int64) (H, int, error) {
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	form, rg, status := rangeForm(c, sc)
@@ -329,7 +363,8 @@ func (s *Server) pairProgressPage(c *gin.Context, id int64) (H, int, error) {
 	query := template.URL(url.Values{"from": {rg.From.String()}, "to": {rg.To.String()}}.Encode())
 	return H{"P": p, "Form": form, "Query": query, "Charts": progressCharts(p),
 		"DivergeMin": review.DivergeMin, "DivergingCount": p.DivergingCount(), "CompletionCounts": review.CompletionCounts,
-		"RatingNames": review.RatingNames, "Measures": ms, "MeasureCharts": measureCharts}, status, nil
+		"RatingNames": review.RatingNames, "Scope": sc, "Title": p.Pair.Label,
+		"Measures": ms, "MeasureCharts": measureCharts}, status, nil
 }
 
 // measureChart is one of a measure's charts on the progress tab, under its

@@ -90,10 +90,10 @@ type Server struct {
 	queues       *asynq.Inspector
 	mailHealth   *mail.Health
 
-	reviews    *review.Store
-	dashboards *dashboardCache
-	measures   *measure.Store // questionnaires given to pairs (issue 20)
-	reveals    *reveal.Store  // reveal exercises (issue 21)
+	reviews  *review.Store
+	kept     *keptBodies
+	measures *measure.Store // questionnaires given to pairs (issue 20)
+	reveals  *reveal.Store  // reveal exercises (issue 21)
 
 	vault        *vault.Vault
 	mfa          *auth.MFA
@@ -120,7 +120,7 @@ func New(d Deps) (*Server, error) {
 		redis:    d.Redis,
 		log:      d.Logger,
 		enforcer: d.Enforcer,
-		sessions: newSessions(d.Config, st.DB, base),
+		sessions: newSessions(d.Config, st.DB, st.Sessions, base),
 		pages:    pages,
 		metrics:  newMetrics(),
 		baseURL:  base,
@@ -152,7 +152,7 @@ func New(d Deps) (*Server, error) {
 	}
 	// Delivery's figures for every worker, read at each scrape.
 	s.metrics.reg.MustRegister(mail.NewCollector(s.mailHealth, s.queues, nil))
-	if s.dashboards, err = newDashboardCache(d.Config.DashboardCache); err != nil {
+	if s.kept, err = newKeptBodies(d.Config.DashboardCache); err != nil {
 		return nil, err
 	}
 
@@ -174,11 +174,11 @@ func New(d Deps) (*Server, error) {
 // cookie is __Host- prefixed; in plain-HTTP development on a loopback host
 // it is still Secure (browsers accept that on localhost), and on any other
 // plain-HTTP host Secure would lose the cookie, so it is left off.
-func newSessions(cfg config.Config, d *sqlx.DB, base *url.URL) *scs.SessionManager {
+func newSessions(cfg config.Config, d *sqlx.DB, index *auth.Sessions, base *url.URL) *scs.SessionManager {
 	sm := scs.New()
 	// No cleanup goroutine per web replica: the worker's periodic prune
 	// task deletes expired sessions (an expired one is never loaded anyway).
-	sm.Store = auth.NewSessionStore(d)
+	sm.Store = auth.NewSessionStore(d, index)
 	sm.HashTokenInStore = true // a database dump holds no usable session token
 	// The idle timeout is enforced by auth.Sessions from last_seen, which is
 	// written at most once a minute: scs's own IdleTimeout would rewrite the
@@ -230,7 +230,16 @@ func (s *Server) Handler() http.Handler {
 		s.errorPage(w, r, http.StatusForbidden, "Request refused",
 			"This form was sent from another website, so Mend did not accept it. Open Mend directly and try again.")
 	}))
-	return s.closeWhileDraining(s.securityHeaders(cop.Handler(s.sessions.LoadAndSave(s.engine))))
+	return s.closeWhileDraining(s.securityHeaders(cop.Handler(readSessionOnce(s.sessions.LoadAndSave(s.engine)))))
+}
+
+// readSessionOnce lets the session store's read of a request's session
+// bring its index row and account along, for loadScope's check (see
+// auth.WithSessionRead): one statement per request for the session.
+func readSessionOnce(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(auth.WithSessionRead(r.Context())))
+	})
 }
 
 // Routes lists every registered route with the casbin object and action

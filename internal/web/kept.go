@@ -1,0 +1,105 @@
+package web
+
+import (
+	"sync"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/review"
+)
+
+// keptBodies keeps rendered page bodies that are read far more often than
+// what they show changes: a counselor's dashboard and the progress tab of
+// each of their pairs. Each is kept with the stamp (the counselor's data
+// version and the 15-minute slot) it was read at, and used only by the
+// counselor it was rendered for, for the same page and query, while their
+// stamp and timezone are unchanged. So it is never staler than a fresh
+// read: every change either page shows moves the counselor's version in
+// the writing transaction (migrations 00060, 00120, 00140), and the
+// session check reads that version with the session (no statement of its
+// own). Each process has its own; the stamp makes them agree.
+//
+// Bounded twice: at most size entries and at most maxBytes of bodies; the
+// least recently used go first, and an entry found out of date is dropped
+// at once. Bodies hold clients' names and ratings, never their words (the
+// review page, which shows them, is not kept).
+type keptBodies struct {
+	mu       sync.Mutex // held around every change to lru, so bytes (kept by its eviction callback) stays true
+	lru      *lru.Cache[keptKey, keptEntry]
+	bytes    int
+	maxBytes int
+}
+
+// keptKey is what a kept body was rendered for.
+type keptKey struct {
+	user  int64
+	page  pageName
+	id    int64  // the pair, for a pair's page
+	query string // the query string that chose what the body shows
+}
+
+type keptEntry struct {
+	stamp    review.Stamp
+	timezone string // the counselor's: dates are in it
+	counts   review.Counts
+	title    string // the page's title, which the layout writes
+	body     []byte // HTML, written into the page by renderAround; never changed
+}
+
+// keptMaxBytes bounds the bodies kept: the web process is meant to stay
+// near web.MemoryLimit, and a dashboard of 150 pairs is about 150 KB.
+const keptMaxBytes = 12 << 20
+
+// newKeptBodies keeps at most size bodies (0: keep none).
+func newKeptBodies(size int) (*keptBodies, error) {
+	k := &keptBodies{maxBytes: keptMaxBytes}
+	if size <= 0 {
+		return k, nil
+	}
+	c, err := lru.NewWithEvict(size, func(_ keptKey, e keptEntry) { k.bytes -= len(e.body) })
+	if err != nil {
+		return nil, err
+	}
+	k.lru = c
+	return k, nil
+}
+
+// get returns the body kept for key if it was read at stamp, in sc's
+// timezone.
+func (k *keptBodies) get(sc mend.Scope, key keptKey, stamp review.Stamp) (keptEntry, bool) {
+	if k.lru == nil {
+		return keptEntry{}, false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e, ok := k.lru.Get(key)
+	if !ok {
+		return e, false
+	}
+	if e.stamp != stamp || e.timezone != sc.Timezone {
+		k.lru.Remove(key)
+		return keptEntry{}, false
+	}
+	return e, true
+}
+
+// put keeps e for key, unless its body alone would take a quarter of the
+// bytes allowed.
+func (k *keptBodies) put(key keptKey, e keptEntry) {
+	if k.lru == nil || len(e.body) > k.maxBytes/4 {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if old, ok := k.lru.Peek(key); ok {
+		k.bytes -= len(old.body) // Add replaces it without the eviction callback
+	}
+	k.lru.Add(key, e)
+	k.bytes += len(e.body)
+	for k.bytes > k.maxBytes {
+		if _, _, ok := k.lru.RemoveOldest(); !ok {
+			break
+		}
+	}
+}

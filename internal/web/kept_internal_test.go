@@ -1,0 +1,40 @@
+package web
+
+import (
+	"testing"
+
+	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/review"
+)
+
+// TestKeptBodiesStayWithinTheirBytes: bodies are dropped oldest first once
+// their total passes the bound, and a body replaced is counted once.
+func TestKeptBodiesStayWithinTheirBytes(t *testing.T) {
+	k, err := newKeptBodies(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.maxBytes = 1000
+	sc := mend.Scope{UserID: 1, Timezone: "UTC"}
+	stamp := review.Stamp{Version: 7}
+	body := make([]byte, 200)
+	for i := range 10 {
+		k.put(keptKey{user: 1, page: tplProgress, id: int64(i)}, keptEntry{stamp: stamp, timezone: "UTC", body: body})
+		k.put(keptKey{user: 1, page: tplProgress, id: int64(i)}, keptEntry{stamp: stamp, timezone: "UTC", body: body})
+	}
+	if k.bytes != 1000 || k.lru.Len() != 5 {
+		t.Fatalf("kept %d bodies of %d bytes in all, want 5 of 1000", k.lru.Len(), k.bytes)
+	}
+	if _, ok := k.get(sc, keptKey{user: 1, page: tplProgress, id: 4}, stamp); ok {
+		t.Error("the oldest body is still kept past the bound")
+	}
+	if _, ok := k.get(sc, keptKey{user: 1, page: tplProgress, id: 9}, stamp); !ok {
+		t.Error("the newest body is not kept")
+	}
+	if _, ok := k.get(sc, keptKey{user: 1, page: tplProgress, id: 9}, review.Stamp{Version: 8}); ok {
+		t.Error("a body is used under a newer stamp")
+	}
+	if k.bytes != 800 {
+		t.Errorf("%d bytes counted after an out-of-date body was dropped, want 800", k.bytes)
+	}
+}
