@@ -47,18 +47,11 @@ var mfaSecretField = vault.Field{Table: "user_mfa", Column: "secret", IDColumn: 
 
 // MFA manages TOTP second factors and recovery codes.
 type MFA struct {
-	DB       *sqlx.DB
-	Vault    *vault.Vault
-	Throttle Throttle
-	Issuer   string           // shown in authenticator apps; "Mend" when empty
-	Now      func() time.Time // nil means time.Now
-}
-
-func (m *MFA) now() time.Time {
-	if m.Now != nil {
-		return m.Now()
-	}
-	return time.Now()
+	DB         *sqlx.DB
+	Vault      *vault.Vault
+	Throttle   Throttle
+	Issuer     string // shown in authenticator apps; "Mend" when empty
+	mend.Clock        // Now: the clock; tests set it (nil: time.Now)
 }
 
 func (m *MFA) issuer() string {
@@ -275,7 +268,7 @@ func (m *MFA) ConfirmEnrolment(ctx context.Context, sc mend.Scope, code string) 
 	if !found {
 		return nil, m.notAGuess(ctx, r, mend.FieldErrors{"code": "Scan the QR code below with your app first, then type the code it shows."}.Err())
 	}
-	step, ok := matchStep(raw, code, m.now())
+	step, ok := matchStep(raw, code, m.Clock.Time())
 	if !ok {
 		return nil, errCodeWrong
 	}
@@ -321,7 +314,7 @@ func (m *MFA) Verify(ctx context.Context, sc mend.Scope, code string) error {
 	if !confirmed {
 		return m.notAGuess(ctx, r, mend.Errorf(mend.ECONFLICT, "Two-step sign-in is not set up for your account."))
 	}
-	step, ok := matchStep(raw, code, m.now())
+	step, ok := matchStep(raw, code, m.Clock.Time())
 	if !ok {
 		return errCodeWrong
 	}

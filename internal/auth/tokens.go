@@ -51,9 +51,9 @@ const (
 // replaced: reading the database without the master key gives no working
 // link.
 type Links struct {
-	DB    *sqlx.DB
-	Vault *vault.Vault     // nil: invitations are not kept for copying again
-	Now   func() time.Time // nil means time.Now
+	DB         *sqlx.DB
+	Vault      *vault.Vault // nil: invitations are not kept for copying again
+	mend.Clock              // Now: the clock; tests set it (nil: time.Now)
 }
 
 // LinkInfo is what a link's page may show about it.
@@ -68,13 +68,6 @@ type LinkInfo struct {
 	Practice    string
 	InviterName string
 	ExpiresAt   time.Time
-}
-
-func (l *Links) now() time.Time {
-	if l.Now != nil {
-		return l.Now()
-	}
-	return time.Now()
 }
 
 func hashToken(raw string) []byte {
@@ -95,7 +88,7 @@ func (l *Links) Issue(ctx context.Context, q sqlx.ExtContext, userID, createdBy 
 		return "", fmt.Errorf("auth: token: %w", err)
 	}
 	raw := base64.RawURLEncoding.EncodeToString(b)
-	now := l.now()
+	now := l.Clock.Time()
 	if _, err := q.ExecContext(ctx, `
 		UPDATE user_tokens SET expires_at = LEAST(expires_at, $3), link = NULL
 		WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, userID, purpose, now); err != nil {
@@ -141,7 +134,7 @@ func (l *Links) OpenInvitation(ctx context.Context, q sqlx.QueryerContext, userI
 	err := sqlx.GetContext(ctx, q, &row, `
 		SELECT id, link, expires_at FROM user_tokens
 		WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 AND link IS NOT NULL
-		ORDER BY id DESC LIMIT 1`, userID, PurposeInvite, l.now())
+		ORDER BY id DESC LIMIT 1`, userID, PurposeInvite, l.Clock.Time())
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && l.Vault == nil) {
 		return "", time.Time{}, nil
 	}
@@ -203,7 +196,7 @@ func (l *Links) info(r linkRow, err error) (LinkInfo, error) {
 		return LinkInfo{State: LinkUnknown}, nil
 	case r.Used:
 		info.State = LinkUsed
-	case !l.now().Before(r.ExpiresAt):
+	case !l.Clock.Time().Before(r.ExpiresAt):
 		info.State = LinkExpired
 	}
 	return info, nil
@@ -249,7 +242,7 @@ func (l *Links) Redeem(ctx context.Context, raw, purpose, password, confirm, ip 
 	if err != nil {
 		return mend.Scope{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2, link = NULL WHERE id = $1`, r.ID, l.now()); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2, link = NULL WHERE id = $1`, r.ID, l.Clock.Time()); err != nil {
 		return mend.Scope{}, err
 	}
 	var a account
@@ -315,6 +308,18 @@ type ResetOutcome struct {
 	To      LinkInfo // the account; empty for ResetNoAccount
 }
 
+// entry is the outcome's audit entry.
+func (o ResetOutcome) entry() audit.Entry {
+	e := audit.Entry{Action: "password_reset.requested", ObjectType: "user", ObjectID: o.To.UserID, Outcome: audit.OK}
+	switch o.Outcome {
+	case ResetNoAccount:
+		e.Outcome = audit.Failed
+	case ResetTooSoon:
+		e.Action, e.Outcome = "password_reset.throttled", audit.Denied
+	}
+	return e
+}
+
 // RequestReset issues a reset link for each enabled, activated account that
 // has email (one per practice that has the address, usually one), and
 // calls send with the raw token and the account in the same transaction,
@@ -324,10 +329,14 @@ type ResetOutcome struct {
 // requests take turns, so twenty at once still send one email. It returns
 // what it did for each account, or one ResetNoAccount. The caller answers
 // the person the same way whatever happens here (and before it happens).
-func (l *Links) RequestReset(ctx context.Context, email string, send func(tx *sqlx.Tx, raw string, to LinkInfo) error) ([]ResetOutcome, error) {
+//
+// Every outcome is in the audit log, written in the same transaction
+// (anonymous, from ip): password_reset.requested (failed when no account
+// has the address) or password_reset.throttled.
+func (l *Links) RequestReset(ctx context.Context, email, ip string, send func(tx *sqlx.Tx, raw string, to LinkInfo) error) error {
 	tx, err := l.DB.BeginTxx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer tx.Rollback()
 	var accounts []struct {
@@ -339,20 +348,20 @@ func (l *Links) RequestReset(ctx context.Context, email string, send func(tx *sq
 		FROM users WHERE email = $1 AND disabled_at IS NULL AND password_hash IS NOT NULL
 		ORDER BY id FOR UPDATE`, NormalizeEmail(email))
 	if err != nil {
-		return nil, fmt.Errorf("auth: reset request: %w", err)
+		return fmt.Errorf("auth: reset request: %w", err)
 	}
-	if len(accounts) == 0 {
-		return []ResetOutcome{{Outcome: ResetNoAccount}}, nil
-	}
-	now := l.now()
 	var out []ResetOutcome
+	if len(accounts) == 0 {
+		out = append(out, ResetOutcome{Outcome: ResetNoAccount})
+	}
+	now := l.Clock.Time()
 	for _, a := range accounts {
 		to := LinkInfo{UserID: a.ID, Name: a.Name, Email: a.Email, PracticeID: a.PracticeID, Practice: a.Practice, Role: a.Role}
 		var recent bool
 		if err := tx.GetContext(ctx, &recent, `
 			SELECT EXISTS (SELECT 1 FROM user_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL
 			               AND expires_at > $3 AND created_at > $4)`, a.ID, PurposeReset, now, now.Add(-ResetEvery)); err != nil {
-			return nil, fmt.Errorf("auth: reset request: %w", err)
+			return fmt.Errorf("auth: reset request: %w", err)
 		}
 		if recent {
 			out = append(out, ResetOutcome{Outcome: ResetTooSoon, To: to})
@@ -360,17 +369,19 @@ func (l *Links) RequestReset(ctx context.Context, email string, send func(tx *sq
 		}
 		raw, err := l.Issue(ctx, tx, a.ID, 0, PurposeReset)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := send(tx, raw, to); err != nil {
-			return nil, err
+			return err
 		}
 		out = append(out, ResetOutcome{Outcome: ResetSent, To: to})
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
+	for _, o := range out {
+		if err := audit.Append(ctx, tx, mend.Scope{Role: mend.RoleAnonymous, PracticeID: o.To.PracticeID, IP: ip}, o.entry()); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return tx.Commit()
 }
 
 // ResetRequests throttles reset requests per address, before anything is

@@ -119,6 +119,30 @@ func (d *Date) Scan(src any) error {
 	return fmt.Errorf("checkin: cannot scan %T into Date", src)
 }
 
+// NullDate is a Date that may be NULL (a date column without NOT NULL).
+type NullDate struct {
+	Date
+	Valid bool
+}
+
+// Scan reads a PostgreSQL date column that may be NULL.
+func (n *NullDate) Scan(src any) error {
+	if src == nil {
+		*n = NullDate{}
+		return nil
+	}
+	n.Valid = true
+	return n.Date.Scan(src)
+}
+
+// Value stores a NullDate (NULL when not Valid).
+func (n NullDate) Value() (driver.Value, error) {
+	if !n.Valid {
+		return nil, nil
+	}
+	return n.Date.String(), nil
+}
+
 // MarshalText lets a Date travel in JSON and forms as YYYY-MM-DD.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 

@@ -39,6 +39,16 @@ type Schedule struct {
 	Weekdays []int // ISO 1 (Monday) … 7 (Sunday)
 }
 
+// ScheduleOf is the schedule of homework as stored: its dates, cadence and
+// weekdays (ISO numbers, as in the weekdays column).
+func ScheduleOf(starts, due Date, cadence Cadence, weekdays []int64) Schedule {
+	s := Schedule{StartsOn: starts, DueOn: due, Cadence: cadence}
+	for _, w := range weekdays {
+		s.Weekdays = append(s.Weekdays, int(w))
+	}
+	return s
+}
+
 // Period is one stretch of a schedule for which a client checks in once.
 // Start and End are both included.
 type Period struct {

@@ -31,12 +31,12 @@ import (
 // under the pair's data key (see sealed.go): sealed in the transaction that
 // writes the row, opened after reading. SQL never filters or sorts on it.
 type Store struct {
-	DB      *sqlx.DB
-	Vault   *vault.Vault
-	Audit   *audit.Log
-	Outbox  *mail.Outbox
-	BaseURL string           // for the link in safety alert emails
-	Now     func() time.Time // the clock; tests set it
+	DB         *sqlx.DB
+	Vault      *vault.Vault
+	Audit      *audit.Log
+	Outbox     *mail.Outbox
+	BaseURL    string // for the link in safety alert emails
+	mend.Clock        // Now: the clock; tests set it (nil: time.Now)
 
 	stmts db.Statements // the hot queries, prepared
 }
@@ -48,15 +48,8 @@ func NewStore(d *sqlx.DB, v *vault.Vault, al *audit.Log, outbox *mail.Outbox, ba
 	return &Store{DB: d, Vault: v, Audit: al, Outbox: outbox, BaseURL: strings.TrimRight(baseURL, "/")}
 }
 
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
 // today is the caller's calendar date in their own timezone.
-func (s *Store) today(sc mend.Scope) Date { return Today(s.now(), sc.Timezone) }
+func (s *Store) today(sc mend.Scope) Date { return Today(s.Clock.Time(), sc.Timezone) }
 
 // Checkin is one check-in as its reader may see it. For a partner's
 // check-in, the safety fields are always empty and Version is 1: the SQL
@@ -191,11 +184,7 @@ type assignment struct {
 }
 
 func (a assignment) schedule() Schedule {
-	s := Schedule{StartsOn: a.StartsOn, DueOn: a.DueOn, Cadence: a.Cadence}
-	for _, w := range a.Weekdays {
-		s.Weekdays = append(s.Weekdays, int(w))
-	}
-	return s
+	return ScheduleOf(a.StartsOn, a.DueOn, a.Cadence, a.Weekdays)
 }
 
 const assignmentColumns = `a.id, a.practice_id, a.pair_id, a.for_user_id, a.starts_on, a.due_on, a.cadence,

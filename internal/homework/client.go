@@ -75,7 +75,7 @@ func (s *Store) ForClient(ctx context.Context, sc mend.Scope, pr paging.Request)
 		ORDER BY (a.status = 'active' AND a.due_on >= ($1::timestamptz AT TIME ZONE pr.timezone)::date) DESC,
 		         CASE WHEN a.status = 'active' AND a.due_on >= ($1::timestamptz AT TIME ZONE pr.timezone)::date THEN a.due_on END,
 		         a.due_on DESC, a.id DESC
-		LIMIT $3 OFFSET $4`, append([]any{s.now(), sc.UserID, pr.Limit(), pr.Offset()}, args...)...)
+		LIMIT $3 OFFSET $4`, append([]any{s.Clock.Time(), sc.UserID, pr.Limit(), pr.Offset()}, args...)...)
 	if err != nil {
 		return paging.Page[ClientView]{}, fmt.Errorf("homework: client list: %w", err)
 	}
@@ -100,7 +100,7 @@ func (s *Store) ClientAssignment(ctx context.Context, sc mend.Scope, id int64) (
 	cond, args := access.Pairs(sc, "p", 4)
 	var r clientRow
 	err := s.stmts.Get(ctx, s.DB, &r, clientSelect()+` AND a.id = $3 AND `+cond,
-		append([]any{s.now(), sc.UserID, id}, args...)...)
+		append([]any{s.Clock.Time(), sc.UserID, id}, args...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ClientView{}, mend.NotFound("Homework")
 	}

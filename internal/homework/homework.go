@@ -57,17 +57,14 @@ const (
 	CadenceWeekly = "weekly"
 )
 
-// dateLayout is how dates are typed and shown in forms (an HTML date input).
-const dateLayout = "2006-01-02"
-
 // Store reads and changes homework and plans applied to pairs. The
 // counselor's note to the clients is stored encrypted under the pair's data
 // key (Vault); homework without a note (e.g. a plan's next step, written by
 // the worker) needs no key.
 type Store struct {
-	DB    *sqlx.DB
-	Vault *vault.Vault
-	Now   func() time.Time // nil means time.Now
+	DB         *sqlx.DB
+	Vault      *vault.Vault
+	mend.Clock // Now: the clock; tests set it (nil: time.Now)
 
 	stmts db.Statements // the hot queries, prepared
 }
@@ -76,13 +73,6 @@ type Store struct {
 // notes (nil where no note is read or written, as in the worker).
 func NewStore(d *sqlx.DB, v *vault.Vault) *Store {
 	return &Store{DB: d, Vault: v}
-}
-
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 // Assignment is one piece of homework as staff see it.
@@ -98,8 +88,8 @@ type Assignment struct {
 	Title          string         `db:"title"`
 	ForUserID      sql.NullInt64  `db:"for_user_id"`
 	ForName        sql.NullString `db:"for_name"`
-	StartsOn       time.Time      `db:"starts_on"`
-	DueOn          time.Time      `db:"due_on"`
+	StartsOn       checkin.Date   `db:"starts_on"`
+	DueOn          checkin.Date   `db:"due_on"`
 	Cadence        string         `db:"cadence"`
 	Weekdays       pq.Int64Array  `db:"weekdays"`
 	Note           string         `db:"-"`
@@ -111,7 +101,7 @@ type Assignment struct {
 	PairPlanStepID sql.NullInt64  `db:"pair_plan_step_id"`
 	PlanPosition   sql.NullInt64  `db:"plan_position"`
 	CheckinCount   int            `db:"checkin_count"`
-	Today          time.Time      `db:"today"` // the practice's date when read
+	Today          checkin.Date   `db:"today"` // the practice's date when read
 }
 
 // State is the assignment's state on the practice's today.
@@ -134,13 +124,13 @@ func (a Assignment) State() string {
 func (a Assignment) DateRange() string { return DateRange(a.StartsOn, a.DueOn) }
 
 // DateRange formats a span of calendar days compactly.
-func DateRange(from, to time.Time) string {
+func DateRange(from, to checkin.Date) string {
 	switch {
-	case from.Equal(to):
+	case from == to:
 		return to.Format("2 Jan 2006")
-	case from.Year() != to.Year():
+	case from.Year != to.Year:
 		return from.Format("2 Jan 2006") + " – " + to.Format("2 Jan 2006")
-	case from.Month() != to.Month():
+	case from.Month != to.Month:
 		return from.Format("2 Jan") + " – " + to.Format("2 Jan 2006")
 	}
 	return from.Format("2") + "–" + to.Format("2 Jan 2006")
@@ -252,8 +242,8 @@ const maxNote = 1000
 type parsedInput struct {
 	stepVersionID int64
 	forUser       sql.NullInt64
-	startsOn      time.Time
-	dueOn         time.Time
+	startsOn      checkin.Date
+	dueOn         checkin.Date
 	cadence       string
 	weekdays      []int64
 	note          string
@@ -261,7 +251,7 @@ type parsedInput struct {
 
 // parse validates typed homework for pair p on the practice's today. keep
 // is the version already given (edits keep it unless the step changes).
-func (in Input) parse(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, p pair.Pair, today time.Time, keepStep int64, keepVersion int64) (parsedInput, error) {
+func (in Input) parse(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, p pair.Pair, today checkin.Date, keepStep int64, keepVersion int64) (parsedInput, error) {
 	var fe mend.FieldErrors
 	var out parsedInput
 	stepID, err := strconv.ParseInt(strings.TrimSpace(in.StepID), 10, 64)
@@ -317,12 +307,12 @@ func (in Input) parse(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, p pair.Pa
 			out.dueOn = d
 			if _, bad := fe["starts_on"]; !bad && d.Before(out.startsOn) {
 				fe.Add("due_on", "The due date cannot be before the start date.")
-			} else if d.Sub(out.startsOn) > 366*24*time.Hour {
+			} else if out.startsOn.DaysUntil(d) > 366 {
 				fe.Add("due_on", "Homework can last at most a year.")
 			}
 		}
 	} else if duration > 0 {
-		out.dueOn = out.startsOn.AddDate(0, 0, duration-1)
+		out.dueOn = out.startsOn.AddDays(duration - 1)
 	}
 	if _, bad := fe["due_on"]; !bad && !out.dueOn.IsZero() {
 		if first := pairFirstDay(p); out.dueOn.Before(first) {
@@ -339,18 +329,17 @@ func (in Input) parse(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, p pair.Pa
 
 // pairFirstDay is the practice's calendar date on which the pair was
 // created.
-func pairFirstDay(p pair.Pair) time.Time {
-	t := p.CreatedAt.In(checkin.LoadZone(p.Timezone))
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+func pairFirstDay(p pair.Pair) checkin.Date {
+	return checkin.DateIn(p.CreatedAt, checkin.LoadZone(p.Timezone))
 }
 
 // confirmPastDates stops homework whose start date is before today or whose
 // due date is already over from being saved until the counselor has read
 // what it causes and confirmed. prevStart and prevDue are the dates already
 // saved (zero when assigning): keeping them needs no new confirmation.
-func confirmPastDates(in Input, v parsedInput, today, prevStart, prevDue time.Time) error {
-	pastStart := v.startsOn.Before(today) && !v.startsOn.Equal(prevStart)
-	pastDue := v.dueOn.Before(today) && !v.dueOn.Equal(prevDue)
+func confirmPastDates(in Input, v parsedInput, today, prevStart, prevDue checkin.Date) error {
+	pastStart := v.startsOn.Before(today) && v.startsOn != prevStart
+	pastDue := v.dueOn.Before(today) && v.dueOn != prevDue
 	if in.ConfirmDates || (!pastStart && !pastDue) {
 		return nil
 	}
@@ -363,7 +352,7 @@ func confirmPastDates(in Input, v parsedInput, today, prevStart, prevDue time.Ti
 // from startsOn to dueOn causes when saved on today: the check-in periods
 // already over, the few still open for a late check-in, and that no
 // missing or overdue alert is raised for periods before it was assigned.
-func PastDatesWarning(startsOn, dueOn time.Time, cadence string, weekdays []int64, today time.Time) string {
+func PastDatesWarning(startsOn, dueOn checkin.Date, cadence string, weekdays []int64, today checkin.Date) string {
 	over, late := periodsOver(startsOn, dueOn, cadence, weekdays, today)
 	var b strings.Builder
 	if startsOn.Before(today) {
@@ -379,18 +368,13 @@ func PastDatesWarning(startsOn, dueOn time.Time, cadence string, weekdays []int6
 // periodsOver counts the check-in periods of homework from startsOn to
 // dueOn that have ended by today, and how many of them still take a late
 // check-in.
-func periodsOver(startsOn, dueOn time.Time, cadence string, weekdays []int64, today time.Time) (over, late int) {
-	sch := checkin.Schedule{StartsOn: checkinDate(startsOn), DueOn: checkinDate(dueOn), Cadence: checkin.Cadence(cadence)}
-	for _, d := range weekdays {
-		sch.Weekdays = append(sch.Weekdays, int(d))
-	}
-	td := checkinDate(today)
-	for _, per := range sch.Periods() {
-		if !per.Ended(td) {
+func periodsOver(startsOn, dueOn checkin.Date, cadence string, weekdays []int64, today checkin.Date) (over, late int) {
+	for _, per := range checkin.ScheduleOf(startsOn, dueOn, checkin.Cadence(cadence), weekdays).Periods() {
+		if !per.Ended(today) {
 			continue
 		}
 		over++
-		if !td.After(per.LateUntil()) {
+		if !today.After(per.LateUntil()) {
 			late++
 		}
 	}
@@ -430,7 +414,7 @@ func writePeriodsOver(b *strings.Builder, over, late int) {
 // today, causes: the steps already over (completed at once, without
 // check-ins unless late ones are still taken), the step running today,
 // and the check-in periods already over across them.
-func PlanPastStartWarning(startsOn time.Time, steps []library.PlanStep, cadence string, weekdays []int64, today time.Time) string {
+func PlanPastStartWarning(startsOn checkin.Date, steps []library.PlanStep, cadence string, weekdays []int64, today checkin.Date) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "The plan's first step would start on %s, before today. ", startsOn.Format("Mon 2 Jan 2006"))
 	over, late, done := 0, 0, 0
@@ -440,7 +424,7 @@ func PlanPastStartWarning(startsOn time.Time, steps []library.PlanStep, cadence 
 		if !s.Before(today) {
 			break
 		}
-		due := s.AddDate(0, 0, st.Days-1)
+		due := s.AddDays(st.Days - 1)
 		o, l := periodsOver(s, due, cadence, weekdays, today)
 		over, late = over+o, late+l
 		if due.Before(today) {
@@ -448,7 +432,7 @@ func PlanPastStartWarning(startsOn time.Time, steps []library.PlanStep, cadence 
 		} else {
 			current = fmt.Sprintf("Step %d, “%s”, would be running since %s. ", st.Position, st.Title, s.Format("Mon 2 Jan"))
 		}
-		s = due.AddDate(0, 0, 1)
+		s = due.AddDays(1)
 	}
 	switch {
 	case done == 1:
@@ -461,21 +445,19 @@ func PlanPastStartWarning(startsOn time.Time, steps []library.PlanStep, cadence 
 	return b.String()
 }
 
-func checkinDate(t time.Time) checkin.Date { return checkin.D(t.Year(), t.Month(), t.Day()) }
-
-func parseDate(fe *mend.FieldErrors, field, s string) (time.Time, bool) {
-	d, err := time.Parse(dateLayout, s)
+func parseDate(fe *mend.FieldErrors, field, s string) (checkin.Date, bool) {
+	d, err := checkin.ParseDate(s)
 	if err != nil {
-		fe.Add(field, "Enter a date like "+time.Now().Format(dateLayout)+".")
-		return time.Time{}, false
+		fe.Add(field, "Enter a date like "+time.Now().Format(time.DateOnly)+".")
+		return checkin.Date{}, false
 	}
 	return d, true
 }
 
 // checkNear refuses dates more than a year from today: almost always a
 // typing mistake in the year.
-func checkNear(fe *mend.FieldErrors, field string, d, today time.Time) {
-	if d.Before(today.AddDate(-1, 0, 0)) || d.After(today.AddDate(1, 0, 0)) {
+func checkNear(fe *mend.FieldErrors, field string, d, today checkin.Date) {
+	if d.Before(checkin.D(today.Year-1, today.Month, today.Day)) || d.After(checkin.D(today.Year+1, today.Month, today.Day)) {
 		fe.Add(field, "Choose a date within a year of today.")
 	}
 }
@@ -518,23 +500,19 @@ func sortInts(xs []int64) {
 }
 
 // practiceToday is the practice's calendar date at now.
-func (s *Store) practiceToday(ctx context.Context, q sqlx.QueryerContext, practiceID int64, now time.Time) (time.Time, error) {
-	var d time.Time
+func (s *Store) practiceToday(ctx context.Context, q sqlx.QueryerContext, practiceID int64, now time.Time) (checkin.Date, error) {
+	var d checkin.Date
 	err := s.stmts.On(s.DB, q).Get(ctx, &d, `SELECT ($2::timestamptz AT TIME ZONE timezone)::date FROM practices WHERE id = $1`, practiceID, now)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("homework: today: %w", err)
+		return checkin.Date{}, fmt.Errorf("homework: today: %w", err)
 	}
 	return d, nil
 }
 
-// Today is the caller's practice's calendar date now (form defaults), as
-// Mend's one calendar-date type.
+// Today is the caller's practice's calendar date now (form defaults).
 func (s *Store) Today(ctx context.Context, sc mend.Scope) (checkin.Date, error) {
-	d, err := s.practiceToday(ctx, s.DB, sc.PracticeID, s.now())
-	return checkinDate(d), err
+	return s.practiceToday(ctx, s.DB, sc.PracticeID, s.Clock.Time())
 }
-
-func date(t time.Time) string { return t.Format(dateLayout) }
 
 // writable checks that the caller may change homework of the pair: staff,
 // and the pair is not closed.
@@ -572,7 +550,7 @@ func (s *Store) AssignTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairID
 	if err := writable(sc, p); err != nil {
 		return 0, err
 	}
-	today, err := s.practiceToday(ctx, tx, p.PracticeID, s.now())
+	today, err := s.practiceToday(ctx, tx, p.PracticeID, s.Clock.Time())
 	if err != nil {
 		return 0, err
 	}
@@ -580,7 +558,7 @@ func (s *Store) AssignTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pairID
 	if err != nil {
 		return 0, err
 	}
-	if err := confirmPastDates(in, v, today, time.Time{}, time.Time{}); err != nil {
+	if err := confirmPastDates(in, v, today, checkin.Date{}, checkin.Date{}); err != nil {
 		return 0, err
 	}
 	id, err := s.insertAssignment(ctx, tx, p, v, sc.UserID, sql.NullInt64{})
@@ -603,8 +581,8 @@ func (s *Store) insertAssignment(ctx context.Context, tx *sqlx.Tx, p pair.Pair, 
 	_, err = s.stmts.On(s.DB, tx).Exec(ctx, `
 		INSERT INTO assignments (id, practice_id, pair_id, step_version_id, for_user_id, starts_on, due_on, cadence, weekdays, note, created_by, pair_plan_step_id, created_at)
 		VALUES ($12, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13)`,
-		p.PracticeID, p.ID, v.stepVersionID, v.forUser, date(v.startsOn), date(v.dueOn), v.cadence, pq.Array(v.weekdays),
-		note, sql.NullInt64{Int64: by, Valid: by != 0}, planStep, id, s.now())
+		p.PracticeID, p.ID, v.stepVersionID, v.forUser, v.startsOn, v.dueOn, v.cadence, pq.Array(v.weekdays),
+		note, sql.NullInt64{Int64: by, Valid: by != 0}, planStep, id, s.Clock.Time())
 	if err != nil {
 		return 0, fmt.Errorf("homework: insert: %w", err)
 	}
@@ -617,7 +595,7 @@ func (s *Store) Get(ctx context.Context, sc mend.Scope, id int64) (Assignment, e
 	if !sc.Role.IsStaff() {
 		return Assignment{}, mend.NotFound("Homework")
 	}
-	a, err := s.getAssignment(ctx, s.DB, sc, id, s.now(), false)
+	a, err := s.getAssignment(ctx, s.DB, sc, id, s.Clock.Time(), false)
 	if err != nil {
 		return Assignment{}, err
 	}
@@ -720,7 +698,7 @@ func (s *Store) versionContent(ctx context.Context, q sqlx.QueryerContext, versi
 func InputOf(a Assignment) Input {
 	in := Input{
 		StepID: strconv.FormatInt(a.StepID, 10), For: ForBoth,
-		StartsOn: date(a.StartsOn), DueOn: date(a.DueOn), Cadence: a.Cadence, Note: a.Note,
+		StartsOn: a.StartsOn.String(), DueOn: a.DueOn.String(), Cadence: a.Cadence, Note: a.Note,
 	}
 	if a.ForUserID.Valid {
 		in.For = strconv.FormatInt(a.ForUserID.Int64, 10)
@@ -737,7 +715,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 	if !sc.Role.IsStaff() {
 		return Assignment{}, mend.NotFound("Homework")
 	}
-	now := s.now()
+	now := s.Clock.Time()
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		cur, err := s.getAssignment(ctx, tx, sc, id, now, false)
 		if err != nil {
@@ -774,7 +752,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 			UPDATE assignments SET step_version_id = $2, for_user_id = $3, starts_on = $4, due_on = $5,
 			       cadence = $6, weekdays = $7, note = $8
 			WHERE id = $1`,
-			id, v.stepVersionID, v.forUser, date(v.startsOn), date(v.dueOn), v.cadence, pq.Array(v.weekdays), note)
+			id, v.stepVersionID, v.forUser, v.startsOn, v.dueOn, v.cadence, pq.Array(v.weekdays), note)
 		return err
 	})
 	if err != nil {
@@ -799,7 +777,7 @@ func (s *Store) finish(ctx context.Context, sc mend.Scope, id int64, to string) 
 	if !sc.Role.IsStaff() {
 		return Assignment{}, mend.NotFound("Homework")
 	}
-	now := s.now()
+	now := s.Clock.Time()
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		cur, err := s.getAssignment(ctx, tx, sc, id, now, false)
 		if err != nil {
@@ -857,7 +835,7 @@ func (s *Store) Current(ctx context.Context, sc mend.Scope, pairID int64) ([]Ass
 	var rows []Assignment
 	err := s.stmts.Select(ctx, s.DB, &rows, assignmentSelect+`
 		WHERE a.pair_id = $2 AND a.status = 'active' AND a.due_on >= ($1::timestamptz AT TIME ZONE pr.timezone)::date AND `+cond+`
-		ORDER BY a.starts_on, a.due_on, a.id LIMIT $3`, append([]any{s.now(), pairID, maxCurrent}, args...)...)
+		ORDER BY a.starts_on, a.due_on, a.id LIMIT $3`, append([]any{s.Clock.Time(), pairID, maxCurrent}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("homework: current: %w", err)
 	}
@@ -874,7 +852,7 @@ func (s *Store) History(ctx context.Context, sc mend.Scope, pairID int64, pr pag
 	var rows []Assignment
 	err := s.stmts.Select(ctx, s.DB, &rows, assignmentSelect+`
 		WHERE a.pair_id = $2 AND (a.status <> 'active' OR a.due_on < ($1::timestamptz AT TIME ZONE pr.timezone)::date) AND `+cond+`
-		ORDER BY a.due_on DESC, a.id DESC LIMIT $3 OFFSET $4`, append([]any{s.now(), pairID, pr.Limit(), pr.Offset()}, args...)...)
+		ORDER BY a.due_on DESC, a.id DESC LIMIT $3 OFFSET $4`, append([]any{s.Clock.Time(), pairID, pr.Limit(), pr.Offset()}, args...)...)
 	if err != nil {
 		return paging.Page[Assignment]{}, fmt.Errorf("homework: history: %w", err)
 	}
@@ -886,13 +864,13 @@ func (s *Store) History(ctx context.Context, sc mend.Scope, pairID int64, pr pag
 
 // Summary is what the pairs list shows about a pair's homework.
 type Summary struct {
-	PairID       int64          `db:"pair_id"`
-	CurrentCount int            `db:"current_count"`
-	CurrentTitle sql.NullString `db:"current_title"`
-	NextDue      sql.NullTime   `db:"next_due"`
-	PlanName     sql.NullString `db:"plan_name"`
-	PlanPosition sql.NullInt64  `db:"plan_position"`
-	PlanSteps    sql.NullInt64  `db:"plan_steps"`
+	PairID       int64            `db:"pair_id"`
+	CurrentCount int              `db:"current_count"`
+	CurrentTitle sql.NullString   `db:"current_title"`
+	NextDue      checkin.NullDate `db:"next_due"`
+	PlanName     sql.NullString   `db:"plan_name"`
+	PlanPosition sql.NullInt64    `db:"plan_position"`
+	PlanSteps    sql.NullInt64    `db:"plan_steps"`
 }
 
 // Summaries returns, in one query, the homework summary of each given pair
@@ -924,7 +902,7 @@ func (s *Store) Summaries(ctx context.Context, sc mend.Scope, pairIDs []int64) (
 			ORDER BY a.due_on, a.id LIMIT 1
 		) cur ON TRUE
 		LEFT JOIN pair_plans pp ON pp.pair_id = t.id AND pp.status = 'active'`,
-		append([]any{s.now(), pq.Array(pairIDs)}, args...)...)
+		append([]any{s.Clock.Time(), pq.Array(pairIDs)}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("homework: summaries: %w", err)
 	}

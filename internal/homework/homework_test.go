@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/homework"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
@@ -62,17 +63,15 @@ func (e *env) corePlan(t *testing.T) int64 {
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
-func day(s string) time.Time {
-	d, err := time.Parse(time.DateOnly, s)
+func day(s string) checkin.Date {
+	d, err := checkin.ParseDate(s)
 	if err != nil {
 		panic(err)
 	}
 	return d
 }
 
-func sameDay(a, b time.Time) bool {
-	return a.Format(time.DateOnly) == b.Format(time.DateOnly)
-}
+func sameDay(a, b checkin.Date) bool { return a == b }
 
 func TestAssignValidatesAndStoresNothingOnError(t *testing.T) {
 	e := setup(t)
@@ -390,7 +389,7 @@ func TestPlanAdvancesByDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if v.Current().Position != 2 || v.Total() < 15 || v.Next().Position != 3 || !v.Next().Expected ||
-		!sameDay(v.Next().StartsOn.Time, day("2026-03-16")) {
+		!sameDay(v.Next().StartsOn.Date, day("2026-03-16")) {
 		t.Fatalf("plan view: current %d of %d, next %+v", v.Current().Position, v.Total(), v.Next())
 	}
 }

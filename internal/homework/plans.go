@@ -14,6 +14,7 @@ import (
 
 	"github.com/mend-practice/mend/internal/access"
 	"github.com/mend-practice/mend/internal/audit"
+	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/library"
 	"github.com/mend-practice/mend/internal/mend"
@@ -40,12 +41,12 @@ type PlanInput struct {
 
 // pairPlan is a running plan, locked for advancing.
 type pairPlan struct {
-	ID        int64         `db:"id"`
-	Name      string        `db:"name"`
-	StartsOn  time.Time     `db:"starts_on"`
-	Cadence   string        `db:"cadence"`
-	Weekdays  pq.Int64Array `db:"weekdays"`
-	ResumedOn sql.NullTime  `db:"resumed_on"`
+	ID        int64            `db:"id"`
+	Name      string           `db:"name"`
+	StartsOn  checkin.Date     `db:"starts_on"`
+	Cadence   string           `db:"cadence"`
+	Weekdays  pq.Int64Array    `db:"weekdays"`
+	ResumedOn checkin.NullDate `db:"resumed_on"`
 }
 
 // lockRunningPlan locks a pair's running plan (sql.ErrNoRows: none). The
@@ -83,7 +84,7 @@ func (s *Store) ApplyPlanTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pai
 	if !sc.Role.IsStaff() && sc.Role != mend.RoleSystem {
 		return 0, mend.NotFound("Pair")
 	}
-	now := s.now()
+	now := s.Clock.Time()
 	var ppID int64
 	err := func() error {
 		p, err := pair.Lock(ctx, tx, sc, pairID)
@@ -137,7 +138,7 @@ func (s *Store) ApplyPlanTx(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, pai
 		if err := tx.GetContext(ctx, &ppID, `
 			INSERT INTO pair_plans (practice_id, pair_id, plan_id, name, starts_on, cadence, weekdays, created_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			p.PracticeID, p.ID, plan.ID, plan.Name, date(starts), cadence, pq.Array(weekdays),
+			p.PracticeID, p.ID, plan.ID, plan.Name, starts, cadence, pq.Array(weekdays),
 			sql.NullInt64{Int64: sc.UserID, Valid: sc.UserID != 0}); err != nil {
 			return fmt.Errorf("homework: apply plan: %w", err)
 		}
@@ -186,7 +187,7 @@ func (s *Store) StopPlan(ctx context.Context, sc mend.Scope, pairID int64) error
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE pair_plans SET status = 'stopped', ended_at = $2 WHERE id = $1`, pp.ID, s.now()); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE pair_plans SET status = 'stopped', ended_at = $2 WHERE id = $1`, pp.ID, s.Clock.Time()); err != nil {
 			return err
 		}
 		return pair.RecordEvent(ctx, tx, pair.Event{PracticeID: p.PracticeID, PairID: p.ID, Kind: pair.EventPlanStopped,
@@ -207,15 +208,15 @@ const maxPlanLength = 100
 //
 // The plan row is locked by the caller, and a unique index allows one
 // homework per plan step, so concurrent advancers cannot double a step.
-func (s *Store) advance(ctx context.Context, tx *sqlx.Tx, p pair.Pair, pp pairPlan, today, now time.Time, actor int64) (int, error) {
+func (s *Store) advance(ctx context.Context, tx *sqlx.Tx, p pair.Pair, pp pairPlan, today checkin.Date, now time.Time, actor int64) (int, error) {
 	created := 0
 	for range maxPlanLength {
 		var cur struct {
-			Position int          `db:"position"`
-			ID       int64        `db:"id"`
-			Status   string       `db:"status"`
-			DueOn    time.Time    `db:"due_on"`
-			EndedOn  sql.NullTime `db:"ended_on"`
+			Position int              `db:"position"`
+			ID       int64            `db:"id"`
+			Status   string           `db:"status"`
+			DueOn    checkin.Date     `db:"due_on"`
+			EndedOn  checkin.NullDate `db:"ended_on"`
 		}
 		err := tx.GetContext(ctx, &cur, `
 			SELECT s.position, a.id, a.status, a.due_on,
@@ -240,13 +241,13 @@ func (s *Store) advance(ctx context.Context, tx *sqlx.Tx, p pair.Pair, pp pairPl
 					return created, err
 				}
 			}
-			next, starts = cur.Position+1, cur.DueOn.AddDate(0, 0, 1)
-			if cur.Status != StatusActive && cur.EndedOn.Valid && cur.EndedOn.Time.Before(starts) {
-				starts = cur.EndedOn.Time
+			next, starts = cur.Position+1, cur.DueOn.AddDays(1)
+			if cur.Status != StatusActive && cur.EndedOn.Valid && cur.EndedOn.Date.Before(starts) {
+				starts = cur.EndedOn.Date
 			}
 		}
-		if pp.ResumedOn.Valid && starts.Before(pp.ResumedOn.Time) {
-			starts = pp.ResumedOn.Time
+		if pp.ResumedOn.Valid && starts.Before(pp.ResumedOn.Date) {
+			starts = pp.ResumedOn.Date
 		}
 		var st struct {
 			ID            int64 `db:"id"`
@@ -265,7 +266,7 @@ func (s *Store) advance(ctx context.Context, tx *sqlx.Tx, p pair.Pair, pp pairPl
 			return created, fmt.Errorf("homework: next plan step: %w", err)
 		}
 		v := parsedInput{
-			stepVersionID: st.StepVersionID, startsOn: starts, dueOn: starts.AddDate(0, 0, st.Days-1),
+			stepVersionID: st.StepVersionID, startsOn: starts, dueOn: starts.AddDays(st.Days - 1),
 			cadence: pp.Cadence, weekdays: pp.Weekdays,
 		}
 		if _, err := s.insertAssignment(ctx, tx, p, v, actor, sql.NullInt64{Int64: st.ID, Valid: true}); err != nil {
@@ -285,7 +286,7 @@ func (s *Store) AdvanceDue(ctx context.Context, sc mend.Scope) (int, error) {
 	if sc.Role != mend.RoleSystem {
 		return 0, mend.Errorf(mend.EFORBIDDEN, "Only Mend's scheduler advances plans.")
 	}
-	now := s.now()
+	now := s.Clock.Time()
 	total := 0
 	var after int64
 	for {
@@ -369,7 +370,7 @@ type PlanView struct {
 	ID       int64          `db:"id"`
 	Name     string         `db:"name"`
 	Status   string         `db:"status"`
-	StartsOn time.Time      `db:"starts_on"`
+	StartsOn checkin.Date   `db:"starts_on"`
 	Cadence  string         `db:"cadence"`
 	Weekdays pq.Int64Array  `db:"weekdays"`
 	Steps    []PlanStepView `db:"-"`
@@ -378,14 +379,14 @@ type PlanView struct {
 // PlanStepView is one step of a pair's plan, with its homework if started
 // or its expected dates if not.
 type PlanStepView struct {
-	Position     int            `db:"position"`
-	Title        string         `db:"title"`
-	Days         int            `db:"days"`
-	AssignmentID sql.NullInt64  `db:"assignment_id"`
-	Status       sql.NullString `db:"status"`
-	StartsOn     sql.NullTime   `db:"starts_on"`
-	DueOn        sql.NullTime   `db:"due_on"`
-	Expected     bool           `db:"-"` // dates are a forecast
+	Position     int              `db:"position"`
+	Title        string           `db:"title"`
+	Days         int              `db:"days"`
+	AssignmentID sql.NullInt64    `db:"assignment_id"`
+	Status       sql.NullString   `db:"status"`
+	StartsOn     checkin.NullDate `db:"starts_on"`
+	DueOn        checkin.NullDate `db:"due_on"`
+	Expected     bool             `db:"-"` // dates are a forecast
 }
 
 // Dates is the step's span, actual or expected ("" if unknown).
@@ -393,7 +394,7 @@ func (st PlanStepView) Dates() string {
 	if !st.StartsOn.Valid || !st.DueOn.Valid {
 		return ""
 	}
-	return DateRange(st.StartsOn.Time, st.DueOn.Time)
+	return DateRange(st.StartsOn.Date, st.DueOn.Date)
 }
 
 // Total is the number of steps.
@@ -458,7 +459,7 @@ func (s *Store) Plan(ctx context.Context, sc mend.Scope, pairID int64) (*PlanVie
 	}
 	// Forecast the dates of steps not started yet, if the plan runs.
 	if v.Status == PlanActive {
-		var prevDue sql.NullTime
+		var prevDue checkin.NullDate
 		for i := range v.Steps {
 			st := &v.Steps[i]
 			if st.AssignmentID.Valid {
@@ -467,10 +468,10 @@ func (s *Store) Plan(ctx context.Context, sc mend.Scope, pairID int64) (*PlanVie
 			}
 			start := v.StartsOn
 			if prevDue.Valid {
-				start = prevDue.Time.AddDate(0, 0, 1)
+				start = prevDue.Date.AddDays(1)
 			}
-			st.StartsOn = sql.NullTime{Time: start, Valid: true}
-			st.DueOn = sql.NullTime{Time: start.AddDate(0, 0, st.Days-1), Valid: true}
+			st.StartsOn = checkin.NullDate{Date: start, Valid: true}
+			st.DueOn = checkin.NullDate{Date: start.AddDays(st.Days - 1), Valid: true}
 			st.Expected = true
 			prevDue = st.DueOn
 		}

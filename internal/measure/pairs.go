@@ -116,7 +116,7 @@ func (s *Store) Assign(ctx context.Context, sc mend.Scope, pairID int64, in Assi
 		if err := fe.Err(); err != nil {
 			return err
 		}
-		today := checkin.Today(s.now(), sc.Timezone)
+		today := checkin.Today(s.Clock.Time(), sc.Timezone)
 		err = tx.GetContext(ctx, &id, `
 			INSERT INTO measure_assignments (practice_id, pair_id, measure_id, for_user_id, every_days, starts_on, created_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
@@ -208,7 +208,7 @@ func (s *Store) clientAssignments(ctx context.Context, q sqlx.QueryerContext, sc
 	if err := s.stmts.On(s.DB, q).Select(ctx, &out, query, append(args, onlyID)...); err != nil {
 		return nil, fmt.Errorf("measure: client's measures: %w", err)
 	}
-	today := checkin.Today(s.now(), sc.Timezone)
+	today := checkin.Today(s.Clock.Time(), sc.Timezone)
 	for i := range out {
 		d := &out[i]
 		on, ok := dueOn(d.StartsOn, d.EveryDays, d.LastOn)
@@ -353,12 +353,12 @@ func (s *Store) Submit(ctx context.Context, sc mend.Scope, assignmentID, version
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 			id, d.PracticeID, d.PairID, d.AssignmentID, d.VersionID, sc.UserID, sealed, r.Answered, r.Valid,
 			total, band, severity, r.HasBand && r.Band.Severity == def.MostSevere() && def.MostSevere() > 0,
-			string(subs), r.Critical, checkin.Today(s.now(), sc.Timezone)); err != nil {
+			string(subs), r.Critical, checkin.Today(s.Clock.Time(), sc.Timezone)); err != nil {
 			return fmt.Errorf("measure: save answers: %w", err)
 		}
 		out.ResponseID = id
 		if d.EveryDays.Valid {
-			next := checkin.Today(s.now(), sc.Timezone).AddDays(int(d.EveryDays.Int64))
+			next := checkin.Today(s.Clock.Time(), sc.Timezone).AddDays(int(d.EveryDays.Int64))
 			if err := scheduleReminders(ctx, tx, d.PracticeID, d.PairID, d.AssignmentID, []int64{sc.UserID}, next); err != nil {
 				return err
 			}

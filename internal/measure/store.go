@@ -28,12 +28,12 @@ import (
 //
 // Item values are sealed under the pair's data key (vault.MeasureAnswers).
 type Store struct {
-	DB      *sqlx.DB
-	Vault   *vault.Vault
-	Audit   *audit.Log
-	Outbox  *mail.Outbox
-	BaseURL string           // for the link in safety alert emails
-	Now     func() time.Time // the clock; tests set it
+	DB         *sqlx.DB
+	Vault      *vault.Vault
+	Audit      *audit.Log
+	Outbox     *mail.Outbox
+	BaseURL    string // for the link in safety alert emails
+	mend.Clock        // Now: the clock; tests set it (nil: time.Now)
 
 	stmts db.Statements // the client home's query of due measures, prepared
 }
@@ -41,13 +41,6 @@ type Store struct {
 // NewStore builds a measure store.
 func NewStore(d *sqlx.DB, v *vault.Vault, a *audit.Log, ob *mail.Outbox, baseURL string) *Store {
 	return &Store{DB: d, Vault: v, Audit: a, Outbox: ob, BaseURL: baseURL}
-}
-
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 func staff(sc mend.Scope) bool { return sc.Role == mend.RoleAdmin || sc.Role == mend.RoleCounselor }

@@ -35,14 +35,14 @@ type Counts struct {
 func (c Counts) Zero() bool { return c.Review == 0 && c.Flags == 0 && c.Overdue == 0 }
 
 type digestRow struct {
-	UserID       int64    `db:"user_id"`
-	PracticeID   int64    `db:"practice_id"`
-	LastOn       nullDate `db:"last_on"`
-	Email        string   `db:"email"`
-	Name         string   `db:"name"`
-	Timezone     string   `db:"timezone"`
-	Active       bool     `db:"active"`
-	PracticeName string   `db:"practice_name"`
+	UserID       int64            `db:"user_id"`
+	PracticeID   int64            `db:"practice_id"`
+	LastOn       checkin.NullDate `db:"last_on"`
+	Email        string           `db:"email"`
+	Name         string           `db:"name"`
+	Timezone     string           `db:"timezone"`
+	Active       bool             `db:"active"`
+	PracticeName string           `db:"practice_name"`
 }
 
 const claimDigests = `
@@ -87,7 +87,7 @@ func (s *Scheduler) digestBatch(ctx context.Context, now time.Time) (Stats, erro
 			switch {
 			case !r.Active:
 				// Enabling or activating the account wakes the row (trigger).
-				users, due, lastOn = append(users, r.UserID), append(due, "infinity"), append(lastOn, last.text().String)
+				users, due, lastOn = append(users, r.UserID), append(due, "infinity"), append(lastOn, nullText(last).String)
 				continue
 			case last.Valid && !last.Date.Before(today):
 				// Decided already today.
@@ -95,13 +95,13 @@ func (s *Scheduler) digestBatch(ctx context.Context, now time.Time) (Stats, erro
 				next = at(today, DigestMinute)
 			case now.Before(at(today, DigestLateMinute)):
 				sendIdx = append(sendIdx, i)
-				last = nullDate{Date: today, Valid: true}
+				last = checkin.NullDate{Date: today, Valid: true}
 			default:
 				// Too late in the day; tomorrow morning.
 			}
 			users = append(users, r.UserID)
 			due = append(due, next.UTC().Format(time.RFC3339Nano))
-			lastOn = append(lastOn, last.text().String)
+			lastOn = append(lastOn, nullText(last).String)
 		}
 		if len(sendIdx) > 0 {
 			counts, err := digestCounts(ctx, tx, rows, sendIdx, now)
@@ -174,14 +174,14 @@ func digestCounts(ctx context.Context, tx *sqlx.Tx, rows []digestRow, idx []int,
 	// Overdue homework: few rows (active homework already past its due
 	// date), judged in Go with the check-in periods' own rules.
 	var hw []struct {
-		CounselorID  int64         `db:"counselor_id"`
-		AssignmentID int64         `db:"assignment_id"`
-		StartsOn     checkin.Date  `db:"starts_on"`
-		DueOn        checkin.Date  `db:"due_on"`
-		Cadence      string        `db:"cadence"`
-		Weekdays     pq.Int64Array `db:"weekdays"`
-		Timezone     string        `db:"timezone"`
-		LastStart    nullDate      `db:"last_start"`
+		CounselorID  int64            `db:"counselor_id"`
+		AssignmentID int64            `db:"assignment_id"`
+		StartsOn     checkin.Date     `db:"starts_on"`
+		DueOn        checkin.Date     `db:"due_on"`
+		Cadence      string           `db:"cadence"`
+		Weekdays     pq.Int64Array    `db:"weekdays"`
+		Timezone     string           `db:"timezone"`
+		LastStart    checkin.NullDate `db:"last_start"`
 	}
 	err = tx.SelectContext(ctx, &hw, `
 		SELECT p.counselor_id, a.id AS assignment_id, a.starts_on, a.due_on, a.cadence, a.weekdays, u.timezone,
@@ -203,11 +203,7 @@ func digestCounts(ctx context.Context, tx *sqlx.Tx, rows []digestRow, idx []int,
 		if seen[h.AssignmentID] {
 			continue
 		}
-		sch := checkin.Schedule{StartsOn: h.StartsOn, DueOn: h.DueOn, Cadence: checkin.Cadence(h.Cadence)}
-		for _, w := range h.Weekdays {
-			sch.Weekdays = append(sch.Weekdays, int(w))
-		}
-		last, ok := LastPeriod(sch)
+		last, ok := LastPeriod(checkin.ScheduleOf(h.StartsOn, h.DueOn, checkin.Cadence(h.Cadence), h.Weekdays))
 		if !ok || !h.DueOn.Before(checkin.DateIn(now, checkin.LoadZone(h.Timezone))) {
 			continue
 		}

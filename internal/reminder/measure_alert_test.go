@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mend-practice/mend/internal/audit"
-	"github.com/mend-practice/mend/internal/jobs"
 	"github.com/mend-practice/mend/internal/measure"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/vault/vaulttest"
@@ -26,24 +24,8 @@ func TestCriticalMeasureAnswerAlertsTheCounselorOnly(t *testing.T) {
 	maya := w.client("Maya", "America/Chicago", prefs{})
 	daniel := w.client("Daniel", "America/Chicago", prefs{})
 	pair := w.pair(maya, daniel)
-	admin := mend.Scope{PracticeID: w.practice, Role: mend.RoleAdmin,
-		UserID: w.id(`INSERT INTO users (practice_id, role, email, name, password_hash) VALUES ($1, 'admin', 'admin@northside.test', 'Ada', 'x') RETURNING id`, w.practice)}
-	counselor := mend.Scope{PracticeID: w.practice, UserID: w.counselor, Role: mend.RoleCounselor, Timezone: "America/Chicago"}
-	store := measure.NewStore(w.db, vaulttest.New(t, w.db), &audit.Log{DB: w.db}, w.outbox, baseURL)
-	store.Now = w.clock.Now
 	w.clock.Set(local(zone(t, "America/Chicago"), 2026, 3, 10, 12, 0))
-	def := measure.Structures()[measure.OwnKey].Definition
-	id, err := store.Create(ctx, admin, def)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.SetActive(ctx, admin, id, true); err != nil {
-		t.Fatal(err)
-	}
-	aid, err := store.Assign(ctx, counselor, pair, measure.AssignInput{MeasureID: id})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, def, aid := w.measureGiven(t, pair)
 	rig := w.mailRig()
 	rig.startWorker(false)
 	form, err := store.AnswerForm(ctx, w.scope(maya), aid)
@@ -55,42 +37,8 @@ func TestCriticalMeasureAnswerAlertsTheCounselorOnly(t *testing.T) {
 	if err != nil || !out.Result.Critical {
 		t.Fatalf("submit: %+v %v", out, err)
 	}
-	msgs := rig.smtp.WaitFor(t, 1, time.Minute)
-	w.settle()
-	time.Sleep(500 * time.Millisecond)
-	if n := rig.smtp.Count(); n != 1 {
-		t.Fatalf("listener got %d messages, want 1", n)
-	}
-	m := msgs[0]
-	if len(m.To) != 1 || m.To[0] != "counselor@northside.test" {
-		t.Fatalf("alert sent to %v, want the counselor only", m.To)
-	}
 	link := fmt.Sprintf("%s/pairs/%d/measures#response-%d", baseURL, pair, out.ResponseID)
-	for ct, body := range m.Parts() {
-		links := linkRE.FindAllString(body, -1)
-		if len(links) == 0 {
-			t.Errorf("%s body has no link", ct)
-		}
-		for _, l := range links {
-			if l != link {
-				t.Errorf("%s body links to %s, want exactly %s", ct, l, link)
-			}
-		}
-		for _, words := range []string{"afraid", def.Name, "closeness", "Maya", "Daniel", "Often"} {
-			if strings.Contains(body, words) {
-				t.Errorf("%s body carries %q", ct, words)
-			}
-		}
-	}
-	var toClients int
-	if err := w.db.Get(&toClients, `SELECT count(*) FROM email_log WHERE user_id IN ($1, $2)`, maya, daniel); err != nil || toClients != 0 {
-		t.Errorf("%d emails to the partners (%v)", toClients, err)
-	}
-	var kind string
-	_ = w.db.Get(&kind, `SELECT kind FROM email_log`)
-	if jobs.QueueFor(kind) != jobs.QueueCritical {
-		t.Errorf("kind %q goes to queue %q", kind, jobs.QueueFor(kind))
-	}
+	w.wantAlertToCounselorOnly(t, rig, link, []string{"afraid", def.Name, "closeness", "Maya", "Daniel", "Often"}, maya, daniel)
 }
 
 // TestDueMeasuresAreRemindedOnceThenNudged (issue 20): a measure given to
@@ -105,24 +53,8 @@ func TestDueMeasuresAreRemindedOnceThenNudged(t *testing.T) {
 	maya := w.client("Maya", "America/Chicago", prefs{})
 	daniel := w.client("Daniel", "America/Chicago", prefs{})
 	pair := w.pair(maya, daniel)
-	admin := mend.Scope{PracticeID: w.practice, Role: mend.RoleAdmin,
-		UserID: w.id(`INSERT INTO users (practice_id, role, email, name, password_hash) VALUES ($1, 'admin', 'admin@northside.test', 'Ada', 'x') RETURNING id`, w.practice)}
-	counselor := mend.Scope{PracticeID: w.practice, UserID: w.counselor, Role: mend.RoleCounselor, Timezone: "America/Chicago"}
-	store := measure.NewStore(w.db, vaulttest.New(t, w.db), &audit.Log{DB: w.db}, w.outbox, baseURL)
-	store.Now = w.clock.Now
 	w.clock.Set(local(chicago, 2026, 3, 10, 9, 0))
-	def := measure.Structures()[measure.OwnKey].Definition
-	id, err := store.Create(ctx, admin, def)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.SetActive(ctx, admin, id, true); err != nil {
-		t.Fatal(err)
-	}
-	aid, err := store.Assign(ctx, counselor, pair, measure.AssignInput{MeasureID: id})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, def, aid := w.measureGiven(t, pair)
 	kinds := func() map[string]int {
 		out := map[string]int{}
 		for _, e := range w.emails() {
@@ -162,4 +94,30 @@ func TestDueMeasuresAreRemindedOnceThenNudged(t *testing.T) {
 	if k[fmt.Sprintf("measure_overdue to %d", daniel)] != 1 || k[fmt.Sprintf("measure_overdue to %d", maya)] != 0 || len(k) != 3 {
 		t.Errorf("after the nudge day: %v", k)
 	}
+}
+
+// measureGiven gives the pair the practice's own measure (created and
+// turned on by an admin, given by the counselor at the clock's time), and
+// returns the measure store, the measure and the assignment.
+func (w *world) measureGiven(t *testing.T, pair int64) (*measure.Store, measure.Definition, int64) {
+	t.Helper()
+	ctx := context.Background()
+	admin := mend.Scope{PracticeID: w.practice, Role: mend.RoleAdmin,
+		UserID: w.id(`INSERT INTO users (practice_id, role, email, name, password_hash) VALUES ($1, 'admin', 'admin@northside.test', 'Ada', 'x') RETURNING id`, w.practice)}
+	counselor := mend.Scope{PracticeID: w.practice, UserID: w.counselor, Role: mend.RoleCounselor, Timezone: "America/Chicago"}
+	store := measure.NewStore(w.db, vaulttest.New(t, w.db), &audit.Log{DB: w.db}, w.outbox, baseURL)
+	store.Now = w.clock.Now
+	def := measure.Structures()[measure.OwnKey].Definition
+	id, err := store.Create(ctx, admin, def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetActive(ctx, admin, id, true); err != nil {
+		t.Fatal(err)
+	}
+	aid, err := store.Assign(ctx, counselor, pair, measure.AssignInput{MeasureID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, def, aid
 }

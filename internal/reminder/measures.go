@@ -2,7 +2,6 @@ package reminder
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -23,29 +22,15 @@ import (
 const MeasureNudgeDays = 2
 
 type measureRow struct {
-	ID           int64         `db:"id"`
-	PracticeID   int64         `db:"practice_id"`
-	AssignmentID int64         `db:"measure_assignment_id"`
-	UserID       int64         `db:"user_id"`
-	DueOn        checkin.Date  `db:"due_on"`
-	Stage        string        `db:"stage"`
-	Wants        bool          `db:"wants"`
-	Answered     bool          `db:"answered"`
-	Email        string        `db:"email"`
-	Name         string        `db:"name"`
-	Timezone     string        `db:"timezone"`
-	Minute       int           `db:"reminder_minute"`
-	QuietStart   sql.NullInt64 `db:"quiet_start"`
-	QuietEnd     sql.NullInt64 `db:"quiet_end"`
-	PracticeName string        `db:"practice_name"`
-}
-
-func (r measureRow) prefs() Prefs {
-	p := Prefs{Zone: checkin.LoadZone(r.Timezone), Minute: r.Minute}
-	if r.QuietStart.Valid && r.QuietEnd.Valid {
-		p.Quiet, p.QuietStart, p.QuietEnd = true, int(r.QuietStart.Int64), int(r.QuietEnd.Int64)
-	}
-	return p
+	ID           int64        `db:"id"`
+	PracticeID   int64        `db:"practice_id"`
+	AssignmentID int64        `db:"measure_assignment_id"`
+	UserID       int64        `db:"user_id"`
+	DueOn        checkin.Date `db:"due_on"`
+	Stage        string       `db:"stage"`
+	Wants        bool         `db:"wants"`
+	Answered     bool         `db:"answered"`
+	recipient
 }
 
 // sendAt is when the row's email goes.
@@ -58,33 +43,23 @@ func (r measureRow) sendAt() time.Time {
 	return p.OutOfQuiet(p.timeOn(day))
 }
 
-const claimMeasureReminders = `
+var claimMeasureReminders = `
 	SELECT mr.id, mr.practice_id, mr.measure_assignment_id, mr.user_id, mr.due_on, mr.stage,
 	       (ma.status = 'active' AND p.status = 'active' AND m.active AND u.disabled_at IS NULL
 	        AND u.password_hash IS NOT NULL AND u.reminders_enabled) AS wants,
 	       EXISTS (SELECT 1 FROM measure_responses r WHERE r.measure_assignment_id = mr.measure_assignment_id
 	               AND r.user_id = mr.user_id AND r.answered_on >= mr.due_on) AS answered,
-	       u.email, u.name, u.timezone, u.reminder_minute, u.quiet_start, u.quiet_end, pr.name AS practice_name
+	       ` + recipientColumns + `
 	FROM measure_reminders mr
 	JOIN measure_assignments ma ON ma.id = mr.measure_assignment_id AND ma.practice_id = mr.practice_id
 	JOIN measures m ON m.id = ma.measure_id
-	JOIN pairs p ON p.id = mr.pair_id AND p.practice_id = mr.practice_id
-	JOIN users u ON u.id = mr.user_id AND u.practice_id = mr.practice_id
-	JOIN practices pr ON pr.id = mr.practice_id
-	WHERE mr.due_at <= $1
-	ORDER BY mr.due_at
-	LIMIT $2
-	FOR UPDATE OF mr SKIP LOCKED`
+` + claimDue("mr", "mr.pair_id")
 
 // MeasureReminders queues the reminders and nudges of measures due now.
 func (s *Scheduler) MeasureReminders(ctx context.Context) (Stats, error) {
-	return s.drain(ctx, s.measureBatch)
-}
-
-func (s *Scheduler) measureBatch(ctx context.Context, now time.Time) (Stats, error) {
-	return sendPending(ctx, s, now, pendingTable[measureRow]{
+	return drainPending(ctx, s, pendingTable[measureRow]{
 		Name: "measure_reminders", Claim: claimMeasureReminders, ID: func(r measureRow) int64 { return r.ID },
-		Decide: func(r measureRow) (time.Time, *mail.Message) {
+		Decide: func(r measureRow, now time.Time) (time.Time, *mail.Message) {
 			if !r.Wants || r.Answered {
 				return time.Time{}, nil
 			}

@@ -2,7 +2,6 @@ package reminder
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -26,34 +25,21 @@ import (
 // The emails name no exercise and carry nothing anyone wrote.
 
 type noticeRow struct {
-	ID           int64         `db:"id"`
-	PracticeID   int64         `db:"practice_id"`
-	AssignmentID int64         `db:"assignment_id"`
-	PeriodStart  checkin.Date  `db:"period_start"`
-	UserID       int64         `db:"user_id"`
-	Kind         string        `db:"kind"`
-	Wants        bool          `db:"wants"`
-	Stale        bool          `db:"stale"`
-	Email        string        `db:"email"`
-	Name         string        `db:"name"`
-	Role         string        `db:"role"`
-	Timezone     string        `db:"timezone"`
-	QuietStart   sql.NullInt64 `db:"quiet_start"`
-	QuietEnd     sql.NullInt64 `db:"quiet_end"`
-	PracticeName string        `db:"practice_name"`
-}
-
-func (r noticeRow) prefs() Prefs {
-	p := Prefs{Zone: checkin.LoadZone(r.Timezone)}
-	if r.QuietStart.Valid && r.QuietEnd.Valid {
-		p.Quiet, p.QuietStart, p.QuietEnd = true, int(r.QuietStart.Int64), int(r.QuietEnd.Int64)
-	}
-	return p
+	ID           int64        `db:"id"`
+	PracticeID   int64        `db:"practice_id"`
+	AssignmentID int64        `db:"assignment_id"`
+	PeriodStart  checkin.Date `db:"period_start"`
+	UserID       int64        `db:"user_id"`
+	Kind         string       `db:"kind"`
+	Wants        bool         `db:"wants"`
+	Stale        bool         `db:"stale"`
+	Role         string       `db:"role"`
+	recipient
 }
 
 // claimNotices takes up to $2 notices due at $1, with their recipient and
 // whether they still apply.
-const claimNotices = `
+var claimNotices = `
 	SELECT n.id, n.practice_id, n.assignment_id, n.period_start, n.user_id, n.kind,
 	       (p.status = 'active' AND a.status = 'active' AND u.disabled_at IS NULL AND u.password_hash IS NOT NULL
 	        AND (u.role <> 'client' OR u.reminders_enabled)) AS wants,
@@ -65,26 +51,16 @@ const claimNotices = `
 	         WHEN 'ready' THEN EXISTS (SELECT 1 FROM reveals r WHERE r.assignment_id = n.assignment_id
 	                                     AND r.period_start = n.period_start)
 	         ELSE false END AS stale,
-	       u.email, u.name, u.role, u.timezone, u.quiet_start, u.quiet_end, pr.name AS practice_name
+	       u.role, ` + recipientColumns + `
 	FROM reveal_notices n
 	JOIN assignments a ON a.id = n.assignment_id AND a.practice_id = n.practice_id
-	JOIN pairs p ON p.id = n.pair_id AND p.practice_id = n.practice_id
-	JOIN users u ON u.id = n.user_id AND u.practice_id = n.practice_id
-	JOIN practices pr ON pr.id = n.practice_id
-	WHERE n.due_at <= $1
-	ORDER BY n.due_at
-	LIMIT $2
-	FOR UPDATE OF n SKIP LOCKED`
+` + claimDue("n", "n.pair_id")
 
 // RevealNotices queues the reveal emails due now.
 func (s *Scheduler) RevealNotices(ctx context.Context) (Stats, error) {
-	return s.drain(ctx, s.noticeBatch)
-}
-
-func (s *Scheduler) noticeBatch(ctx context.Context, now time.Time) (Stats, error) {
-	return sendPending(ctx, s, now, pendingTable[noticeRow]{
+	return drainPending(ctx, s, pendingTable[noticeRow]{
 		Name: "reveal_notices", Claim: claimNotices, ID: func(r noticeRow) int64 { return r.ID },
-		Decide: func(r noticeRow) (time.Time, *mail.Message) {
+		Decide: func(r noticeRow, now time.Time) (time.Time, *mail.Message) {
 			if !r.Wants || r.Stale {
 				return time.Time{}, nil
 			}

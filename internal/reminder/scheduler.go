@@ -3,7 +3,6 @@ package reminder
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/mend"
 )
 
 // Scheduler queues the reminders, nudges and digests that are due. It is
@@ -32,7 +32,7 @@ type Scheduler struct {
 	Outbox  *mail.Outbox
 	BaseURL string // links in emails start with it
 	// Now is the clock (tests set it); nil is time.Now.
-	Now func() time.Time
+	mend.Clock // Now: the clock; tests set it (nil: time.Now)
 	// Batch is how many rows one transaction claims (default 500);
 	// Parallel how many such transactions run at once (default 2).
 	Batch, Parallel int
@@ -47,13 +47,6 @@ type Scheduler struct {
 type Stats struct {
 	Claimed int // rows looked at
 	Queued  int // emails written to the email log
-}
-
-func (s *Scheduler) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 func (s *Scheduler) batch() int {
@@ -105,7 +98,7 @@ func (s *Scheduler) drain(ctx context.Context, batch func(context.Context, time.
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				st, err := batch(ctx, s.now())
+				st, err := batch(ctx, s.Clock.Time())
 				mu.Lock()
 				total.Claimed += st.Claimed
 				total.Queued += st.Queued
@@ -126,70 +119,44 @@ func (s *Scheduler) drain(ctx context.Context, batch func(context.Context, time.
 // dueRow is a claimed reminder_due row with everything its next email
 // depends on, read in the claiming statement.
 type dueRow struct {
-	UserID          int64         `db:"user_id"`
-	AssignmentID    int64         `db:"assignment_id"`
-	PracticeID      int64         `db:"practice_id"`
-	RemindedThrough nullDate      `db:"reminded_through"`
-	NudgedThrough   nullDate      `db:"nudged_through"`
-	StartsOn        checkin.Date  `db:"starts_on"`
-	DueOn           checkin.Date  `db:"due_on"`
-	Cadence         string        `db:"cadence"`
-	Weekdays        pq.Int64Array `db:"weekdays"`
+	UserID          int64            `db:"user_id"`
+	AssignmentID    int64            `db:"assignment_id"`
+	PracticeID      int64            `db:"practice_id"`
+	RemindedThrough checkin.NullDate `db:"reminded_through"`
+	NudgedThrough   checkin.NullDate `db:"nudged_through"`
+	StartsOn        checkin.Date     `db:"starts_on"`
+	DueOn           checkin.Date     `db:"due_on"`
+	Cadence         string           `db:"cadence"`
+	Weekdays        pq.Int64Array    `db:"weekdays"`
 	// Target: the homework is active and for this client, who is still a
 	// member of the pair. Otherwise the row goes.
 	Target bool `db:"target"`
 	// Wants: the pair is active, the account enabled and activated, and
 	// reminders on. Otherwise the row waits (due_at NULL) for a change.
-	Wants        bool          `db:"wants"`
-	Email        string        `db:"email"`
-	Name         string        `db:"name"`
-	Timezone     string        `db:"timezone"`
-	Minute       int           `db:"reminder_minute"`
-	QuietStart   sql.NullInt64 `db:"quiet_start"`
-	QuietEnd     sql.NullInt64 `db:"quiet_end"`
-	PracticeName string        `db:"practice_name"`
+	Wants bool `db:"wants"`
+	recipient
 	// Reveal: the homework is a reveal exercise, answered on its own page.
 	Reveal bool `db:"reveal"`
 }
 
 func (r dueRow) schedule() checkin.Schedule {
-	sch := checkin.Schedule{StartsOn: r.StartsOn, DueOn: r.DueOn, Cadence: checkin.Cadence(r.Cadence)}
-	for _, w := range r.Weekdays {
-		sch.Weekdays = append(sch.Weekdays, int(w))
-	}
-	return sch
-}
-
-func (r dueRow) prefs() Prefs {
-	p := Prefs{Zone: checkin.LoadZone(r.Timezone), Minute: r.Minute}
-	if r.QuietStart.Valid && r.QuietEnd.Valid {
-		p.Quiet, p.QuietStart, p.QuietEnd = true, int(r.QuietStart.Int64), int(r.QuietEnd.Int64)
-	}
-	return p
+	return checkin.ScheduleOf(r.StartsOn, r.DueOn, checkin.Cadence(r.Cadence), r.Weekdays)
 }
 
 // claimReminders takes up to $2 rows due at $1. The partial index on
 // due_at gives them in order; rows another pass holds are skipped.
-const claimReminders = `
+var claimReminders = `
 	SELECT r.user_id, r.assignment_id, r.practice_id, r.reminded_through, r.nudged_through,
 	       a.starts_on, a.due_on, a.cadence, a.weekdays,
 	       (a.status = 'active' AND p.status <> 'closed' AND m.user_id IS NOT NULL
 	        AND (a.for_user_id IS NULL OR a.for_user_id = r.user_id)) AS target,
 	       (p.status = 'active' AND u.reminders_enabled AND u.disabled_at IS NULL
 	        AND u.password_hash IS NOT NULL) AS wants,
-	       u.email, u.name, u.timezone, u.reminder_minute, u.quiet_start, u.quiet_end,
-	       pr.name AS practice_name,
+	       ` + recipientColumns + `,
 	       (SELECT v.reveal_rule <> '' FROM step_versions v WHERE v.id = a.step_version_id) AS reveal
 	FROM reminder_due r
 	JOIN assignments a ON a.id = r.assignment_id AND a.practice_id = r.practice_id
-	JOIN pairs p ON p.id = a.pair_id AND p.practice_id = r.practice_id
-	JOIN users u ON u.id = r.user_id AND u.practice_id = r.practice_id
-	JOIN practices pr ON pr.id = r.practice_id
-	LEFT JOIN pair_members m ON m.pair_id = a.pair_id AND m.user_id = r.user_id AND m.current
-	WHERE r.due_at <= $1
-	ORDER BY r.due_at
-	LIMIT $2
-	FOR UPDATE OF r SKIP LOCKED`
+	LEFT JOIN pair_members m ON m.pair_id = a.pair_id AND m.user_id = r.user_id AND m.current` + claimDue("r", "a.pair_id")
 
 // maxPerRow bounds the emails one row yields in one pass: after an outage,
 // a reminder and the nudges of the periods still in their grace window.
@@ -257,9 +224,9 @@ func (s *Scheduler) reminderBatch(ctx context.Context, now time.Time) (Stats, er
 				}
 				msgs = append(msgs, s.message(r, item))
 				if item.Stage == Remind {
-					r.RemindedThrough = nullDate{Date: item.Period.Start, Valid: true}
+					r.RemindedThrough = checkin.NullDate{Date: item.Period.Start, Valid: true}
 				} else {
-					r.NudgedThrough = nullDate{Date: item.Period.Start, Valid: true}
+					r.NudgedThrough = checkin.NullDate{Date: item.Period.Start, Valid: true}
 				}
 			}
 			if over {
@@ -394,8 +361,8 @@ func (u *updates) add(r dueRow, due sql.NullTime) {
 		d = sql.NullString{String: due.Time.UTC().Format(time.RFC3339Nano), Valid: true}
 	}
 	u.due = append(u.due, d)
-	u.reminded = append(u.reminded, r.RemindedThrough.text())
-	u.nudged = append(u.nudged, r.NudgedThrough.text())
+	u.reminded = append(u.reminded, nullText(r.RemindedThrough))
+	u.nudged = append(u.nudged, nullText(r.NudgedThrough))
 }
 
 func (u *updates) apply(ctx context.Context, tx *sqlx.Tx) error {
@@ -414,29 +381,9 @@ func (u *updates) apply(ctx context.Context, tx *sqlx.Tx) error {
 	return nil
 }
 
-// nullDate is a date column that may be NULL.
-type nullDate struct {
-	checkin.Date
-	Valid bool
-}
-
-func (n *nullDate) Scan(src any) error {
-	if src == nil {
-		*n = nullDate{}
-		return nil
-	}
-	n.Valid = true
-	return n.Date.Scan(src)
-}
-
-func (n nullDate) Value() (driver.Value, error) {
-	if !n.Valid {
-		return nil, nil
-	}
-	return n.Date.String(), nil
-}
-
-func (n nullDate) text() sql.NullString {
+// checkin.NullDate is a date column that may be NULL.
+// nullText is a nullable date as text, for a text[] parameter.
+func nullText(n checkin.NullDate) sql.NullString {
 	if !n.Valid {
 		return sql.NullString{}
 	}

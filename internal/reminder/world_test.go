@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -307,4 +308,54 @@ func (w *world) settle() {
 		time.Sleep(50 * time.Millisecond)
 	}
 	w.t.Fatal("emails still queued or sending after a minute")
+}
+
+// wantCriticalQueue fails unless the one email logged goes to the
+// critical queue (an alert must not wait behind reminders).
+func (w *world) wantCriticalQueue(t *testing.T) {
+	t.Helper()
+	var kind string
+	_ = w.db.Get(&kind, `SELECT kind FROM email_log`)
+	if jobs.QueueFor(kind) != jobs.QueueCritical {
+		t.Errorf("kind %q goes to queue %q", kind, jobs.QueueFor(kind))
+	}
+}
+
+// wantAlertToCounselorOnly waits for the one alert email a worker sends
+// through rig and fails unless it reached the counselor alone, links to
+// exactly link, carries none of words, went to the critical queue, and no
+// email went to the clients.
+func (w *world) wantAlertToCounselorOnly(t *testing.T, rig *mailRig, link string, words []string, clients ...int64) {
+	t.Helper()
+	msgs := rig.smtp.WaitFor(t, 1, time.Minute)
+	w.settle()
+	time.Sleep(500 * time.Millisecond)
+	if n := rig.smtp.Count(); n != 1 {
+		t.Fatalf("listener got %d messages, want 1", n)
+	}
+	m := msgs[0]
+	if len(m.To) != 1 || m.To[0] != "counselor@northside.test" {
+		t.Fatalf("alert sent to %v, want the counselor only", m.To)
+	}
+	for ct, body := range m.Parts() {
+		links := linkRE.FindAllString(body, -1)
+		if len(links) == 0 {
+			t.Errorf("%s body has no link", ct)
+		}
+		for _, l := range links {
+			if l != link {
+				t.Errorf("%s body links to %s, want exactly %s", ct, l, link)
+			}
+		}
+		for _, word := range words {
+			if strings.Contains(body, word) {
+				t.Errorf("%s body carries %q", ct, word)
+			}
+		}
+	}
+	var toClients int
+	if err := w.db.Get(&toClients, `SELECT count(*) FROM email_log WHERE user_id = ANY($1)`, pq.Array(clients)); err != nil || toClients != 0 {
+		t.Errorf("%d emails to the clients (%v)", toClients, err)
+	}
+	w.wantCriticalQueue(t)
 }

@@ -185,7 +185,7 @@ func planRows(m core.Maroto, d review.ReportData) {
 		}
 		dates := ""
 		if st.StartsOn.Valid && st.DueOn.Valid {
-			dates = st.StartsOn.Time.Format("2 Jan") + " – " + st.DueOn.Time.Format("2 Jan 2006")
+			dates = st.StartsOn.Date.Format("2 Jan") + " – " + st.DueOn.Date.Format("2 Jan 2006")
 			if st.Expected {
 				dates += " (expected)"
 			}

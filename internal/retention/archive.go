@@ -210,7 +210,7 @@ func (s *Store) Export(ctx context.Context, sc mend.Scope, pairID int64) (Archiv
 		return Archive{}, mend.Errorf(mend.ECONFLICT, "Only a closed pair can be exported as an archive. While the pair is open, its pages and the progress exports show its records.")
 	}
 	a := Archive{
-		Format: ArchiveFormat, ExportedAt: s.now().UTC(), ExportedBy: Person{ID: sc.UserID, Name: sc.Name},
+		Format: ArchiveFormat, ExportedAt: s.Clock.Time().UTC(), ExportedBy: Person{ID: sc.UserID, Name: sc.Name},
 		Practice: p.PracticeName,
 		Pair: ArchivePair{ID: p.ID, Label: p.Label, Kind: p.Kind, Status: p.Status, CreatedAt: p.CreatedAt,
 			ClosedAt: p.ClosedAt.Time},
@@ -281,23 +281,32 @@ func (s *Store) exportPlans(ctx context.Context, q *sqlx.DB, pairID int64, a *Ar
 	return nil
 }
 
+// selectOpened selects the pair's rows of one kind (query takes the pair
+// as $1) into dst and opens each row's sealed text: sealed gives the row's
+// id, its sealed bytes and where the opened text goes.
+func selectOpened[T any](ctx context.Context, s *Store, q *sqlx.DB, pairID int64, what string, dst *[]T, query string,
+	f vault.Field, sealed func(*T) (int64, []byte, *string)) error {
+	if err := q.SelectContext(ctx, dst, query, pairID); err != nil {
+		return fmt.Errorf("retention: %s: %w", what, err)
+	}
+	for i := range *dst {
+		id, ct, text := sealed(&(*dst)[i])
+		opened, err := s.Vault.OpenText(ctx, q, f, id, ct)
+		if err != nil {
+			return fmt.Errorf("retention: %s %d: %w", what, id, err)
+		}
+		*text = opened
+	}
+	return nil
+}
+
 func (s *Store) exportHomework(ctx context.Context, q *sqlx.DB, pairID int64, a *Archive) error {
-	if err := q.SelectContext(ctx, &a.Homework, `
+	return selectOpened(ctx, s, q, pairID, "homework", &a.Homework, `
 		SELECT a.id, v.title, v.version AS step_version, a.for_user_id, a.starts_on::text, a.due_on::text, a.cadence,
 		       a.weekdays, a.status, a.created_at, a.note
 		FROM assignments a JOIN step_versions v ON v.id = a.step_version_id
-		WHERE a.pair_id = $1 ORDER BY a.starts_on, a.id`, pairID); err != nil {
-		return fmt.Errorf("retention: homework: %w", err)
-	}
-	for i := range a.Homework {
-		w := &a.Homework[i]
-		note, err := s.Vault.OpenText(ctx, q, vault.AssignmentNote, w.ID, w.SealedNote)
-		if err != nil {
-			return fmt.Errorf("retention: note of homework %d: %w", w.ID, err)
-		}
-		w.Note = note
-	}
-	return nil
+		WHERE a.pair_id = $1 ORDER BY a.starts_on, a.id`,
+		vault.AssignmentNote, func(w *ArchiveWork) (int64, []byte, *string) { return w.ID, w.SealedNote, &w.Note })
 }
 
 // exportCheckins puts the pair's check-ins and their earlier versions in
@@ -333,81 +342,37 @@ func (s *Store) exportCheckins(ctx context.Context, q *sqlx.DB, sc mend.Scope, p
 		}
 		a.Checkins[i] = ac
 	}
-	if err := q.SelectContext(ctx, &a.SafetyAlerts, `
+	return selectOpened(ctx, s, q, pairID, "safety alert", &a.SafetyAlerts, `
 		SELECT sa.id, sa.checkin_id, sa.created_at, sa.acknowledged_at, u.name AS acknowledged_by, sa.ack_note
 		FROM safety_alerts sa LEFT JOIN users u ON u.id = sa.acknowledged_by
-		WHERE sa.pair_id = $1 ORDER BY sa.created_at, sa.id`, pairID); err != nil {
-		return fmt.Errorf("retention: safety alerts: %w", err)
-	}
-	for i := range a.SafetyAlerts {
-		al := &a.SafetyAlerts[i]
-		note, err := s.Vault.OpenText(ctx, q, vault.AlertAckNote, al.ID, al.SealedAckNote)
-		if err != nil {
-			return fmt.Errorf("retention: note of safety alert %d: %w", al.ID, err)
-		}
-		al.AckNote = note
-	}
-	return nil
+		WHERE sa.pair_id = $1 ORDER BY sa.created_at, sa.id`,
+		vault.AlertAckNote, func(al *ArchiveAlert) (int64, []byte, *string) { return al.ID, al.SealedAckNote, &al.AckNote })
 }
 
 func (s *Store) exportFeedback(ctx context.Context, q *sqlx.DB, pairID int64, a *Archive) error {
-	if err := q.SelectContext(ctx, &a.Feedback, `
+	return selectOpened(ctx, s, q, pairID, "feedback", &a.Feedback, `
 		SELECT f.id, f.checkin_id, u.name AS counselor_name, f.audience, f.recipient_id, f.created_at, f.body
 		FROM feedback f JOIN users u ON u.id = f.counselor_id
-		WHERE f.pair_id = $1 ORDER BY f.created_at, f.id`, pairID); err != nil {
-		return fmt.Errorf("retention: feedback: %w", err)
-	}
-	for i := range a.Feedback {
-		f := &a.Feedback[i]
-		body, err := s.Vault.OpenText(ctx, q, vault.FeedbackBody, f.ID, f.SealedBody)
-		if err != nil {
-			return fmt.Errorf("retention: feedback %d: %w", f.ID, err)
-		}
-		f.Body = body
-	}
-	return nil
+		WHERE f.pair_id = $1 ORDER BY f.created_at, f.id`,
+		vault.FeedbackBody, func(f *ArchiveNote) (int64, []byte, *string) { return f.ID, f.SealedBody, &f.Body })
 }
 
 // exportReveals puts the pair's reveal exercises' answers, reveals and
 // replies in the archive, opened.
 func (s *Store) exportReveals(ctx context.Context, q *sqlx.DB, pairID int64, a *Archive) error {
-	if err := q.SelectContext(ctx, &a.RevealAnswers, `
+	if err := selectOpened(ctx, s, q, pairID, "reveal answer", &a.RevealAnswers, `
 		SELECT id, assignment_id, user_id, to_char(period_start, 'YYYY-MM-DD') AS period_start, edits, created_at, updated_at, answers
-		FROM reveal_answers WHERE pair_id = $1 ORDER BY assignment_id, period_start, user_id`, pairID); err != nil {
-		return fmt.Errorf("retention: reveal answers: %w", err)
+		FROM reveal_answers WHERE pair_id = $1 ORDER BY assignment_id, period_start, user_id`,
+		vault.RevealAnswers, func(r *ArchiveRevealAnswer) (int64, []byte, *string) { return r.ID, r.SealedAnswers, &r.Answers }); err != nil {
+		return err
 	}
-	for i := range a.RevealAnswers {
-		r := &a.RevealAnswers[i]
-		text, err := s.Vault.OpenText(ctx, q, vault.RevealAnswers, r.ID, r.SealedAnswers)
-		if err != nil {
-			return fmt.Errorf("retention: reveal answer %d: %w", r.ID, err)
-		}
-		r.Answers = text
-	}
-	if err := q.SelectContext(ctx, &a.Reveals, `
+	if err := selectOpened(ctx, s, q, pairID, "reveal", &a.Reveals, `
 		SELECT id, assignment_id, to_char(period_start, 'YYYY-MM-DD') AS period_start, rule, revealed_by, revealed_at, note
-		FROM reveals WHERE pair_id = $1 ORDER BY assignment_id, period_start`, pairID); err != nil {
-		return fmt.Errorf("retention: reveals: %w", err)
+		FROM reveals WHERE pair_id = $1 ORDER BY assignment_id, period_start`,
+		vault.RevealNote, func(r *ArchiveReveal) (int64, []byte, *string) { return r.ID, r.SealedNote, &r.Note }); err != nil {
+		return err
 	}
-	for i := range a.Reveals {
-		r := &a.Reveals[i]
-		note, err := s.Vault.OpenText(ctx, q, vault.RevealNote, r.ID, r.SealedNote)
-		if err != nil {
-			return fmt.Errorf("retention: reveal %d: %w", r.ID, err)
-		}
-		r.Note = note
-	}
-	if err := q.SelectContext(ctx, &a.RevealReplies, `
-		SELECT id, reveal_id, user_id, created_at, body FROM reveal_replies WHERE pair_id = $1 ORDER BY id`, pairID); err != nil {
-		return fmt.Errorf("retention: reveal replies: %w", err)
-	}
-	for i := range a.RevealReplies {
-		r := &a.RevealReplies[i]
-		body, err := s.Vault.OpenText(ctx, q, vault.RevealReply, r.ID, r.SealedBody)
-		if err != nil {
-			return fmt.Errorf("retention: reveal reply %d: %w", r.ID, err)
-		}
-		r.Body = body
-	}
-	return nil
+	return selectOpened(ctx, s, q, pairID, "reveal reply", &a.RevealReplies, `
+		SELECT id, reveal_id, user_id, created_at, body FROM reveal_replies WHERE pair_id = $1 ORDER BY id`,
+		vault.RevealReply, func(r *ArchiveRevealReply) (int64, []byte, *string) { return r.ID, r.SealedBody, &r.Body })
 }

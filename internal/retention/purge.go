@@ -137,7 +137,7 @@ func (s *Store) preview(ctx context.Context, q sqlx.QueryerContext, sc mend.Scop
 		PairID: p.ID, Label: p.Label, CounselorName: p.CounselorName.String, ClosedAt: p.ClosedAt.Time,
 		RetentionDays: p.RetentionDays, PurgeableFrom: p.purgeableFrom(),
 	}
-	out.Due = !s.now().Before(out.PurgeableFrom)
+	out.Due = !s.Clock.Time().Before(out.PurgeableFrom)
 	for _, st := range purgeSteps() {
 		c := Count{Table: st.Table, Label: st.Label}
 		if err := sqlx.GetContext(ctx, q, &c.N, fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s`, pq.QuoteIdentifier(st.Table), st.Where), pairID); err != nil {

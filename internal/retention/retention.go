@@ -38,25 +38,18 @@ const (
 // exports are for the pair's counselor and the practice's admins, the
 // settings and purges for admins; any other pair id is ENOTFOUND.
 type Store struct {
-	DB       *sqlx.DB
-	Vault    *vault.Vault
-	Audit    *audit.Log
-	Sessions *auth.Sessions   // ends the sessions of anonymised clients
-	Checkins *checkin.Store   // reads check-ins for archives
-	Now      func() time.Time // nil means time.Now
+	DB         *sqlx.DB
+	Vault      *vault.Vault
+	Audit      *audit.Log
+	Sessions   *auth.Sessions // ends the sessions of anonymised clients
+	Checkins   *checkin.Store // reads check-ins for archives
+	mend.Clock                // Now: the clock; tests set it (nil: time.Now)
 }
 
 // NewStore returns the retention store; it reads check-ins for archives
 // through checkins and ends anonymised clients' sessions through sessions.
 func NewStore(d *sqlx.DB, v *vault.Vault, al *audit.Log, sessions *auth.Sessions, checkins *checkin.Store) *Store {
 	return &Store{DB: d, Vault: v, Audit: al, Sessions: sessions, Checkins: checkins}
-}
-
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 func adminOnly(sc mend.Scope) error {
@@ -123,7 +116,7 @@ func (s *Store) ClosedPairs(ctx context.Context, sc mend.Scope) ([]Closed, error
 		       p.closed_at + make_interval(days => pr.retention_days) <= $2 AS due
 		FROM pairs p JOIN practices pr ON pr.id = p.practice_id LEFT JOIN users c ON c.id = p.counselor_id
 		WHERE p.practice_id = $1 AND p.status = 'closed' AND p.closed_at IS NOT NULL
-		ORDER BY p.closed_at, p.id LIMIT $3`, sc.PracticeID, s.now(), maxClosed)
+		ORDER BY p.closed_at, p.id LIMIT $3`, sc.PracticeID, s.Clock.Time(), maxClosed)
 	if err != nil {
 		return nil, fmt.Errorf("retention: closed pairs: %w", err)
 	}

@@ -50,22 +50,15 @@ const (
 // Store reads and writes reveal exercises. Every method takes the caller's
 // Scope; its SQL restricts rows through internal/access.
 type Store struct {
-	DB    *sqlx.DB
-	Vault *vault.Vault
-	Audit *audit.Log
-	Now   func() time.Time // the clock; tests set it
+	DB         *sqlx.DB
+	Vault      *vault.Vault
+	Audit      *audit.Log
+	mend.Clock // Now: the clock; tests set it (nil: time.Now)
 }
 
 // NewStore builds a Store.
 func NewStore(d *sqlx.DB, v *vault.Vault, a *audit.Log) *Store {
 	return &Store{DB: d, Vault: v, Audit: a}
-}
-
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 // Answer is one question with its answer.
@@ -177,11 +170,7 @@ type exerciseRow struct {
 }
 
 func (a exerciseRow) schedule() checkin.Schedule {
-	s := checkin.Schedule{StartsOn: a.StartsOn, DueOn: a.DueOn, Cadence: a.Cadence}
-	for _, w := range a.Weekdays {
-		s.Weekdays = append(s.Weekdays, int(w))
-	}
-	return s
+	return checkin.ScheduleOf(a.StartsOn, a.DueOn, a.Cadence, a.Weekdays)
 }
 
 const exerciseColumns = `a.id, a.practice_id, a.pair_id, p.label AS pair_label, a.for_user_id, a.starts_on, a.due_on,
@@ -391,7 +380,7 @@ func (s *Store) Exercise(ctx context.Context, sc mend.Scope, id int64) (Exercise
 
 func (s *Store) build(ctx context.Context, q sqlx.QueryerContext, sc mend.Scope, a exerciseRow) (Exercise, error) {
 	client := sc.Role == mend.RoleClient
-	today := checkin.Today(s.now(), sc.Timezone)
+	today := checkin.Today(s.Clock.Time(), sc.Timezone)
 	e := Exercise{
 		AssignmentID: a.ID, PairID: a.PairID, PairLabel: a.PairLabel, Title: a.Title, Summary: a.Summary,
 		Rule: a.Rule, Cadence: a.Cadence, Status: a.Status, Questions: a.Questions, StartsOn: a.StartsOn,
@@ -581,7 +570,7 @@ func (s *Store) Save(ctx context.Context, sc mend.Scope, id int64, period string
 		if err != nil {
 			return err
 		}
-		today := checkin.Today(s.now(), sc.Timezone)
+		today := checkin.Today(s.Clock.Time(), sc.Timezone)
 		start, perr := checkin.ParseDate(period)
 		p, ok := a.schedule().PeriodStarting(start)
 		if perr != nil || !ok {
@@ -673,7 +662,7 @@ func (s *Store) Save(ctx context.Context, sc mend.Scope, id int64, period string
 		}
 		if !partner.Answered {
 			if isNew && a.Hint && a.Rule != library.RevealSession {
-				return notice(ctx, tx, a, p.Start, partner.UserID, "answered", s.now())
+				return notice(ctx, tx, a, p.Start, partner.UserID, "answered", s.Clock.Time())
 			}
 			return nil
 		}
@@ -686,7 +675,7 @@ func (s *Store) Save(ctx context.Context, sc mend.Scope, id int64, period string
 			return s.reveal(ctx, tx, sc, a, p.Start, library.RevealBoth, "", []int64{sc.UserID, partner.UserID})
 		case library.RevealCounselor:
 			if a.CounselorID.Valid {
-				return notice(ctx, tx, a, p.Start, a.CounselorID.Int64, "ready", s.now())
+				return notice(ctx, tx, a, p.Start, a.CounselorID.Int64, "ready", s.Clock.Time())
 			}
 		}
 		return nil
@@ -719,7 +708,7 @@ func (s *Store) reveal(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, a exerci
 		if err := audit.Append(ctx, tx, sc, audit.Entry{Action: "reveal." + rule, ObjectType: "reveal", ObjectID: id, ClientID: u}); err != nil {
 			return err
 		}
-		if err := notice(ctx, tx, a, start, u, "revealed", s.now()); err != nil {
+		if err := notice(ctx, tx, a, start, u, "revealed", s.Clock.Time()); err != nil {
 			return err
 		}
 	}

@@ -419,7 +419,7 @@ func (s *Store) Dashboard(ctx context.Context, sc mend.Scope) (Dashboard, error)
 		return d, fmt.Errorf("review: queue: %w", err)
 	}
 	loc := checkin.LoadZone(sc.Timezone)
-	recs, err := s.pairsOf(ctx, sc, s.now())
+	recs, err := s.pairsOf(ctx, sc, s.Clock.Time())
 	if err != nil {
 		return d, err
 	}
@@ -498,7 +498,7 @@ func (s *Store) DashboardStamp(sc mend.Scope) (Stamp, error) {
 	if sc.Role != mend.RoleCounselor {
 		return Stamp{}, mend.NotFound("Dashboard")
 	}
-	return Stamp{Version: sc.DashboardVersion, Slot: s.now().UTC().Truncate(StampSlot)}, nil
+	return Stamp{Version: sc.DashboardVersion, Slot: s.Clock.Time().UTC().Truncate(StampSlot)}, nil
 }
 
 // attention applies the rules to each pair and orders the pairs that need

@@ -164,7 +164,7 @@ func (s *Store) Report(ctx context.Context, sc mend.Scope, pairID int64, r Range
 	if err != nil {
 		return ReportData{}, err
 	}
-	d := ReportData{Progress: p, MadeBy: sc.Name, MadeAt: s.now(), Timezone: sc.Timezone}
+	d := ReportData{Progress: p, MadeBy: sc.Name, MadeAt: s.Clock.Time(), Timezone: sc.Timezone}
 	if err := s.DB.GetContext(ctx, &d.PracticeName, `SELECT name FROM practices WHERE id = $1`, sc.PracticeID); err != nil {
 		return ReportData{}, fmt.Errorf("review: practice: %w", err)
 	}

@@ -153,3 +153,14 @@ func has(list []string, s string) bool {
 	}
 	return false
 }
+
+// exec returns a change for a table of changes: it runs q and fails the
+// test if the statement fails.
+func (f *fx) exec(q string, args ...any) func(t *testing.T) {
+	return func(t *testing.T) {
+		t.Helper()
+		if _, err := f.DB.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}

@@ -310,7 +310,7 @@ func (s *Store) rates(ctx context.Context, sc mend.Scope, p pair.Pair, r Range) 
 		) o
 		WHERE a.pair_id = $1 AND a.starts_on <= $3 AND a.due_on >= $2 AND `+cond+`
 		ORDER BY a.starts_on, a.id, m.position`,
-		append([]any{p.ID, r.From, r.To, s.now(), checkin.GraceDays}, args...)...)
+		append([]any{p.ID, r.From, r.To, s.Clock.Time(), checkin.GraceDays}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("review: completion: %w", err)
 	}

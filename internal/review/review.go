@@ -209,7 +209,7 @@ func (s *Store) markReviewed(ctx context.Context, tx *sqlx.Tx, sc mend.Scope, r 
 		return mend.Errorf(mend.ECONFLICT, "%s changed this check-in after you opened it. Read the new version before marking it reviewed.", r.AuthorName)
 	}
 	if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `UPDATE checkins SET reviewed_at = $2, reviewed_by = $3 WHERE id = $1`,
-		r.ID, s.now(), sc.UserID); err != nil {
+		r.ID, s.Clock.Time(), sc.UserID); err != nil {
 		return fmt.Errorf("review: mark reviewed: %w", err)
 	}
 	return s.Audit.Record(ctx, tx, sc, audit.Entry{Action: "checkin.review", ObjectType: "checkin", ObjectID: r.ID, ClientID: r.UserID})
@@ -284,7 +284,7 @@ func (s *Store) AddFeedback(ctx context.Context, sc mend.Scope, checkinID int64,
 		if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `
 			INSERT INTO feedback (id, practice_id, pair_id, checkin_id, counselor_id, audience, recipient_id, body, created_at)
 			VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8)`,
-			r.PracticeID, r.PairID, r.ID, sc.UserID, in.Audience, recipient, body, s.now(), id); err != nil {
+			r.PracticeID, r.PairID, r.ID, sc.UserID, in.Audience, recipient, body, s.Clock.Time(), id); err != nil {
 			return fmt.Errorf("review: add feedback: %w", err)
 		}
 		if err := s.Audit.Record(ctx, tx, sc, audit.Entry{Action: "feedback.create", ObjectType: "feedback", ObjectID: id, ClientID: r.UserID}); err != nil {
@@ -369,7 +369,7 @@ func (s *Store) Acknowledge(ctx context.Context, sc mend.Scope, alertID int64, n
 		}
 		if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `
 			UPDATE safety_alerts SET acknowledged_at = $2, acknowledged_by = $3, ack_note = $4 WHERE id = $1`,
-			alertID, s.now(), sc.UserID, sealed); err != nil {
+			alertID, s.Clock.Time(), sc.UserID, sealed); err != nil {
 			return fmt.Errorf("review: acknowledge: %w", err)
 		}
 		return s.Audit.Record(ctx, tx, sc, audit.Entry{Action: "safety_alert.acknowledge", ObjectType: "safety_alert",

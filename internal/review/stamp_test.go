@@ -40,14 +40,7 @@ func TestEveryChangeTheDashboardShowsMovesTheStamp(t *testing.T) {
 	a, b := p.Members[0].UserID, p.Members[1].UserID
 	var checkinID int64
 
-	exec := func(q string, args ...any) func(t *testing.T) {
-		return func(t *testing.T) {
-			t.Helper()
-			if _, err := f.DB.Exec(q, args...); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-	}
+	exec := f.exec
 	for _, c := range []struct {
 		name   string
 		change func(t *testing.T)

@@ -11,7 +11,6 @@ package review
 
 import (
 	"context"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -28,12 +27,12 @@ import (
 // data key (Vault), sealed in the writing transaction and opened after
 // reading; SQL never filters or sorts on them.
 type Store struct {
-	DB       *sqlx.DB
-	Vault    *vault.Vault
-	Audit    *audit.Log
-	Checkins *checkin.Store
-	Homework *homework.Store  // the progress tab's plan
-	Now      func() time.Time // the clock; tests set it
+	DB         *sqlx.DB
+	Vault      *vault.Vault
+	Audit      *audit.Log
+	Checkins   *checkin.Store
+	Homework   *homework.Store // the progress tab's plan
+	mend.Clock                 // Now: the clock; tests set it (nil: time.Now)
 
 	// The hot statements, prepared: planning the dashboard's pairs
 	// statement costs as much as running it, and the counts run on every
@@ -45,13 +44,6 @@ type Store struct {
 // and the progress tab's plan through homework.
 func NewStore(d *sqlx.DB, v *vault.Vault, al *audit.Log, checkins *checkin.Store, hw *homework.Store) *Store {
 	return &Store{DB: d, Vault: v, Audit: al, Checkins: checkins, Homework: hw}
-}
-
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 // staff reports whether sc is a counselor or an admin.

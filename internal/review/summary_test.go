@@ -67,14 +67,7 @@ func TestDashboardSummaryFollowsEveryChange(t *testing.T) {
 	f.sameAsFresh(t, "the pairs are read a first time", f.A, false)
 
 	var checkinID, weekly, planID, revealHW int64
-	exec := func(q string, args ...any) func(t *testing.T) {
-		return func(t *testing.T) {
-			t.Helper()
-			if _, err := f.DB.Exec(q, args...); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-	}
+	exec := f.exec
 	for _, c := range []struct {
 		name   string
 		change func(t *testing.T)

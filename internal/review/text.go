@@ -59,28 +59,13 @@ func (r Reason) Label() string {
 	return r.Kind
 }
 
-// Link is where the counselor acts on the reason: the progress tab for a
-// trend, the homework's page (to extend, complete or cancel it, or see who
-// checked in) for missed or overdue check-ins.
-func (r Reason) Link(pairID int64) string {
-	if r.Kind == ReasonRelease {
-		return fmt.Sprintf("/assignments/%d/reveal", r.HomeworkID)
-	}
-	if r.measure() {
-		return fmt.Sprintf("/pairs/%d/measures", pairID)
-	}
-	if r.HomeworkID != 0 {
-		return fmt.Sprintf("/assignments/%d", r.HomeworkID)
-	}
-	return fmt.Sprintf("/pairs/%d/progress", pairID)
-}
-
-// Action is the link's text.
+// Action is the text of the link to where the counselor acts on the
+// reason (internal/web builds the link: reasonPath).
 func (r Reason) Action() string {
 	if r.Kind == ReasonRelease {
 		return "Read and release"
 	}
-	if r.measure() {
+	if r.FromMeasure() {
 		return "See measures"
 	}
 	if r.HomeworkID != 0 {
@@ -111,8 +96,8 @@ func periodWord(n int) string {
 // (the progress tab and the PDF report print it above them).
 const CompletionCounts = "Per homework and client: the periods checked in for, out of those asked for. Asked for are the periods whose late window has closed, plus the current period once the client has checked in for it; periods that ended before the homework was given are not counted."
 
-// measure reports whether the reason comes from a measure (issue 20).
-func (r Reason) measure() bool {
+// FromMeasure reports whether the reason comes from a measure (issue 20).
+func (r Reason) FromMeasure() bool {
 	switch r.Kind {
 	case ReasonMeasureSevere, ReasonMeasureChange, ReasonMeasureGap, ReasonMeasureOverdue:
 		return true

@@ -167,10 +167,7 @@ func demoPairCheckins(ctx context.Context, tx *sqlx.Tx, v *vault.Vault, slug str
 		if err := qs.Scan(a.Questions); err != nil {
 			return err
 		}
-		sch := checkin.Schedule{StartsOn: a.StartsOn, DueOn: a.DueOn, Cadence: checkin.Cadence(a.Cadence)}
-		for _, w := range a.Weekdays {
-			sch.Weekdays = append(sch.Weekdays, int(w))
-		}
+		sch := checkin.ScheduleOf(a.StartsOn, a.DueOn, checkin.Cadence(a.Cadence), a.Weekdays)
 		for _, m := range members {
 			if a.ForUserID.Valid && a.ForUserID.Int64 != m.UserID {
 				continue

@@ -26,18 +26,7 @@ func TestBrowserCounselorSetsUpAPair(t *testing.T) {
 
 	tab.Follow("Pairs")
 	tab.Follow("New pair")
-	tab.Fill("Label", "Noa & Eli")
-	tab.Choose("kind", "Friends")
-	tab.Fill("a_name", "Noa Levin")
-	tab.Fill("a_email", "noa@example.com")
-	tab.Choose("a_side", "Broke the trust")
-	tab.Fill("b_name", "Eli Park")
-	tab.Fill("b_email", "eli@example.com")
-	tab.Choose("b_side", "Was hurt")
-	if status := tab.Click("Create pair and invite both"); status != http.StatusCreated {
-		t.Fatalf("create pair: status %d\n%s", status, tab.Text())
-	}
-	text := tab.Text()
+	text := createNoaAndEli(t, tab, "eli@example.com")
 	if links := regexp.MustCompile(`/invite/[A-Za-z0-9_-]{20,}`).FindAllString(text, -1); len(links) != 2 {
 		t.Fatalf("the result page shows %d invitation links, want 2:\n%s", len(links), text)
 	}
@@ -88,4 +77,23 @@ func TestBrowserCounselorSetsUpAPair(t *testing.T) {
 		t.Errorf("pair page is %dpx wide on a 375px phone", w)
 	}
 	tab.Screenshot("pair-phone")
+}
+
+// createNoaAndEli fills the new-pair form open in tab for Noa & Eli (Eli
+// at elisEmail), creates the pair and returns the text of the page that
+// shows the invitations.
+func createNoaAndEli(t *testing.T, tab *browsertest.Tab, elisEmail string) string {
+	t.Helper()
+	tab.Fill("Label", "Noa & Eli")
+	tab.Choose("kind", "Friends")
+	tab.Fill("a_name", "Noa Levin")
+	tab.Fill("a_email", "noa@example.com")
+	tab.Choose("a_side", "Broke the trust")
+	tab.Fill("b_name", "Eli Park")
+	tab.Fill("b_email", elisEmail)
+	tab.Choose("b_side", "Was hurt")
+	if status := tab.Click("Create pair and invite both"); status != http.StatusCreated {
+		t.Fatalf("create pair: status %d\n%s", status, tab.Text())
+	}
+	return tab.Text()
 }

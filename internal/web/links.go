@@ -178,11 +178,11 @@ func (s *Server) forgotSubmit(c *gin.Context) error {
 }
 
 // sendResetLink does a reset request's work behind its answer: the link
-// and its email when the account exists and has no fresh link open, and an
-// audit entry in every case (the account named, if there is one, and the
-// address).
+// and its email when the account exists and has no fresh link open, and
+// (written by RequestReset in its transaction) an audit entry in every
+// case (the account named, if there is one, and the address).
 func (s *Server) sendResetLink(ctx context.Context, email, ip string) error {
-	outcomes, err := s.links.RequestReset(ctx, email, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
+	return s.links.RequestReset(ctx, email, ip, func(tx *sqlx.Tx, raw string, to auth.LinkInfo) error {
 		_, err := s.outbox.Queue(ctx, tx, mail.Message{
 			PracticeID: to.PracticeID, UserID: to.UserID, To: to.Email, ToName: to.Name,
 			Kind: mail.KindPasswordReset, Template: "password_reset",
@@ -190,22 +190,6 @@ func (s *Server) sendResetLink(ctx context.Context, email, ip string) error {
 		})
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	for _, o := range outcomes {
-		e := audit.Entry{Action: "password_reset.requested", ObjectType: "user", ObjectID: o.To.UserID, Outcome: audit.OK}
-		switch o.Outcome {
-		case auth.ResetNoAccount:
-			e.Outcome = audit.Failed
-		case auth.ResetTooSoon:
-			e.Action, e.Outcome = "password_reset.throttled", audit.Denied
-		}
-		if err := s.audit.Record(ctx, nil, mend.Scope{Role: mend.RoleAnonymous, PracticeID: o.To.PracticeID, IP: ip}, e); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (s *Server) practiceName(ctx context.Context, practiceID int64) (string, error) {

@@ -33,11 +33,7 @@ func loadRevealFixtures(t *testing.T, env *webtest.Env, f *fixtures) {
 func giveReveal(t testing.TB, env *webtest.Env, email, key string, revealed bool) int64 {
 	t.Helper()
 	today := clientToday(t, env, email)
-	id := env.ID(t, `
-		INSERT INTO assignments (practice_id, pair_id, step_version_id, starts_on, due_on, cadence)
-		SELECT p.practice_id, p.id, (SELECT s.current_version_id FROM steps s WHERE s.key = $2), $3, $4, 'once'
-		FROM pairs p WHERE p.id = $1 RETURNING id`,
-		env.PairOf(t, email), key, today.AddDays(-3), today.AddDays(7))
+	id := giveOnce(t, env, email, key, today.AddDays(-3), today.AddDays(7))
 	env.ID(t, `WITH x AS (INSERT INTO reveal_answers (practice_id, pair_id, assignment_id, user_id, period_start, period_end)
 		SELECT a.practice_id, a.pair_id, a.id, m.user_id, a.starts_on, a.due_on
 		FROM assignments a JOIN pair_members m ON m.pair_id = a.pair_id WHERE a.id = $1 RETURNING id)

@@ -24,11 +24,7 @@ func TestWithoutAMailServerStaffHandOverTheLinks(t *testing.T) {
 	env := webtest.Start(t) // no SMTP_URL
 	counselor := env.Login(t, "counselor1@northside.example")
 	wantBody(t, "new-pair form", counselor.Get("/pairs/new").Body, "No mail server is set up, so no email is sent")
-	res := counselor.PostForm("/pairs", urlValues(
-		"label", "Ivy & June", "kind", "family",
-		"a_name", "Ivy Marsh", "a_email", "ivy@example.com", "a_timezone", "UTC", "a_side", "was_hurt",
-		"b_name", "June Marsh", "b_email", "june@example.com", "b_timezone", "UTC", "b_side", "broke_trust"))
-	wantStatus(t, "create pair", res, http.StatusCreated)
+	res := createIvyAndJune(t, counselor)
 	wantBody(t, "pair created", res.Body, "The invitations were not sent: no mail server is set up.",
 		"No email went to <strong>ivy@example.com</strong>", "No email went to <strong>june@example.com</strong>")
 	wantNotInBody(t, "pair created", res.Body, "is queued for")
@@ -137,11 +133,7 @@ func TestWithAMailServerTheInvitationSaysQueuedOrLate(t *testing.T) {
 	env := webtest.Start(t, func(c *config.Config) { c.SMTPURL = "smtp://127.0.0.1:2525" })
 	counselor := env.Login(t, "counselor1@northside.example")
 	wantNotInBody(t, "new-pair form", counselor.Get("/pairs/new").Body, "No mail server is set up")
-	res := counselor.PostForm("/pairs", urlValues(
-		"label", "Ivy & June", "kind", "family",
-		"a_name", "Ivy Marsh", "a_email", "ivy@example.com", "a_timezone", "UTC", "a_side", "was_hurt",
-		"b_name", "June Marsh", "b_email", "june@example.com", "b_timezone", "UTC", "b_side", "broke_trust"))
-	wantStatus(t, "create pair", res, http.StatusCreated)
+	res := createIvyAndJune(t, counselor)
 	wantBody(t, "pair created", res.Body, "An email with this link is queued for <strong>ivy@example.com</strong>")
 	wantNotInBody(t, "pair created", res.Body, "not sent", "may arrive late")
 
@@ -149,4 +141,16 @@ func TestWithAMailServerTheInvitationSaysQueuedOrLate(t *testing.T) {
 	res = counselor.PostForm(fmt.Sprintf("/pairs/%d/members/2/invitation", env.PairOf(t, "june@example.com")), nil)
 	wantStatus(t, "new invitation link", res, http.StatusOK)
 	wantBody(t, "new invitation link", res.Body, "is queued for <strong>june@example.com</strong>, but the mail server has not been accepting mail since", "may arrive late")
+}
+
+// createIvyAndJune creates the pair Ivy & June as the counselor and
+// returns the page that says what became of the invitations.
+func createIvyAndJune(t *testing.T, counselor *webtest.Client) webtest.Response {
+	t.Helper()
+	res := counselor.PostForm("/pairs", urlValues(
+		"label", "Ivy & June", "kind", "family",
+		"a_name", "Ivy Marsh", "a_email", "ivy@example.com", "a_timezone", "UTC", "a_side", "was_hurt",
+		"b_name", "June Marsh", "b_email", "june@example.com", "b_timezone", "UTC", "b_side", "broke_trust"))
+	wantStatus(t, "create pair", res, http.StatusCreated)
+	return res
 }

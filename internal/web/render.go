@@ -60,7 +60,8 @@ func newRenderer(fsys fs.FS) (*renderer, error) {
 }
 
 var templateFuncs = template.FuncMap{
-	"date": func(t time.Time) string { return t.Format("Mon 2 Jan 2006") },
+	// date shows a calendar date (checkin.Date) or the day of an instant.
+	"date": func(d interface{ Format(string) string }) string { return d.Format("Mon 2 Jan 2006") },
 	"datetime": func(t time.Time, tz string) string {
 		return t.In(checkin.LoadZone(tz)).Format("2 Jan 2006, 15:04 MST")
 	},
@@ -73,6 +74,7 @@ var templateFuncs = template.FuncMap{
 	},
 	"add":         func(a, b int) int { return a + b },
 	"path":        pathTo,
+	"reasonPath":  reasonPath,
 	"revealRule":  reveal.RuleText,
 	"revealRules": func() any { return library.RevealRules },
 	"title": func(s string) string {

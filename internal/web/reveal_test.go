@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/web/webtest"
 )
 
@@ -17,12 +18,19 @@ import (
 func giveOpenReveal(t testing.TB, env *webtest.Env, email, key string) (int64, string) {
 	t.Helper()
 	today := clientToday(t, env, email)
-	id := env.ID(t, `
+	return giveOnce(t, env, email, key, today.AddDays(-1), today.AddDays(6)), today.AddDays(-1).String()
+}
+
+// giveOnce gives the pair of the client with email a once-homework on the
+// current version of the built-in step key, from starts to due, and
+// returns its id.
+func giveOnce(t testing.TB, env *webtest.Env, email, key string, starts, due checkin.Date) int64 {
+	t.Helper()
+	return env.ID(t, `
 		INSERT INTO assignments (practice_id, pair_id, step_version_id, starts_on, due_on, cadence)
 		SELECT p.practice_id, p.id, (SELECT s.current_version_id FROM steps s WHERE s.key = $2), $3, $4, 'once'
 		FROM pairs p WHERE p.id = $1 RETURNING id`,
-		env.PairOf(t, email), key, today.AddDays(-1), today.AddDays(6))
-	return id, today.AddDays(-1).String()
+		env.PairOf(t, email), key, starts, due)
 }
 
 // clientName is a demo client's name.
