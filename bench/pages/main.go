@@ -10,7 +10,10 @@
 // statements it sends; a second child reads the dashboard on every request
 // (DASHBOARD_CACHE=0). The check-ins, feedback and safety text of the
 // measured pairs is real text sealed with Mend's vault, so the pages that
-// show it decrypt it. For each page it prints:
+// show it decrypt it. Every pair of counselors 1–32 answered a measure
+// weekly (issue 20); the pages that show measures are measured again on
+// counselor 33's pairs, which have none ("-nomeasures" keys), in the same
+// run. For each page it prints:
 //
 //   - the server time (median, p99) over -n sequential requests, and the
 //     SQL statements per request (queries, prepared executions,
@@ -121,8 +124,8 @@ func main() {
 	}
 	itemGet := func(c *client, r *rand.Rand) { c.get(fmt.Sprintf("/item/%d", 1+r.IntN(1000000)), "") }
 
-	fmt.Printf("pages on 5,000 pairs, %s check-ins; %d sequential requests each, then %d clients for %s, %d rounds alternated with the baseline\n\n",
-		count(ctx, d, `SELECT count(*) FROM checkins`), *n, *conc, *dur, *rounds)
+	fmt.Printf("pages on 5,000 pairs, %s check-ins, %s measure answers; %d sequential requests each, then %d clients for %s, %d rounds alternated with the baseline\n\n",
+		count(ctx, d, `SELECT count(*) FROM checkins`), count(ctx, d, `SELECT count(*) FROM measure_responses`), *n, *conc, *dur, *rounds)
 	// Sequential: server time and statements per request.
 	for _, p := range pages {
 		c := p.clients[0]
@@ -209,9 +212,9 @@ type person struct {
 	Review  int64  `db:"review"`  // a check-in of the pair with real text (the counselor's review page)
 }
 
-// setUp signs in the measured people and returns the pages.
-func setUp(ctx context.Context, d *sqlx.DB, kept, cold *webProcess, conc int) ([]*page, error) {
-	today := checkin.Today(time.Now(), "America/Chicago")
+// readersOf are the first members of the pairs labelled so, with the ids
+// their pages need.
+func readersOf(ctx context.Context, d *sqlx.DB, labels []string, today checkin.Date) ([]person, error) {
 	var readers []person
 	err := d.SelectContext(ctx, &readers, `
 		SELECT u.email, p.id AS pair,
@@ -221,7 +224,20 @@ func setUp(ctx context.Context, d *sqlx.DB, kept, cold *webProcess, conc int) ([
 		       (SELECT c.id FROM checkins c WHERE c.pair_id = p.id AND c.user_id = u.id AND c.period_end < $2
 		         ORDER BY c.period_end DESC LIMIT 1) AS review
 		FROM pairs p JOIN pair_members m ON m.pair_id = p.id AND m.position = 1 JOIN users u ON u.id = m.user_id
-		WHERE p.label = ANY($1) ORDER BY p.id`, pq.Array(readLabels()), today)
+		WHERE p.label = ANY($1) ORDER BY p.id`, pq.Array(labels), today)
+	return readers, err
+}
+
+// setUp signs in the measured people and returns the pages.
+func setUp(ctx context.Context, d *sqlx.DB, kept, cold *webProcess, conc int) ([]*page, error) {
+	today := checkin.Today(time.Now(), "America/Chicago")
+	readers, err := readersOf(ctx, d, readLabels(), today)
+	if err != nil {
+		return nil, err
+	}
+	// The same pages for pairs with no measure (counselor 33's): the
+	// "-nomeasures" pages.
+	plain, err := readersOf(ctx, d, noMeasureLabels(), today)
 	if err != nil {
 		return nil, err
 	}
@@ -253,40 +269,58 @@ func setUp(ctx context.Context, d *sqlx.DB, kept, cold *webProcess, conc int) ([
 			return nil, err
 		}
 	}
-	if len(readers) < conc || len(submitters) < conc {
-		return nil, fmt.Errorf("%d clients measured, -c %d is more", len(readers), conc)
+	if len(readers) < conc || len(plain) < conc || len(submitters) < conc {
+		return nil, fmt.Errorf("%d clients measured, -c %d is more", min(len(readers), len(plain)), conc)
 	}
-	readers, submitters = readers[:conc], submitters[:conc]
+	readers, plain, submitters = readers[:conc], plain[:conc], submitters[:conc]
 
 	// Each reader's check-in of today on the current homework (made once a
 	// day by the form, as the client would), which the edit POSTs change.
-	var clients []*client
-	for i := range readers {
-		r := &readers[i]
-		c := login(kept.base, r.Email)
-		c.person = r
-		err := d.GetContext(ctx, &r.Own, `SELECT c.id FROM checkins c JOIN users u ON u.id = c.user_id
-			WHERE u.email = $1 AND c.assignment_id = $2 AND c.period_start = $3`, r.Email, r.Current, today)
-		if errors.Is(err, sql.ErrNoRows) {
-			c.post(fmt.Sprintf("/homework/%d/checkins", r.Current), checkinForm(today, "partner", 0))
-			err = d.GetContext(ctx, &r.Own, `SELECT c.id FROM checkins c JOIN users u ON u.id = c.user_id
+	signIn := func(readers []person) ([]*client, error) {
+		var clients []*client
+		for i := range readers {
+			r := &readers[i]
+			c := login(kept.base, r.Email)
+			c.person = r
+			err := d.GetContext(ctx, &r.Own, `SELECT c.id FROM checkins c JOIN users u ON u.id = c.user_id
 				WHERE u.email = $1 AND c.assignment_id = $2 AND c.period_start = $3`, r.Email, r.Current, today)
+			if errors.Is(err, sql.ErrNoRows) {
+				c.post(fmt.Sprintf("/homework/%d/checkins", r.Current), checkinForm(today, "partner", 0))
+				err = d.GetContext(ctx, &r.Own, `SELECT c.id FROM checkins c JOIN users u ON u.id = c.user_id
+					WHERE u.email = $1 AND c.assignment_id = $2 AND c.period_start = $3`, r.Email, r.Current, today)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s's check-in of today: %w", r.Email, err)
+			}
+			clients = append(clients, c)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s's check-in of today: %w", r.Email, err)
+		return clients, nil
+	}
+	clients, err := signIn(readers)
+	if err != nil {
+		return nil, err
+	}
+	plainClients, err := signIn(plain)
+	if err != nil {
+		return nil, err
+	}
+	// Counselor i+1 has pair readers[i] (seed.sql); counselor 33 has every
+	// pair of plain, one session per pair.
+	counselorsOn := func(w *webProcess, readers []person, email func(i int) string) []*client {
+		var out []*client
+		for i := range conc {
+			c := login(w.base, email(i))
+			c.person = &readers[i]
+			out = append(out, c)
 		}
-		clients = append(clients, c)
+		return out
 	}
-	var counselors []*client
-	for i := range conc {
-		c := login(kept.base, fmt.Sprintf("counselor%d@bench.example", i+1))
-		c.person = &readers[i]
-		counselors = append(counselors, c)
-	}
-	var coldCounselors []*client
-	for i := range conc {
-		coldCounselors = append(coldCounselors, login(cold.base, fmt.Sprintf("counselor%d@bench.example", i%33+1)))
-	}
+	own := func(i int) string { return fmt.Sprintf("counselor%d@bench.example", i%measuredCounselors+1) }
+	thirtyThird := func(int) string { return fmt.Sprintf("counselor%d@bench.example", noMeasuresCounselor) }
+	counselors := counselorsOn(kept, readers, own)
+	plainCounselors := counselorsOn(kept, plain, thirtyThird)
+	coldCounselors := counselorsOn(cold, readers, own)
+	coldPlainCounselors := counselorsOn(cold, plain, thirtyThird)
 	// The submitters and the periods they can check in on: each of their
 	// extra daily homework, today and the two late days.
 	var subs []*client
@@ -323,8 +357,16 @@ func setUp(ctx context.Context, d *sqlx.DB, kept, cold *webProcess, conc int) ([
 
 	edits := 0
 	var mu sync.Mutex
+	// Pages that show measures are measured again, side by side, on pairs
+	// without any ("-nomeasures"); want is a word the page must carry.
+	progress := func(want string) func(c *client, _ *rand.Rand) {
+		return func(c *client, _ *rand.Rand) { c.get(fmt.Sprintf("/pairs/%d/progress", c.person.Pair), want) }
+	}
+	const withMeasures, withoutMeasures = "Mend closeness check: total of each partner", "No measures given to this pair yet"
 	return []*page{
 		{key: "home", name: "client home `GET /homework`", target: 0.5, srv: kept, clients: clients,
+			do: func(c *client, _ *rand.Rand) { c.get("/homework", "Questionnaires to answer") }},
+		{key: "home-nomeasures", name: "client home, no measures", target: 0.5, srv: kept, clients: plainClients,
 			do: func(c *client, _ *rand.Rand) { c.get("/homework", "My homework") }},
 		{key: "homework", name: "homework page `GET /homework/:id`", target: 0.5, srv: kept, clients: clients,
 			do: func(c *client, _ *rand.Rand) { c.get(fmt.Sprintf("/homework/%d", c.person.Current), "") }},
@@ -348,14 +390,24 @@ func setUp(ctx context.Context, d *sqlx.DB, kept, cold *webProcess, conc int) ([
 		{key: "pair", name: "pair page `GET /pairs/:id`", target: 0.3, srv: kept, clients: counselors,
 			do: func(c *client, _ *rand.Rand) { c.get(fmt.Sprintf("/pairs/%d", c.person.Pair), "") }},
 		{key: "progress", name: "progress tab `GET /pairs/:id/progress`", target: 0.3, srv: kept, clients: counselors,
-			do: func(c *client, _ *rand.Rand) { c.get(fmt.Sprintf("/pairs/%d/progress", c.person.Pair), "") }},
+			do: progress(withMeasures)},
+		{key: "progress-nomeasures", name: "progress tab, no measures", target: 0.3, srv: kept, clients: plainCounselors,
+			do: progress(withoutMeasures)},
+		{key: "progress-cold", name: "progress tab, read every time", target: 0.3, srv: cold, clients: coldCounselors,
+			do: progress(withMeasures)},
+		{key: "progress-cold-nomeasures", name: "progress tab, read every time, no measures", target: 0.3, srv: cold, clients: coldPlainCounselors,
+			do: progress(withoutMeasures)},
 		{key: "review", name: "review page `GET /review/checkins/:id`", target: 0.3, srv: kept, clients: counselors,
 			do: func(c *client, _ *rand.Rand) {
 				c.get(fmt.Sprintf("/review/checkins/%d", c.person.Review), "checkin-card")
 			}},
 		{key: "dashboard", name: "dashboard, kept `GET /dashboard`", target: 1.0, srv: kept, clients: counselors,
+			do: func(c *client, _ *rand.Rand) { c.get("/dashboard", "See measures") }},
+		{key: "dashboard-nomeasures", name: "dashboard, kept, no measures", target: 1.0, srv: kept, clients: plainCounselors,
 			do: func(c *client, _ *rand.Rand) { c.get("/dashboard", "Active pairs") }},
 		{key: "dashboard-cold", name: "dashboard, read every time", target: 0.2, srv: cold, clients: coldCounselors,
+			do: func(c *client, _ *rand.Rand) { c.get("/dashboard", "See measures") }},
+		{key: "dashboard-cold-nomeasures", name: "dashboard, read every time, no measures", target: 0.2, srv: cold, clients: coldPlainCounselors,
 			do: func(c *client, _ *rand.Rand) { c.get("/dashboard", "Active pairs") }},
 	}, nil
 }

@@ -27,6 +27,10 @@ var seedSQL string
 
 const password = "bench-password"
 
+// seedVersion is the version of what the seed makes: a database seeded
+// today by an earlier version is seeded again. 2: measures (issue 20).
+const seedVersion = 2
+
 // measured is how many pairs the pages are measured on: the first pair of
 // each of counselors 1–32 is read (its first member's home, homework,
 // check-in edits; the counselor's pair page, progress and review page),
@@ -61,18 +65,22 @@ func prepare(ctx context.Context, dsn string, reseed bool) (string, error) {
 	var meta struct {
 		SeededOn  string `db:"seeded_on"`
 		MasterKey string `db:"master_key"`
+		Version   int    `db:"seed_version"`
 	}
-	err = d.GetContext(ctx, &meta, `SELECT seeded_on::text, master_key FROM bench_meta`)
-	if err == nil && meta.SeededOn == today {
+	err = d.GetContext(ctx, &meta, `SELECT seeded_on::text, master_key, seed_version FROM bench_meta`)
+	if err == nil && meta.SeededOn == today && meta.Version == seedVersion {
 		return meta.MasterKey, nil
 	}
 	var pqErr *pq.Error
-	if err != nil && !(errors.As(err, &pqErr) && pqErr.Code == "42P01") {
+	isPQ := errors.As(err, &pqErr)
+	if err != nil && !(isPQ && (pqErr.Code == "42P01" || pqErr.Code == "42703")) {
 		return "", err
 	}
-	if err == nil { // seeded on another day: its periods are not today's
+	// Seeded on another day (its periods are not today's) or by an earlier
+	// seed (42703: a bench_meta without seed_version).
+	if err == nil || (isPQ && pqErr.Code == "42703") {
 		d.Close()
-		log.Printf("the bench database was seeded on %s; seeding it again for %s", meta.SeededOn, today)
+		log.Printf("the bench database was seeded on %s by seed version %d; seeding it again for %s, version %d", meta.SeededOn, meta.Version, today, seedVersion)
 		dropDatabase(ctx, dsn)
 		return prepare(ctx, dsn, false)
 	}
@@ -86,7 +94,8 @@ func prepare(ctx context.Context, dsn string, reseed bool) (string, error) {
 	if err := sealMeasured(ctx, d, key); err != nil {
 		return "", err
 	}
-	if _, err := d.ExecContext(ctx, `CREATE TABLE bench_meta AS SELECT $1::date AS seeded_on, $2::text AS master_key`, today, key); err != nil {
+	if _, err := d.ExecContext(ctx, `CREATE TABLE bench_meta AS SELECT $1::date AS seeded_on, $2::text AS master_key, $3::int AS seed_version`,
+		today, key, seedVersion); err != nil {
 		return "", err
 	}
 	return key, nil
@@ -136,7 +145,10 @@ func seed(ctx context.Context, d *sqlx.DB, today string) error {
 			FROM pairs p JOIN pair_members m ON m.pair_id = p.id AND m.position = 1
 			CROSS JOIN generate_series(1, $3) k
 			WHERE p.label = ANY($2)`, today, pq.Array(submitLabels()), submitHomework)
-		return err
+		if err != nil {
+			return err
+		}
+		return seedMeasures(ctx, tx, today)
 	})
 	if err != nil {
 		return err
@@ -168,8 +180,9 @@ func submitLabels() []string {
 }
 
 // sealMeasured replaces the seed's opaque bytes by real text sealed with
-// Mend's vault under key, for every check-in and feedback of the read
-// pairs, so the pages measured on them decrypt as they would in use.
+// Mend's vault under key, for every check-in, feedback and measure answer
+// of the read pairs (with and without measures), so the pages measured on
+// them decrypt as they would in use.
 func sealMeasured(ctx context.Context, d *sqlx.DB, key string) error {
 	start := time.Now()
 	mk, err := vault.ParseMasterKey(key)
@@ -184,10 +197,11 @@ func sealMeasured(ctx context.Context, d *sqlx.DB, key string) error {
 		ID         int64 `db:"id"`
 		PracticeID int64 `db:"practice_id"`
 	}
-	if err := d.SelectContext(ctx, &pairs, `SELECT id, practice_id FROM pairs WHERE label = ANY($1)`, pq.Array(readLabels())); err != nil {
+	if err := d.SelectContext(ctx, &pairs, `SELECT id, practice_id FROM pairs WHERE label = ANY($1)`,
+		pq.Array(append(readLabels(), noMeasureLabels()...))); err != nil {
 		return err
 	}
-	n := 0
+	n, nm := 0, 0
 	for _, p := range pairs {
 		err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 			sl, err := v.Sealer(ctx, tx, vault.PairScope(p.PracticeID, p.ID))
@@ -238,14 +252,18 @@ func sealMeasured(ctx context.Context, d *sqlx.DB, key string) error {
 			if err != nil {
 				return err
 			}
-			_, err = tx.ExecContext(ctx, `UPDATE safety_alerts SET ack_note = NULL WHERE pair_id = $1`, p.ID)
+			if _, err = tx.ExecContext(ctx, `UPDATE safety_alerts SET ack_note = NULL WHERE pair_id = $1`, p.ID); err != nil {
+				return err
+			}
+			k, err := sealMeasures(ctx, tx, sl, p.ID)
+			nm += k
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("seal pair %d: %w", p.ID, err)
 		}
 	}
-	log.Printf("sealed real text into %d check-ins of the %d read pairs in %s", n, len(pairs), time.Since(start).Round(time.Millisecond))
+	log.Printf("sealed real text into %d check-ins and %d measure answers of the %d read pairs in %s", n, nm, len(pairs), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -61,8 +61,11 @@ const measureFactsJoin = `LEFT JOIN LATERAL (
 		SELECT array_agg(x.total ORDER BY x.created_at DESC) AS totals, max(x.answered_on) AS last_on,
 		       (array_agg(x.most_severe ORDER BY x.created_at DESC))[1] AS severe,
 		       (array_agg(x.band ORDER BY x.created_at DESC))[1] AS band
+		-- r.pair_id: the index (pair_id, measure_assignment_id, user_id,
+		-- created_at DESC) then finds the two latest directly; without it
+		-- the whole index was scanned for each member.
 		FROM (SELECT r.total, r.created_at, r.answered_on, r.most_severe, r.band FROM measure_responses r
-		      WHERE r.measure_assignment_id = ma.id AND r.user_id = u.uid
+		      WHERE r.pair_id = ma.pair_id AND r.measure_assignment_id = ma.id AND r.user_id = u.uid
 		      ORDER BY r.created_at DESC LIMIT 2) x
 	) lr ON TRUE
 	WHERE ma.pair_id = p.id AND ma.status = 'active' AND m.active
