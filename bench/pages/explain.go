@@ -11,8 +11,8 @@ import (
 
 // explainDashboard prints the plan of the dashboard's main query as the
 // server runs it: prepared, after the executions that make PostgreSQL
-// settle on a generic plan.
-func explainDashboard(ctx context.Context, dsn string) error {
+// settle on a generic plan, for the counselor signed in as email.
+func explainDashboard(ctx context.Context, dsn, email string) error {
 	d, err := sqlx.Open("postgres", dsn)
 	if err != nil {
 		return err
@@ -24,7 +24,7 @@ func explainDashboard(ctx context.Context, dsn string) error {
 	}
 	defer conn.Close()
 	var practice, counselor int64
-	if err := conn.QueryRowxContext(ctx, `SELECT practice_id, id FROM users WHERE email = 'counselor1@bench.example'`).Scan(&practice, &counselor); err != nil {
+	if err := conn.QueryRowxContext(ctx, `SELECT practice_id, id FROM users WHERE email = $1`, email).Scan(&practice, &counselor); err != nil {
 		return err
 	}
 	if _, err := conn.ExecContext(ctx, `PREPARE dash(bigint, bigint, timestamptz) AS `+review.DashboardSQL()); err != nil {

@@ -70,7 +70,8 @@ func main() {
 	only := flag.String("only", "", "comma-separated page keys to measure (default all)")
 	port := flag.Int("port", 18600, "first of the loopback ports the servers use (five)")
 	profile := flag.String("profile", "", "directory: save a CPU and a heap profile of the web process during each page's first concurrent run (<page>.cpu.pprof, <page>.heap.pprof)")
-	explain := flag.Bool("explain", false, "print EXPLAIN ANALYZE of the dashboard's pairs statement for counselor1 and exit")
+	explain := flag.Bool("explain", false, "print EXPLAIN ANALYZE of the dashboard's pairs statement for -explain-as and exit")
+	explainAs := flag.String("explain-as", "counselor1@bench.example", "the counselor whose dashboard -explain reads (counselor33@bench.example: pairs without measures)")
 	// The child: the web process.
 	serveAddr := flag.String("serve", "", "internal: run the web process on this address")
 	statsAddr := flag.String("stats", "", "internal: the web process's statistics address")
@@ -89,7 +90,7 @@ func main() {
 		log.Fatal(err)
 	}
 	if *explain {
-		if err := explainDashboard(ctx, *dsn); err != nil {
+		if err := explainDashboard(ctx, *dsn, *explainAs); err != nil {
 			log.Fatal(err)
 		}
 		return

@@ -45,10 +45,11 @@ func measureAnswers(l int) measure.Answers {
 }
 
 // seedMeasures gives the pairs their measure and answers in set-based SQL,
-// inside the seed's transaction (triggers off). Each answer's level wanders
-// with the pair, the partner and the week, so some partners move apart and
-// some sit in the most severe band; the scores are Mend's own scoring of
-// those answers. The item values are opaque bytes of a sealed answer's
+// inside the seed's transaction (triggers off). Each answer's level (0–4)
+// follows the pair, the partner and the week: one pair in eight struggles
+// (both partners in the most severe band), one in eight has partners far
+// apart, the others move between mixed and steady every three weeks; the
+// scores are Mend's own scoring of those answers. The item values are opaque bytes of a sealed answer's
 // size, as the seed's check-ins are; sealMeasures seals real ones for the
 // read pairs.
 func seedMeasures(ctx context.Context, tx *sqlx.Tx, today string) error {
@@ -107,7 +108,10 @@ func seedMeasures(ctx context.Context, tx *sqlx.Tx, today string) error {
 		CROSS JOIN generate_series(0, $4 - 1) w
 		JOIN unnest($5::int[], $6::int[], $7::numeric[], $8::text[], $9::int[], $10::boolean[], $11::text[])
 		     s(level, answered, total, band, severity, most_severe, subscales)
-		  ON s.level = (ma.pair_id + m.position * (1 + ma.pair_id % 3) + w / 3) % 5
+		  ON s.level = CASE
+		       WHEN ma.pair_id % 8 = 0 THEN (m.position + w / 3) % 2                  -- struggling, both
+		       WHEN ma.pair_id % 8 = 1 THEN CASE m.position WHEN 1 THEN 3 + w % 2 ELSE 1 + w / 4 END -- apart
+		       ELSE 2 + (ma.pair_id + m.position + w / 3) % 3 END                     -- mixed to steady
 		WHERE ma.measure_id = $1
 		ORDER BY ma.pair_id, w, m.position`, measureID, versionID, today, measureWeeks,
 		pq.Array(levels), pq.Array(answered), pq.Array(totals), pq.Array(bands), pq.Array(severities),

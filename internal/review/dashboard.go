@@ -279,6 +279,7 @@ func summarySQL() string {
 	       s.overdue_ids{n} AS "m{n}.overdue_ids", s.overdue_titles{n} AS "m{n}.overdue_titles"`, "{n}", n)
 	}
 	return `
+	WITH ` + measureRulesCTE() + `
 	SELECT p.id AS pair_id, p.label, s.current_id, s.current_title, s.plan_position, s.plan_steps,
 	       s.release_ids, s.release_titles,
 	       ($3::timestamptz AT TIME ZONE pr.timezone)::date AS today, mf.facts::text AS measure_facts,
