@@ -430,32 +430,51 @@ func (v PlanView) Next() *PlanStepView {
 func (v PlanView) CadenceText() string { return CadenceText(v.Cadence, v.Weekdays) }
 
 // Plan returns the pair's running plan, or else its latest one (nil if the
-// pair never had one), in two queries.
+// pair never had one), in one query.
 func (s *Store) Plan(ctx context.Context, sc mend.Scope, pairID int64) (*PlanView, error) {
 	if !sc.Role.IsStaff() {
 		return nil, mend.NotFound("Pair")
 	}
 	cond, args := access.Pairs(sc, "p", 2)
-	var v PlanView
-	err := s.stmts.Get(ctx, s.DB, &v, `
-		SELECT pp.id, pp.name, pp.status, pp.starts_on, pp.cadence, pp.weekdays
-		FROM pair_plans pp JOIN pairs p ON p.id = pp.pair_id
-		WHERE pp.pair_id = $1 AND `+cond+`
-		ORDER BY pp.status = 'active' DESC, pp.created_at DESC, pp.id DESC LIMIT 1`, append([]any{pairID}, args...)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+	// The plan and its steps in one statement (the pair page and the
+	// progress tab show it on every request): one row per step, or one row
+	// with no step.
+	var rows []struct {
+		PlanView
+		StepPosition     sql.NullInt64    `db:"step_position"`
+		StepTitle        sql.NullString   `db:"step_title"`
+		StepDays         sql.NullInt64    `db:"step_days"`
+		StepAssignmentID sql.NullInt64    `db:"step_assignment_id"`
+		StepStatus       sql.NullString   `db:"step_status"`
+		StepStartsOn     checkin.NullDate `db:"step_starts_on"`
+		StepDueOn        checkin.NullDate `db:"step_due_on"`
 	}
+	err := s.stmts.Select(ctx, s.DB, &rows, `
+		SELECT pp.id, pp.name, pp.status, pp.starts_on, pp.cadence, pp.weekdays,
+		       s.position AS step_position, ver.title AS step_title, s.days AS step_days,
+		       a.id AS step_assignment_id, a.status AS step_status, a.starts_on AS step_starts_on, a.due_on AS step_due_on
+		FROM (SELECT pp.id, pp.name, pp.status, pp.starts_on, pp.cadence, pp.weekdays
+		      FROM pair_plans pp JOIN pairs p ON p.id = pp.pair_id
+		      WHERE pp.pair_id = $1 AND `+cond+`
+		      ORDER BY pp.status = 'active' DESC, pp.created_at DESC, pp.id DESC LIMIT 1) pp
+		LEFT JOIN pair_plan_steps s ON s.pair_plan_id = pp.id
+		LEFT JOIN step_versions ver ON ver.id = s.step_version_id
+		LEFT JOIN assignments a ON a.pair_plan_step_id = s.id
+		ORDER BY s.position`, append([]any{pairID}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("homework: pair plan: %w", err)
 	}
-	err = s.stmts.Select(ctx, s.DB, &v.Steps, `
-		SELECT s.position, ver.title, s.days, a.id AS assignment_id, a.status, a.starts_on, a.due_on
-		FROM pair_plan_steps s
-		JOIN step_versions ver ON ver.id = s.step_version_id
-		LEFT JOIN assignments a ON a.pair_plan_step_id = s.id
-		WHERE s.pair_plan_id = $1 ORDER BY s.position`, v.ID)
-	if err != nil {
-		return nil, fmt.Errorf("homework: pair plan steps: %w", err)
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	v := rows[0].PlanView
+	for _, r := range rows {
+		if !r.StepPosition.Valid {
+			continue
+		}
+		v.Steps = append(v.Steps, PlanStepView{Position: int(r.StepPosition.Int64), Title: r.StepTitle.String,
+			Days: int(r.StepDays.Int64), AssignmentID: r.StepAssignmentID, Status: r.StepStatus,
+			StartsOn: r.StepStartsOn, DueOn: r.StepDueOn})
 	}
 	// Forecast the dates of steps not started yet, if the plan runs.
 	if v.Status == PlanActive {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mend-practice/mend/internal/chart"
+	"github.com/mend-practice/mend/internal/checkin"
 )
 
 // Member is a partner as a series of a chart.
@@ -39,8 +40,6 @@ func dayOf(d interface{ Format(string) string }) time.Time {
 // Charts are the series' charts: the total, then each subscale; both
 // partners on each, the severity bands shaded on the total's.
 func (s Series) Charts() []chart.Spec {
-	members := s.Members()
-	lo, hi := s.Definition.Range()
 	from, to := time.Time{}, time.Time{}
 	for _, r := range s.Responses {
 		d := dayOf(r.AnsweredOn)
@@ -55,11 +54,23 @@ func (s Series) Charts() []chart.Spec {
 		to = time.Now().UTC()
 		from = to.AddDate(0, 0, -28)
 	}
+	return s.charts(from, to, "No answers yet")
+}
+
+// ChartsOver are the series' charts over the days from–to (the progress
+// tab's range), so that they line up with the check-ins' charts.
+func (s Series) ChartsOver(from, to checkin.Date) []chart.Spec {
+	return s.charts(dayOf(from), dayOf(to), "No answers in this range")
+}
+
+func (s Series) charts(from, to time.Time, empty string) []chart.Spec {
+	members := s.Members()
+	lo, hi := s.Definition.Range()
 	if !to.After(from) {
 		from = from.AddDate(0, 0, -1)
 		to = to.AddDate(0, 0, 1)
 	}
-	base := chart.Spec{From: from, To: to, EmptyText: "No answers yet"}
+	base := chart.Spec{From: from, To: to, EmptyText: empty}
 	total := base
 	total.ID = fmt.Sprintf("measure-%d-total", s.MeasureID)
 	total.Title = fmt.Sprintf("%s: total of each partner", s.Name)

@@ -386,7 +386,7 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, d Due, responseID i
 		d.PracticeID, d.PairID, responseID, d.CounselorID); err != nil {
 		return fmt.Errorf("measure: safety alert: %w", err)
 	}
-	link := paths.Link(s.BaseURL, "pairs", d.PairID, "measures") + fmt.Sprintf("#response-%d", responseID)
+	link := paths.Link(s.BaseURL, "pairs", d.PairID, "progress") + fmt.Sprintf("#response-%d", responseID)
 	return checkin.QueueSafetyAlert(ctx, db.Text(tx), tx, s.Outbox, d.PracticeID, d.CounselorID,
 		fmt.Sprintf("safety:measure:%d", responseID), link, "questionnaire")
 }

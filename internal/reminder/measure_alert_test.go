@@ -37,7 +37,7 @@ func TestCriticalMeasureAnswerAlertsTheCounselorOnly(t *testing.T) {
 	if err != nil || !out.Result.Critical {
 		t.Fatalf("submit: %+v %v", out, err)
 	}
-	link := fmt.Sprintf("%s/pairs/%d/measures#response-%d", baseURL, pair, out.ResponseID)
+	link := fmt.Sprintf("%s/pairs/%d/progress#response-%d", baseURL, pair, out.ResponseID)
 	w.wantAlertToCounselorOnly(t, rig, link, []string{"afraid", def.Name, "closeness", "Maya", "Daniel", "Often"}, maya, daniel)
 }
 

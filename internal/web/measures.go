@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/mend-practice/mend/internal/chart"
 	"github.com/mend-practice/mend/internal/measure"
 	"github.com/mend-practice/mend/internal/mend"
 )
@@ -296,6 +295,11 @@ func (s *Server) adminMeasureExport(c *gin.Context) error {
 
 // ---- Counselor: a pair's measures ----
 
+// The pair's Measures tab is where measures are given and stopped and
+// where every answer is read item by item (the read is audited); the
+// charts of both partners' scores are on the progress tab
+// (pairProgressPage), with the open safety flags of critical answers.
+
 func (s *Server) pairMeasuresPage(c *gin.Context, id int64) (H, error) {
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	p, err := s.pairs.Get(ctx, sc, id)
@@ -306,13 +310,7 @@ func (s *Server) pairMeasuresPage(c *gin.Context, id int64) (H, error) {
 	if err != nil {
 		return nil, err
 	}
-	charts := make([][]chart.SVG, len(v.Series))
-	for i, sr := range v.Series {
-		for _, spec := range sr.Charts() {
-			charts[i] = append(charts[i], chart.Build(spec))
-		}
-	}
-	return H{"Pair": p, "View": v, "Charts": charts, "Form": &Form{}, "Action": pathTo("pairs", id, "measures")}, nil
+	return H{"Pair": p, "View": v, "Form": &Form{}, "Action": pathTo("pairs", id, "measures")}, nil
 }
 
 func (s *Server) pairMeasures(c *gin.Context) error {

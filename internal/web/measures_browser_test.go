@@ -15,8 +15,9 @@ import (
 // the CSI-4 structure, which cannot be activated until every item has its
 // text; fills the items and activates it. The counselor gives it to a
 // pair; both partners answer it on their phones, a few items per screen;
-// the counselor sees both partners on one chart and the divergence on the
-// dashboard.
+// the counselor sees the divergence on the dashboard, follows its link to
+// both partners on one chart on the pair's progress tab (at 375 and 1,280
+// px), and every answer on the measures tab.
 func TestBrowserMeasureJourney(t *testing.T) {
 	t.Parallel()
 	env := webtest.Start(t)
@@ -127,22 +128,8 @@ func TestBrowserMeasureJourney(t *testing.T) {
 	answer(aEmail, []string{"6", "5", "5", "5"}, "partner-a") // 21
 	answer(bEmail, []string{"1", "1", "1", "1"}, "partner-b") // 4
 
-	// The counselor: both on one chart, and the divergence on the dashboard.
-	if status := co.Go(fmt.Sprintf("/pairs/%d/measures", pairID)); status != http.StatusOK {
-		t.Fatalf("pair's measures: %d", status)
-	}
-	chart := co.TextOf(`figure.chart`)
-	if !strings.Contains(co.Text(), "CSI-4: total of each partner") {
-		t.Errorf("no CSI-4 chart:\n%s", co.Text())
-	}
-	_ = chart
-	legend := strings.Join(co.Texts(`section.measure-series`), "\n")
-	for _, want := range []string{nameA, nameB, "Distressed", "Not distressed", "21", "4"} {
-		if !strings.Contains(legend, want) {
-			t.Errorf("the measures tab lacks %q:\n%s", want, legend)
-		}
-	}
-	lookAt(t, co, "counselor-measures")
+	// The counselor: the divergence on the dashboard, whose link leads to
+	// both partners on one chart on the pair's progress tab.
 	if status := co.Go("/dashboard"); status != http.StatusOK {
 		t.Fatalf("dashboard: %d", status)
 	}
@@ -151,5 +138,62 @@ func TestBrowserMeasureJourney(t *testing.T) {
 		t.Errorf("the dashboard lacks %q:\n%s", want, text)
 	}
 	lookAt(t, co, "counselor-dashboard")
+	link := co.Eval(`Array.from(document.querySelectorAll("li.reason")).filter(function (li) {
+		return li.textContent.indexOf("CSI-4 totals far apart") >= 0; }).map(function (li) {
+		return li.querySelector("a").getAttribute("href"); })[0]`)
+	if want := fmt.Sprintf("/pairs/%d/progress#measures", pairID); link != want {
+		t.Fatalf("the divergence row links to %q, want %q", link, want)
+	}
+	series := fmt.Sprintf(`section.measure-series[aria-labelledby="ms-%d"]`, measureID)
+	for _, width := range []int{phoneWidth, 1280} {
+		if width == phoneWidth {
+			co.SetPhone()
+		} else {
+			co.SetViewport(width, 900)
+		}
+		path := link
+		if width != phoneWidth { // the link's page is open: load it again
+			path = strings.TrimSuffix(link, "#measures")
+		}
+		if status := co.Go(path); status != http.StatusOK {
+			t.Fatalf("progress tab: %d", status)
+		}
+		if h := co.TextOf("#measures h2"); h != "Measures" {
+			t.Errorf("at %d px the progress tab has no Measures section (%q)", width, h)
+		}
+		// One chart: the total, both partners in its legend, the bands shaded.
+		total := co.TextOf(series + " figure.chart")
+		for _, want := range []string{"CSI-4: total of each partner", nameA, nameB, "Distressed", "Not distressed"} {
+			if !strings.Contains(total, want) {
+				t.Errorf("at %d px the CSI-4 chart lacks %q:\n%s", width, want, total)
+			}
+		}
+		if n := len(co.Texts(series + " figure.chart")); n != 1 {
+			t.Errorf("at %d px CSI-4 has %d charts, want one with both partners", width, n)
+		}
+		// The numbers behind it, opened as a person would.
+		co.Press(series + " figure.chart details summary")
+		table := co.TextOf(series + " figure.chart table")
+		for _, want := range []string{"Date", nameA, nameB, "21", "4"} {
+			if !strings.Contains(table, want) {
+				t.Errorf("at %d px the numbers behind the chart lack %q:\n%s", width, want, table)
+			}
+		}
+		if w := co.ScrollWidth(); w > width {
+			t.Errorf("the progress tab is %dpx wide on a %dpx screen: it scrolls sideways", w, width)
+		}
+		co.Screenshot(fmt.Sprintf("counselor-progress-measures-%d", width))
+	}
+	// The measures tab: what was given, and every answer item by item.
+	if status := co.Go(fmt.Sprintf("/pairs/%d/measures", pairID)); status != http.StatusOK {
+		t.Fatalf("measures tab: %d", status)
+	}
+	answers := strings.Join(co.Texts(`section.measure-answers`), "\n")
+	for _, want := range []string{nameA, nameB, "1: 6, 2: 5, 3: 5, 4: 5", "1: 1, 2: 1, 3: 1, 4: 1"} {
+		if !strings.Contains(answers, want) {
+			t.Errorf("the measures tab lacks %q:\n%s", want, answers)
+		}
+	}
+	lookAt(t, co, "counselor-measures")
 	_ = browsertest.StepTimeout
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mend-practice/mend/internal/config"
 	"github.com/mend-practice/mend/internal/web/webtest"
 )
 
@@ -29,6 +30,14 @@ func TestPagesRunFewStatements(t *testing.T) {
 	co := env.Login(t, "counselor1@northside.example")
 	pairID := env.PairOf(t, client)
 	mine := giveCheckin(t, env, client, hw, today, "partner", "This evening")
+	// The same pages with the dashboard read on every request.
+	cold := webtest.StartWithDB(t, d, dsn, func(c *config.Config) { c.DashboardCache = 0 }).Login(t, "counselor1@northside.example")
+	// The demo pair answered a measure weekly, both partners (issue 20):
+	// the progress tab charts their scores and the dashboard reads them, so
+	// the counts below include the measures.
+	if n := count(t, env, `SELECT count(DISTINCT user_id) FROM measure_responses WHERE pair_id = $1 HAVING count(*) >= 8`, pairID); n != 2 {
+		t.Fatalf("the measured pair has measures answered by %d partners, want both, several times", n)
+	}
 
 	// sent runs do and returns the statements it sent.
 	sent := func(do func() webtest.Response, status int, what string) []string {
@@ -91,12 +100,37 @@ func TestPagesRunFewStatements(t *testing.T) {
 		{"check-in edit form GET /checkins/:id/edit", 4, func() []string { return get(a, editPath+"/edit") }},
 		// +1 for the edit's audit entry, in its transaction (issue 14).
 		{"check-in edit POST /checkins/:id", 11, func() []string { return fewest(edit(), edit()) }},
-		// +1: who accepted which consent version (issue 16).
-		{"pair page GET /pairs/:id", 11, func() []string { return get(co, fmt.Sprintf("/pairs/%d", pairID)) }},
+		// +1: who accepted which consent version (issue 16); -1: the plan
+		// and its steps in one statement (issue 20).
+		{"pair page GET /pairs/:id", 10, func() []string { return get(co, fmt.Sprintf("/pairs/%d", pairID)) }},
 		// Kept, as the dashboard is (keptBodies): the session's one statement.
-		{"progress tab GET /pairs/:id/progress", 1, func() []string { return get(co, fmt.Sprintf("/pairs/%d/progress", pairID)) }},
+		{"progress tab GET /pairs/:id/progress", 1, func() []string {
+			path := fmt.Sprintf("/pairs/%d/progress", pairID)
+			if body := co.Get(path).Body; !strings.Contains(body, "Mend closeness check: total of each partner") {
+				t.Errorf("the progress tab shows no measure:\n%s", body)
+			}
+			return get(co, path)
+		}},
+		// Not kept (as after any change the counselor's stamp covers): +1 the
+		// pair's first record, where the range starts by default (issue 14);
+		// +1 the measures' scores and open flags, one statement, and -1 the
+		// plan with its steps (issue 20).
+		{"progress tab read every time GET /pairs/:id/progress", 10, func() []string {
+			path := fmt.Sprintf("/pairs/%d/progress", pairID)
+			if body := cold.Get(path).Body; !strings.Contains(body, "Mend closeness check: total of each partner") {
+				t.Errorf("the progress tab shows no measure:\n%s", body)
+			}
+			return get(cold, path)
+		}},
 		{"review page GET /review/checkins/:id", 9, func() []string { return get(co, reviewPath) }},
 		{"dashboard GET /dashboard", 1, func() []string { return get(co, "/dashboard") }},
+		// The measures' attention rules are read in the pairs statement.
+		{"dashboard read every time GET /dashboard", 5, func() []string {
+			if body := cold.Get("/dashboard").Body; !strings.Contains(body, "See measures") {
+				t.Errorf("the dashboard shows no measure's rule:\n%s", body)
+			}
+			return get(cold, "/dashboard")
+		}},
 	}
 	// A first round warms what the server keeps (prepared statements, the
 	// pair's unwrapped data key, the kept dashboard).

@@ -6,16 +6,19 @@ import (
 )
 
 // reasonPath is where the counselor acts on a dashboard reason: the
-// exercise to read and release, the pair's measures for a measure's
-// reason, the homework's page (to extend, complete or cancel it, or see
+// exercise to read and release, the measures' section of the progress tab
+// for a measure's score (both partners on one chart), the measures tab for
+// an overdue measure, the homework's page (to extend, complete or cancel it, or see
 // who checked in) for missed or overdue check-ins, and the progress tab
 // for a trend. Templates call it as {{reasonPath …}}.
 func reasonPath(r review.Reason, pairID int64) string {
 	switch {
 	case r.Kind == review.ReasonRelease:
 		return pathTo("assignments", r.HomeworkID, "reveal")
-	case r.FromMeasure():
+	case r.Kind == review.ReasonMeasureOverdue: // what the pair was given, to stop or keep
 		return pathTo("pairs", pairID, "measures")
+	case r.FromMeasure(): // both partners' scores on one chart
+		return pathTo("pairs", pairID, "progress") + "#measures"
 	case r.HomeworkID != 0:
 		return pathTo("assignments", r.HomeworkID)
 	}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +59,7 @@ func TestProgressTabOfANewPairSaysNothingYet(t *testing.T) {
 // TestKeptProgressTabShowsEachChangeAtOnce: the counselor's progress tab
 // is kept between requests (one statement, see TestPagesRunFewStatements),
 // yet each change it shows is on it at the next request: homework given,
-// a check-in, a client's new name, and a reassignment, after which the tab is gone for
+// a check-in, a client's new name, a measure given, and a reassignment, after which the tab is gone for
 // the counselor who had the pair.
 func TestKeptProgressTabShowsEachChangeAtOnce(t *testing.T) {
 	t.Parallel()
@@ -87,9 +90,69 @@ func TestKeptProgressTabShowsEachChangeAtOnce(t *testing.T) {
 	res = c.Get(path)
 	wantBody(t, "progress after the client changed their name", res.Body, "No check-ins from Bodhi Kept in this range yet.")
 
+	// A measure given (issue 20): its section on the tab at once.
+	measureID := env.ID(t, `SELECT m.id FROM measures m JOIN pairs p ON p.practice_id = m.practice_id WHERE p.id = $1 AND m.active ORDER BY m.id LIMIT 1`, id)
+	wantStatus(t, "give a measure", c.PostForm(fmt.Sprintf("/pairs/%d/measures", id),
+		url.Values{"measure": {strconv.FormatInt(measureID, 10)}, "for": {"both"}}), http.StatusSeeOther)
+	res = c.Get(path)
+	wantBody(t, "progress after a measure was given", section(t, res.Body, `id="measures"`), "Mend closeness check", "No answers in this range")
+
 	other := env.UserID(t, "counselor2@northside.example")
 	if _, err := env.DB.Exec(`UPDATE pairs SET counselor_id = $1 WHERE id = $2`, other, id); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, "the former counselor's progress tab after reassignment", c.Get(path), http.StatusNotFound)
+}
+
+// TestEveryTableTheProgressTabReadsMovesTheStamp: the kept progress tab is
+// as fresh as the data only if every table its reads name has triggers
+// that move the counselor's stamp (as TestEveryTableTheDashboardReadsHasStampTriggers
+// holds for the dashboard). The tables are taken from the statements a
+// fresh read of a demo pair's tab (with a plan, homework, check-ins and
+// measures) actually sent, so a new read cannot slip past this test.
+func TestEveryTableTheProgressTabReadsMovesTheStamp(t *testing.T) {
+	t.Parallel()
+	_, dsn := webtest.DemoDB(t)
+	d, _, log := loggedDB(t, dsn)
+	env := webtest.StartWithDB(t, d, dsn)
+	co := env.Login(t, counselor)
+	before := log.len()
+	wantPage(t, co.Get(fmt.Sprintf("/pairs/%d/progress", env.PairOf(t, clientA))), http.StatusOK)
+	read := map[string]bool{}
+	tableName := regexp.MustCompile(`(?i)\b(?:FROM|JOIN)\s+([a-z_]+)\b`)
+	for _, q := range log.since(before) {
+		q = regexp.MustCompile(`(?i)DISTINCT\s+FROM`).ReplaceAllString(q, "")
+		for _, m := range tableName.FindAllStringSubmatch(q, -1) {
+			read[strings.ToLower(m[1])] = true
+		}
+	}
+	var triggered []string
+	if err := env.DB.Select(&triggered, `
+		SELECT DISTINCT c.relname FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+		WHERE NOT tg.tgisinternal AND tg.tgname LIKE '%\_dashboard\_%'`); err != nil {
+		t.Fatal(err)
+	}
+	has := map[string]bool{}
+	for _, n := range triggered {
+		has[n] = true
+	}
+	exempt := map[string]string{
+		"sessions": "the session's own statement", "user_sessions": "the session's own statement",
+		"user_mfa": "the session's own statement", "dashboard_marks": "the stamp itself",
+		"step_versions": "rows never change: an edit is a new version", "measure_versions": "rows never change: an edit is a new version",
+		"audit_log": "written, not shown", "unnest": "a function", "generate_series": "a function", "lateral": "a keyword",
+	}
+	var missing []string
+	for n := range read {
+		if _, ok := exempt[n]; !ok && !has[n] {
+			missing = append(missing, n)
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		t.Errorf("the progress tab reads %v, whose changes do not move the counselor's stamp: its kept body would be shown stale", missing)
+	}
+	if len(read) < 5 {
+		t.Fatalf("only %d tables found in the statements the progress tab sent: %v", len(read), read)
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -263,19 +265,19 @@ func (s *Server) alertAcknowledge(c *gin.Context) error {
 		flagged, err = s.reviews.Acknowledge(ctx, sc, id, form.Get("note"))
 		to := pathTo("review", "checkins", flagged.CheckinID)
 		if flagged.CheckinID == 0 { // a measure's critical answer (issue 20)
-			to = pathTo("pairs", flagged.PairID, "measures")
+			to = pathTo("pairs", flagged.PairID, "progress")
 		}
 		return formDone{Flash: "Safety flag acknowledged. Your note is kept with it.", To: to}, err
 	}, func(_ *Form, err error) (formPage, error) {
 		switch {
 		case mend.ErrorCode(err) != mend.EINVALID || flagged.PairID == 0:
 			return formPage{}, err
-		case flagged.CheckinID == 0:
-			data, err := s.pairMeasuresPage(c, flagged.PairID)
+		case flagged.CheckinID == 0: // the progress tab, where the flag is listed
+			data, _, err := s.pairProgressPage(c, flagged.PairID)
 			if data != nil {
 				data["AckAlert"] = id
 			}
-			return formPage{Name: tplPairMeasures, Data: data, FormKey: "Ack"}, err
+			return formPage{Name: tplProgress, Data: data, FormKey: "Ack"}, err
 		}
 		data, err := s.reviewPage(c, flagged.CheckinID, feedbackForm(), nil)
 		return formPage{Name: tplReview, Data: data, FormKey: "Ack"}, err
@@ -305,21 +307,11 @@ func (s *Server) pairProgress(c *gin.Context) error {
 			return nil
 		}
 	}
-	form, rg, status := rangeForm(c, sc)
-	p, err := s.reviews.Progress(ctx, sc, id, rg)
+	data, status, err := s.pairProgressPage(c, id)
 	if err != nil {
 		return err
 	}
-	rg = p.Range           // the start moves to the pair's first record when none was chosen
-	if !form.HasErrors() { // show the range in effect
-		form.Values.Set("from", rg.From.String())
-		form.Values.Set("to", rg.To.String())
-	}
-	// A query string built by url.Values is safe to place in a link as is.
-	query := template.URL(url.Values{"from": {rg.From.String()}, "to": {rg.To.String()}}.Encode())
-	body, err := s.executeBlock(tplProgress, tplProgressBody, H{"P": p, "Form": form, "Query": query, "Charts": progressCharts(p),
-		"DivergeMin": review.DivergeMin, "DivergingCount": p.DivergingCount(), "CompletionCounts": review.CompletionCounts,
-		"RatingNames": review.RatingNames, "Scope": sc})
+	body, err := s.executeBlock(tplProgress, tplProgressBody, data)
 	if err != nil {
 		return err
 	}
@@ -329,10 +321,57 @@ func (s *Server) pairProgress(c *gin.Context) error {
 			return err
 		}
 		c.Set(navCountsKey, counts)
-		s.kept.put(key, keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: p.Pair.Label, body: body})
+		s.kept.put(key, keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: data["Title"].(string), body: body})
 	}
-	s.renderAround(c, status, tplProgress, H{"Title": p.Pair.Label}, body)
+	s.renderAround(c, status, tplProgress, H{"Title": data["Title"]}, body)
 	return nil
+}
+
+// pairProgressPage gathers the progress tab's body: the check-ins'
+// progress over the range asked for (?from=, ?to=), and the measures'
+// scores over the same range with their open safety flags (issue 20). The
+// status is 422 when the range did not parse (the default range is shown).
+// Rendered whole (not kept), it is also the page a refused acknowledgement
+// of a measure's flag comes back on.
+func (s *Server) pairProgressPage(c *gin.Context, id int64) (H, int, error) {
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	form, rg, status := rangeForm(c, sc)
+	p, err := s.reviews.Progress(ctx, sc, id, rg)
+	if err != nil {
+		return nil, 0, err
+	}
+	rg = p.Range           // the start moves to the pair's first record when none was chosen
+	if !form.HasErrors() { // show the range in effect
+		form.Values.Set("from", rg.From.String())
+		form.Values.Set("to", rg.To.String())
+	}
+	ms, err := s.measures.Scores(ctx, sc, id, rg.From, rg.To)
+	if err != nil {
+		return nil, 0, err
+	}
+	measureCharts := make([][]measureChart, len(ms.Series))
+	for i, sr := range ms.Series {
+		for _, spec := range sr.ChartsOver(rg.From, rg.To) {
+			heading := strings.TrimPrefix(spec.Title, sr.Name+": ") // "total of each partner", a subscale's name
+			if r, n := utf8.DecodeRuneInString(heading); n > 0 {
+				heading = string(unicode.ToUpper(r)) + heading[n:]
+			}
+			measureCharts[i] = append(measureCharts[i], measureChart{Heading: heading, SVG: chart.Build(spec)})
+		}
+	}
+	// A query string built by url.Values is safe to place in a link as is.
+	query := template.URL(url.Values{"from": {rg.From.String()}, "to": {rg.To.String()}}.Encode())
+	return H{"P": p, "Form": form, "Query": query, "Charts": progressCharts(p),
+		"DivergeMin": review.DivergeMin, "DivergingCount": p.DivergingCount(), "CompletionCounts": review.CompletionCounts,
+		"RatingNames": review.RatingNames, "Scope": sc, "Title": p.Pair.Label,
+		"Measures": ms, "MeasureCharts": measureCharts}, status, nil
+}
+
+// measureChart is one of a measure's charts on the progress tab, under its
+// heading.
+type measureChart struct {
+	Heading string
+	SVG     chart.SVG
 }
 
 // rangeForm reads a progress page's ?from= and ?to=: the range and the

@@ -179,15 +179,23 @@ func (p *Tab) safeLocation() string {
 	return loc
 }
 
-// Go opens path (relative to the server) as if typed in the address bar,
-// follows redirects, and returns the final page's HTTP status.
+// Go opens path (relative to the server, with its query and #fragment if
+// any) as if typed in the address bar, follows redirects, and returns the
+// final page's HTTP status.
 func (p *Tab) Go(path string) int {
 	p.t.Helper()
-	u := p.base.ResolveReference(&url.URL{Path: path})
+	fragment := ""
+	if i := strings.IndexByte(path, '#'); i >= 0 {
+		path, fragment = path[:i], path[i+1:]
+	}
+	u := p.base.ResolveReference(&url.URL{Path: path, Fragment: fragment})
 	if i := strings.IndexByte(path, '?'); i >= 0 {
-		u = p.base.ResolveReference(&url.URL{Path: path[:i], RawQuery: path[i+1:]})
+		u = p.base.ResolveReference(&url.URL{Path: path[:i], RawQuery: path[i+1:], Fragment: fragment})
 	}
 	res := run(p, "open "+path, chromedp.NavigateResponse(u.String()))
+	if res == nil { // the page already open, only scrolled to the fragment
+		p.t.Fatalf("browser: open %s: no response: it is the page already open", u.RequestURI())
+	}
 	return int(res.Status)
 }
 
