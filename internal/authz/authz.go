@@ -14,9 +14,12 @@ import (
 	"github.com/mend-practice/mend/policies"
 )
 
-// Enforcer answers role → (object, action) questions.
+// Enforcer answers role → (object, action) questions. Every request asks
+// one, and the policy is fixed for the life of the process (embedded, never
+// edited at run time), so each answer is worked out once and then looked
+// up: casbin's cached enforcer, keyed by the four strings asked.
 type Enforcer struct {
-	e *casbin.SyncedEnforcer
+	e *casbin.SyncedCachedEnforcer
 }
 
 // New loads the embedded model and policy.
@@ -30,7 +33,7 @@ func NewFromText(modelText, policyText string) (*Enforcer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authz: model: %w", err)
 	}
-	e, err := casbin.NewSyncedEnforcer(m, stringadapter.NewAdapter(policyText))
+	e, err := casbin.NewSyncedCachedEnforcer(m, stringadapter.NewAdapter(policyText))
 	if err != nil {
 		return nil, fmt.Errorf("authz: policy: %w", err)
 	}

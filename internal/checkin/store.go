@@ -16,6 +16,7 @@ import (
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paths"
 	"github.com/mend-practice/mend/internal/vault"
 )
 
@@ -659,7 +660,7 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, a assignment, check
 		return fmt.Errorf("checkin: safety alert: %w", err)
 	}
 	// The review page opens on its safety section: the note, the acknowledgement.
-	link := fmt.Sprintf("%s/review/checkins/%d#safety", s.BaseURL, checkinID)
+	link := paths.Link(s.BaseURL, "review", "checkins", checkinID) + "#safety"
 	return QueueSafetyAlert(ctx, s.stmts.On(s.DB, tx), tx, s.Outbox, a.PracticeID, a.CounselorID,
 		fmt.Sprintf("safety:%d", checkinID), link, "check-in")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paths"
 )
 
 // Kinds of message.
@@ -213,7 +214,7 @@ func (o *Outbox) queueMany(ctx context.Context, q sqlx.QueryerContext, msgs []Me
 			if o.Links == nil {
 				return nil, fmt.Errorf("mail: queue %s: no key to sign its unsubscribe link", m.Kind)
 			}
-			unsb[i] = strings.TrimRight(o.BaseURL, "/") + "/unsubscribe/" + o.Links.Token(m.PracticeID, m.UserID)
+			unsb[i] = paths.Link(o.BaseURL, "unsubscribe", o.Links.Token(m.PracticeID, m.UserID))
 			linkPractice, linkUser = append(linkPractice, m.PracticeID), append(linkUser, m.UserID)
 			data := make(map[string]any, len(m.Data)+1)
 			for k, v := range m.Data {

@@ -17,6 +17,7 @@ import (
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paths"
 	"github.com/mend-practice/mend/internal/vault"
 )
 
@@ -385,7 +386,7 @@ func (s *Store) raiseAlert(ctx context.Context, tx *sqlx.Tx, d Due, responseID i
 		d.PracticeID, d.PairID, responseID, d.CounselorID); err != nil {
 		return fmt.Errorf("measure: safety alert: %w", err)
 	}
-	link := fmt.Sprintf("%s/pairs/%d/progress#response-%d", s.BaseURL, d.PairID, responseID)
+	link := paths.Link(s.BaseURL, "pairs", d.PairID, "progress") + fmt.Sprintf("#response-%d", responseID)
 	return checkin.QueueSafetyAlert(ctx, db.Text(tx), tx, s.Outbox, d.PracticeID, d.CounselorID,
 		fmt.Sprintf("safety:measure:%d", responseID), link, "questionnaire")
 }

@@ -3,7 +3,6 @@ package reminder
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -13,6 +12,7 @@ import (
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/paths"
 )
 
 // DigestMinute is when a counselor's daily digest goes out in their own
@@ -109,7 +109,6 @@ func (s *Scheduler) digestBatch(ctx context.Context, now time.Time) (Stats, erro
 				return err
 			}
 			var msgs []mail.Message
-			base := strings.TrimRight(s.BaseURL, "/")
 			for _, i := range sendIdx {
 				r, c := rows[i], counts[rows[i].UserID]
 				if c.Zero() {
@@ -120,7 +119,7 @@ func (s *Scheduler) digestBatch(ctx context.Context, now time.Time) (Stats, erro
 					PracticeID: r.PracticeID, UserID: r.UserID, To: r.Email, ToName: r.Name,
 					Kind: mail.KindDigest, Template: "counselor_digest",
 					DedupeKey: fmt.Sprintf("digest:%d:%s", r.UserID, today),
-					Data: map[string]any{"Name": r.Name, "PracticeName": r.PracticeName, "Link": base + "/dashboard",
+					Data: map[string]any{"Name": r.Name, "PracticeName": r.PracticeName, "Link": paths.Link(s.BaseURL, "dashboard"),
 						"Review": c.Review, "Flags": c.Flags, "Overdue": c.Overdue},
 				})
 			}

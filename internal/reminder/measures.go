@@ -3,11 +3,11 @@ package reminder
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/paths"
 )
 
 // Reminders of measures (issue 20) wait in measure_reminders, written by
@@ -76,7 +76,7 @@ func (s *Scheduler) MeasureReminders(ctx context.Context) (Stats, error) {
 }
 
 func (s *Scheduler) measureMessage(r measureRow) mail.Message {
-	link := fmt.Sprintf("%s/measures/%d", strings.TrimRight(s.BaseURL, "/"), r.AssignmentID)
+	link := paths.Link(s.BaseURL, "measures", r.AssignmentID)
 	m := mail.Message{
 		PracticeID: r.PracticeID, UserID: r.UserID, To: r.Email, ToName: r.Name, Unsubscribe: true,
 		Kind: mail.KindMeasureReminder, Template: "measure_reminder",

@@ -3,11 +3,11 @@ package reminder
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/mail"
+	"github.com/mend-practice/mend/internal/paths"
 )
 
 // Emails about reveal exercises (internal/reveal) wait in reveal_notices
@@ -74,8 +74,7 @@ func (s *Scheduler) RevealNotices(ctx context.Context) (Stats, error) {
 }
 
 func (s *Scheduler) noticeMessage(r noticeRow) mail.Message {
-	base := strings.TrimRight(s.BaseURL, "/")
-	link := fmt.Sprintf("%s/homework/%d/reveal", base, r.AssignmentID)
+	link := paths.Link(s.BaseURL, "homework", r.AssignmentID, "reveal")
 	m := mail.Message{
 		PracticeID: r.PracticeID, UserID: r.UserID, To: r.Email, ToName: r.Name,
 		DedupeKey: fmt.Sprintf("reveal-%s:%d:%d:%s", r.Kind, r.UserID, r.AssignmentID, r.PeriodStart),
@@ -88,7 +87,7 @@ func (s *Scheduler) noticeMessage(r noticeRow) mail.Message {
 		m.Kind, m.Template, m.Unsubscribe = mail.KindRevealed, "reveal_revealed", true
 	default:
 		m.Kind, m.Template = mail.KindRevealReady, "reveal_ready"
-		m.Data["Link"] = fmt.Sprintf("%s/assignments/%d/reveal", base, r.AssignmentID)
+		m.Data["Link"] = paths.Link(s.BaseURL, "assignments", r.AssignmentID, "reveal")
 	}
 	return m
 }

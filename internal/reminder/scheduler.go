@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/mend-practice/mend/internal/db"
 	"github.com/mend-practice/mend/internal/mail"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paths"
 )
 
 // Scheduler queues the reminders, nudges and digests that are due. It is
@@ -278,10 +278,9 @@ func (s *Scheduler) reminderBatch(ctx context.Context, now time.Time) (Stats, er
 // message is the email for one item. It names no homework and says nothing
 // of what the client wrote: a short nudge and a link (which needs a login).
 func (s *Scheduler) message(r dueRow, it Item) mail.Message {
-	base := strings.TrimRight(s.BaseURL, "/")
-	link := fmt.Sprintf("%s/homework/%d/checkins/new?period=%s", base, r.AssignmentID, it.Period.Start)
+	link := paths.Link(s.BaseURL, "homework", r.AssignmentID, "checkins", "new") + "?period=" + it.Period.Start.String()
 	if r.Reveal {
-		link = fmt.Sprintf("%s/homework/%d/reveal", base, r.AssignmentID)
+		link = paths.Link(s.BaseURL, "homework", r.AssignmentID, "reveal")
 	}
 	m := mail.Message{
 		PracticeID: r.PracticeID, UserID: r.UserID, To: r.Email, ToName: r.Name,

@@ -29,8 +29,9 @@ var handlerAuditEntries = map[string]string{
 	"password_reset.throttled": "a reset request refused by the per-address limit, before any account is looked up",
 	"func:auditDenied":         "route.denied: casbin or a store refused the request",
 	"func:auditFailure":        "a wrong or throttled second-factor code",
-	// Sign-in events: the session is kept in Redis, which no database
-	// transaction holds; the entry is written once the session exists.
+	// Sign-in events: the session is written by scs's own store when the
+	// request ends, in no transaction a Mend store holds; the entry is
+	// written once the session is set up.
 	"login":                     "a password sign-in",
 	"logout":                    "a sign-out (written even if it then fails)",
 	"func:completeSecondFactor": "login.mfa and login.mfa_recovery: a sign-in completed with a second factor",

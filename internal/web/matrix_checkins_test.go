@@ -14,9 +14,7 @@ import (
 // check-ins ("homework.*"), and on a second homework a check-in of the
 // pair's first client for today, not yet reviewed ("checkin.*").
 func loadCheckinFixtures(t *testing.T, env *webtest.Env, f *fixtures) {
-	for target, email := range map[string]string{
-		"own": "client1a@northside.example", "other": "client3a@northside.example", "foreign": "client1a@riverbank.example",
-	} {
+	for target, email := range targetClients {
 		hw := giveHomework(t, env, email, "")
 		with := giveHomework(t, env, email, "")
 		ch := giveCheckin(t, env, email, with, clientToday(t, env, email), "partner", "Fixture")

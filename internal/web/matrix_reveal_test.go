@@ -14,9 +14,7 @@ import (
 // both-answered exercise already revealed ("revealed.*"); each a once
 // period from three days ago (in the pair's first client's zone).
 func loadRevealFixtures(t *testing.T, env *webtest.Env, f *fixtures) {
-	for target, email := range map[string]string{
-		"own": "client1a@northside.example", "other": "client3a@northside.example", "foreign": "client1a@riverbank.example",
-	} {
+	for target, email := range targetClients {
 		held := giveReveal(t, env, email, "reveal-what-i-need-to-feel-safe", false)
 		shown := giveReveal(t, env, email, "reveal-where-we-each-stand", true)
 		f.mutex.Lock()

@@ -53,6 +53,13 @@ func addMatrixRows(rows ...matrixRow) bool {
 	return true
 }
 
+// targetClients is, for each target of the matrix, the pair's first
+// client: own = pair 1, other = pair 3 (another counselor's), foreign =
+// riverbank's pair 1.
+var targetClients = map[string]string{
+	"own": "client1a@northside.example", "other": "client3a@northside.example", "foreign": "client1a@riverbank.example",
+}
+
 // fixtures are the demo ids the rows need.
 type fixtures struct {
 	env   *webtest.Env

@@ -1,10 +1,7 @@
 package web
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
-
+	"github.com/mend-practice/mend/internal/paths"
 	"github.com/mend-practice/mend/internal/review"
 )
 
@@ -28,23 +25,8 @@ func reasonPath(r review.Reason, pairID int64) string {
 	return pathTo("pairs", pairID, "progress")
 }
 
-// pathTo is the one way a path inside Mend is built: its segments joined
-// with slashes, strings as they are and ids in decimal. pathTo("pairs", 12,
-// "homework") is "/pairs/12/homework". Templates call it as {{path …}}.
-func pathTo(segments ...any) string {
-	var b strings.Builder
-	for _, seg := range segments {
-		b.WriteByte('/')
-		switch v := seg.(type) {
-		case string:
-			b.WriteString(v)
-		case int64:
-			b.WriteString(strconv.FormatInt(v, 10))
-		case int:
-			b.WriteString(strconv.Itoa(v))
-		default:
-			b.WriteString(fmt.Sprint(v))
-		}
-	}
-	return b.String()
-}
+// pathTo is the one way a path inside Mend is built (paths.To): its
+// segments joined with slashes, strings as they are and ids in decimal.
+// pathTo("pairs", 12, "homework") is "/pairs/12/homework". Templates call
+// it as {{path …}}.
+func pathTo(segments ...any) string { return paths.To(segments...) }

@@ -27,13 +27,28 @@ type pageName string
 
 // renderer holds one template set per page: layout + partials + the page,
 // so that pages' blocks never overwrite each other.
+//
+// Each set is parsed at start, to refuse a broken template before the
+// server listens, and dropped; it is parsed again, once, when its page is
+// first served. A parsed set holds about 280 KB (the layout and every
+// partial are copied into each of the 56), so a process keeps only the
+// pages it serves: the web process is meant to stay near MemoryLimit.
 type renderer struct {
-	pages map[pageName]*template.Template
+	fsys  fs.FS
+	pages map[pageName]*pageSet
 	// buffers are reused between pages: a page is rendered whole before a
 	// byte is sent (so a template error can still be a clean 500), and a
 	// dashboard of 150 pairs is over 100 KB that would otherwise be
 	// allocated, grown and collected per request.
 	buffers sync.Pool
+}
+
+// pageSet is one page's template set, parsed at its first use.
+type pageSet struct {
+	files []string
+	once  sync.Once
+	t     *template.Template
+	err   error
 }
 
 func newRenderer(fsys fs.FS) (*renderer, error) {
@@ -45,18 +60,26 @@ func newRenderer(fsys fs.FS) (*renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{pages: map[pageName]*template.Template{}}
+	r := &renderer{fsys: fsys, pages: map[pageName]*pageSet{}}
 	for _, f := range files {
 		name := strings.TrimSuffix(strings.TrimPrefix(f, "pages/"), ".html")
 		set := append([]string{"layout.html"}, partials...)
 		set = append(set, f)
-		t, err := template.New(name).Funcs(templateFuncs).ParseFS(fsys, set...)
-		if err != nil {
-			return nil, fmt.Errorf("web: template %s: %w", f, err)
+		if _, err := parsePage(fsys, name, set); err != nil {
+			return nil, err
 		}
-		r.pages[pageName(name)] = t
+		r.pages[pageName(name)] = &pageSet{files: set}
 	}
 	return r, nil
+}
+
+// parsePage parses one page's set.
+func parsePage(fsys fs.FS, name string, files []string) (*template.Template, error) {
+	t, err := template.New(name).Funcs(templateFuncs).ParseFS(fsys, files...)
+	if err != nil {
+		return nil, fmt.Errorf("web: template %s: %w", files[len(files)-1], err)
+	}
+	return t, nil
 }
 
 var templateFuncs = template.FuncMap{
@@ -238,11 +261,12 @@ func (s *Server) executeBlock(page pageName, block string, data any) ([]byte, er
 
 // page returns a page's template set.
 func (r *renderer) page(name pageName) (*template.Template, error) {
-	t, ok := r.pages[name]
+	p, ok := r.pages[name]
 	if !ok {
 		return nil, fmt.Errorf("no page template %q", name)
 	}
-	return t, nil
+	p.once.Do(func() { p.t, p.err = parsePage(r.fsys, string(name), p.files) })
+	return p.t, p.err
 }
 
 // errorPage writes the error page outside gin (for the cross-origin and

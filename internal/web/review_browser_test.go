@@ -126,9 +126,14 @@ func TestBrowserReviewPagesLook(t *testing.T) {
 	if strings.Contains(res.Body, "style=") {
 		t.Errorf("the progress page has a style attribute, which the CSP blocks")
 	}
-	charts := strings.Count(res.Body, `role="img"`)
-	if charts != 5 || strings.Count(res.Body, "<title id=") != charts || strings.Count(res.Body, `class="chart-data"`) != charts {
-		t.Errorf("%d charts (want 5: one per client, three side by side), each with a <title> and a data table", charts)
+	// The ratings' charts, then the measures' section (issue 20), which
+	// draws one chart per measure and subscale the demo pair answered.
+	ratings, measures, _ := strings.Cut(res.Body, `<section aria-labelledby="measures-h"`)
+	if charts := strings.Count(ratings, `role="img"`); charts != 5 || strings.Count(ratings, "<title id=") != charts || strings.Count(ratings, `class="chart-data"`) != charts {
+		t.Errorf("%d ratings charts (want 5: one per client, three side by side), each with a <title> and a data table", charts)
+	}
+	if charts := strings.Count(measures, `role="img"`); charts == 0 || strings.Count(measures, "<title id=") != charts || strings.Count(measures, `class="chart-data"`) != charts {
+		t.Errorf("%d measure charts (want at least one: the demo pair answered the closeness check), each with a <title> and a data table", charts)
 	}
 	for _, want := range []string{"Ratings over time", "Side by side", "Check-in completion", "Plan"} {
 		if !strings.Contains(res.Body, want) {
