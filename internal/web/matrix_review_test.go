@@ -49,6 +49,9 @@ var _ = addMatrixRows(
 	matrixRow{Method: "POST", Route: "/review/alerts/:id/acknowledge", Path: idPath("alert", "/review/alerts/%d/acknowledge"),
 		Form:   url.Values{"note": {"Called the client; safety plan agreed."}},
 		Expect: "anon=303/303/303 admin=409/303/404 counselor=303/404/404 client=404/404/404"},
+	// The flags' history lists the caller's own flags: no id to aim at
+	// another's (TestFlagsHistoryShowsOnlyTheCallersFlags).
+	matrixRow{Method: "GET", Route: "/review/flags", Expect: "anon=303 admin=200 counselor=200 client=404"},
 	matrixRow{Method: "GET", Route: "/pairs/:id/progress", Path: pairPath("/pairs/%d/progress"),
 		Expect: "anon=303/303/303 admin=200/200/404 counselor=200/404/404 client=404/404/404"},
 	matrixRow{Method: "GET", Route: "/pairs/:id/export.csv", Path: pairPath("/pairs/%d/export.csv"),

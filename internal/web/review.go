@@ -17,6 +17,7 @@ import (
 
 	"github.com/mend-practice/mend/internal/chart"
 	"github.com/mend-practice/mend/internal/mend"
+	"github.com/mend-practice/mend/internal/paging"
 	"github.com/mend-practice/mend/internal/report"
 	"github.com/mend-practice/mend/internal/review"
 )
@@ -28,6 +29,7 @@ import (
 const (
 	tplReview   pageName = "review"
 	tplProgress pageName = "progress"
+	tplFlags    pageName = "flags"
 	// tplProgressBody is the block of progress.html that is kept.
 	tplProgressBody = "progress-body"
 )
@@ -282,6 +284,17 @@ func (s *Server) alertAcknowledge(c *gin.Context) error {
 		data, err := s.reviewPage(c, flagged.CheckinID, feedbackForm(), nil)
 		return formPage{Name: tplReview, Data: data, FormKey: "Ack"}, err
 	})
+}
+
+// flagsHistory lists every safety flag of the caller's pairs, newest first,
+// acknowledged or not; the dashboard shows only the open ones.
+func (s *Server) flagsHistory(c *gin.Context) error {
+	page, err := s.reviews.Flags(c.Request.Context(), scopeOf(c), paging.Parse(c.Query("page")))
+	if err != nil {
+		return err
+	}
+	s.render(c, http.StatusOK, tplFlags, H{"Flags": page, "PagerBase": pathTo("review", "flags") + "?"})
+	return nil
 }
 
 // pairProgress is the progress tab of a pair.

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,13 +88,23 @@ func TestBrowserReviewPagesLook(t *testing.T) {
 	env := webtest.Start(t)
 	pair := env.PairOf(t, "client1a@northside.example")
 	progress := "/pairs/" + itoa(pair) + "/progress"
+	// An acknowledged flag, for the flags history to show one with its note.
+	alert := env.ID(t, `
+		INSERT INTO safety_alerts (practice_id, pair_id, checkin_id, counselor_id, created_at)
+		SELECT c.practice_id, c.pair_id, c.id, p.counselor_id, c.created_at FROM checkins c JOIN pairs p ON p.id = c.pair_id
+		WHERE c.pair_id = $1 AND NOT EXISTS (SELECT 1 FROM safety_alerts sa WHERE sa.checkin_id = c.id)
+		ORDER BY c.period_start DESC, c.id DESC LIMIT 1 RETURNING id`, pair)
+	if res := env.Login(t, "counselor1@northside.example").PostForm("/review/alerts/"+itoa(alert)+"/acknowledge",
+		url.Values{"note": {"Phoned both that evening; they agreed a plan for the weekend and will call the line if it happens again."}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("acknowledge: status %d", res.Status)
+	}
 	for _, tc := range []struct {
 		email string
 		pages []string
 	}{
-		{"counselor1@northside.example", []string{"/dashboard", progress, "/review/next"}},
+		{"counselor1@northside.example", []string{"/dashboard", progress, "/review/next", "/review/flags"}},
 		{"counselor2@northside.example", []string{"/dashboard"}},
-		{"admin@northside.example", []string{"/admin/overview", "/admin/audit"}},
+		{"admin@northside.example", []string{"/admin/overview", "/admin/audit", "/review/flags"}},
 	} {
 		tab := browsertest.Open(t, env.URL)
 		tab.Go("/login")

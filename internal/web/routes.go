@@ -135,6 +135,7 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.handle(e, http.MethodPost, "/review/checkins/:id/feedback", "review", "write", s.reviewFeedback)
 	s.handle(e, http.MethodPost, "/review/checkins/:id/reviewed", "review", "write", s.reviewMark)
 	s.handle(e, http.MethodPost, "/review/alerts/:id/acknowledge", "safety_alert", "write", s.alertAcknowledge)
+	s.handle(e, http.MethodGet, "/review/flags", "safety_alert", "read", s.flagsHistory)
 	s.handle(e, http.MethodGet, "/pairs/:id/progress", "progress", "read", s.pairProgress)
 
 	// Measures (issue 20): the admin's definitions, a pair's measures, a
