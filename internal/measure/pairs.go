@@ -193,7 +193,8 @@ func (s *Store) clientAssignments(ctx context.Context, q sqlx.QueryerContext, sc
 	query := `
 		SELECT ma.id, ma.pair_id, v.name, ma.starts_on, ma.every_days, v.definition, v.id AS version_id,
 		       p.counselor_id, p.practice_id,
-		       (SELECT max(r.answered_on) FROM measure_responses r WHERE r.measure_assignment_id = ma.id AND r.user_id = $2) AS last_on
+		       (SELECT max(r.answered_on) FROM measure_responses r -- r.pair_id: the answers' index from its first column
+		        WHERE r.pair_id = ma.pair_id AND r.measure_assignment_id = ma.id AND r.user_id = $2) AS last_on
 		FROM measure_assignments ma
 		JOIN pairs p ON p.id = ma.pair_id
 		JOIN measures m ON m.id = ma.measure_id

@@ -47,7 +47,7 @@ var claimMeasureReminders = `
 	SELECT mr.id, mr.practice_id, mr.measure_assignment_id, mr.user_id, mr.due_on, mr.stage,
 	       (ma.status = 'active' AND p.status = 'active' AND m.active AND u.disabled_at IS NULL
 	        AND u.password_hash IS NOT NULL AND u.reminders_enabled) AS wants,
-	       EXISTS (SELECT 1 FROM measure_responses r WHERE r.measure_assignment_id = mr.measure_assignment_id
+	       EXISTS (SELECT 1 FROM measure_responses r WHERE r.pair_id = mr.pair_id AND r.measure_assignment_id = mr.measure_assignment_id
 	               AND r.user_id = mr.user_id AND r.answered_on >= mr.due_on) AS answered,
 	       ` + recipientColumns + `
 	FROM measure_reminders mr

@@ -209,7 +209,14 @@ func (s *Store) Progress(ctx context.Context, sc mend.Scope, pairID int64, r Ran
 	if err != nil {
 		return Progress{}, err
 	}
-	return p, s.auditClients(ctx, nil, sc, "progress.read", "pair", pairID, p.Pair.ClientIDs())
+	return p, s.ProgressShown(ctx, sc, pairID, p.Pair.ClientIDs())
+}
+
+// ProgressShown records that sc read the progress of the pair's clients:
+// Progress does it for a fresh read, and the web layer for each showing of
+// a progress tab it kept, so that every view is in the audit log.
+func (s *Store) ProgressShown(ctx context.Context, sc mend.Scope, pairID int64, clients []int64) error {
+	return s.auditClients(ctx, nil, sc, "progress.read", "pair", pairID, clients)
 }
 
 func (s *Store) progress(ctx context.Context, sc mend.Scope, pairID int64, r Range) (Progress, error) {

@@ -43,8 +43,9 @@ type keptEntry struct {
 	stamp    review.Stamp
 	timezone string // the counselor's: dates are in it
 	counts   review.Counts
-	title    string // the page's title, which the layout writes
-	body     []byte // HTML, written into the page by renderAround; never changed
+	title    string  // the page's title, which the layout writes
+	clients  []int64 // whose data it shows: each showing is audited as a read of theirs
+	body     []byte  // HTML, written into the page by renderAround; never changed
 }
 
 // keptMaxBytes bounds the bodies kept: the web process is meant to stay

@@ -103,8 +103,9 @@ func TestPagesRunFewStatements(t *testing.T) {
 		// +1: who accepted which consent version (issue 16); -1: the plan
 		// and its steps in one statement (issue 20).
 		{"pair page GET /pairs/:id", 10, func() []string { return get(co, fmt.Sprintf("/pairs/%d", pairID)) }},
-		// Kept, as the dashboard is (keptBodies): the session's one statement.
-		{"progress tab GET /pairs/:id/progress", 1, func() []string {
+		// Kept, as the dashboard is (keptBodies): the session's statement,
+		// and the audit entry of the clients' progress being read.
+		{"progress tab GET /pairs/:id/progress", 2, func() []string {
 			path := fmt.Sprintf("/pairs/%d/progress", pairID)
 			if body := co.Get(path).Body; !strings.Contains(body, "Mend closeness check: total of each partner") {
 				t.Errorf("the progress tab shows no measure:\n%s", body)

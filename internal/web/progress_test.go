@@ -156,3 +156,24 @@ func TestEveryTableTheProgressTabReadsMovesTheStamp(t *testing.T) {
 		t.Fatalf("only %d tables found in the statements the progress tab sent: %v", len(read), read)
 	}
 }
+
+// TestEveryShowingOfTheProgressTabIsAudited: a kept progress tab is still
+// a read of both clients' ratings and scores, so each showing, the first
+// (read afresh) and the next ones (kept), is in the audit log once per
+// client.
+func TestEveryShowingOfTheProgressTabIsAudited(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	co := env.Login(t, counselor)
+	pairID := env.PairOf(t, clientA)
+	path := fmt.Sprintf("/pairs/%d/progress", pairID)
+	for range 3 {
+		wantPage(t, co.Get(path), http.StatusOK)
+	}
+	for _, client := range []string{clientA, "client1b@northside.example"} {
+		if n := count(t, env, `SELECT count(*) FROM audit_log WHERE action = 'progress.read' AND object_id = $1 AND client_id = $2 AND user_id = $3`,
+			pairID, env.UserID(t, client), env.UserID(t, counselor)); n != 3 {
+			t.Errorf("%s: %d progress reads in the audit log after three showings of the tab, want 3", client, n)
+		}
+	}
+}

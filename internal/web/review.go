@@ -315,6 +315,12 @@ func (s *Server) pairProgress(c *gin.Context) error {
 			return err
 		}
 		if e, ok := s.kept.get(sc, key, stamp); ok {
+			// Every showing is a read of the clients' progress, audited as
+			// a fresh read is (the clients are the pair's when it was kept:
+			// a change of members moves the stamp).
+			if err := s.reviews.ProgressShown(ctx, sc, id, e.clients); err != nil {
+				return err
+			}
 			c.Set(navCountsKey, e.counts)
 			s.renderAround(c, http.StatusOK, tplProgress, H{"Title": e.title}, e.body)
 			return nil
@@ -334,7 +340,8 @@ func (s *Server) pairProgress(c *gin.Context) error {
 			return err
 		}
 		c.Set(navCountsKey, counts)
-		s.kept.put(key, keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: data["Title"].(string), body: body})
+		s.kept.put(key, keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: data["Title"].(string),
+			clients: data["P"].(review.Progress).Pair.ClientIDs(), body: body})
 	}
 	s.renderAround(c, status, tplProgress, H{"Title": data["Title"]}, body)
 	return nil
