@@ -232,7 +232,7 @@ func takeSessionRead(ctx context.Context, tokenHash string) (checkRow, bool) {
 // find reads scs's data for a session (by token hash) and, in the same
 // statement, its index row and account, which it leaves in ctx for Check
 // when ctx was prepared by WithSessionRead.
-func (s *Sessions) find(ctx context.Context, tokenHash string) ([]byte, bool, error) {
+func (s *Sessions) find(ctx context.Context, tokenHash string) ([]byte, error) {
 	var row struct {
 		Data []byte `db:"data"`
 		checkRow
@@ -245,12 +245,12 @@ func (s *Sessions) find(ctx context.Context, tokenHash string) ([]byte, bool, er
 		LEFT JOIN practices p ON p.id = u.practice_id
 		WHERE s.token = $1 AND current_timestamp < s.expiry`, tokenHash, s.idleSeconds())
 	if err != nil {
-		return nil, false, err
+		return nil, err // sql.ErrNoRows: no live session
 	}
 	if r, _ := ctx.Value(sessionReadKey{}).(*sessionRead); r != nil {
 		*r = sessionRead{tokenHash: tokenHash, row: row.checkRow}
 	}
-	return row.Data, true, nil
+	return row.Data, nil
 }
 
 // ActiveSession is one row of "your sessions".

@@ -38,7 +38,7 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 	// A read: tried once more if the connection was lost under it.
 	err := db.Retry(ctx, func() error {
 		var err error
-		b, _, err = s.index.find(ctx, token)
+		b, err = s.index.find(ctx, token)
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {

@@ -214,7 +214,10 @@ func (s *Store) Progress(ctx context.Context, sc mend.Scope, pairID int64, r Ran
 
 // ProgressShown records that sc read the progress of the pair's clients:
 // Progress does it for a fresh read, and the web layer for each showing of
-// a progress tab it kept, so that every view is in the audit log.
+// a progress tab it kept, so that every view is in the audit log. It reads
+// nothing, so clients must be what a Progress read under sc gave
+// (Pair.ClientIDs()): the web layer keeps them with the tab, under the
+// stamp that a change of the pair's members or counselor moves.
 func (s *Store) ProgressShown(ctx context.Context, sc mend.Scope, pairID int64, clients []int64) error {
 	return s.auditClients(ctx, nil, sc, "progress.read", "pair", pairID, clients)
 }

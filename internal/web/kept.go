@@ -16,11 +16,14 @@ import (
 // counselor it was rendered for, for the same page and query, while their
 // stamp and timezone are unchanged. So it is never staler than a fresh
 // read: every change either page shows moves the counselor's version in
-// the writing transaction (migrations 00060, 00120, 00140), and the
+// the writing transaction (migrations 00060, 00120, 00140, 00172), and the
 // session check reads that version with the session (no statement of its
 // own). Each process has its own; the stamp makes them agree.
 //
-// Bounded twice: at most size entries and at most maxBytes of bodies; the
+// Dashboards and progress tabs are kept in two sets (Server.kept and
+// Server.keptProgress), so that a counselor going through their pairs'
+// tabs never pushes another counselor's dashboard out. Each is bounded
+// twice: at most size entries and at most maxBytes of bodies; the
 // least recently used go first, and an entry found out of date is dropped
 // at once. Bodies hold clients' names and ratings, never their words (the
 // review page, which shows them, is not kept).
@@ -48,13 +51,18 @@ type keptEntry struct {
 	body     []byte  // HTML, written into the page by renderAround; never changed
 }
 
-// keptMaxBytes bounds the bodies kept: the web process is meant to stay
-// near web.MemoryLimit, and a dashboard of 150 pairs is about 150 KB.
-const keptMaxBytes = 12 << 20
+// The bytes of bodies each set keeps at most: the web process is meant to
+// stay near web.MemoryLimit; a dashboard of 150 pairs is about 150 KB, a
+// progress tab about 60 KB.
+const (
+	keptDashboardBytes = 8 << 20
+	keptProgressBytes  = 4 << 20
+)
 
-// newKeptBodies keeps at most size bodies (0: keep none).
-func newKeptBodies(size int) (*keptBodies, error) {
-	k := &keptBodies{maxBytes: keptMaxBytes}
+// newKeptBodies keeps at most size bodies and maxBytes of them (size 0:
+// keep none).
+func newKeptBodies(size, maxBytes int) (*keptBodies, error) {
+	k := &keptBodies{maxBytes: maxBytes}
 	if size <= 0 {
 		return k, nil
 	}

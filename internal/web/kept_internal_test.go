@@ -10,11 +10,10 @@ import (
 // TestKeptBodiesStayWithinTheirBytes: bodies are dropped oldest first once
 // their total passes the bound, and a body replaced is counted once.
 func TestKeptBodiesStayWithinTheirBytes(t *testing.T) {
-	k, err := newKeptBodies(100)
+	k, err := newKeptBodies(100, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.maxBytes = 1000
 	sc := mend.Scope{UserID: 1, Timezone: "UTC"}
 	stamp := review.Stamp{Version: 7}
 	body := make([]byte, 200)

@@ -244,7 +244,7 @@ func (r *renderer) release(b *bytes.Buffer) {
 }
 
 // executeBlock renders one named block of a page's template set on its own
-// (a part of a page that is kept and reused, see dashboardCache); the
+// (a part of a page that is kept and reused, see keptBodies); the
 // block's output was escaped by html/template as it was written, and
 // renderAround writes it into the page.
 func (s *Server) executeBlock(page pageName, block string, data any) ([]byte, error) {

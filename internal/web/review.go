@@ -314,7 +314,7 @@ func (s *Server) pairProgress(c *gin.Context) error {
 		if stamp, err = s.reviews.DashboardStamp(sc); err != nil {
 			return err
 		}
-		if e, ok := s.kept.get(sc, key, stamp); ok {
+		if e, ok := s.keptProgress.get(sc, key, stamp); ok {
 			// Every showing is a read of the clients' progress, audited as
 			// a fresh read is (the clients are the pair's when it was kept:
 			// a change of members moves the stamp).
@@ -340,7 +340,7 @@ func (s *Server) pairProgress(c *gin.Context) error {
 			return err
 		}
 		c.Set(navCountsKey, counts)
-		s.kept.put(key, keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: data["Title"].(string),
+		s.keptProgress.put(key, keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: data["Title"].(string),
 			clients: data["P"].(review.Progress).Pair.ClientIDs(), body: body})
 	}
 	s.renderAround(c, status, tplProgress, H{"Title": data["Title"]}, body)

@@ -90,10 +90,11 @@ type Server struct {
 	queues       *asynq.Inspector
 	mailHealth   *mail.Health
 
-	reviews  *review.Store
-	kept     *keptBodies
-	measures *measure.Store // questionnaires given to pairs (issue 20)
-	reveals  *reveal.Store  // reveal exercises (issue 21)
+	reviews      *review.Store
+	kept         *keptBodies    // counselors' dashboards
+	keptProgress *keptBodies    // pairs' progress tabs
+	measures     *measure.Store // questionnaires given to pairs (issue 20)
+	reveals      *reveal.Store  // reveal exercises (issue 21)
 
 	vault        *vault.Vault
 	mfa          *auth.MFA
@@ -152,7 +153,10 @@ func New(d Deps) (*Server, error) {
 	}
 	// Delivery's figures for every worker, read at each scrape.
 	s.metrics.reg.MustRegister(mail.NewCollector(s.mailHealth, s.queues, nil))
-	if s.kept, err = newKeptBodies(d.Config.DashboardCache); err != nil {
+	if s.kept, err = newKeptBodies(d.Config.DashboardCache, keptDashboardBytes); err != nil {
+		return nil, err
+	}
+	if s.keptProgress, err = newKeptBodies(d.Config.DashboardCache, keptProgressBytes); err != nil {
 		return nil, err
 	}
 
