@@ -33,6 +33,14 @@ func TestFlagsHistoryShowsOnlyTheCallersFlags(t *testing.T) {
 		SELECT c.practice_id, c.pair_id, c.id, p.counselor_id FROM checkins c JOIN pairs p ON p.id = c.pair_id
 		WHERE c.id = $1 RETURNING id`, checkinID)
 
+	// A critical answer to a measure raises a flag read on the progress tab.
+	responseID := env.ID(t, `SELECT r.id FROM measure_responses r WHERE r.pair_id = $1
+		  AND NOT EXISTS (SELECT 1 FROM safety_alerts sa WHERE sa.measure_response_id = r.id) ORDER BY r.id DESC LIMIT 1`, pairID)
+	env.ID(t, `
+		INSERT INTO safety_alerts (practice_id, pair_id, measure_response_id, counselor_id)
+		SELECT r.practice_id, r.pair_id, r.id, p.counselor_id FROM measure_responses r JOIN pairs p ON p.id = r.pair_id
+		WHERE r.id = $1 RETURNING id`, responseID)
+
 	c1 := env.Login(t, "counselor1@northside.example")
 	const note = "Phoned them at noon; plan agreed (flags-history-7f3a)."
 	if res := c1.PostForm("/review/alerts/"+strconv.FormatInt(alertID, 10)+"/acknowledge", url.Values{"note": {note}}); res.Status != http.StatusSeeOther {
@@ -54,6 +62,8 @@ func TestFlagsHistoryShowsOnlyTheCallersFlags(t *testing.T) {
 	}
 	own := page(c1, "counselor1")
 	for _, want := range []string{note, name, "Acknowledged", "/review/checkins/" + strconv.FormatInt(checkinID, 10) + "#safety",
+		"/pairs/" + strconv.FormatInt(pairID, 10) + "/progress#response-" + strconv.FormatInt(responseID, 10),
+		"Gave a critical answer in a questionnaire", "Said they do not feel safe",
 		"Not acknowledged yet"} { // the demo's open flag (Maya Brooks) is listed too
 		if !strings.Contains(own, want) {
 			t.Errorf("counselor1's flags history lacks %q", want)
@@ -68,7 +78,11 @@ func TestFlagsHistoryShowsOnlyTheCallersFlags(t *testing.T) {
 	if !strings.Contains(other, "Jordan Lee") { // counselor2's own demo flag
 		t.Errorf("counselor2's flags history lacks their own client's flag")
 	}
-	if admin := page(env.Login(t, "admin@northside.example"), "admin"); !strings.Contains(admin, note) {
+	admin := env.Login(t, "admin@northside.example")
+	if res := admin.Get("/admin/overview"); !strings.Contains(res.Body, `href="/review/flags"`) {
+		t.Errorf("the admin's overview has no link to the safety flags")
+	}
+	if page := page(admin, "admin"); !strings.Contains(page, note) {
 		t.Errorf("the admin's flags history lacks the practice's acknowledged flag")
 	}
 	if res := env.Login(t, "client1a@northside.example").Get("/review/flags"); res.Status != http.StatusNotFound {
