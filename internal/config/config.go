@@ -60,7 +60,7 @@ type Config struct {
 	// DashboardCache is how many counselors' rendered dashboards, and as
 	// many pairs' progress tabs, a web process keeps (each is checked
 	// against the data before it is shown; 0 keeps none), within 8 MB and
-	// 4 MB. A 150-pair dashboard is about 100 KB.
+	// 12 MB. A 150-pair dashboard is about 100 KB.
 	DashboardCache int `env:"DASHBOARD_CACHE" envDefault:"500"`
 	// QuickExitURL is the neutral page a client's "Quick exit" replaces
 	// Mend with (the current page is replaced, so Back does not return).

@@ -53,10 +53,11 @@ type keptEntry struct {
 
 // The bytes of bodies each set keeps at most: the web process is meant to
 // stay near web.MemoryLimit; a dashboard of 150 pairs is about 150 KB, a
-// progress tab about 60 KB.
+// progress tab 100 to 300 KB (its charts draw every period of the range),
+// so 12 MB holds the tabs of 40 or more pairs being looked at.
 const (
 	keptDashboardBytes = 8 << 20
-	keptProgressBytes  = 4 << 20
+	keptProgressBytes  = 12 << 20
 )
 
 // newKeptBodies keeps at most size bodies and maxBytes of them (size 0:
