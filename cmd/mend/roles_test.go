@@ -28,7 +28,6 @@ func TestAppRoleCannotTouchTheAuditLog(t *testing.T) {
 		err = server.Ping()
 	}
 	dbtest.RequireService(t, "PostgreSQL", err)
-	defer server.Close()
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	suffix := hex.EncodeToString(b)
@@ -42,10 +41,20 @@ func TestAppRoleCannotTouchTheAuditLog(t *testing.T) {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
+	// The server connection is closed here, after the drops: a deferred
+	// Close ran before the cleanup, so the drops failed and every run left
+	// its database and roles behind.
 	t.Cleanup(func() {
-		_, _ = server.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
-		_, _ = server.Exec(fmt.Sprintf(`DROP ROLE IF EXISTS %s`, app))
-		_, _ = server.Exec(fmt.Sprintf(`DROP ROLE IF EXISTS %s`, owner))
+		defer server.Close()
+		for _, stmt := range []string{
+			fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name),
+			fmt.Sprintf(`DROP ROLE IF EXISTS %s`, app),
+			fmt.Sprintf(`DROP ROLE IF EXISTS %s`, owner),
+		} {
+			if _, err := server.Exec(stmt); err != nil {
+				t.Errorf("clean-up: %s: %v", stmt, err)
+			}
+		}
 	})
 	ownerURL, appURL := withUser(dbtest.ServerURL(), owner, name), withUser(dbtest.ServerURL(), app, name)
 	environ := map[string]string{"MIGRATE_DATABASE_URL": ownerURL, "DATABASE_URL": appURL, "MEND_MASTER_KEY": webtest.TestMasterKey}
