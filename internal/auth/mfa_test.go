@@ -68,7 +68,7 @@ func newMFAFixture(t *testing.T) mfaFixture {
 	c := &clock{t: time.Unix(1_800_000_015, 0)}
 	return mfaFixture{
 		db: d, clock: c,
-		mfa:       &auth.MFA{DB: d, Vault: v, Throttle: auth.DefaultThrottle(), Now: c.now},
+		mfa:       &auth.MFA{DB: d, Vault: v, Throttle: auth.DefaultThrottle(), Clock: mend.Clock{Now: c.now}},
 		counselor: user("counselor", "c@p.example"),
 		admin:     user("admin", "a@p.example"),
 	}

@@ -23,7 +23,7 @@ func TestLinksLifecycle(t *testing.T) {
 	// PostgreSQL keeps microseconds (rounded): a clock on whole
 	// microseconds makes "one second before expiry" exact.
 	now := time.Now().Truncate(time.Microsecond)
-	links := &auth.Links{DB: d, Now: func() time.Time { return now }}
+	links := &auth.Links{DB: d, Clock: mend.Clock{Now: func() time.Time { return now }}}
 
 	raw, err := links.Issue(ctx, d, userID, 0, auth.PurposeInvite)
 	if err != nil {

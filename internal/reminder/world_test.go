@@ -161,7 +161,7 @@ func (w *world) homework(pair, forUser int64, starts, due checkin.Date, cadence 
 }
 
 func (w *world) scheduler() *reminder.Scheduler {
-	return &reminder.Scheduler{DB: w.db, Outbox: w.outbox, BaseURL: baseURL, Now: w.clock.Now}
+	return &reminder.Scheduler{DB: w.db, Outbox: w.outbox, BaseURL: baseURL, Clock: mend.Clock{Now: w.clock.Now}}
 }
 
 // at sets the clock and runs one scheduling pass.
