@@ -79,7 +79,9 @@ func TestKeptProgressTabShowsEachChangeAtOnce(t *testing.T) {
 	wantNotInBody(t, "progress after homework was given", res.Body, "Nothing here yet")
 	wantBody(t, "progress after homework was given", res.Body, "No check-ins between")
 
-	giveCheckin(t, env, "kept-a@example.com", hw, clientToday(t, env, "kept-a@example.com"), "partner", "A first evening.")
+	// Yesterday in Ada's zone (UTC): the tab's range ends on today in the
+	// counselor's zone, which is still yesterday just after midnight UTC.
+	giveCheckin(t, env, "kept-a@example.com", hw, clientToday(t, env, "kept-a@example.com").AddDays(-1), "partner", "A first evening.")
 	res = c.Get(path)
 	wantNotInBody(t, "progress after Ada's first check-in", res.Body, "No check-ins between")
 	wantBody(t, "progress after Ada's first check-in", res.Body, "No check-ins from Bo Kept pair in this range yet.")
