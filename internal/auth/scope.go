@@ -26,7 +26,11 @@ type account struct {
 	PasswordHash sql.NullString `db:"password_hash"`
 	Timezone     string         `db:"timezone"`
 	Disabled     bool           `db:"disabled"`
-	// DashboardVersion is read by the session check only.
+	// DashboardVersion is read by the session check only: a counselor's
+	// own version (dashboard_marks), and for a client the newest version
+	// of the counselors of their pairs, which every change a client's page
+	// shows moves too (the versions come from one sequence, so the newest
+	// of them is a value never seen before after any such change).
 	DashboardVersion int64 `db:"dashboard_version"`
 }
 

@@ -323,10 +323,23 @@ func editBlock(c Checkin, today Date) string {
 // auditRead records that the caller read the check-ins of each client whose
 // check-ins are in cs (nothing when cs is empty).
 func (s *Store) auditRead(ctx context.Context, sc mend.Scope, objType string, objID int64, cs []Checkin) error {
+	return s.ReadAgain(ctx, sc, objType, objID, Authors(cs))
+}
+
+// Authors returns whose check-ins cs are, in order (repeats included).
+func Authors(cs []Checkin) []int64 {
 	clients := make([]int64, 0, len(cs))
 	for _, c := range cs {
 		clients = append(clients, c.UserID)
 	}
+	return clients
+}
+
+// ReadAgain records a read of the check-ins of clients shown again from a
+// kept page (the web layer keeps a client's home and homework pages): the
+// entry the fresh read wrote (objType "shared" for the home's list,
+// "assignment" for a homework page's check-ins), once per showing.
+func (s *Store) ReadAgain(ctx context.Context, sc mend.Scope, objType string, objID int64, clients []int64) error {
 	return s.Audit.RecordClients(ctx, nil, sc, audit.Entry{Action: "checkin.read", ObjectType: objType, ObjectID: objID}, clients)
 }
 

@@ -43,9 +43,10 @@ type Scope struct {
 	Email      string
 	Timezone   string
 	IP         string
-	// DashboardVersion is a counselor's version in dashboard_marks as the
-	// session check read it, before anything else this request reads: the
-	// kept dashboard is shown only while it is unchanged (see
+	// DashboardVersion is a counselor's version in dashboard_marks (for a
+	// client, the newest of their pairs' counselors') as the session check
+	// read it, before anything else this request reads: a kept dashboard,
+	// progress tab or client page is shown only while it is unchanged (see
 	// review.Stamp), without a statement of its own.
 	DashboardVersion int64
 }

@@ -489,6 +489,17 @@ type Stamp struct {
 	Slot    time.Time
 }
 
+// ClientStamp is a client's stamp, for their own home and homework pages:
+// the newest version of their pairs' counselors (every change those pages
+// show moves it, migrations 00060 to 00173), and the current slot, in
+// which the client's day turns at the latest.
+func (s *Store) ClientStamp(sc mend.Scope) (Stamp, error) {
+	if sc.Role != mend.RoleClient {
+		return Stamp{}, mend.NotFound("Homework")
+	}
+	return Stamp{Version: sc.DashboardVersion, Slot: s.Clock.Time().UTC().Truncate(StampSlot)}, nil
+}
+
 // DashboardStamp returns the counselor's stamp: the version the session
 // check read into the scope (auth.Sessions.Check), and the current slot.
 // The version is read before the dashboard: a change committed in between

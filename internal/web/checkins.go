@@ -21,6 +21,10 @@ const (
 	tplHomeworkPage pageName = "homework_page"
 	tplCheckinForm  pageName = "checkin_form"
 	tplPairCheckins pageName = "pair_checkins"
+
+	// The blocks of homework.html and homework_page.html that are kept.
+	tplHomeworkBody     = "homework-body"
+	tplHomeworkPageBody = "homework-page-body"
 )
 
 // checkinsPageSize is how many check-ins a page of the check-ins tab
@@ -32,71 +36,132 @@ const checkinsPageSize = 10
 const maxAnswers = 20
 
 // homework is the client's home: what is due today and this week, late
-// check-ins still possible, and past homework.
+// check-ins still possible, and past homework. Its body is kept (sealed)
+// per client under their stamp, like a counselor's dashboard: a client
+// opens it far more often than anything on it changes. Each showing is
+// audited as the read of what the partner shared that it is.
 func (s *Server) homework(c *gin.Context) error {
-	home, err := s.checkins.Home(c.Request.Context(), scopeOf(c))
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	stamp, err := s.reviews.ClientStamp(sc)
 	if err != nil {
 		return err
+	}
+	key := keptKey{user: sc.UserID, page: tplHomework}
+	e, ok := s.keptClient.get(sc, key, stamp)
+	if ok {
+		if err := s.checkins.ReadAgain(ctx, sc, "shared", 0, e.clients); err != nil {
+			return err
+		}
+	} else {
+		data, err := s.homeworkData(c)
+		if err != nil {
+			return err
+		}
+		body, err := s.executeBlock(tplHomework, tplHomeworkBody, data)
+		if err != nil {
+			return err
+		}
+		shared := data["Shared"].([]checkin.SharedItem)
+		e = keptEntry{stamp: stamp, timezone: sc.Timezone, body: body}
+		for _, it := range shared {
+			e.clients = append(e.clients, it.UserID)
+		}
+		if len(shared) > 0 { // the navigation's count, read with the list
+			e.unread = shared[0].Unread
+		}
+		s.keptClient.put(key, e)
+	}
+	c.Set(navSharedKey, e.unread)
+	s.renderAround(c, http.StatusOK, tplHomework, nil, e.body)
+	return nil
+}
+
+// homeworkData reads what the client's home shows.
+func (s *Server) homeworkData(c *gin.Context) (H, error) {
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	home, err := s.checkins.Home(ctx, sc)
+	if err != nil {
+		return nil, err
 	}
 	// The counselor's latest feedback to this client.
-	feedback, err := s.reviews.LatestFeedback(c.Request.Context(), scopeOf(c), homeFeedbackShown)
+	feedback, err := s.reviews.LatestFeedback(ctx, sc, homeFeedbackShown)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	shared, err := s.checkins.SharedWithMe(c.Request.Context(), scopeOf(c), homeSharedShown, 0)
+	shared, err := s.checkins.SharedWithMe(ctx, sc, homeSharedShown, 0)
 	if err != nil {
-		return err
-	}
-	if len(shared) > 0 { // the navigation's count, read with the list
-		c.Set(navSharedKey, shared[0].Unread)
-	} else {
-		c.Set(navSharedKey, 0)
+		return nil, err
 	}
 	// Questionnaires due now (issue 20).
-	due, err := s.measures.DueFor(c.Request.Context(), scopeOf(c))
+	due, err := s.measures.DueFor(ctx, sc)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.render(c, http.StatusOK, tplHomework, H{"Home": home, "Feedback": feedback, "Shared": shared, "DueMeasures": due})
-	return nil
+	return H{"Scope": sc, "Home": home, "Feedback": feedback, "Shared": shared, "DueMeasures": due}, nil
 }
 
 // homeworkPage shows one homework: the step, the client's instructions, the
 // counselor's note, the questions, the client's check-ins and those the
-// partner shared.
+// partner shared. Kept (sealed) per client and homework as the home is;
+// each showing is audited as the read of the check-ins on it.
 func (s *Server) homeworkPage(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	hw, err := s.hw.ClientAssignment(ctx, sc, id)
+	stamp, err := s.reviews.ClientStamp(sc)
 	if err != nil {
 		return err
 	}
-	d, err := s.checkins.Detail(ctx, sc, id)
-	if err != nil {
-		return err
-	}
-	list, err := s.checkins.ForAssignment(ctx, sc, id)
-	if err != nil {
-		return err
-	}
-	var mine, partner []checkin.Checkin
-	var partnerIDs []int64
-	for _, ch := range list {
-		if ch.Mine {
-			mine = append(mine, ch)
-		} else {
-			partner = append(partner, ch)
-			partnerIDs = append(partnerIDs, ch.ID)
+	key := keptKey{user: sc.UserID, page: tplHomeworkPage, id: id}
+	e, ok := s.keptClient.get(sc, key, stamp)
+	if ok {
+		// The partner's check-ins on it were marked read when it was kept.
+		if err := s.checkins.ReadAgain(ctx, sc, "assignment", id, e.clients); err != nil {
+			return err
 		}
+	} else {
+		hw, err := s.hw.ClientAssignment(ctx, sc, id)
+		if err != nil {
+			return err
+		}
+		d, err := s.checkins.Detail(ctx, sc, id)
+		if err != nil {
+			return err
+		}
+		list, err := s.checkins.ForAssignment(ctx, sc, id)
+		if err != nil {
+			return err
+		}
+		var mine, partner []checkin.Checkin
+		var partnerIDs []int64
+		for _, ch := range list {
+			if ch.Mine {
+				mine = append(mine, ch)
+			} else {
+				partner = append(partner, ch)
+				partnerIDs = append(partnerIDs, ch.ID)
+			}
+		}
+		// What the partner shared is read here as much as on its own page.
+		if err := s.checkins.MarkSharedRead(ctx, sc, partnerIDs); err != nil {
+			return err
+		}
+		unread, err := s.checkins.UnreadShared(ctx, sc) // for the navigation, kept with the body
+		if err != nil {
+			return err
+		}
+		body, err := s.executeBlock(tplHomeworkPage, tplHomeworkPageBody,
+			H{"Scope": sc, "Homework": d, "Step": hw, "Mine": mine, "Partner": partner})
+		if err != nil {
+			return err
+		}
+		e = keptEntry{stamp: stamp, timezone: sc.Timezone, title: d.Title, clients: checkin.Authors(list), unread: unread, body: body}
+		s.keptClient.put(key, e)
 	}
-	// What the partner shared is read here as much as on its own page.
-	if err := s.checkins.MarkSharedRead(ctx, sc, partnerIDs); err != nil {
-		return err
-	}
-	s.render(c, http.StatusOK, tplHomeworkPage, H{"Homework": d, "Step": hw, "Mine": mine, "Partner": partner})
+	c.Set(navSharedKey, e.unread)
+	s.renderAround(c, http.StatusOK, tplHomeworkPage, H{"Title": e.title}, e.body)
 	return nil
 }
 

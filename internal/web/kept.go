@@ -1,6 +1,9 @@
 package web
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -25,13 +28,22 @@ import (
 // tabs never pushes another counselor's dashboard out. Each is bounded
 // twice: at most size entries and at most maxBytes of bodies; the
 // least recently used go first, and an entry found out of date is dropped
-// at once. Bodies hold clients' names and ratings, never their words (the
-// review page, which shows them, is not kept).
+// at once. Dashboards and tabs hold clients' names and ratings, never their
+// words (the review page, which shows them, is not kept).
+//
+// A client's home and homework pages are kept too (Server.keptClient),
+// under the newest version of their pairs' counselors: they show the
+// client's own words and what the partner shared, so that set is sealed:
+// each body is kept encrypted (AES-256-GCM) under a key made when the
+// process starts and never written anywhere, and opened for each showing.
+// Words are then in memory as plain text only while a page is being sent,
+// as for any page read afresh.
 type keptBodies struct {
 	mu       sync.Mutex // held around every change to lru, so bytes (kept by its eviction callback) stays true
 	lru      *lru.Cache[keptKey, keptEntry]
 	bytes    int
 	maxBytes int
+	seal     cipher.AEAD // nil: bodies are kept as they are
 }
 
 // keptKey is what a kept body was rendered for.
@@ -48,16 +60,20 @@ type keptEntry struct {
 	counts   review.Counts
 	title    string  // the page's title, which the layout writes
 	clients  []int64 // whose data it shows: each showing is audited as a read of theirs
-	body     []byte  // HTML, written into the page by renderAround; never changed
+	unread   int     // a client's page: the partner's shared check-ins not yet opened, for the navigation
+	body     []byte  // HTML, written into the page by renderAround; never changed (sealed in a sealed set)
 }
 
 // The bytes of bodies each set keeps at most: the web process is meant to
 // stay near web.MemoryLimit; a dashboard of 150 pairs is about 150 KB, a
 // progress tab 100 to 300 KB (its charts draw every period of the range),
 // so 12 MB holds the tabs of 40 or more pairs being looked at.
+// A client's home or homework page is 5 to 30 KB, so 8 MB holds the pages
+// of a few hundred clients at once.
 const (
 	keptDashboardBytes = 8 << 20
 	keptProgressBytes  = 12 << 20
+	keptClientBytes    = 8 << 20
 )
 
 // newKeptBodies keeps at most size bodies and maxBytes of them (size 0:
@@ -72,6 +88,25 @@ func newKeptBodies(size, maxBytes int) (*keptBodies, error) {
 		return nil, err
 	}
 	k.lru = c
+	return k, nil
+}
+
+// newSealedBodies is newKeptBodies whose bodies are kept encrypted under a
+// key of its own.
+func newSealedBodies(size, maxBytes int) (*keptBodies, error) {
+	k, err := newKeptBodies(size, maxBytes)
+	if err != nil || k.lru == nil {
+		return k, err
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	if k.seal, err = cipher.NewGCM(b); err != nil {
+		return nil, err
+	}
 	return k, nil
 }
 
@@ -91,6 +126,15 @@ func (k *keptBodies) get(sc mend.Scope, key keptKey, stamp review.Stamp) (keptEn
 		k.lru.Remove(key)
 		return keptEntry{}, false
 	}
+	if k.seal != nil {
+		n := k.seal.NonceSize()
+		body, err := k.seal.Open(nil, e.body[:n], e.body[n:], nil)
+		if err != nil { // cannot happen: the key never changes
+			k.lru.Remove(key)
+			return keptEntry{}, false
+		}
+		e.body = body
+	}
 	return e, true
 }
 
@@ -99,6 +143,11 @@ func (k *keptBodies) get(sc mend.Scope, key keptKey, stamp review.Stamp) (keptEn
 func (k *keptBodies) put(key keptKey, e keptEntry) {
 	if k.lru == nil || len(e.body) > k.maxBytes/4 {
 		return
+	}
+	if k.seal != nil {
+		nonce := make([]byte, k.seal.NonceSize(), k.seal.NonceSize()+len(e.body)+k.seal.Overhead())
+		rand.Read(nonce) // never fails: it would crash the process first
+		e.body = k.seal.Seal(nonce, nonce, e.body, nil)
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()

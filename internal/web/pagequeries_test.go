@@ -31,7 +31,9 @@ func TestPagesRunFewStatements(t *testing.T) {
 	pairID := env.PairOf(t, client)
 	mine := giveCheckin(t, env, client, hw, today, "partner", "This evening")
 	// The same pages with the dashboard read on every request.
-	cold := webtest.StartWithDB(t, d, dsn, func(c *config.Config) { c.DashboardCache = 0 }).Login(t, "counselor1@northside.example")
+	coldServer := webtest.StartWithDB(t, d, dsn, func(c *config.Config) { c.DashboardCache = 0 })
+	cold := coldServer.Login(t, "counselor1@northside.example")
+	coldClient := coldServer.Login(t, client)
 	// The demo pair answered a measure weekly, both partners (issue 20):
 	// the progress tab charts their scores and the dashboard reads them, so
 	// the counts below include the measures.
@@ -92,8 +94,25 @@ func TestPagesRunFewStatements(t *testing.T) {
 		// with you" list (+1) and audits that read (+1); the homework page
 		// marks the partner's shared check-ins on it read (+1).
 		// +1: the questionnaires due (issue 20).
-		{"client home GET /homework", 8, func() []string { return get(a, "/homework") }},
-		{"homework page GET /homework/:id", 9, func() []string { return get(a, fmt.Sprintf("/homework/%d", hw)) }},
+		{"client home read every time GET /homework", 8, func() []string { return get(coldClient, "/homework") }},
+		{"homework page read every time GET /homework/:id", 9, func() []string { return get(coldClient, fmt.Sprintf("/homework/%d", hw)) }},
+		// Kept (sealed) per client under their pairs' counselors' stamp:
+		// the session's statement, and the audit entry of the partner's
+		// shared check-ins (the home's list, the homework page's cards)
+		// being read.
+		{"client home GET /homework", 2, func() []string {
+			if body := a.Get("/homework").Body; !strings.Contains(body, "Shared with you") {
+				t.Errorf("the client's home shows nothing the partner shared:\n%s", body)
+			}
+			return get(a, "/homework")
+		}},
+		{"homework page GET /homework/:id", 2, func() []string {
+			path := fmt.Sprintf("/homework/%d", hw)
+			if body := a.Get(path).Body; !strings.Contains(body, "This evening") {
+				t.Errorf("the homework page shows not the client's check-in:\n%s", body)
+			}
+			return get(a, path)
+		}},
 		{"check-in form GET /homework/:id/checkins/new", 4, func() []string { return get(a, fmt.Sprintf("/homework/%d/checkins/new", hw)) }},
 		// +1 for the check-in's audit entry, in its transaction (issue 14).
 		{"new check-in POST /homework/:id/checkins", 9, func() []string { return fewest(newCheckin(-1), newCheckin(-2)) }},

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mend-practice/mend/internal/config"
 	"github.com/mend-practice/mend/internal/web/webtest"
 )
 
@@ -120,9 +121,40 @@ func TestEveryTableTheProgressTabReadsMovesTheStamp(t *testing.T) {
 	co := env.Login(t, counselor)
 	before := log.len()
 	wantPage(t, co.Get(fmt.Sprintf("/pairs/%d/progress", env.PairOf(t, clientA))), http.StatusOK)
+	wantStampedTables(t, env, "the progress tab", log.since(before))
+}
+
+// TestEveryTableTheClientPagesReadMovesTheStamp: a client's home and
+// homework pages are kept under their pairs' counselors' stamp, so every
+// table they read must move it, as for the progress tab. Read as the demo
+// client whose partner shared check-ins with them, who has feedback,
+// homework with check-ins of both and a questionnaire due.
+func TestEveryTableTheClientPagesReadMovesTheStamp(t *testing.T) {
+	t.Parallel()
+	_, dsn := webtest.DemoDB(t)
+	d, _, log := loggedDB(t, dsn)
+	env := webtest.StartWithDB(t, d, dsn, func(c *config.Config) { c.DashboardCache = 0 })
+	hw := giveHomework(t, env, clientA, "")
+	giveCheckin(t, env, "client1b@northside.example", hw, clientToday(t, env, clientA).AddDays(-1), "partner", "Shared with the partner.")
+	cl := env.Login(t, clientA)
+	before := log.len()
+	home := cl.Get("/homework")
+	wantPage(t, home, http.StatusOK)
+	wantBody(t, "the client's home", home.Body, "Shared with you", "/shared/")
+	page := cl.Get(fmt.Sprintf("/homework/%d", hw))
+	wantPage(t, page, http.StatusOK)
+	wantBody(t, "the homework page", page.Body, "Shared with the partner.")
+	wantStampedTables(t, env, "a client's home and homework pages", log.since(before))
+}
+
+// wantStampedTables fails unless every table the statements read (FROM or
+// JOIN) has triggers that move the dashboard stamp, or is exempt for a
+// reason given here.
+func wantStampedTables(t *testing.T, env *webtest.Env, what string, statements []string) {
+	t.Helper()
 	read := map[string]bool{}
 	tableName := regexp.MustCompile(`(?i)\b(?:FROM|JOIN)\s+([a-z_]+)\b`)
-	for _, q := range log.since(before) {
+	for _, q := range statements {
 		q = regexp.MustCompile(`(?i)DISTINCT\s+FROM`).ReplaceAllString(q, "")
 		for _, m := range tableName.FindAllStringSubmatch(q, -1) {
 			read[strings.ToLower(m[1])] = true
@@ -143,6 +175,8 @@ func TestEveryTableTheProgressTabReadsMovesTheStamp(t *testing.T) {
 		"user_mfa": "the session's own statement", "dashboard_marks": "the stamp itself",
 		"step_versions": "rows never change: an edit is a new version", "measure_versions": "rows never change: an edit is a new version",
 		"audit_log": "written, not shown", "unnest": "a function", "generate_series": "a function", "lateral": "a keyword",
+		"consent_acceptances": "the consent gate's, read on every request, kept nowhere", "consent_versions": "the consent gate's, read on every request, kept nowhere",
+		"data_keys": "the vault's keys: what they open is in the other tables", "its": "a word of a comment",
 	}
 	var missing []string
 	for n := range read {
@@ -152,10 +186,10 @@ func TestEveryTableTheProgressTabReadsMovesTheStamp(t *testing.T) {
 	}
 	slices.Sort(missing)
 	if len(missing) > 0 {
-		t.Errorf("the progress tab reads %v, whose changes do not move the counselor's stamp: its kept body would be shown stale", missing)
+		t.Errorf("%s read %v, whose changes do not move the stamp: a kept body would be shown stale", what, missing)
 	}
 	if len(read) < 5 {
-		t.Fatalf("only %d tables found in the statements the progress tab sent: %v", len(read), read)
+		t.Fatalf("only %d tables found in the statements %s sent: %v", len(read), what, read)
 	}
 }
 

@@ -93,6 +93,7 @@ type Server struct {
 	reviews      *review.Store
 	kept         *keptBodies    // counselors' dashboards
 	keptProgress *keptBodies    // pairs' progress tabs
+	keptClient   *keptBodies    // clients' home and homework pages, sealed
 	measures     *measure.Store // questionnaires given to pairs (issue 20)
 	reveals      *reveal.Store  // reveal exercises (issue 21)
 
@@ -157,6 +158,10 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	if s.keptProgress, err = newKeptBodies(d.Config.DashboardCache, keptProgressBytes); err != nil {
+		return nil, err
+	}
+	// Clients outnumber counselors: more entries, bounded by their bytes.
+	if s.keptClient, err = newSealedBodies(8*d.Config.DashboardCache, keptClientBytes); err != nil {
 		return nil, err
 	}
 
