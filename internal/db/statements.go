@@ -23,17 +23,19 @@ import (
 //     preparations per query), and again when a connection is replaced.
 //     A statement that failed to prepare is not kept: the next use tries
 //     again.
-//   - PostgreSQL plans the first five executions of a prepared statement
-//     with the parameters' values (custom plans), then keeps a generic plan
-//     (planned once, without the values) when its estimated cost is not
-//     above the custom plans' average (plan_cache_mode = auto, the default;
-//     Mend sets nothing else). A lookup by key (id = $1, pair_id = $1)
-//     settles on the generic plan: from the sixth run on it is not planned
-//     at all. A query filtering on a range of parameters (BETWEEN $1 AND
-//     $2) may not: its generic plan guesses a wider range, so PostgreSQL
-//     keeps planning it with the values, as an unprepared query would,
-//     and preparing it only saves the parse. The test shows both with
-//     pg_prepared_statements' generic_plans and custom_plans.
+//   - Under PostgreSQL's default (plan_cache_mode = auto) the first five
+//     executions of a prepared statement are planned with the parameters'
+//     values (custom plans); then a generic plan (planned once, without
+//     the values) is kept only when its estimated cost is not above the
+//     custom plans' average. A lookup by key (id = $1) settles on it; a
+//     query filtering on a range of parameters (BETWEEN $1 AND $2) or with
+//     LIMIT $n may not, and is then planned on every execution, as an
+//     unprepared query would be (the test shows both with
+//     pg_prepared_statements' generic_plans and custom_plans). Mend's
+//     connections therefore run with plan_cache_mode = force_generic_plan
+//     (db.ConnString): every statement here is planned once per
+//     connection. Its parameters are ids of the caller's own rows and
+//     dates near today, whose best plan does not depend on the values.
 //   - Queries calling the period functions of migration 00040
 //     (mend_period_count, mend_closed_period_start) with a parameter such
 //     as "today" give the same answers under either plan: the functions

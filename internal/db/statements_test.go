@@ -33,7 +33,7 @@ type periodRow struct {
 // custom plan.
 func TestStatementsPlanCache(t *testing.T) {
 	t.Parallel()
-	d, _ := dbtest.New(t)
+	d, dsn := dbtest.New(t)
 	ctx := context.Background()
 	d.MustExec(`CREATE TABLE plan_cache_probe (id bigint PRIMARY KEY, cadence text NOT NULL, weekdays smallint[] NOT NULL,
 		starts_on date NOT NULL, due_on date NOT NULL)`)
@@ -137,4 +137,16 @@ func TestStatementsPlanCache(t *testing.T) {
 	}
 	g, c := plans("probe")
 	t.Logf("range query under auto: %d generic, %d custom plans", g, c)
+
+	// Mend's own connections (db.ConnString) plan each prepared statement
+	// once, the range query too.
+	mend, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mend.Close()
+	var mode string
+	if err := mend.GetContext(ctx, &mode, `SHOW plan_cache_mode`); err != nil || mode != "force_generic_plan" {
+		t.Errorf("plan_cache_mode on Mend's connections: %q (%v), want force_generic_plan", mode, err)
+	}
 }
