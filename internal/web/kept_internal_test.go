@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/mend-practice/mend/internal/mend"
@@ -35,5 +36,31 @@ func TestKeptBodiesStayWithinTheirBytes(t *testing.T) {
 	}
 	if k.bytes != 800 {
 		t.Errorf("%d bytes counted after an out-of-date body was dropped, want 800", k.bytes)
+	}
+}
+
+// TestKeptClientBodiesAreSealed: a client's kept page holds their words,
+// so what the set keeps is encrypted; a showing gets the page back whole.
+func TestKeptClientBodiesAreSealed(t *testing.T) {
+	k, err := newSealedBodies(10, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := mend.Scope{UserID: 3, Timezone: "UTC"}
+	key, stamp := keptKey{user: 3, page: tplHomework}, review.Stamp{Version: 2}
+	words := "<p>I kept this sentence for my counselor alone.</p>"
+	k.put(key, keptEntry{stamp: stamp, timezone: "UTC", body: []byte(words)})
+	stored, _ := k.lru.Peek(key)
+	if strings.Contains(string(stored.body), "sentence") || len(stored.body) <= len(words) {
+		t.Fatalf("the kept body is not sealed: %q", stored.body)
+	}
+	for range 2 {
+		e, ok := k.get(sc, key, stamp)
+		if !ok || string(e.body) != words {
+			t.Fatalf("showing the kept body: %q, %v", e.body, ok)
+		}
+	}
+	if _, ok := k.get(mend.Scope{UserID: 3, Timezone: "Europe/Paris"}, key, stamp); ok {
+		t.Error("a body kept in one timezone is used in another")
 	}
 }

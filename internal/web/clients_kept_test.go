@@ -1,0 +1,88 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/mend-practice/mend/internal/web/webtest"
+)
+
+// TestKeptClientPagesShowEachChangeAtOnce: a client's home and homework
+// pages are kept between requests (two statements, see
+// TestPagesRunFewStatements), yet what changes on them is there at the
+// next request: the partner's shared check-in (its words on the homework
+// page, a new item on the home), the client's own check-in, and the
+// counselor's feedback. The partner's kept pages never show what the
+// client kept for the counselor.
+func TestKeptClientPagesShowEachChangeAtOnce(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	const partner = "client1b@northside.example"
+	a, b, co := env.Login(t, clientA), env.Login(t, partner), env.Login(t, counselor)
+	hw := giveHomework(t, env, clientA, "")
+	page := fmt.Sprintf("/homework/%d", hw)
+	show := func(c *webtest.Client, path string) string {
+		t.Helper()
+		var body string
+		for range 2 { // the second is served from what was kept
+			res := c.Get(path)
+			wantPage(t, res, http.StatusOK)
+			body = res.Body
+		}
+		return body
+	}
+	show(a, "/homework")
+	wantNotInBody(t, "A's homework page before anything", show(a, page), "Bo wrote this for both of us")
+	show(b, page)
+
+	// The partner shares a check-in through their own form.
+	today := clientToday(t, env, partner)
+	wantStatus(t, "B's check-in", b.PostForm(page+"/checkins", url.Values{"period": {today.String()}, "status": {"done"},
+		"trust": {"6"}, "communication": {"5"}, "hope": {"7"}, "answer_1": {"An answer"},
+		"reflection": {"Bo wrote this for both of us"}, "visibility": {"partner"}}), http.StatusSeeOther)
+	shared := env.ID(t, `SELECT id FROM checkins WHERE assignment_id = $1 AND user_id = $2`, hw, env.UserID(t, partner))
+	wantBody(t, "A's homework page after B shared", a.Get(page).Body, "Bo wrote this for both of us")
+	wantBody(t, "A's home after B shared", a.Get("/homework").Body, fmt.Sprintf(`href="/shared/%d"`, shared))
+
+	// A's own check-in, kept for the counselor: on A's page at once, never
+	// on B's.
+	mine := giveCheckin(t, env, clientA, hw, clientToday(t, env, clientA).AddDays(-1), "counselor", "Only the counselor reads this one")
+	wantBody(t, "A's homework page after A's check-in", a.Get(page).Body, "Only the counselor reads this one")
+	wantNotInBody(t, "B's homework page after A's private check-in", show(b, page), "Only the counselor reads this one")
+
+	// The counselor's feedback on it: on A's home at once.
+	wantStatus(t, "feedback", co.PostForm(fmt.Sprintf("/review/checkins/%d/feedback", mine),
+		url.Values{"body": {"Feedback planted for the kept home"}, "audience": {"both"}}), http.StatusSeeOther)
+	wantBody(t, "A's home after feedback", a.Get("/homework").Body, "Feedback planted for the kept home")
+	wantNotInBody(t, "B's homework page after feedback", show(b, page), "Only the counselor reads this one")
+}
+
+// TestEveryShowingOfAClientPageIsAudited: a kept home or homework page is
+// still a read of the partner's shared check-ins, so each showing, the
+// first (read afresh) and the next ones (kept), is in the audit log.
+func TestEveryShowingOfAClientPageIsAudited(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	const partner = "client1b@northside.example"
+	hw := giveHomework(t, env, clientA, "")
+	giveCheckin(t, env, partner, hw, clientToday(t, env, partner).AddDays(-1), "partner", "Shared, read three times.")
+	a := env.Login(t, clientA)
+	reads := func(objectType string, objectID int64) int {
+		return count(t, env, `SELECT count(*) FROM audit_log WHERE action = 'checkin.read' AND object_type = $1
+			AND coalesce(object_id, 0) = $2 AND user_id = $3 AND client_id = $4`,
+			objectType, objectID, env.UserID(t, clientA), env.UserID(t, partner))
+	}
+	homeBefore, pageBefore := reads("shared", 0), reads("assignment", hw)
+	for range 3 {
+		wantPage(t, a.Get("/homework"), http.StatusOK)
+		wantPage(t, a.Get(fmt.Sprintf("/homework/%d", hw)), http.StatusOK)
+	}
+	if n := reads("shared", 0) - homeBefore; n != 3 {
+		t.Errorf("%d reads of the partner's shared check-ins audited after three showings of the home, want 3", n)
+	}
+	if n := reads("assignment", hw) - pageBefore; n != 3 {
+		t.Errorf("%d reads of the homework's check-ins audited after three showings of its page, want 3", n)
+	}
+}
