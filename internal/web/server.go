@@ -189,6 +189,7 @@ func newSessions(cfg config.Config, d *sqlx.DB, index *auth.Sessions, base *url.
 	// task deletes expired sessions (an expired one is never loaded anyway).
 	sm.Store = auth.NewSessionStore(d, index)
 	sm.HashTokenInStore = true // a database dump holds no usable session token
+	sm.Codec = auth.SessionCodec{}
 	// The idle timeout is enforced by auth.Sessions from last_seen, which is
 	// written at most once a minute: scs's own IdleTimeout would rewrite the
 	// session row on every request. The row expires at the absolute

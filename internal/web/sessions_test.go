@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
-
+	"github.com/mend-practice/mend/internal/auth"
 	"github.com/mend-practice/mend/internal/config"
 	"github.com/mend-practice/mend/internal/web/webtest"
 )
@@ -105,7 +104,7 @@ func TestSessionCookieAndTimeouts(t *testing.T) {
 	if left := time.Duration(row.Left * float64(time.Second)); left < 11*time.Hour+59*time.Minute || left > 12*time.Hour+time.Minute {
 		t.Errorf("stored session expires in %v, want about 12h (lifetime)", left)
 	}
-	deadline, _, err := scs.GobCodec{}.Decode(row.Data)
+	deadline, _, err := auth.SessionCodec{}.Decode(row.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
