@@ -37,12 +37,18 @@ type Entry struct {
 type Log struct {
 	DB *sqlx.DB
 
-	stmts db.Statements // Record's insert, prepared: many pages make one
+	stmts db.Statements // the inserts, prepared: many pages make one
+	group writeGroup    // entries written on the pool by concurrent requests
 }
 
 // Record appends e for the caller in s. q may be a transaction so that the
-// entry commits with the read or change it describes; nil uses the pool.
+// entry commits with the read or change it describes; nil uses the pool,
+// where the entries of concurrent requests are written together (see
+// writeGroup) and Record returns once e is committed.
 func (l *Log) Record(ctx context.Context, q sqlx.ExecerContext, s mend.Scope, e Entry) error {
+	if q == nil && l.DB != nil {
+		return l.writePooled(ctx, s, e, []int64{e.ClientID})
+	}
 	q, role := l.defaults(q, s, &e)
 	_, err := l.stmts.On(l.DB, q).Exec(ctx, `
 		INSERT INTO audit_log (practice_id, user_id, role, action, object_type, object_id, client_id, outcome, ip)
@@ -63,10 +69,13 @@ func (l *Log) RecordClients(ctx context.Context, q sqlx.ExecerContext, s mend.Sc
 			ids = append(ids, id)
 		}
 	}
-	switch len(ids) {
-	case 0:
+	if len(ids) == 0 {
 		return nil
-	case 1:
+	}
+	if q == nil && l.DB != nil {
+		return l.writePooled(ctx, s, e, ids)
+	}
+	if len(ids) == 1 {
 		e.ClientID = ids[0]
 		return l.Record(ctx, q, s, e)
 	}
@@ -76,6 +85,21 @@ func (l *Log) RecordClients(ctx context.Context, q sqlx.ExecerContext, s mend.Sc
 		SELECT $1, $2, $3, $4, $5, $6, c, $8, $9 FROM unnest($7::bigint[]) WITH ORDINALITY u(c, n) ORDER BY n`,
 		nullID(s.PracticeID), nullID(s.UserID), role, e.Action, e.ObjectType, nullID(e.ObjectID), pq.Array(ids), e.Outcome, s.IP)
 	if err != nil {
+		return fmt.Errorf("audit: record %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// writePooled appends e once per client (0: about no client) through the
+// write group.
+func (l *Log) writePooled(ctx context.Context, s mend.Scope, e Entry, clients []int64) error {
+	_, role := l.defaults(nil, s, &e)
+	rows := make([]row, len(clients))
+	for i, c := range clients {
+		rows[i] = row{practice: s.PracticeID, user: s.UserID, role: role, action: e.Action, objectType: e.ObjectType,
+			objectID: e.ObjectID, client: c, outcome: e.Outcome, ip: s.IP}
+	}
+	if err := l.group.write(ctx, l, rows); err != nil {
 		return fmt.Errorf("audit: record %s: %w", e.Action, err)
 	}
 	return nil
