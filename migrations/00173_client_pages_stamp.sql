@@ -1,8 +1,9 @@
 -- +goose Up
 -- A client's home and homework pages are kept under the newest dashboard
--- version of their pairs' counselors (issue 18). They show two things the
--- dashboard does not: the counselor's feedback, and which of the
--- partner's shared check-ins the client has opened. Their changes now
+-- version of their pairs' counselors, and a counselor's review page under
+-- their own (issue 18). They show what the dashboard does not: the
+-- counselor's feedback, which of the partner's shared check-ins the client
+-- has opened, a check-in's edit history, staff names. Their changes now
 -- move the pair's counselor's version in the same transaction, as every
 -- other table's do (migration 00060).
 CREATE TRIGGER feedback_dashboard_insert AFTER INSERT ON feedback REFERENCING NEW TABLE AS new_rows
@@ -13,11 +14,12 @@ CREATE TRIGGER feedback_dashboard_delete AFTER DELETE ON feedback REFERENCING OL
     FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
 
 -- +goose StatementBegin
--- For shared_reads, which have no pair_id: the pairs of the check-ins
--- marked read. A statement that marked nothing (the check-ins were read
--- before: ON CONFLICT DO NOTHING) moves no version, so opening a page
--- again does not make it be read afresh.
-CREATE FUNCTION dashboard_mark_shared_reads() RETURNS trigger LANGUAGE plpgsql AS $$
+-- For tables with a checkin_id and no pair_id (shared_reads, the edit
+-- history the review page shows): the pairs of the check-ins touched. A
+-- statement that touched no row (shared check-ins read before: ON
+-- CONFLICT DO NOTHING) moves no version, so opening a page again does not
+-- make it be read afresh.
+CREATE FUNCTION dashboard_mark_by_checkin_id() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     ids bigint[];
 BEGIN
@@ -33,13 +35,44 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER shared_reads_dashboard_insert AFTER INSERT ON shared_reads REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_shared_reads();
-CREATE TRIGGER shared_reads_dashboard_delete AFTER DELETE ON shared_reads REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_shared_reads();
+-- +goose StatementBegin
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['shared_reads', 'checkin_history'] LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_checkin_id()', t || '_dashboard_insert', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_checkin_id()', t || '_dashboard_update', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_checkin_id()', t || '_dashboard_delete', t);
+    END LOOP;
+END $$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+-- For users: the review page names staff (who reviewed, who wrote each
+-- feedback, who acknowledged a flag), so a staff member's new name moves
+-- the versions of every counselor of their practice (rare, and cheap).
+-- Clients' names are covered by dashboard_mark_users (migration 00060).
+CREATE FUNCTION dashboard_mark_staff_names() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM dashboard_mark(ARRAY(
+        SELECT p.counselor_id
+        FROM new_rows n JOIN old_rows o ON o.id = n.id
+        JOIN pairs p ON p.practice_id = n.practice_id
+        WHERE n.role <> 'client' AND n.name IS DISTINCT FROM o.name));
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+CREATE TRIGGER users_dashboard_staff_update AFTER UPDATE ON users
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_staff_names();
 
 -- +goose Down
-DROP FUNCTION dashboard_mark_shared_reads() CASCADE;
+DROP FUNCTION dashboard_mark_staff_names() CASCADE;
+DROP FUNCTION dashboard_mark_by_checkin_id() CASCADE;
 DROP TRIGGER feedback_dashboard_delete ON feedback;
 DROP TRIGGER feedback_dashboard_update ON feedback;
 DROP TRIGGER feedback_dashboard_insert ON feedback;

@@ -86,3 +86,41 @@ func TestEveryShowingOfAClientPageIsAudited(t *testing.T) {
 		t.Errorf("%d reads of the homework's check-ins audited after three showings of its page, want 3", n)
 	}
 }
+
+// TestKeptReviewPageShowsEachChangeAtOnce: the counselor's review page is
+// kept (sealed) between requests, yet the client's edit, new feedback and
+// a reviewer's new name are on it at the next request; each showing is
+// audited; and it reads no table whose changes do not move the stamp.
+func TestKeptReviewPageShowsEachChangeAtOnce(t *testing.T) {
+	t.Parallel()
+	_, dsn := webtest.DemoDB(t)
+	d, _, log := loggedDB(t, dsn)
+	env := webtest.StartWithDB(t, d, dsn)
+	hw := giveHomework(t, env, clientA, "")
+	day := clientToday(t, env, clientA)
+	id := giveCheckin(t, env, clientA, hw, day, "counselor", "The first words of this check-in")
+	co := env.Login(t, counselor)
+	path := fmt.Sprintf("/review/checkins/%d", id)
+	before := log.len()
+	wantBody(t, "review page", co.Get(path).Body, "The first words of this check-in")
+	wantStampedTables(t, env, "the review page", log.since(before))
+	wantBody(t, "review page, kept", co.Get(path).Body, "The first words of this check-in")
+
+	a := env.Login(t, clientA)
+	wantStatus(t, "the client's edit", a.PostForm(fmt.Sprintf("/checkins/%d", id), url.Values{"period": {day.String()}, "status": {"done"},
+		"trust": {"6"}, "communication": {"5"}, "hope": {"7"}, "answer_1": {"An answer"},
+		"reflection": {"Words changed after the page was kept"}, "visibility": {"counselor"}, "version": {"1"}}), http.StatusSeeOther)
+	wantBody(t, "review page after the client's edit", co.Get(path).Body, "Words changed after the page was kept")
+
+	wantStatus(t, "feedback", co.PostForm(path+"/feedback", url.Values{"body": {"Feedback seen at once"}, "audience": {"client"}}), http.StatusSeeOther)
+	wantBody(t, "review page after feedback", co.Get(path).Body, "Feedback seen at once")
+	if _, err := env.DB.Exec(`UPDATE users SET name = 'Renamed Reviewer' WHERE email = $1`, counselor); err != nil {
+		t.Fatal(err)
+	}
+	wantBody(t, "review page after the counselor's new name", co.Get(path).Body, `<p class="feedback-meta">Renamed Reviewer · `)
+
+	if n := count(t, env, `SELECT count(*) FROM audit_log WHERE action = 'checkin.read' AND object_type = 'checkin' AND object_id = $1
+		AND user_id = $2 AND client_id = $3`, id, env.UserID(t, counselor), env.UserID(t, clientA)); n < 4 {
+		t.Errorf("%d reads of the check-in audited after four showings of its review page, want at least 4", n)
+	}
+}

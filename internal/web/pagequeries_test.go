@@ -142,7 +142,15 @@ func TestPagesRunFewStatements(t *testing.T) {
 			}
 			return get(cold, path)
 		}},
-		{"review page GET /review/checkins/:id", 9, func() []string { return get(co, reviewPath) }},
+		// Kept (sealed) as the progress tab is: the session, and the audit
+		// entry of the check-ins read.
+		{"review page GET /review/checkins/:id", 2, func() []string {
+			if body := co.Get(reviewPath).Body; !strings.Contains(body, "A reflection") && !strings.Contains(body, "This evening") {
+				t.Errorf("the review page shows not the client's words:\n%s", body)
+			}
+			return get(co, reviewPath)
+		}},
+		{"review page read every time GET /review/checkins/:id", 9, func() []string { return get(cold, reviewPath) }},
 		{"dashboard GET /dashboard", 1, func() []string { return get(co, "/dashboard") }},
 		// The measures' attention rules are read in the pairs statement.
 		{"dashboard read every time GET /dashboard", 5, func() []string {

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -30,6 +31,10 @@ const (
 	tplReview   pageName = "review"
 	tplProgress pageName = "progress"
 	tplFlags    pageName = "flags"
+	// The blocks of review.html kept for a counselor: the body, and the
+	// title, which the page around it writes.
+	tplReviewBody  = "review-body"
+	tplReviewTitle = "review-title"
 	// tplProgressBody is the block of progress.html that is kept.
 	tplProgressBody = "progress-body"
 )
@@ -144,16 +149,63 @@ func (s *Server) reviewNext(c *gin.Context) error {
 }
 
 // reviewShow is the review page of one check-in.
+//
+// A counselor's review page is kept as their progress tabs are (the same
+// stamp covers every change it shows), sealed like a client's pages: it
+// holds the clients' words. Each showing is audited as the read of the
+// check-ins on it that it is.
 func (s *Server) reviewShow(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	var stamp review.Stamp
+	key := keptKey{user: sc.UserID, page: tplReview, id: id}
+	keep := sc.Role == mend.RoleCounselor
+	if keep {
+		if stamp, err = s.reviews.DashboardStamp(sc); err != nil {
+			return err
+		}
+		if e, ok := s.keptReview.get(sc, key, stamp); ok {
+			if err := s.checkins.ReadAgain(ctx, sc, "checkin", id, e.clients); err != nil {
+				return err
+			}
+			c.Set(navCountsKey, e.counts)
+			s.renderAround(c, http.StatusOK, tplReview, H{"Title": e.title}, e.body)
+			return nil
+		}
+	}
 	data, err := s.reviewPage(c, id, feedbackForm(), nil)
 	if err != nil {
 		return err
 	}
-	s.render(c, http.StatusOK, tplReview, data)
+	if !keep {
+		s.render(c, http.StatusOK, tplReview, data)
+		return nil
+	}
+	pg := data["Page"].(review.Page)
+	title, err := s.executeBlock(tplReview, tplReviewTitle, data)
+	if err != nil {
+		return err
+	}
+	data["Scope"] = sc
+	body, err := s.executeBlock(tplReview, tplReviewBody, data)
+	if err != nil {
+		return err
+	}
+	counts, err := s.reviews.Counts(ctx, sc) // for the navigation, kept with the body
+	if err != nil {
+		return err
+	}
+	c.Set(navCountsKey, counts)
+	clients := []int64{pg.Checkin.UserID}
+	for _, p := range pg.Partner {
+		clients = append(clients, p.UserID)
+	}
+	e := keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: html.UnescapeString(string(title)), clients: clients, body: body}
+	s.keptReview.put(key, e)
+	s.renderAround(c, http.StatusOK, tplReview, H{"Title": e.title}, e.body)
 	return nil
 }
 

@@ -94,6 +94,7 @@ type Server struct {
 	kept         *keptBodies    // counselors' dashboards
 	keptProgress *keptBodies    // pairs' progress tabs
 	keptClient   *keptBodies    // clients' home and homework pages, sealed
+	keptReview   *keptBodies    // counselors' review pages, sealed
 	measures     *measure.Store // questionnaires given to pairs (issue 20)
 	reveals      *reveal.Store  // reveal exercises (issue 21)
 
@@ -162,6 +163,9 @@ func New(d Deps) (*Server, error) {
 	}
 	// Clients outnumber counselors: more entries, bounded by their bytes.
 	if s.keptClient, err = newSealedBodies(8*d.Config.DashboardCache, keptClientBytes); err != nil {
+		return nil, err
+	}
+	if s.keptReview, err = newSealedBodies(8*d.Config.DashboardCache, keptClientBytes); err != nil {
 		return nil, err
 	}
 
