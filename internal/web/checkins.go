@@ -72,7 +72,7 @@ func (s *Server) homework(c *gin.Context) error {
 		s.keptClient.put(key, e)
 	}
 	c.Set(navSharedKey, e.unread)
-	s.renderAround(c, http.StatusOK, tplHomework, nil, e.body)
+	s.showKept(c, tplHomework, s.keptClient, key, e)
 	return nil
 }
 
@@ -161,7 +161,7 @@ func (s *Server) homeworkPage(c *gin.Context) error {
 		s.keptClient.put(key, e)
 	}
 	c.Set(navSharedKey, e.unread)
-	s.renderAround(c, http.StatusOK, tplHomeworkPage, H{"Title": e.title}, e.body)
+	s.showKept(c, tplHomeworkPage, s.keptClient, key, e)
 	return nil
 }
 

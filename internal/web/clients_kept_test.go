@@ -124,3 +124,21 @@ func TestKeptReviewPageShowsEachChangeAtOnce(t *testing.T) {
 		t.Errorf("%d reads of the check-in audited after four showings of its review page, want at least 4", n)
 	}
 }
+
+// TestKeptPageShowsAFlashMessageOnce: a kept page is sent whole when no
+// message waits, yet a message set by the request before is on the next
+// showing, and only on that one.
+func TestKeptPageShowsAFlashMessageOnce(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	if _, err := env.DB.Exec(`UPDATE checkins SET reviewed_at = now() WHERE reviewed_at IS NULL`); err != nil {
+		t.Fatal(err)
+	}
+	co := env.Login(t, counselor)
+	for range 3 { // kept, then kept whole
+		wantNotInBody(t, "dashboard", co.Get("/dashboard").Body, "Nothing else is waiting for review.")
+	}
+	wantRedirect(t, "next check-in to review", co.Get("/review/next"), "/dashboard")
+	wantBody(t, "dashboard after the message", co.Get("/dashboard").Body, "Nothing else is waiting for review.")
+	wantNotInBody(t, "dashboard after the message was shown", co.Get("/dashboard").Body, "Nothing else is waiting for review.")
+}

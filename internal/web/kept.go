@@ -4,8 +4,10 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"net/http"
 	"sync"
 
+	"github.com/gin-gonic/gin"
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/mend-practice/mend/internal/mend"
@@ -61,7 +63,45 @@ type keptEntry struct {
 	title    string  // the page's title, which the layout writes
 	clients  []int64 // whose data it shows: each showing is audited as a read of theirs
 	unread   int     // a client's page: the partner's shared check-ins not yet opened, for the navigation
-	body     []byte  // HTML, written into the page by renderAround; never changed (sealed in a sealed set)
+	// body is the kept HTML (sealed in a sealed set), never changed: the
+	// body alone, written into the page by renderAround, or, once the page
+	// has been shown without a flash message (whole), the whole page as
+	// it was sent, with the body at body[bodyAt:bodyEnd]. What the page
+	// around the body shows is the same for every showing under the same
+	// key and stamp (the user's name and the navigation's counts move the
+	// stamp or are kept here), so the whole page is sent as it is.
+	body            []byte
+	whole           bool
+	bodyAt, bodyEnd int
+}
+
+// showKept sends the page of a kept entry: the whole page kept with it
+// when no flash message waits for this request, else the page rendered
+// around its body, which is then kept whole if it showed no message.
+func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key keptKey, e keptEntry) {
+	if e.whole && !s.sessions.Exists(c.Request.Context(), flashKey) {
+		c.Header("Content-Type", "text/html; charset=utf-8")
+		c.Status(http.StatusOK)
+		_, _ = c.Writer.Write(e.body) // an error: the client went away
+		return
+	}
+	data := H{}
+	if e.title != "" {
+		data["Title"] = e.title
+	}
+	body := e.body
+	if e.whole {
+		body = e.body[e.bodyAt:e.bodyEnd]
+	}
+	s.writeAround(c, http.StatusOK, page, data, body, func(before, after []byte) {
+		if e.whole {
+			return
+		}
+		w := make([]byte, 0, len(before)+len(body)+len(after))
+		w = append(append(append(w, before...), body...), after...)
+		e.body, e.whole, e.bodyAt, e.bodyEnd = w, true, len(before), len(before)+len(body)
+		set.put(key, e)
+	})
 }
 
 // The bytes of bodies each set keeps at most: the web process is meant to

@@ -171,6 +171,13 @@ const keptBodyMarker = "<!--mend:kept-body-->"
 // allocate a buffer as large as itself on every request (text/template
 // prints a value through fmt). kept nil is an ordinary render.
 func (s *Server) renderAround(c *gin.Context, status int, page pageName, data H, kept []byte) {
+	s.writeAround(c, status, page, data, kept, nil)
+}
+
+// writeAround is renderAround; when the page shows no flash message, whole
+// (if not nil) is given the page's parts before and after kept, as they
+// will be written, before they are.
+func (s *Server) writeAround(c *gin.Context, status int, page pageName, data H, kept []byte, whole func(before, after []byte)) {
 	if data == nil {
 		data = H{}
 	}
@@ -203,6 +210,9 @@ func (s *Server) renderAround(c *gin.Context, status int, page pageName, data H,
 	before, after := b.Bytes(), []byte(nil)
 	if kept != nil {
 		before, after, _ = bytes.Cut(before, []byte(keptBodyMarker))
+	}
+	if flash, _ := data["Flash"].(string); whole != nil && kept != nil && flash == "" {
+		whole(before, after)
 	}
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Status(status)

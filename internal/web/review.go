@@ -127,7 +127,7 @@ func (s *Server) dashboard(c *gin.Context) error {
 		s.kept.put(key, e)
 	}
 	c.Set(navCountsKey, e.counts)
-	s.renderAround(c, http.StatusOK, tplDashboard, nil, e.body)
+	s.showKept(c, tplDashboard, s.kept, key, e)
 	return nil
 }
 
@@ -172,7 +172,7 @@ func (s *Server) reviewShow(c *gin.Context) error {
 				return err
 			}
 			c.Set(navCountsKey, e.counts)
-			s.renderAround(c, http.StatusOK, tplReview, H{"Title": e.title}, e.body)
+			s.showKept(c, tplReview, s.keptReview, key, e)
 			return nil
 		}
 	}
@@ -205,7 +205,7 @@ func (s *Server) reviewShow(c *gin.Context) error {
 	}
 	e := keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: html.UnescapeString(string(title)), clients: clients, body: body}
 	s.keptReview.put(key, e)
-	s.renderAround(c, http.StatusOK, tplReview, H{"Title": e.title}, e.body)
+	s.showKept(c, tplReview, s.keptReview, key, e)
 	return nil
 }
 
@@ -374,7 +374,7 @@ func (s *Server) pairProgress(c *gin.Context) error {
 				return err
 			}
 			c.Set(navCountsKey, e.counts)
-			s.renderAround(c, http.StatusOK, tplProgress, H{"Title": e.title}, e.body)
+			s.showKept(c, tplProgress, s.keptProgress, key, e)
 			return nil
 		}
 	}
@@ -392,8 +392,11 @@ func (s *Server) pairProgress(c *gin.Context) error {
 			return err
 		}
 		c.Set(navCountsKey, counts)
-		s.keptProgress.put(key, keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: data["Title"].(string),
-			clients: data["P"].(review.Progress).Pair.ClientIDs(), body: body})
+		e := keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: data["Title"].(string),
+			clients: data["P"].(review.Progress).Pair.ClientIDs(), body: body}
+		s.keptProgress.put(key, e)
+		s.showKept(c, tplProgress, s.keptProgress, key, e)
+		return nil
 	}
 	s.renderAround(c, status, tplProgress, H{"Title": data["Title"]}, body)
 	return nil
