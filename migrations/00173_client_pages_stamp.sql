@@ -3,7 +3,8 @@
 -- version of their pairs' counselors, and a counselor's review page under
 -- their own (issue 18). They show what the dashboard does not: the
 -- counselor's feedback, which of the partner's shared check-ins the client
--- has opened, a check-in's edit history, staff names. Their changes now
+-- has opened, a check-in's edit history, staff names; and the pair page,
+-- kept too: its events, consents and the library's step versions. Their changes now
 -- move the pair's counselor's version in the same transaction, as every
 -- other table's do (migration 00060).
 CREATE TRIGGER feedback_dashboard_insert AFTER INSERT ON feedback REFERENCING NEW TABLE AS new_rows
@@ -70,7 +71,75 @@ END $$;
 CREATE TRIGGER users_dashboard_staff_update AFTER UPDATE ON users
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_staff_names();
 
+CREATE TRIGGER pair_events_dashboard_insert AFTER INSERT ON pair_events REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+CREATE TRIGGER pair_events_dashboard_update AFTER UPDATE ON pair_events REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+CREATE TRIGGER pair_events_dashboard_delete AFTER DELETE ON pair_events REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+
+-- +goose StatementBegin
+-- For consent_acceptances (the pair page shows which version each client
+-- accepted): the counselors of the clients' pairs.
+CREATE FUNCTION dashboard_mark_consents() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM dashboard_mark(ARRAY(SELECT p.counselor_id FROM old_rows r JOIN pair_members m ON m.user_id = r.user_id
+                                     JOIN pairs p ON p.id = m.pair_id));
+    ELSE
+        PERFORM dashboard_mark(ARRAY(SELECT p.counselor_id FROM new_rows r JOIN pair_members m ON m.user_id = r.user_id
+                                     JOIN pairs p ON p.id = m.pair_id));
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+-- For practice-wide rows a pair page shows (a library step's current
+-- version, the consent text's versions): every counselor of the practice.
+-- They change seldom. A row of no practice (a step of the library every
+-- practice starts from) concerns every counselor.
+CREATE FUNCTION dashboard_mark_practice_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    practices bigint[];
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        practices := ARRAY(SELECT DISTINCT coalesce(practice_id, 0) FROM old_rows);
+    ELSE
+        practices := ARRAY(SELECT DISTINCT coalesce(practice_id, 0) FROM new_rows);
+    END IF;
+    PERFORM dashboard_mark(ARRAY(SELECT p.counselor_id FROM pairs p
+                                 WHERE p.practice_id = ANY (practices) OR 0 = ANY (practices)));
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+            ('consent_acceptances', 'dashboard_mark_consents'),
+            ('consent_versions', 'dashboard_mark_practice_rows'),
+            ('steps', 'dashboard_mark_practice_rows')) AS v(tab, fn)
+    LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION %I()', t.tab || '_dashboard_insert', t.tab, t.fn);
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION %I()', t.tab || '_dashboard_update', t.tab, t.fn);
+        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION %I()', t.tab || '_dashboard_delete', t.tab, t.fn);
+    END LOOP;
+END $$;
+-- +goose StatementEnd
+
 -- +goose Down
+DROP FUNCTION dashboard_mark_practice_rows() CASCADE;
+DROP FUNCTION dashboard_mark_consents() CASCADE;
+DROP TRIGGER pair_events_dashboard_delete ON pair_events;
+DROP TRIGGER pair_events_dashboard_update ON pair_events;
+DROP TRIGGER pair_events_dashboard_insert ON pair_events;
 DROP FUNCTION dashboard_mark_staff_names() CASCADE;
 DROP FUNCTION dashboard_mark_by_checkin_id() CASCADE;
 DROP TRIGGER feedback_dashboard_delete ON feedback;

@@ -142,3 +142,55 @@ func TestKeptPageShowsAFlashMessageOnce(t *testing.T) {
 	wantBody(t, "dashboard after the message", co.Get("/dashboard").Body, "Nothing else is waiting for review.")
 	wantNotInBody(t, "dashboard after the message was shown", co.Get("/dashboard").Body, "Nothing else is waiting for review.")
 }
+
+// TestKeptPairPageShowsEachChangeAtOnce: the counselor's pair page is kept
+// between requests, yet homework given, a pause (with its event) and a
+// client's consent are on it at the next request; each showing is
+// audited; and it reads no table whose changes do not move the stamp.
+func TestKeptPairPageShowsEachChangeAtOnce(t *testing.T) {
+	t.Parallel()
+	_, dsn := webtest.DemoDB(t)
+	d, _, log := loggedDB(t, dsn)
+	env := webtest.StartWithDB(t, d, dsn)
+	co := env.Login(t, counselor)
+	id := env.PairOf(t, clientA)
+	path := fmt.Sprintf("/pairs/%d", id)
+	before := log.len()
+	wantPage(t, co.Get(path), http.StatusOK)
+	wantStampedTables(t, env, "the pair page", log.since(before))
+	wantNotInBody(t, "pair page, kept", co.Get(path).Body, "Paused")
+
+	hw := giveHomework(t, env, clientA, "")
+	title := textOf(t, env, `SELECT v.title FROM assignments a JOIN step_versions v ON v.id = a.step_version_id WHERE a.id = $1`, hw)
+	wantBody(t, "pair page after homework was given", co.Get(path).Body, fmt.Sprintf(`href="/assignments/%d"`, hw), title)
+
+	wantStatus(t, "pause", co.PostForm(path+"/pause", url.Values{}), http.StatusSeeOther)
+	wantBody(t, "pair page after the pause", co.Get(path).Body, "Paused")
+
+	if _, err := env.DB.Exec(`INSERT INTO consent_versions (practice_id, version, body)
+		SELECT practice_id, max(version) + 1, 'A new consent text.' FROM consent_versions WHERE practice_id = (SELECT practice_id FROM pairs WHERE id = $1) GROUP BY practice_id`, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.DB.Exec(`INSERT INTO consent_acceptances (practice_id, version, user_id)
+		SELECT practice_id, max(version), $1 FROM consent_versions WHERE practice_id = (SELECT practice_id FROM pairs WHERE id = $2) GROUP BY practice_id`,
+		env.UserID(t, clientA), id); err != nil {
+		t.Fatal(err)
+	}
+	version := textOf(t, env, `SELECT max(version)::text FROM consent_acceptances WHERE user_id = $1`, env.UserID(t, clientA))
+	wantBody(t, "pair page after a consent", co.Get(path).Body, "accepted version "+version)
+
+	if n := count(t, env, `SELECT count(*) FROM audit_log WHERE action = 'pair.read' AND object_id = $1 AND user_id = $2 AND client_id = $3`,
+		id, env.UserID(t, counselor), env.UserID(t, clientA)); n < 5 {
+		t.Errorf("%d reads of the pair audited after five showings of its page, want at least 5", n)
+	}
+}
+
+// textOf returns the one text value query reads.
+func textOf(t *testing.T, env *webtest.Env, query string, args ...any) string {
+	t.Helper()
+	var s string
+	if err := env.DB.Get(&s, query, args...); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

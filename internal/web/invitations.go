@@ -53,6 +53,17 @@ type mailState struct {
 	FailingSince time.Time
 }
 
+// String tells one state from another (a kept pair page is kept per state).
+func (m mailState) String() string {
+	switch {
+	case m.Off:
+		return "off"
+	case m.FailingSince.IsZero():
+		return "ok"
+	}
+	return "failing since " + m.FailingSince.UTC().Format(time.RFC3339Nano)
+}
+
 func (s *Server) mailState(ctx context.Context) (mailState, error) {
 	if s.cfg.SMTPURL == "" {
 		return mailState{Off: true}, nil

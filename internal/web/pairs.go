@@ -17,9 +17,10 @@ import (
 )
 
 const (
-	tplPairs   pageName = "pairs"
-	tplPairNew pageName = "pair_new"
-	tplPair    pageName = "pair"
+	tplPairs    pageName = "pairs"
+	tplPairNew  pageName = "pair_new"
+	tplPair     pageName = "pair"
+	tplPairBody          = "pair-body" // the block of pair.html kept for a counselor
 )
 
 // pairRow is a pair with its homework summary, for the pairs list.
@@ -142,12 +143,61 @@ func joinNames(names []string) string {
 // plan's position, past homework and the pair's history. Each read is
 // audited once per client. Its queries do not grow with the amount of
 // homework or pairs (pages of history, bounded lists).
+//
+// A counselor's pair page is kept as their review pages are (the same
+// stamp covers every change it shows, migrations 00060 to 00173), per page
+// of its lists and state of the mail server, which is read every time:
+// it is not the pair's data. Each showing is audited as the read of the
+// clients' records that it is.
 func (s *Server) pairShow(c *gin.Context) error {
-	data, err := s.pairPage(c, nil)
+	if scopeOf(c).Role != mend.RoleCounselor {
+		data, err := s.pairPage(c, nil)
+		if err != nil {
+			return err
+		}
+		s.render(c, http.StatusOK, tplPair, data)
+		return nil
+	}
+	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
-	s.render(c, http.StatusOK, tplPair, data)
+	ctx, sc := c.Request.Context(), scopeOf(c)
+	mail, err := s.mailState(ctx)
+	if err != nil {
+		return err
+	}
+	stamp, err := s.reviews.DashboardStamp(sc)
+	if err != nil {
+		return err
+	}
+	key := keptKey{user: sc.UserID, page: tplPair, id: id,
+		query: url.Values{"hpage": {c.Query("hpage")}, "epage": {c.Query("epage")}, "mail": {mail.String()}}.Encode()}
+	e, ok := s.keptStaff.get(sc, key, stamp)
+	if ok {
+		if err := s.audit.RecordClients(ctx, nil, sc, audit.Entry{Action: "pair.read", ObjectType: "pair", ObjectID: id}, e.clients); err != nil {
+			return err
+		}
+	} else {
+		data, err := s.pairPage(c, nil)
+		if err != nil {
+			return err
+		}
+		data["Scope"] = sc
+		body, err := s.executeBlock(tplPair, tplPairBody, data)
+		if err != nil {
+			return err
+		}
+		counts, err := s.reviews.Counts(ctx, sc) // for the navigation, kept with the body
+		if err != nil {
+			return err
+		}
+		p := data["Pair"].(pair.Pair)
+		e = keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: p.Label, clients: p.ClientIDs(), body: body}
+		s.keptStaff.put(key, e)
+	}
+	c.Set(navCountsKey, e.counts)
+	s.showKept(c, tplPair, s.keptStaff, key, e)
 	return nil
 }
 

@@ -175,7 +175,6 @@ func wantStampedTables(t *testing.T, env *webtest.Env, what string, statements [
 		"user_mfa": "the session's own statement", "dashboard_marks": "the stamp itself",
 		"step_versions": "rows never change: an edit is a new version", "measure_versions": "rows never change: an edit is a new version",
 		"audit_log": "written, not shown", "unnest": "a function", "generate_series": "a function", "lateral": "a keyword",
-		"consent_acceptances": "the consent gate's, read on every request, kept nowhere", "consent_versions": "the consent gate's, read on every request, kept nowhere",
 		"data_keys": "the vault's keys: what they open is in the other tables", "its": "a word of a comment",
 	}
 	var missing []string

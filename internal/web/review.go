@@ -167,12 +167,12 @@ func (s *Server) reviewShow(c *gin.Context) error {
 		if stamp, err = s.reviews.DashboardStamp(sc); err != nil {
 			return err
 		}
-		if e, ok := s.keptReview.get(sc, key, stamp); ok {
+		if e, ok := s.keptStaff.get(sc, key, stamp); ok {
 			if err := s.checkins.ReadAgain(ctx, sc, "checkin", id, e.clients); err != nil {
 				return err
 			}
 			c.Set(navCountsKey, e.counts)
-			s.showKept(c, tplReview, s.keptReview, key, e)
+			s.showKept(c, tplReview, s.keptStaff, key, e)
 			return nil
 		}
 	}
@@ -204,8 +204,8 @@ func (s *Server) reviewShow(c *gin.Context) error {
 		clients = append(clients, p.UserID)
 	}
 	e := keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: html.UnescapeString(string(title)), clients: clients, body: body}
-	s.keptReview.put(key, e)
-	s.showKept(c, tplReview, s.keptReview, key, e)
+	s.keptStaff.put(key, e)
+	s.showKept(c, tplReview, s.keptStaff, key, e)
 	return nil
 }
 

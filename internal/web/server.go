@@ -94,7 +94,7 @@ type Server struct {
 	kept         *keptBodies    // counselors' dashboards
 	keptProgress *keptBodies    // pairs' progress tabs
 	keptClient   *keptBodies    // clients' home and homework pages, sealed
-	keptReview   *keptBodies    // counselors' review pages, sealed
+	keptStaff    *keptBodies    // counselors' review and pair pages, sealed
 	measures     *measure.Store // questionnaires given to pairs (issue 20)
 	reveals      *reveal.Store  // reveal exercises (issue 21)
 
@@ -165,7 +165,7 @@ func New(d Deps) (*Server, error) {
 	if s.keptClient, err = newSealedBodies(8*d.Config.DashboardCache, keptClientBytes); err != nil {
 		return nil, err
 	}
-	if s.keptReview, err = newSealedBodies(8*d.Config.DashboardCache, keptClientBytes); err != nil {
+	if s.keptStaff, err = newSealedBodies(8*d.Config.DashboardCache, keptClientBytes); err != nil {
 		return nil, err
 	}
 
