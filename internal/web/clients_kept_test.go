@@ -1,9 +1,12 @@
 package web_test
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/mend-practice/mend/internal/web/webtest"
@@ -193,4 +196,53 @@ func textOf(t *testing.T, env *webtest.Env, query string, args ...any) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestKeptPageIsSentCompressedToWhoTakesIt: a kept page goes gzip-compressed
+// to a browser that takes gzip (and says the page varies by it), and as it
+// is to one that does not; both are the same page.
+func TestKeptPageIsSentCompressedToWhoTakesIt(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	for _, who := range []string{counselor, clientA} {
+		c := env.Login(t, who)
+		path := map[string]string{counselor: "/dashboard", clientA: "/homework"}[who]
+		get := func(encoding string) webtest.Response {
+			t.Helper()
+			req, err := http.NewRequest(http.MethodGet, env.URL+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Accept-Encoding", encoding)
+			res := c.Do(req)
+			wantPage(t, res, http.StatusOK)
+			if !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") {
+				t.Errorf("%s %s: Vary %q, want Accept-Encoding", who, path, res.Header.Get("Vary"))
+			}
+			return res
+		}
+		plain := get("identity") // read, then kept whole
+		plain = get("identity")
+		if enc := plain.Header.Get("Content-Encoding"); enc != "" {
+			t.Errorf("%s %s without gzip: Content-Encoding %q", who, path, enc)
+		}
+		packed := get("br;q=1, gzip;q=0.5")
+		if enc := packed.Header.Get("Content-Encoding"); enc != "gzip" {
+			t.Fatalf("%s %s with gzip: Content-Encoding %q, want gzip", who, path, enc)
+		}
+		z, err := gzip.NewReader(strings.NewReader(packed.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unpacked, err := io.ReadAll(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(unpacked) != plain.Body || !strings.Contains(plain.Body, "</html>") {
+			t.Errorf("%s %s: the compressed page is not the page (%d bytes unpacked, %d plain)", who, path, len(unpacked), len(plain.Body))
+		}
+		if len(packed.Body) >= len(plain.Body)/2 {
+			t.Errorf("%s %s: compressed to %d bytes of %d", who, path, len(packed.Body), len(plain.Body))
+		}
+	}
 }

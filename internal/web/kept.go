@@ -1,10 +1,14 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -73,16 +77,29 @@ type keptEntry struct {
 	body            []byte
 	whole           bool
 	bodyAt, bodyEnd int
+	// gz is the whole page gzip-compressed, made once when it is kept
+	// whole: most browsers accept it, and a dashboard of 150 pairs is then
+	// about a tenth of its 150 KB on the wire.
+	gz []byte
 }
+
+// size is how many bytes the entry keeps.
+func (e keptEntry) size() int { return len(e.body) + len(e.gz) }
 
 // showKept sends the page of a kept entry: the whole page kept with it
 // when no flash message waits for this request, else the page rendered
 // around its body, which is then kept whole if it showed no message.
 func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key keptKey, e keptEntry) {
+	c.Header("Vary", "Accept-Encoding")
 	if e.whole && !s.sessions.Exists(c.Request.Context(), flashKey) {
 		c.Header("Content-Type", "text/html; charset=utf-8")
+		page := e.body
+		if e.gz != nil && acceptsGzip(c.Request.Header) {
+			c.Header("Content-Encoding", "gzip")
+			page = e.gz
+		}
 		c.Status(http.StatusOK)
-		_, _ = c.Writer.Write(e.body) // an error: the client went away
+		_, _ = c.Writer.Write(page) // an error: the client went away
 		return
 	}
 	data := H{}
@@ -100,6 +117,7 @@ func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key ke
 		w := make([]byte, 0, len(before)+len(body)+len(after))
 		w = append(append(append(w, before...), body...), after...)
 		e.body, e.whole, e.bodyAt, e.bodyEnd = w, true, len(before), len(before)+len(body)
+		e.gz = gzipped(w)
 		set.put(key, e)
 	})
 }
@@ -123,7 +141,7 @@ func newKeptBodies(size, maxBytes int) (*keptBodies, error) {
 	if size <= 0 {
 		return k, nil
 	}
-	c, err := lru.NewWithEvict(size, func(_ keptKey, e keptEntry) { k.bytes -= len(e.body) })
+	c, err := lru.NewWithEvict(size, func(_ keptKey, e keptEntry) { k.bytes -= e.size() })
 	if err != nil {
 		return nil, err
 	}
@@ -167,38 +185,103 @@ func (k *keptBodies) get(sc mend.Scope, key keptKey, stamp review.Stamp) (keptEn
 		return keptEntry{}, false
 	}
 	if k.seal != nil {
-		n := k.seal.NonceSize()
-		body, err := k.seal.Open(nil, e.body[:n], e.body[n:], nil)
+		body, err := k.open(e.body)
 		if err != nil { // cannot happen: the key never changes
 			k.lru.Remove(key)
 			return keptEntry{}, false
 		}
-		e.body = body
+		gz, err := k.open(e.gz)
+		if err != nil {
+			k.lru.Remove(key)
+			return keptEntry{}, false
+		}
+		e.body, e.gz = body, gz
 	}
 	return e, true
+}
+
+// sealed returns b encrypted under the set's key, with its nonce first.
+func (k *keptBodies) sealed(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	nonce := make([]byte, k.seal.NonceSize(), k.seal.NonceSize()+len(b)+k.seal.Overhead())
+	rand.Read(nonce) // never fails: it would crash the process first
+	return k.seal.Seal(nonce, nonce, b, nil)
+}
+
+// open returns what sealed was given.
+func (k *keptBodies) open(b []byte) ([]byte, error) {
+	if b == nil {
+		return nil, nil
+	}
+	n := k.seal.NonceSize()
+	return k.seal.Open(nil, b[:n], b[n:], nil)
 }
 
 // put keeps e for key, unless its body alone would take a quarter of the
 // bytes allowed.
 func (k *keptBodies) put(key keptKey, e keptEntry) {
-	if k.lru == nil || len(e.body) > k.maxBytes/4 {
+	if k.lru == nil || e.size() > k.maxBytes/4 {
 		return
 	}
 	if k.seal != nil {
-		nonce := make([]byte, k.seal.NonceSize(), k.seal.NonceSize()+len(e.body)+k.seal.Overhead())
-		rand.Read(nonce) // never fails: it would crash the process first
-		e.body = k.seal.Seal(nonce, nonce, e.body, nil)
+		e.body, e.gz = k.sealed(e.body), k.sealed(e.gz)
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if old, ok := k.lru.Peek(key); ok {
-		k.bytes -= len(old.body) // Add replaces it without the eviction callback
+		k.bytes -= old.size() // Add replaces it without the eviction callback
 	}
 	k.lru.Add(key, e)
-	k.bytes += len(e.body)
+	k.bytes += e.size()
 	for k.bytes > k.maxBytes {
 		if _, _, ok := k.lru.RemoveOldest(); !ok {
 			break
 		}
 	}
+}
+
+// gzipped returns page compressed (nil if compressing failed: the page is
+// then sent as it is).
+func gzipped(page []byte) []byte {
+	var b bytes.Buffer
+	z := gzip.NewWriter(&b)
+	if _, err := z.Write(page); err != nil {
+		return nil
+	}
+	if err := z.Close(); err != nil {
+		return nil
+	}
+	return b.Bytes()
+}
+
+// acceptsGzip says whether a request's Accept-Encoding takes gzip
+// (RFC 9110 12.5.3): "gzip" (or "x-gzip"), else "*", with a weight above
+// zero.
+func acceptsGzip(h http.Header) bool {
+	gzipQ, anyQ := -1.0, -1.0
+	for _, v := range h.Values("Accept-Encoding") {
+		for _, part := range strings.Split(v, ",") {
+			name, params, _ := strings.Cut(part, ";")
+			q := 1.0
+			for _, p := range strings.Split(params, ";") {
+				if k, val, ok := strings.Cut(p, "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					if f, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+						q = f
+					}
+				}
+			}
+			switch strings.ToLower(strings.TrimSpace(name)) {
+			case "gzip", "x-gzip":
+				gzipQ = max(gzipQ, q)
+			case "*":
+				anyQ = max(anyQ, q)
+			}
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return anyQ > 0
 }

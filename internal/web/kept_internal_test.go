@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -62,5 +63,23 @@ func TestKeptClientBodiesAreSealed(t *testing.T) {
 	}
 	if _, ok := k.get(mend.Scope{UserID: 3, Timezone: "Europe/Paris"}, key, stamp); ok {
 		t.Error("a body kept in one timezone is used in another")
+	}
+}
+
+// TestAcceptsGzipReadsTheWeights: a compressed kept page goes only to a
+// request that takes gzip.
+func TestAcceptsGzipReadsTheWeights(t *testing.T) {
+	for v, want := range map[string]bool{
+		"": false, "gzip": true, "gzip, deflate, br, zstd": true, "br;q=1.0, gzip;q=0.8": true,
+		"GZIP": true, "x-gzip": true, "*": true, "gzip;q=0": false, "gzip;q=0, *": false, "*;q=0": false,
+		"deflate": false, "identity": false, "br, *;q=0.1": true, "gzip ; q=0.000": false,
+	} {
+		h := http.Header{}
+		if v != "" {
+			h.Set("Accept-Encoding", v)
+		}
+		if got := acceptsGzip(h); got != want {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", v, got, want)
+		}
 	}
 }
