@@ -72,8 +72,7 @@ func (s *Server) homework(c *gin.Context) error {
 		s.keptClient.put(key, e)
 	}
 	c.Set(navSharedKey, e.unread)
-	s.showKept(c, tplHomework, s.keptClient, key, e)
-	return nil
+	return s.showKept(c, tplHomework, s.keptClient, key, e)
 }
 
 // homeworkData reads what the client's home shows.
@@ -161,8 +160,7 @@ func (s *Server) homeworkPage(c *gin.Context) error {
 		s.keptClient.put(key, e)
 	}
 	c.Set(navSharedKey, e.unread)
-	s.showKept(c, tplHomeworkPage, s.keptClient, key, e)
-	return nil
+	return s.showKept(c, tplHomeworkPage, s.keptClient, key, e)
 }
 
 // checkinNew shows the form for a new check-in on a homework, for the period

@@ -6,6 +6,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ type keptBodies struct {
 	bytes    int
 	maxBytes int
 	seal     cipher.AEAD // nil: bodies are kept as they are
+	buffers  sync.Pool   // of *[]byte, for opening sealed pages
 }
 
 // keptKey is what a kept body was rendered for.
@@ -80,7 +82,8 @@ type keptEntry struct {
 	// gz is the whole page gzip-compressed, made once when it is kept
 	// whole: most browsers accept it, and a dashboard of 150 pairs is then
 	// about a tenth of its 150 KB on the wire.
-	gz []byte
+	gz     []byte
+	sealed bool // body and gz are sealed (an entry as a sealed set keeps it)
 }
 
 // size is how many bytes the entry keeps.
@@ -89,26 +92,38 @@ func (e keptEntry) size() int { return len(e.body) + len(e.gz) }
 // showKept sends the page of a kept entry: the whole page kept with it
 // when no flash message waits for this request, else the page rendered
 // around its body, which is then kept whole if it showed no message.
-func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key keptKey, e keptEntry) {
+func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key keptKey, e keptEntry) error {
 	c.Header("Vary", "Accept-Encoding")
 	if e.whole && !s.sessions.Exists(c.Request.Context(), flashKey) {
-		c.Header("Content-Type", "text/html; charset=utf-8")
-		page := e.body
+		kept, encoding := e.body, ""
 		if e.gz != nil && acceptsGzip(c.Request.Header) {
-			c.Header("Content-Encoding", "gzip")
-			page = e.gz
+			kept, encoding = e.gz, "gzip"
+		}
+		out, done, err := set.plain(e, kept)
+		if err != nil {
+			return err
+		}
+		defer done()
+		c.Header("Content-Type", "text/html; charset=utf-8")
+		if encoding != "" {
+			c.Header("Content-Encoding", encoding)
 		}
 		c.Status(http.StatusOK)
-		_, _ = c.Writer.Write(page) // an error: the client went away
-		return
+		_, _ = c.Writer.Write(out) // an error: the client went away
+		return nil
 	}
 	data := H{}
 	if e.title != "" {
 		data["Title"] = e.title
 	}
-	body := e.body
+	out, done, err := set.plain(e, e.body)
+	if err != nil {
+		return err
+	}
+	defer done()
+	body := out
 	if e.whole {
-		body = e.body[e.bodyAt:e.bodyEnd]
+		body = out[e.bodyAt:e.bodyEnd]
 	}
 	s.writeAround(c, http.StatusOK, page, data, body, func(before, after []byte) {
 		if e.whole {
@@ -116,22 +131,27 @@ func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key ke
 		}
 		w := make([]byte, 0, len(before)+len(body)+len(after))
 		w = append(append(append(w, before...), body...), after...)
-		e.body, e.whole, e.bodyAt, e.bodyEnd = w, true, len(before), len(before)+len(body)
-		e.gz = gzipped(w)
-		set.put(key, e)
+		whole := keptEntry{stamp: e.stamp, timezone: e.timezone, counts: e.counts, title: e.title, clients: e.clients, unread: e.unread,
+			body: w, whole: true, bodyAt: len(before), bodyEnd: len(before) + len(body), gz: gzipped(w)}
+		set.put(key, whole)
 	})
+	return nil
 }
 
-// The bytes of bodies each set keeps at most: the web process is meant to
-// stay near web.MemoryLimit; a dashboard of 150 pairs is about 150 KB, a
-// progress tab 100 to 300 KB (its charts draw every period of the range),
-// so 12 MB holds the tabs of 40 or more pairs being looked at.
-// A client's home or homework page is 5 to 30 KB, so 8 MB holds the pages
-// of a few hundred clients at once.
+// The bytes of pages each set keeps at most (with their compressed
+// copies, a tenth more): the web process is meant to stay near
+// web.MemoryLimit (48 MiB), and the four sets together keep 28 MB at most;
+// beyond that, garbage collection ran without pause and every page slowed
+// to half. A dashboard of 150 pairs is about 150 KB, a progress tab 100 to
+// 300 KB (its charts draw every period of the range), so 12 MB holds the
+// tabs of 40 or more pairs being looked at; a client's home or homework
+// page, a review or pair page is 10 to 40 KB, so 4 MB holds a hundred or
+// more.
 const (
 	keptDashboardBytes = 8 << 20
 	keptProgressBytes  = 12 << 20
-	keptClientBytes    = 8 << 20
+	keptClientBytes    = 4 << 20
+	keptStaffBytes     = 4 << 20
 )
 
 // newKeptBodies keeps at most size bodies and maxBytes of them (size 0:
@@ -184,19 +204,6 @@ func (k *keptBodies) get(sc mend.Scope, key keptKey, stamp review.Stamp) (keptEn
 		k.lru.Remove(key)
 		return keptEntry{}, false
 	}
-	if k.seal != nil {
-		body, err := k.open(e.body)
-		if err != nil { // cannot happen: the key never changes
-			k.lru.Remove(key)
-			return keptEntry{}, false
-		}
-		gz, err := k.open(e.gz)
-		if err != nil {
-			k.lru.Remove(key)
-			return keptEntry{}, false
-		}
-		e.body, e.gz = body, gz
-	}
 	return e, true
 }
 
@@ -210,13 +217,24 @@ func (k *keptBodies) sealed(b []byte) []byte {
 	return k.seal.Seal(nonce, nonce, b, nil)
 }
 
-// open returns what sealed was given.
-func (k *keptBodies) open(b []byte) ([]byte, error) {
-	if b == nil {
-		return nil, nil
+// plain returns b, one of e's pages, as plain HTML, and a func to call
+// once it is written: a sealed entry is opened into a pooled buffer, so
+// that showing it leaves no page-sized garbage behind.
+func (k *keptBodies) plain(e keptEntry, b []byte) ([]byte, func(), error) {
+	if !e.sealed || b == nil {
+		return b, func() {}, nil
+	}
+	buf, _ := k.buffers.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
 	}
 	n := k.seal.NonceSize()
-	return k.seal.Open(nil, b[:n], b[n:], nil)
+	out, err := k.seal.Open((*buf)[:0], b[:n], b[n:], nil)
+	if err != nil { // cannot happen: the key never changes
+		k.buffers.Put(buf)
+		return nil, nil, fmt.Errorf("kept: open: %w", err)
+	}
+	return out, func() { *buf = out[:0]; k.buffers.Put(buf) }, nil
 }
 
 // put keeps e for key, unless its body alone would take a quarter of the
@@ -226,7 +244,7 @@ func (k *keptBodies) put(key keptKey, e keptEntry) {
 		return
 	}
 	if k.seal != nil {
-		e.body, e.gz = k.sealed(e.body), k.sealed(e.gz)
+		e.body, e.gz, e.sealed = k.sealed(e.body), k.sealed(e.gz), true
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -197,8 +197,7 @@ func (s *Server) pairShow(c *gin.Context) error {
 		s.keptStaff.put(key, e)
 	}
 	c.Set(navCountsKey, e.counts)
-	s.showKept(c, tplPair, s.keptStaff, key, e)
-	return nil
+	return s.showKept(c, tplPair, s.keptStaff, key, e)
 }
 
 // pairPage is the pair page's data; reassign is the reassignment form.

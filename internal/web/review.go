@@ -127,8 +127,7 @@ func (s *Server) dashboard(c *gin.Context) error {
 		s.kept.put(key, e)
 	}
 	c.Set(navCountsKey, e.counts)
-	s.showKept(c, tplDashboard, s.kept, key, e)
-	return nil
+	return s.showKept(c, tplDashboard, s.kept, key, e)
 }
 
 // reviewNext opens the next check-in waiting for review (after the one in
@@ -172,8 +171,7 @@ func (s *Server) reviewShow(c *gin.Context) error {
 				return err
 			}
 			c.Set(navCountsKey, e.counts)
-			s.showKept(c, tplReview, s.keptStaff, key, e)
-			return nil
+			return s.showKept(c, tplReview, s.keptStaff, key, e)
 		}
 	}
 	data, err := s.reviewPage(c, id, feedbackForm(), nil)
@@ -205,8 +203,7 @@ func (s *Server) reviewShow(c *gin.Context) error {
 	}
 	e := keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: html.UnescapeString(string(title)), clients: clients, body: body}
 	s.keptStaff.put(key, e)
-	s.showKept(c, tplReview, s.keptStaff, key, e)
-	return nil
+	return s.showKept(c, tplReview, s.keptStaff, key, e)
 }
 
 // feedbackForm is the feedback form as the review page first shows it.
@@ -374,8 +371,7 @@ func (s *Server) pairProgress(c *gin.Context) error {
 				return err
 			}
 			c.Set(navCountsKey, e.counts)
-			s.showKept(c, tplProgress, s.keptProgress, key, e)
-			return nil
+			return s.showKept(c, tplProgress, s.keptProgress, key, e)
 		}
 	}
 	data, status, err := s.pairProgressPage(c, id)
@@ -395,8 +391,7 @@ func (s *Server) pairProgress(c *gin.Context) error {
 		e := keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: data["Title"].(string),
 			clients: data["P"].(review.Progress).Pair.ClientIDs(), body: body}
 		s.keptProgress.put(key, e)
-		s.showKept(c, tplProgress, s.keptProgress, key, e)
-		return nil
+		return s.showKept(c, tplProgress, s.keptProgress, key, e)
 	}
 	s.renderAround(c, status, tplProgress, H{"Title": data["Title"]}, body)
 	return nil

@@ -165,7 +165,7 @@ func New(d Deps) (*Server, error) {
 	if s.keptClient, err = newSealedBodies(8*d.Config.DashboardCache, keptClientBytes); err != nil {
 		return nil, err
 	}
-	if s.keptStaff, err = newSealedBodies(8*d.Config.DashboardCache, keptClientBytes); err != nil {
+	if s.keptStaff, err = newSealedBodies(8*d.Config.DashboardCache, keptStaffBytes); err != nil {
 		return nil, err
 	}
 
