@@ -139,19 +139,20 @@ func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key ke
 }
 
 // The bytes of pages each set keeps at most (with their compressed
-// copies, a tenth more): the web process is meant to stay near
-// web.MemoryLimit (48 MiB), and the four sets together keep 28 MB at most;
-// beyond that, garbage collection ran without pause and every page slowed
-// to half. A dashboard of 150 pairs is about 150 KB, a progress tab 100 to
-// 300 KB (its charts draw every period of the range), so 12 MB holds the
-// tabs of 40 or more pairs being looked at; a client's home or homework
-// page, a review or pair page is 10 to 40 KB, so 4 MB holds a hundred or
-// more.
+// copies, a tenth more). The web process runs under a 48 MiB soft memory
+// limit (web.MemoryLimit) to stay under 80 MB resident, and about 17 MB of
+// its heap is not pages (templates, the policy, drivers' buffers): with
+// 28 MB of pages kept, the heap sat at the limit and garbage collection
+// took a third of the CPU. Together the sets keep 18 MB at most. A
+// dashboard of 150 pairs is about 150 KB (6 MB: 35 or more counselors at
+// once); a progress tab 100 to 300 KB, its charts drawing every period of
+// the range (8 MB: 35 or more tabs being looked at); a client's home or
+// homework page, a review or pair page 10 to 40 KB (2 MB each: 50 to 200).
 const (
-	keptDashboardBytes = 8 << 20
-	keptProgressBytes  = 12 << 20
-	keptClientBytes    = 4 << 20
-	keptStaffBytes     = 4 << 20
+	keptDashboardBytes = 6 << 20
+	keptProgressBytes  = 8 << 20
+	keptClientBytes    = 2 << 20
+	keptStaffBytes     = 2 << 20
 )
 
 // newKeptBodies keeps at most size bodies and maxBytes of them (size 0:
