@@ -132,7 +132,7 @@ func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key ke
 		w := make([]byte, 0, len(before)+len(body)+len(after))
 		w = append(append(append(w, before...), body...), after...)
 		whole := keptEntry{stamp: e.stamp, timezone: e.timezone, counts: e.counts, title: e.title, clients: e.clients, unread: e.unread,
-			body: w, whole: true, bodyAt: len(before), bodyEnd: len(before) + len(body), gz: gzipped(w)}
+			body: w, whole: true, bodyAt: len(before), bodyEnd: len(before) + len(body), gz: s.gzipped(w)}
 		set.put(key, whole)
 	})
 	return nil
@@ -263,18 +263,25 @@ func (k *keptBodies) put(key keptKey, e keptEntry) {
 	}
 }
 
-// gzipped returns page compressed (nil if compressing failed: the page is
-// then sent as it is).
-func gzipped(page []byte) []byte {
+// gzipped returns page compressed, in a slice of its own length (nil if
+// compressing failed: the page is then sent as it is). Compressors are
+// reused: each holds about 1 MB.
+func (s *Server) gzipped(page []byte) []byte {
 	var b bytes.Buffer
-	z := gzip.NewWriter(&b)
+	z, _ := s.gzips.Get().(*gzip.Writer)
+	if z == nil {
+		z = gzip.NewWriter(&b)
+	} else {
+		z.Reset(&b)
+	}
+	defer s.gzips.Put(z)
 	if _, err := z.Write(page); err != nil {
 		return nil
 	}
 	if err := z.Close(); err != nil {
 		return nil
 	}
-	return b.Bytes()
+	return bytes.Clone(b.Bytes()) // a Buffer's array is up to twice its length
 }
 
 // acceptsGzip says whether a request's Accept-Encoding takes gzip
