@@ -142,19 +142,19 @@ func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key ke
 // copies, a tenth more). The web process runs under a 48 MiB soft memory
 // limit (web.MemoryLimit) to stay under 80 MB resident, and about 17 MB of
 // its heap is not pages (templates, the policy, drivers' buffers): with
-// 28 MB of pages kept, the heap sat at the limit and garbage collection
-// took a third of the CPU. Together the sets keep 22 MB at most. A
-// dashboard of 150 pairs is about 150 KB (6 MB: 35 or more counselors at
-// once); a progress tab 100 to 300 KB, its charts drawing every period of
-// the range (12 MB: 40 or more tabs being looked at; at 8 MB, 32
-// counselors each on a tab with measures pushed each other's out); a
-// client's home or homework page, a review or pair page 10 to 40 KB (2 MB
-// each: 50 to 200).
+// 22 MB or more of pages kept, the heap sat at the limit and garbage
+// collection took a third of the CPU. Together the sets keep 19 MB at
+// most. A dashboard of 150 pairs is about 150 KB (6 MB: 35 or more
+// counselors at once); a progress tab 100 to 300 KB, its charts drawing
+// every period of the range (10 MB: 35 or more tabs being looked at; at
+// 8 MB, 32 counselors each on a tab with measures pushed each other's
+// out); a client's home or homework page, a review or pair page 10 to
+// 40 KB (1.5 MB each: 40 to 150).
 const (
 	keptDashboardBytes = 6 << 20
-	keptProgressBytes  = 12 << 20
-	keptClientBytes    = 2 << 20
-	keptStaffBytes     = 2 << 20
+	keptProgressBytes  = 10 << 20
+	keptClientBytes    = 3 << 19
+	keptStaffBytes     = 3 << 19
 )
 
 // newKeptBodies keeps at most size bodies and maxBytes of them (size 0:
