@@ -10,6 +10,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/mend-practice/mend/internal/checkin"
+	"github.com/mend-practice/mend/internal/db/dbtest"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/review"
 )
@@ -292,5 +293,21 @@ func TestDashboardSummaryTurnsTheDayInEachClientsTimezone(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestManyPairsRefreshInOneStatement: a statement touching more pairs than
+// PostgreSQL's lock table holds (6,400 by default) still refreshes their
+// rows: the refresh locks buckets of pairs, not each pair (it failed with
+// "out of shared memory" when 100,000 clients were added at once).
+func TestManyPairsRefreshInOneStatement(t *testing.T) {
+	t.Parallel()
+	d, _ := dbtest.New(t)
+	ids := make([]int64, 20000)
+	for i := range ids {
+		ids[i] = int64(i + 1)
+	}
+	if _, err := d.Exec(`SELECT dashboard_pairs_refresh($1, now(), 2, 28)`, pq.Array(ids)); err != nil {
+		t.Fatalf("refreshing 20,000 pairs in one statement: %v", err)
 	}
 }
