@@ -43,6 +43,7 @@ var actionLabels = map[string]string{
 	"reminders.unsubscribe":       "Turned off reminders by email link",
 	"route.denied":                "Refused: not theirs to open",
 	"safety_alert.acknowledge":    "Acknowledged a safety answer",
+	"safety_alert.read":           "Read safety flags",
 	"session.ended":               "Ended a session",
 	"sessions.ended_by_admin":     "Sessions ended by an admin",
 	"sessions.ended_by_disable":   "Sessions ended: account disabled",

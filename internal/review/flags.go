@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/mend-practice/mend/internal/access"
+	"github.com/mend-practice/mend/internal/audit"
 	"github.com/mend-practice/mend/internal/checkin"
 	"github.com/mend-practice/mend/internal/mend"
 	"github.com/mend-practice/mend/internal/paging"
@@ -20,6 +21,7 @@ type PastFlag struct {
 	AcknowledgedAt sql.NullTime   `db:"acknowledged_at"`
 	AckByName      sql.NullString `db:"ack_by_name"`
 	SealedNote     []byte         `db:"ack_note"`
+	ClientID       int64          `db:"client_id"` // whose answer raised it
 	AckNote        string         `db:"-"`
 	AckWhen        string         `db:"-"` // AcknowledgedAt as the caller reads it
 }
@@ -32,7 +34,7 @@ func (f PastFlag) Acknowledged() bool { return f.AcknowledgedAt.Valid }
 func flagsSQL(cond string) string {
 	return `
 	SELECT sa.id, sa.pair_id, p.label AS pair_label, coalesce(sa.checkin_id, 0) AS checkin_id,
-	       coalesce(sa.measure_response_id, 0) AS measure_response_id, u.name AS client_name,
+	       coalesce(sa.measure_response_id, 0) AS measure_response_id, u.id AS client_id, u.name AS client_name,
 	       coalesce(c.period_start, mr.answered_on) AS period_start, coalesce(c.period_end, mr.answered_on) AS period_end,
 	       sa.created_at, sa.acknowledged_at, ab.name AS ack_by_name, sa.ack_note
 	FROM safety_alerts sa
@@ -73,6 +75,14 @@ func (s *Store) Flags(ctx context.Context, sc mend.Scope, pr paging.Request) (pa
 			return paging.Page[PastFlag]{}, fmt.Errorf("review: acknowledgement note %d: %w", f.ID, err)
 		}
 		f.AckNote, f.SealedNote = note, nil
+	}
+	// Reading the flags is a read of each flagged client's safety record.
+	clients := make([]int64, len(pg.Items))
+	for i, f := range pg.Items {
+		clients[i] = f.ClientID
+	}
+	if err := s.Audit.RecordClients(ctx, nil, sc, audit.Entry{Action: "safety_alert.read", ObjectType: "safety_flags"}, clients); err != nil {
+		return paging.Page[PastFlag]{}, err
 	}
 	return pg, nil
 }

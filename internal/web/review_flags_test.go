@@ -89,3 +89,29 @@ func TestFlagsHistoryShowsOnlyTheCallersFlags(t *testing.T) {
 		t.Errorf("a client's /review/flags: status %d, want 404", res.Status)
 	}
 }
+
+// TestReadingTheFlagsIsAudited: the flags page shows each flagged client's
+// safety answers and what was done about them, so reading it is in the
+// audit log once per flagged client, as a read of their records.
+func TestReadingTheFlagsIsAudited(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	co := env.Login(t, counselor)
+	var flagged []int64
+	if err := env.DB.Select(&flagged, `
+		SELECT DISTINCT coalesce(c.user_id, mr.user_id) FROM safety_alerts sa JOIN pairs p ON p.id = sa.pair_id
+		LEFT JOIN checkins c ON c.id = sa.checkin_id LEFT JOIN measure_responses mr ON mr.id = sa.measure_response_id
+		WHERE p.counselor_id = $1`, env.UserID(t, counselor)); err != nil {
+		t.Fatal(err)
+	}
+	if len(flagged) == 0 {
+		t.Fatal("the demo counselor has no flagged client")
+	}
+	wantPage(t, co.Get("/review/flags"), http.StatusOK)
+	for _, client := range flagged {
+		if n := count(t, env, `SELECT count(*) FROM audit_log WHERE action = 'safety_alert.read' AND user_id = $1 AND client_id = $2`,
+			env.UserID(t, counselor), client); n != 1 {
+			t.Errorf("client %d: %d reads of their safety flags audited after one showing of the flags page, want 1", client, n)
+		}
+	}
+}
