@@ -19,32 +19,33 @@ import (
 	"github.com/mend-practice/mend/internal/review"
 )
 
-// keptBodies keeps rendered page bodies that are read far more often than
-// what they show changes: a counselor's dashboard and the progress tab of
-// each of their pairs. Each is kept with the stamp (the counselor's data
-// version and the 15-minute slot) it was read at, and used only by the
-// counselor it was rendered for, for the same page and query, while their
-// stamp and timezone are unchanged. So it is never staler than a fresh
-// read: every change either page shows moves the counselor's version in
-// the writing transaction (migrations 00060, 00120, 00140, 00172), and the
-// session check reads that version with the session (no statement of its
-// own). Each process has its own; the stamp makes them agree.
+// keptBodies keeps rendered pages that are read far more often than what
+// they show changes: a counselor's dashboard, and the progress tab, pair
+// page and review pages of their pairs; a client's home and homework
+// pages. Each is kept with the stamp it was read at (the viewer's data
+// version, for a client their pairs' counselors' newest, and the 15-minute
+// slot) and used only by the viewer it was rendered for, for the same page
+// and query, while their stamp and timezone are unchanged. So it is never
+// staler than a fresh read: every change such a page shows moves the
+// version in the writing transaction (migrations 00060, 00120, 00140,
+// 00172, 00173), and the session check reads that version with the session
+// (no statement of its own). Each process has its own; the stamp makes
+// them agree.
 //
-// Dashboards and progress tabs are kept in two sets (Server.kept and
-// Server.keptProgress), so that a counselor going through their pairs'
-// tabs never pushes another counselor's dashboard out. Each is bounded
-// twice: at most size entries and at most maxBytes of bodies; the
-// least recently used go first, and an entry found out of date is dropped
-// at once. Dashboards and tabs hold clients' names and ratings, never their
-// words (the review page, which shows them, is not kept).
+// Pages are kept in four sets (Server.kept, keptProgress, keptClient,
+// keptStaff), so that a counselor going through their pairs' tabs never
+// pushes another counselor's dashboard out, nor clients' pages
+// counselors'. Each is bounded twice: at most size entries and at most
+// maxBytes of pages; the least recently used go first, and an entry found
+// out of date is dropped at once. Dashboards and progress tabs hold
+// clients' names, ratings and scores, never their words.
 //
-// A client's home and homework pages are kept too (Server.keptClient),
-// under the newest version of their pairs' counselors: they show the
-// client's own words and what the partner shared, so that set is sealed:
-// each body is kept encrypted (AES-256-GCM) under a key made when the
-// process starts and never written anywhere, and opened for each showing.
-// Words are then in memory as plain text only while a page is being sent,
-// as for any page read afresh.
+// The pages that show clients' words (a client's home and homework pages,
+// a counselor's review and pair pages) are in the two sealed sets: each
+// page is kept encrypted (AES-256-GCM) under a key made when the process
+// starts and never written anywhere, and opened into a pooled buffer for
+// each showing. Words are then in memory as plain text only while a page
+// is being sent, as for any page read afresh.
 type keptBodies struct {
 	mu       sync.Mutex // held around every change to lru, so bytes (kept by its eviction callback) stays true
 	lru      *lru.Cache[keptKey, keptEntry]
