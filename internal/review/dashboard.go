@@ -489,26 +489,18 @@ type Stamp struct {
 	Slot    time.Time
 }
 
-// ClientStamp is a client's stamp, for their own home and homework pages:
-// the newest version of their pairs' counselors (every change those pages
-// show moves it, migrations 00060 to 00173), and the current slot, in
-// which the client's day turns at the latest.
-func (s *Store) ClientStamp(sc mend.Scope) (Stamp, error) {
-	if sc.Role != mend.RoleClient {
-		return Stamp{}, mend.NotFound("Homework")
-	}
-	return Stamp{Version: sc.DashboardVersion, Slot: s.Clock.Time().UTC().Truncate(StampSlot)}, nil
-}
-
-// DashboardStamp returns the counselor's stamp: the version the session
-// check read into the scope (auth.Sessions.Check), and the current slot.
-// The version is read before the dashboard: a change committed in between
-// is then in the dashboard and moves the version on, so a dashboard kept
+// Stamp returns the stamp of the caller's kept pages: the version the
+// session check read into the scope (auth.Sessions.Check), a counselor's
+// own or, for a client, the newest of their pairs' counselors' (every
+// change a client's home and homework pages show moves it too, migrations
+// 00060 to 00173), and the current slot, in which anyone's day turns at
+// the latest. The version is read before the page: a change committed in
+// between is then in the page and moves the version on, so a page kept
 // under the earlier stamp is read again at the next request, never shown
-// stale.
-func (s *Store) DashboardStamp(sc mend.Scope) (Stamp, error) {
-	if sc.Role != mend.RoleCounselor {
-		return Stamp{}, mend.NotFound("Dashboard")
+// stale. Admins keep no page: ENOTFOUND.
+func (s *Store) Stamp(sc mend.Scope) (Stamp, error) {
+	if sc.Role != mend.RoleCounselor && sc.Role != mend.RoleClient {
+		return Stamp{}, mend.NotFound("Page")
 	}
 	return Stamp{Version: sc.DashboardVersion, Slot: s.Clock.Time().UTC().Truncate(StampSlot)}, nil
 }

@@ -42,37 +42,24 @@ const maxAnswers = 20
 // audited as the read of what the partner shared that it is.
 func (s *Server) homework(c *gin.Context) error {
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	stamp, err := s.reviews.ClientStamp(sc)
-	if err != nil {
-		return err
-	}
-	key := keptKey{user: sc.UserID, page: tplHomework}
-	e, ok := s.keptClient.get(sc, key, stamp)
-	if ok {
-		if err := s.checkins.ReadAgain(ctx, sc, "shared", 0, e.clients); err != nil {
-			return err
-		}
-	} else {
-		data, err := s.homeworkData(c)
-		if err != nil {
-			return err
-		}
-		body, err := s.executeBlock(tplHomework, tplHomeworkBody, data)
-		if err != nil {
-			return err
-		}
-		shared := data["Shared"].([]checkin.SharedItem)
-		e = keptEntry{stamp: stamp, timezone: sc.Timezone, body: body}
-		for _, it := range shared {
-			e.clients = append(e.clients, it.UserID)
-		}
-		if len(shared) > 0 { // the navigation's count, read with the list
-			e.unread = shared[0].Unread
-		}
-		s.keptClient.put(key, e)
-	}
-	c.Set(navSharedKey, e.unread)
-	return s.showKept(c, tplHomework, s.keptClient, key, e)
+	return s.serveKept(c, keptPage{page: tplHomework, set: s.keptClient, key: keptKey{user: sc.UserID, page: tplHomework},
+		shown: func(e keptEntry) error { return s.checkins.ReadAgain(ctx, sc, "shared", 0, e.clients) },
+		read: func() (keptEntry, error) {
+			data, err := s.homeworkData(c)
+			if err != nil {
+				return keptEntry{}, err
+			}
+			body, err := s.executeBlock(tplHomework, tplHomeworkBody, data)
+			shared := data["Shared"].([]checkin.SharedItem)
+			e := keptEntry{body: body}
+			for _, it := range shared {
+				e.clients = append(e.clients, it.UserID)
+			}
+			if len(shared) > 0 { // the navigation's count, read with the list
+				e.unread = shared[0].Unread
+			}
+			return e, err
+		}})
 }
 
 // homeworkData reads what the client's home shows.
@@ -109,58 +96,44 @@ func (s *Server) homeworkPage(c *gin.Context) error {
 		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	stamp, err := s.reviews.ClientStamp(sc)
-	if err != nil {
-		return err
-	}
-	key := keptKey{user: sc.UserID, page: tplHomeworkPage, id: id}
-	e, ok := s.keptClient.get(sc, key, stamp)
-	if ok {
+	return s.serveKept(c, keptPage{page: tplHomeworkPage, set: s.keptClient, key: keptKey{user: sc.UserID, page: tplHomeworkPage, id: id},
 		// The partner's check-ins on it were marked read when it was kept.
-		if err := s.checkins.ReadAgain(ctx, sc, "assignment", id, e.clients); err != nil {
-			return err
-		}
-	} else {
-		hw, err := s.hw.ClientAssignment(ctx, sc, id)
-		if err != nil {
-			return err
-		}
-		d, err := s.checkins.Detail(ctx, sc, id)
-		if err != nil {
-			return err
-		}
-		list, err := s.checkins.ForAssignment(ctx, sc, id)
-		if err != nil {
-			return err
-		}
-		var mine, partner []checkin.Checkin
-		var partnerIDs []int64
-		for _, ch := range list {
-			if ch.Mine {
-				mine = append(mine, ch)
-			} else {
-				partner = append(partner, ch)
-				partnerIDs = append(partnerIDs, ch.ID)
+		shown: func(e keptEntry) error { return s.checkins.ReadAgain(ctx, sc, "assignment", id, e.clients) },
+		read: func() (keptEntry, error) {
+			hw, err := s.hw.ClientAssignment(ctx, sc, id)
+			if err != nil {
+				return keptEntry{}, err
 			}
-		}
-		// What the partner shared is read here as much as on its own page.
-		if err := s.checkins.MarkSharedRead(ctx, sc, partnerIDs); err != nil {
-			return err
-		}
-		unread, err := s.checkins.UnreadShared(ctx, sc) // for the navigation, kept with the body
-		if err != nil {
-			return err
-		}
-		body, err := s.executeBlock(tplHomeworkPage, tplHomeworkPageBody,
-			H{"Scope": sc, "Homework": d, "Step": hw, "Mine": mine, "Partner": partner})
-		if err != nil {
-			return err
-		}
-		e = keptEntry{stamp: stamp, timezone: sc.Timezone, title: d.Title, clients: checkin.Authors(list), unread: unread, body: body}
-		s.keptClient.put(key, e)
-	}
-	c.Set(navSharedKey, e.unread)
-	return s.showKept(c, tplHomeworkPage, s.keptClient, key, e)
+			d, err := s.checkins.Detail(ctx, sc, id)
+			if err != nil {
+				return keptEntry{}, err
+			}
+			list, err := s.checkins.ForAssignment(ctx, sc, id)
+			if err != nil {
+				return keptEntry{}, err
+			}
+			var mine, partner []checkin.Checkin
+			var partnerIDs []int64
+			for _, ch := range list {
+				if ch.Mine {
+					mine = append(mine, ch)
+				} else {
+					partner = append(partner, ch)
+					partnerIDs = append(partnerIDs, ch.ID)
+				}
+			}
+			// What the partner shared is read here as much as on its own page.
+			if err := s.checkins.MarkSharedRead(ctx, sc, partnerIDs); err != nil {
+				return keptEntry{}, err
+			}
+			unread, err := s.checkins.UnreadShared(ctx, sc) // for the navigation, kept with the body
+			if err != nil {
+				return keptEntry{}, err
+			}
+			body, err := s.executeBlock(tplHomeworkPage, tplHomeworkPageBody,
+				H{"Scope": sc, "Homework": d, "Step": hw, "Mine": mine, "Partner": partner})
+			return keptEntry{title: d.Title, clients: checkin.Authors(list), unread: unread, body: body}, err
+		}})
 }
 
 // checkinNew shows the form for a new check-in on a homework, for the period

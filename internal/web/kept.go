@@ -90,6 +90,48 @@ type keptEntry struct {
 // size is how many bytes the entry keeps.
 func (e keptEntry) size() int { return len(e.body) + len(e.gz) }
 
+// keptPage is one page as it is kept: in which set, under which key, how a
+// showing of a kept entry is recorded (nil: it is not audited) and how
+// the page is read afresh (its body, and what goes with it: the title,
+// the clients whose records it shows, the navigation's figures).
+type keptPage struct {
+	page  pageName
+	set   *keptBodies
+	key   keptKey
+	shown func(e keptEntry) error
+	read  func() (keptEntry, error)
+}
+
+// serveKept is how every kept page is served: the entry kept under the
+// caller's stamp (review.Store.Stamp) if there is one, its showing
+// recorded, else the page read afresh and kept; then sent with showKept.
+func (s *Server) serveKept(c *gin.Context, p keptPage) error {
+	sc := scopeOf(c)
+	stamp, err := s.reviews.Stamp(sc)
+	if err != nil {
+		return err
+	}
+	e, ok := p.set.get(sc, p.key, stamp)
+	switch {
+	case ok && p.shown != nil:
+		if err := p.shown(e); err != nil {
+			return err
+		}
+	case !ok:
+		if e, err = p.read(); err != nil {
+			return err
+		}
+		e.stamp, e.timezone = stamp, sc.Timezone
+		p.set.put(p.key, e)
+	}
+	if sc.Role == mend.RoleClient {
+		c.Set(navSharedKey, e.unread)
+	} else {
+		c.Set(navCountsKey, e.counts)
+	}
+	return s.showKept(c, p.page, p.set, p.key, e)
+}
+
 // showKept sends the page of a kept entry: the whole page kept with it
 // when no flash message waits for this request, else the page rendered
 // around its body, which is then kept whole if it showed no message.
@@ -132,8 +174,9 @@ func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key ke
 		}
 		w := make([]byte, 0, len(before)+len(body)+len(after))
 		w = append(append(append(w, before...), body...), after...)
-		whole := keptEntry{stamp: e.stamp, timezone: e.timezone, counts: e.counts, title: e.title, clients: e.clients, unread: e.unread,
-			body: w, whole: true, bodyAt: len(before), bodyEnd: len(before) + len(body), gz: s.gzipped(w)}
+		whole := e
+		whole.body, whole.whole, whole.bodyAt, whole.bodyEnd = w, true, len(before), len(before)+len(body)
+		whole.gz, whole.sealed = s.gzipped(w), false
 		set.put(key, whole)
 	})
 	return nil

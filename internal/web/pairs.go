@@ -167,37 +167,26 @@ func (s *Server) pairShow(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.reviews.DashboardStamp(sc)
-	if err != nil {
-		return err
-	}
-	key := keptKey{user: sc.UserID, page: tplPair, id: id,
-		query: url.Values{"hpage": {c.Query("hpage")}, "epage": {c.Query("epage")}, "mail": {mail.String()}}.Encode()}
-	e, ok := s.keptStaff.get(sc, key, stamp)
-	if ok {
-		if err := s.audit.RecordClients(ctx, nil, sc, audit.Entry{Action: "pair.read", ObjectType: "pair", ObjectID: id}, e.clients); err != nil {
-			return err
-		}
-	} else {
-		data, err := s.pairPage(c, nil)
-		if err != nil {
-			return err
-		}
-		data["Scope"] = sc
-		body, err := s.executeBlock(tplPair, tplPairBody, data)
-		if err != nil {
-			return err
-		}
-		counts, err := s.reviews.Counts(ctx, sc) // for the navigation, kept with the body
-		if err != nil {
-			return err
-		}
-		p := data["Pair"].(pair.Pair)
-		e = keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: p.Label, clients: p.ClientIDs(), body: body}
-		s.keptStaff.put(key, e)
-	}
-	c.Set(navCountsKey, e.counts)
-	return s.showKept(c, tplPair, s.keptStaff, key, e)
+	return s.serveKept(c, keptPage{page: tplPair, set: s.keptStaff,
+		key: keptKey{user: sc.UserID, page: tplPair, id: id,
+			query: url.Values{"hpage": {c.Query("hpage")}, "epage": {c.Query("epage")}, "mail": {mail.String()}}.Encode()},
+		shown: func(e keptEntry) error {
+			return s.audit.RecordClients(ctx, nil, sc, audit.Entry{Action: "pair.read", ObjectType: "pair", ObjectID: id}, e.clients)
+		},
+		read: func() (keptEntry, error) {
+			data, err := s.pairPage(c, nil)
+			if err != nil {
+				return keptEntry{}, err
+			}
+			data["Scope"] = sc
+			body, err := s.executeBlock(tplPair, tplPairBody, data)
+			if err != nil {
+				return keptEntry{}, err
+			}
+			counts, err := s.reviews.Counts(ctx, sc) // for the navigation, kept with the body
+			p := data["Pair"].(pair.Pair)
+			return keptEntry{counts: counts, title: p.Label, clients: p.ClientIDs(), body: body}, err
+		}})
 }
 
 // pairPage is the pair page's data; reassign is the reassignment form.

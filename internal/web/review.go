@@ -108,26 +108,15 @@ func (s *Server) nav(c *gin.Context) *navCounts { return &navCounts{s: s, c: c} 
 // version).
 func (s *Server) dashboard(c *gin.Context) error {
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	stamp, err := s.reviews.DashboardStamp(sc)
-	if err != nil {
-		return err
-	}
-	key := keptKey{user: sc.UserID, page: tplDashboard}
-	e, ok := s.kept.get(sc, key, stamp)
-	if !ok {
-		d, err := s.reviews.Dashboard(ctx, sc)
-		if err != nil {
-			return err
-		}
-		body, err := s.executeBlock(tplDashboard, tplDashboardBody, H{"D": d})
-		if err != nil {
-			return err
-		}
-		e = keptEntry{stamp: stamp, timezone: sc.Timezone, counts: d.Counts, body: body}
-		s.kept.put(key, e)
-	}
-	c.Set(navCountsKey, e.counts)
-	return s.showKept(c, tplDashboard, s.kept, key, e)
+	return s.serveKept(c, keptPage{page: tplDashboard, set: s.kept, key: keptKey{user: sc.UserID, page: tplDashboard},
+		read: func() (keptEntry, error) {
+			d, err := s.reviews.Dashboard(ctx, sc)
+			if err != nil {
+				return keptEntry{}, err
+			}
+			body, err := s.executeBlock(tplDashboard, tplDashboardBody, H{"D": d})
+			return keptEntry{counts: d.Counts, body: body}, err
+		}})
 }
 
 // reviewNext opens the next check-in waiting for review (after the one in
@@ -159,51 +148,39 @@ func (s *Server) reviewShow(c *gin.Context) error {
 		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	var stamp review.Stamp
-	key := keptKey{user: sc.UserID, page: tplReview, id: id}
-	keep := sc.Role == mend.RoleCounselor
-	if keep {
-		if stamp, err = s.reviews.DashboardStamp(sc); err != nil {
+	if sc.Role != mend.RoleCounselor {
+		data, err := s.reviewPage(c, id, feedbackForm(), nil)
+		if err != nil {
 			return err
 		}
-		if e, ok := s.keptStaff.get(sc, key, stamp); ok {
-			if err := s.checkins.ReadAgain(ctx, sc, "checkin", id, e.clients); err != nil {
-				return err
-			}
-			c.Set(navCountsKey, e.counts)
-			return s.showKept(c, tplReview, s.keptStaff, key, e)
-		}
-	}
-	data, err := s.reviewPage(c, id, feedbackForm(), nil)
-	if err != nil {
-		return err
-	}
-	if !keep {
 		s.render(c, http.StatusOK, tplReview, data)
 		return nil
 	}
-	pg := data["Page"].(review.Page)
-	title, err := s.executeBlock(tplReview, tplReviewTitle, data)
-	if err != nil {
-		return err
-	}
-	data["Scope"] = sc
-	body, err := s.executeBlock(tplReview, tplReviewBody, data)
-	if err != nil {
-		return err
-	}
-	counts, err := s.reviews.Counts(ctx, sc) // for the navigation, kept with the body
-	if err != nil {
-		return err
-	}
-	c.Set(navCountsKey, counts)
-	clients := []int64{pg.Checkin.UserID}
-	for _, p := range pg.Partner {
-		clients = append(clients, p.UserID)
-	}
-	e := keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: html.UnescapeString(string(title)), clients: clients, body: body}
-	s.keptStaff.put(key, e)
-	return s.showKept(c, tplReview, s.keptStaff, key, e)
+	return s.serveKept(c, keptPage{page: tplReview, set: s.keptStaff, key: keptKey{user: sc.UserID, page: tplReview, id: id},
+		shown: func(e keptEntry) error { return s.checkins.ReadAgain(ctx, sc, "checkin", id, e.clients) },
+		read: func() (keptEntry, error) {
+			data, err := s.reviewPage(c, id, feedbackForm(), nil)
+			if err != nil {
+				return keptEntry{}, err
+			}
+			title, err := s.executeBlock(tplReview, tplReviewTitle, data)
+			if err != nil {
+				return keptEntry{}, err
+			}
+			data["Scope"] = sc
+			body, err := s.executeBlock(tplReview, tplReviewBody, data)
+			if err != nil {
+				return keptEntry{}, err
+			}
+			counts, err := s.reviews.Counts(ctx, sc) // for the navigation, kept with the body
+			pg := data["Page"].(review.Page)
+			clients := []int64{pg.Checkin.UserID}
+			for _, p := range pg.Partner {
+				clients = append(clients, p.UserID)
+			}
+			// The title block is rendered escaped; the layout escapes it again.
+			return keptEntry{counts: counts, title: html.UnescapeString(string(title)), clients: clients, body: body}, err
+		}})
 }
 
 // feedbackForm is the feedback form as the review page first shows it.
@@ -354,25 +331,29 @@ func (s *Server) pairProgress(c *gin.Context) error {
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	// A counselor's progress tab is kept as their dashboard is (the same
-	// stamp covers every change it shows), per pair and chosen range.
-	var stamp review.Stamp
-	key := keptKey{user: sc.UserID, page: tplProgress, id: id,
-		query: url.Values{"from": {c.Query("from")}, "to": {c.Query("to")}}.Encode()}
-	keep := sc.Role == mend.RoleCounselor
-	if keep {
-		if stamp, err = s.reviews.DashboardStamp(sc); err != nil {
-			return err
-		}
-		if e, ok := s.keptProgress.get(sc, key, stamp); ok {
-			// Every showing is a read of the clients' progress, audited as
-			// a fresh read is (the clients are the pair's when it was kept:
-			// a change of members moves the stamp).
-			if err := s.reviews.ProgressShown(ctx, sc, id, e.clients); err != nil {
-				return err
-			}
-			c.Set(navCountsKey, e.counts)
-			return s.showKept(c, tplProgress, s.keptProgress, key, e)
-		}
+	// stamp covers every change it shows), per pair and chosen range; a
+	// range that did not parse (422) is not kept.
+	if _, _, status := rangeForm(c, sc); sc.Role == mend.RoleCounselor && status == http.StatusOK {
+		return s.serveKept(c, keptPage{page: tplProgress, set: s.keptProgress,
+			key: keptKey{user: sc.UserID, page: tplProgress, id: id,
+				query: url.Values{"from": {c.Query("from")}, "to": {c.Query("to")}}.Encode()},
+			// Every showing is a read of the clients' progress, audited as a
+			// fresh read is (the clients are the pair's when it was kept: a
+			// change of members moves the stamp).
+			shown: func(e keptEntry) error { return s.reviews.ProgressShown(ctx, sc, id, e.clients) },
+			read: func() (keptEntry, error) {
+				data, _, err := s.pairProgressPage(c, id)
+				if err != nil {
+					return keptEntry{}, err
+				}
+				body, err := s.executeBlock(tplProgress, tplProgressBody, data)
+				if err != nil {
+					return keptEntry{}, err
+				}
+				counts, err := s.reviews.Counts(ctx, sc) // for the navigation, kept with the body
+				return keptEntry{counts: counts, title: data["Title"].(string),
+					clients: data["P"].(review.Progress).Pair.ClientIDs(), body: body}, err
+			}})
 	}
 	data, status, err := s.pairProgressPage(c, id)
 	if err != nil {
@@ -381,17 +362,6 @@ func (s *Server) pairProgress(c *gin.Context) error {
 	body, err := s.executeBlock(tplProgress, tplProgressBody, data)
 	if err != nil {
 		return err
-	}
-	if keep && status == http.StatusOK {
-		counts, err := s.reviews.Counts(ctx, sc) // for the navigation, kept with the body
-		if err != nil {
-			return err
-		}
-		c.Set(navCountsKey, counts)
-		e := keptEntry{stamp: stamp, timezone: sc.Timezone, counts: counts, title: data["Title"].(string),
-			clients: data["P"].(review.Progress).Pair.ClientIDs(), body: body}
-		s.keptProgress.put(key, e)
-		return s.showKept(c, tplProgress, s.keptProgress, key, e)
 	}
 	s.renderAround(c, status, tplProgress, H{"Title": data["Title"]}, body)
 	return nil
