@@ -7,12 +7,23 @@
 -- kept too: its events, consents and the library's step versions. Their changes now
 -- move the pair's counselor's version in the same transaction, as every
 -- other table's do (migration 00060).
-CREATE TRIGGER feedback_dashboard_insert AFTER INSERT ON feedback REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-CREATE TRIGGER feedback_dashboard_update AFTER UPDATE ON feedback REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-CREATE TRIGGER feedback_dashboard_delete AFTER DELETE ON feedback REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
+
+-- +goose StatementBegin
+-- dashboard_mark_triggers makes the three statement-level triggers
+-- (PostgreSQL allows transition tables only on a trigger for one event)
+-- that move the stamp on every change of table tab, through the trigger
+-- function fn, named <tab>_dashboard_<event> as migration 00060's. A later
+-- migration calls it for a new table a kept page reads.
+CREATE FUNCTION dashboard_mark_triggers(tab text, fn text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION %I()', tab || '_dashboard_insert', tab, fn);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION %I()', tab || '_dashboard_update', tab, fn);
+    EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION %I()', tab || '_dashboard_delete', tab, fn);
+END $$;
+-- +goose StatementEnd
 
 -- +goose StatementBegin
 -- For tables with a checkin_id and no pair_id (shared_reads, the edit
@@ -37,22 +48,6 @@ END $$;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['shared_reads', 'checkin_history'] LOOP
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_checkin_id()', t || '_dashboard_insert', t);
-        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_checkin_id()', t || '_dashboard_update', t);
-        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_checkin_id()', t || '_dashboard_delete', t);
-    END LOOP;
-END $$;
--- +goose StatementEnd
-
--- +goose StatementBegin
 -- For users: the review page names staff (who reviewed, who wrote each
 -- feedback, who acknowledged a flag), so a staff member's new name moves
 -- the versions of every counselor of their practice (rare, and cheap).
@@ -70,13 +65,6 @@ END $$;
 
 CREATE TRIGGER users_dashboard_staff_update AFTER UPDATE ON users
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_staff_names();
-
-CREATE TRIGGER pair_events_dashboard_insert AFTER INSERT ON pair_events REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-CREATE TRIGGER pair_events_dashboard_update AFTER UPDATE ON pair_events REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
-CREATE TRIGGER pair_events_dashboard_delete AFTER DELETE ON pair_events REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_mark_by_pair_id();
 
 -- +goose StatementBegin
 -- For consent_acceptances (the pair page shows which version each client
@@ -114,34 +102,25 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 
--- +goose StatementBegin
-DO $$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN SELECT * FROM (VALUES
-            ('consent_acceptances', 'dashboard_mark_consents'),
-            ('consent_versions', 'dashboard_mark_practice_rows'),
-            ('steps', 'dashboard_mark_practice_rows')) AS v(tab, fn)
-    LOOP
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION %I()', t.tab || '_dashboard_insert', t.tab, t.fn);
-        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION %I()', t.tab || '_dashboard_update', t.tab, t.fn);
-        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows
-                        FOR EACH STATEMENT EXECUTE FUNCTION %I()', t.tab || '_dashboard_delete', t.tab, t.fn);
-    END LOOP;
-END $$;
--- +goose StatementEnd
+SELECT dashboard_mark_triggers(tab, fn) FROM (VALUES
+    ('feedback', 'dashboard_mark_by_pair_id'),
+    ('pair_events', 'dashboard_mark_by_pair_id'),
+    ('shared_reads', 'dashboard_mark_by_checkin_id'),
+    ('checkin_history', 'dashboard_mark_by_checkin_id'),
+    ('consent_acceptances', 'dashboard_mark_consents'),
+    ('consent_versions', 'dashboard_mark_practice_rows'),
+    ('steps', 'dashboard_mark_practice_rows')) AS v(tab, fn);
 
 -- +goose Down
+-- Dropping the functions drops their triggers.
 DROP FUNCTION dashboard_mark_practice_rows() CASCADE;
 DROP FUNCTION dashboard_mark_consents() CASCADE;
-DROP TRIGGER pair_events_dashboard_delete ON pair_events;
-DROP TRIGGER pair_events_dashboard_update ON pair_events;
-DROP TRIGGER pair_events_dashboard_insert ON pair_events;
 DROP FUNCTION dashboard_mark_staff_names() CASCADE;
 DROP FUNCTION dashboard_mark_by_checkin_id() CASCADE;
 DROP TRIGGER feedback_dashboard_delete ON feedback;
 DROP TRIGGER feedback_dashboard_update ON feedback;
 DROP TRIGGER feedback_dashboard_insert ON feedback;
+DROP TRIGGER pair_events_dashboard_delete ON pair_events;
+DROP TRIGGER pair_events_dashboard_update ON pair_events;
+DROP TRIGGER pair_events_dashboard_insert ON pair_events;
+DROP FUNCTION dashboard_mark_triggers(text, text);
