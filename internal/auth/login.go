@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -184,7 +185,7 @@ func (l *Login) checkPassword(ctx context.Context, email, password, ip, action s
 	}
 	if !found {
 		if _, err := l.verify(ctx, password, ""); err != nil { // the same work as a wrong password
-			return candidate{}, reservation{}, err
+			return candidate{}, reservation{}, l.abandoned(ctx, named, found, ip, action, err)
 		}
 	}
 	// A password opens at most one of an address's accounts (SetPassword
@@ -192,7 +193,7 @@ func (l *Login) checkPassword(ctx context.Context, email, password, ip, action s
 	for _, c := range cs {
 		ok, err := l.verify(ctx, password, c.PasswordHash.String)
 		if err != nil {
-			return candidate{}, reservation{}, err
+			return candidate{}, reservation{}, l.abandoned(ctx, named, found, ip, action, err)
 		}
 		if ok && matches(c) {
 			return c, r, nil
@@ -202,6 +203,17 @@ func (l *Login) checkPassword(ctx context.Context, email, password, ip, action s
 		return candidate{}, reservation{}, err
 	}
 	return candidate{}, reservation{}, ErrBadCredentials
+}
+
+// abandoned records an attempt whose request went away (err) while it
+// waited for a hashing slot, and returns err. The attempt keeps its
+// reservation, as a failure does, so that abandoning attempts is no way
+// around the throttle; and it is audited, in a context of its own (the
+// request's is done), so that none goes unrecorded.
+func (l *Login) abandoned(ctx context.Context, named candidate, found bool, ip, action string, err error) error {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return errors.Join(err, l.auditAttempt(actx, named, found, ip, action+".abandoned", audit.Failed))
 }
 
 // passed releases a good password's reservation, clears the failures from
