@@ -169,8 +169,8 @@ func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key ke
 		body = out[e.bodyAt:e.bodyEnd]
 	}
 	s.writeAround(c, http.StatusOK, page, data, body, func(before, after []byte) {
-		if e.whole {
-			return
+		if e.whole || !set.fits(len(before)+len(body)+len(after)) {
+			return // (a set that keeps nothing: the page read every time)
 		}
 		w := make([]byte, 0, len(before)+len(body)+len(after))
 		w = append(append(append(w, before...), body...), after...)
@@ -284,10 +284,13 @@ func (k *keptBodies) plain(e keptEntry, b []byte) ([]byte, func(), error) {
 	return out, func() { *buf = out[:0]; k.buffers.Put(buf) }, nil
 }
 
-// put keeps e for key, unless its body alone would take a quarter of the
-// bytes allowed.
+// fits says whether the set would keep a page of n bytes: it keeps
+// nothing that would take a quarter of the bytes allowed.
+func (k *keptBodies) fits(n int) bool { return k.lru != nil && n <= k.maxBytes/4 }
+
+// put keeps e for key, if it fits.
 func (k *keptBodies) put(key keptKey, e keptEntry) {
-	if k.lru == nil || e.size() > k.maxBytes/4 {
+	if !k.fits(e.size()) {
 		return
 	}
 	if k.seal != nil {
