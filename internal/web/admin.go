@@ -34,7 +34,7 @@ func (s *Server) adminData(c *gin.Context) (H, error) {
 	if err != nil {
 		return nil, err
 	}
-	mail, err := s.mailState(ctx)
+	mail, err := s.mailState(c)
 	if err != nil {
 		return nil, err
 	}

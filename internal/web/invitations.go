@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -64,15 +63,25 @@ func (m mailState) String() string {
 	return "failing since " + m.FailingSince.UTC().Format(time.RFC3339Nano)
 }
 
-func (s *Server) mailState(ctx context.Context) (mailState, error) {
+// mailStateKey holds the mail server's state once a request has read it.
+const mailStateKey = "web.mail"
+
+// mailState is the mail server's state, read at most once per request: a
+// kept pair page is looked up under the state its body then shows.
+func (s *Server) mailState(c *gin.Context) (mailState, error) {
+	if v, ok := c.Get(mailStateKey); ok {
+		return v.(mailState), nil
+	}
 	if s.cfg.SMTPURL == "" {
 		return mailState{Off: true}, nil
 	}
-	st, err := s.mailHealth.Status(ctx)
+	st, err := s.mailHealth.Status(c.Request.Context())
 	if err != nil {
 		return mailState{}, err
 	}
-	return mailState{FailingSince: st.FailingSince.Time}, nil
+	m := mailState{FailingSince: st.FailingSince.Time}
+	c.Set(mailStateKey, m)
+	return m, nil
 }
 
 // invitationsShown is the page that shows newly issued invitation links
@@ -88,7 +97,7 @@ func (s *Server) invitationsShown(c *gin.Context, status int, invs []practice.In
 	for i, inv := range invs {
 		shown[i] = shownInvitation{Invitation: inv, Link: s.inviteURL(inv.Token)}
 	}
-	mail, err := s.mailState(c.Request.Context())
+	mail, err := s.mailState(c)
 	if err != nil {
 		return formDone{}, err
 	}

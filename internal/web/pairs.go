@@ -67,7 +67,7 @@ func (s *Server) pairFormData(c *gin.Context) (H, error) {
 	if err != nil {
 		return nil, err
 	}
-	mail, err := s.mailState(c.Request.Context())
+	mail, err := s.mailState(c)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (s *Server) pairShow(c *gin.Context) error {
 		return err
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
-	mail, err := s.mailState(ctx)
+	mail, err := s.mailState(c)
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func (s *Server) pairPage(c *gin.Context, reassign *Form) (H, error) {
 	if err != nil {
 		return nil, err
 	}
-	mail, err := s.mailState(ctx)
+	mail, err := s.mailState(c)
 	if err != nil {
 		return nil, err
 	}
