@@ -47,12 +47,13 @@ import (
 // each showing. Words are then in memory as plain text only while a page
 // is being sent, as for any page read afresh.
 type keptBodies struct {
-	mu       sync.Mutex // held around every change to lru, so bytes (kept by its eviction callback) stays true
-	lru      *lru.Cache[keptKey, keptEntry]
-	bytes    int
-	maxBytes int
-	seal     cipher.AEAD // nil: bodies are kept as they are
-	buffers  sync.Pool   // of *[]byte, for opening sealed pages
+	mu        sync.Mutex // held around every change to lru, so bytes (kept by its eviction callback) stays true
+	lru       *lru.Cache[keptKey, keptEntry]
+	bytes     int
+	maxBytes  int
+	seal      cipher.AEAD // nil: bodies are kept as they are
+	buffers   sync.Pool   // of *[]byte, for opening sealed pages and inflating whole ones
+	inflaters sync.Pool   // of *gzip.Reader
 }
 
 // keptKey is what a kept body was rendered for.
@@ -70,25 +71,26 @@ type keptEntry struct {
 	title    string  // the page's title, which the layout writes
 	clients  []int64 // whose data it shows: each showing is audited as a read of theirs
 	unread   int     // a client's page: the partner's shared check-ins not yet opened, for the navigation
-	// body is the kept HTML (sealed in a sealed set), never changed: the
-	// body alone, written into the page by renderAround, or, once the page
-	// has been shown without a flash message (whole), the whole page as
-	// it was sent, with the body at body[bodyAt:bodyEnd]. What the page
-	// around the body shows is the same for every showing under the same
-	// key and stamp (the user's name and the navigation's counts move the
-	// stamp or are kept here), so the whole page is sent as it is.
+	// body is what is kept of the page (sealed in a sealed set), never
+	// changed. At first it is the body alone, written into the page by
+	// writeAround. Once the page has been shown without a flash message
+	// (whole), it is the whole page as it was sent, gzip-compressed: what
+	// the page around the body shows is the same for every showing under
+	// the same key and stamp (the user's name and the navigation's counts
+	// move the stamp or are kept here), so the page is sent as it is to a
+	// browser that takes gzip (all do), and inflated for one that does not
+	// or to show a flash message, with the body at [bodyAt:bodyEnd]. A
+	// dashboard of 150 pairs is then 15 KB kept rather than 150: the
+	// process keeps ten times the pages in the same memory, and its
+	// garbage collector has a tenth of the bytes to walk.
 	body            []byte
 	whole           bool
 	bodyAt, bodyEnd int
-	// gz is the whole page gzip-compressed, made once when it is kept
-	// whole: most browsers accept it, and a dashboard of 150 pairs is then
-	// about a tenth of its 150 KB on the wire.
-	gz     []byte
-	sealed bool // body and gz are sealed (an entry as a sealed set keeps it)
+	sealed          bool // body is sealed (an entry as a sealed set keeps it)
 }
 
 // size is how many bytes the entry keeps.
-func (e keptEntry) size() int { return len(e.body) + len(e.gz) }
+func (e keptEntry) size() int { return len(e.body) }
 
 // keptPage is one page as it is kept: in which set, under which key, how a
 // showing of a kept entry is recorded (nil: it is not audited) and how
@@ -133,70 +135,78 @@ func (s *Server) serveKept(c *gin.Context, p keptPage) error {
 }
 
 // showKept sends the page of a kept entry: the whole page kept with it
-// when no flash message waits for this request, else the page rendered
-// around its body, which is then kept whole if it showed no message.
+// when no flash message waits for this request (as it is kept, compressed,
+// to a browser that takes gzip), else the page rendered around its body,
+// which is then kept whole if it showed no message.
 func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key keptKey, e keptEntry) error {
 	c.Header("Vary", "Accept-Encoding")
-	if e.whole && !s.sessions.Exists(c.Request.Context(), flashKey) {
-		kept, encoding := e.body, ""
-		if e.gz != nil && acceptsGzip(c.Request.Header) {
-			kept, encoding = e.gz, "gzip"
-		}
-		out, done, err := set.plain(e, kept)
+	flash := s.sessions.Exists(c.Request.Context(), flashKey)
+	if e.whole && !flash && acceptsGzip(c.Request.Header) {
+		gz, done, err := set.open(e)
 		if err != nil {
 			return err
 		}
 		defer done()
-		c.Header("Content-Type", "text/html; charset=utf-8")
-		if encoding != "" {
-			c.Header("Content-Encoding", encoding)
-		}
-		c.Status(http.StatusOK)
-		_, _ = c.Writer.Write(out) // an error: the client went away
+		c.Header("Content-Encoding", "gzip")
+		writeHTML(c, gz)
+		return nil
+	}
+	html, done, err := set.html(e)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if e.whole && !flash {
+		writeHTML(c, html)
 		return nil
 	}
 	data := H{}
 	if e.title != "" {
 		data["Title"] = e.title
 	}
-	out, done, err := set.plain(e, e.body)
-	if err != nil {
-		return err
-	}
-	defer done()
-	body := out
+	body := html
 	if e.whole {
-		body = out[e.bodyAt:e.bodyEnd]
+		body = html[e.bodyAt:e.bodyEnd]
 	}
 	s.writeAround(c, http.StatusOK, page, data, body, func(before, after []byte) {
-		if e.whole || !set.fits(len(before)+len(body)+len(after)) {
+		if e.whole || !set.keeps() {
 			return // (a set that keeps nothing: the page read every time)
 		}
 		w := make([]byte, 0, len(before)+len(body)+len(after))
 		w = append(append(append(w, before...), body...), after...)
+		gz := s.gzipped(w)
+		if gz == nil {
+			return // not kept whole: rendered around its body each time
+		}
 		whole := e
-		whole.body, whole.whole, whole.bodyAt, whole.bodyEnd = w, true, len(before), len(before)+len(body)
-		whole.gz, whole.sealed = s.gzipped(w), false
+		whole.body, whole.whole, whole.bodyAt, whole.bodyEnd, whole.sealed = gz, true, len(before), len(before)+len(body), false
 		set.put(key, whole)
 	})
 	return nil
 }
 
-// The bytes of pages each set keeps at most (with their compressed
-// copies, a tenth more). The web process runs under a 48 MiB soft memory
-// limit (web.MemoryLimit) to stay under 80 MB resident, and about 17 MB of
-// its heap is not pages (templates, the policy, drivers' buffers): with
-// 22 MB or more of pages kept, the heap sat at the limit and garbage
-// collection took a third of the CPU. Together the sets keep 19 MB at
-// most. A dashboard of 150 pairs is about 150 KB (6 MB: 35 or more
-// counselors at once); a progress tab 100 to 300 KB, its charts drawing
-// every period of the range (10 MB: 35 or more tabs being looked at; at
-// 8 MB, 32 counselors each on a tab with measures pushed each other's
-// out); a client's home or homework page, a review or pair page 10 to
-// 40 KB (1.5 MB each: 40 to 150).
+// writeHTML sends a whole page (an error: the client went away). No
+// Content-Length, as in writeAround.
+func writeHTML(c *gin.Context, page []byte) {
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Status(http.StatusOK)
+	_, _ = c.Writer.Write(page)
+}
+
+// The bytes of pages each set keeps at most. The web process runs under a
+// 48 MiB soft memory limit (web.MemoryLimit) to stay under 80 MB resident,
+// and about 17 MB of its heap is not pages (templates, the policy,
+// drivers' buffers): with 22 MB or more of pages kept uncompressed, the
+// heap sat at the limit and garbage collection took a third of the CPU.
+// Pages shown once are kept compressed (keptEntry.body), about a tenth of
+// their size: a dashboard of 150 pairs about 15 KB (3 MB: 200 counselors
+// at once), a progress tab 10 to 30 KB (4 MB: 130 or more tabs being
+// looked at), a client's home or homework page, a review or pair page 2
+// to 8 KB (1.5 MB each: 200 to 700). A body not yet shown whole is kept
+// as it is, until its first showing without a flash message.
 const (
-	keptDashboardBytes = 6 << 20
-	keptProgressBytes  = 10 << 20
+	keptDashboardBytes = 3 << 20
+	keptProgressBytes  = 4 << 20
 	keptClientBytes    = 3 << 19
 	keptStaffBytes     = 3 << 19
 )
@@ -264,37 +274,74 @@ func (k *keptBodies) sealed(b []byte) []byte {
 	return k.seal.Seal(nonce, nonce, b, nil)
 }
 
-// plain returns b, one of e's pages, as plain HTML, and a func to call
-// once it is written: a sealed entry is opened into a pooled buffer, so
-// that showing it leaves no page-sized garbage behind.
-func (k *keptBodies) plain(e keptEntry, b []byte) ([]byte, func(), error) {
-	if !e.sealed || b == nil {
-		return b, func() {}, nil
+// open returns e's body as it was before it was sealed (a whole page:
+// still compressed), and a func to call once it is written: a sealed
+// entry is opened into a pooled buffer, so that showing it leaves no
+// page-sized garbage behind.
+func (k *keptBodies) open(e keptEntry) ([]byte, func(), error) {
+	if !e.sealed || e.body == nil {
+		return e.body, func() {}, nil
 	}
-	buf, _ := k.buffers.Get().(*[]byte)
-	if buf == nil {
-		buf = new([]byte)
-	}
+	buf := k.buffer()
 	n := k.seal.NonceSize()
-	out, err := k.seal.Open((*buf)[:0], b[:n], b[n:], nil)
+	out, err := k.seal.Open((*buf)[:0], e.body[:n], e.body[n:], nil)
 	if err != nil { // cannot happen: the key never changes
 		k.buffers.Put(buf)
 		return nil, nil, fmt.Errorf("kept: open: %w", err)
 	}
-	return out, func() { *buf = out[:0]; k.buffers.Put(buf) }, nil
+	return out, k.release(buf, out), nil
 }
 
-// fits says whether the set would keep a page of n bytes: it keeps
-// nothing that would take a quarter of the bytes allowed.
-func (k *keptBodies) fits(n int) bool { return k.lru != nil && n <= k.maxBytes/4 }
+// html returns e's HTML (the body alone, or the whole page inflated, into
+// a pooled buffer), and a func to call once it is written.
+func (k *keptBodies) html(e keptEntry) ([]byte, func(), error) {
+	b, done, err := k.open(e)
+	if err != nil || !e.whole {
+		return b, done, err
+	}
+	defer done()
+	z, _ := k.inflaters.Get().(*gzip.Reader)
+	if z == nil {
+		z = new(gzip.Reader)
+	}
+	defer k.inflaters.Put(z)
+	buf := k.buffer()
+	page := bytes.NewBuffer((*buf)[:0])
+	if err = z.Reset(bytes.NewReader(b)); err == nil {
+		_, err = page.ReadFrom(z)
+	}
+	if err != nil { // cannot happen: it was compressed here
+		k.buffers.Put(buf)
+		return nil, nil, fmt.Errorf("kept: inflate: %w", err)
+	}
+	return page.Bytes(), k.release(buf, page.Bytes()), nil
+}
 
-// put keeps e for key, if it fits.
+func (k *keptBodies) buffer() *[]byte {
+	buf, _ := k.buffers.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	return buf
+}
+
+// release returns a func that gives buf, now holding out, back to the pool.
+func (k *keptBodies) release(buf *[]byte, out []byte) func() {
+	return func() { *buf = out[:0]; k.buffers.Put(buf) }
+}
+
+// keeps says whether the set keeps anything (a server that reads its
+// pages every time has sets that keep none).
+func (k *keptBodies) keeps() bool { return k.lru != nil }
+
+// put keeps e for key, unless it would take a quarter of the bytes
+// allowed.
 func (k *keptBodies) put(key keptKey, e keptEntry) {
-	if !k.fits(e.size()) {
+	if !k.keeps() || e.size() > k.maxBytes/4 {
 		return
 	}
 	if k.seal != nil {
-		e.body, e.gz, e.sealed = k.sealed(e.body), k.sealed(e.gz), true
+		e.body, e.sealed = k.sealed(e.body), true
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 	"testing"
@@ -60,7 +61,7 @@ func TestKeptClientBodiesAreSealed(t *testing.T) {
 		if !ok {
 			t.Fatal("the sealed body is not kept")
 		}
-		body, done, err := k.plain(e, e.body)
+		body, done, err := k.html(e)
 		if err != nil || string(body) != words {
 			t.Fatalf("showing the kept body: %q, %v", body, err)
 		}
@@ -68,6 +69,32 @@ func TestKeptClientBodiesAreSealed(t *testing.T) {
 	}
 	if _, ok := k.get(mend.Scope{UserID: 3, Timezone: "Europe/Paris"}, key, stamp); ok {
 		t.Error("a body kept in one timezone is used in another")
+	}
+
+	// Once shown, the whole page is kept compressed, and sealed too: a
+	// browser that takes gzip gets it as it was compressed, any other
+	// showing inflates it.
+	nav := strings.Repeat("<li><a href=\"/homework\">My homework</a></li>", 40)
+	page := "<html><body>" + words + nav + "</body></html>"
+	s := &Server{}
+	gz := s.gzipped([]byte(page))
+	k.put(key, keptEntry{stamp: stamp, timezone: "UTC", body: gz, whole: true, bodyAt: 12, bodyEnd: 12 + len(words)})
+	stored, _ = k.lru.Peek(key)
+	if bytes.Contains(stored.body, gz) || len(stored.body) <= len(gz) || stored.size() >= len(page) {
+		t.Fatalf("the whole page is not kept compressed and sealed: %d bytes for a page of %d", stored.size(), len(page))
+	}
+	e, _ := k.get(sc, key, stamp)
+	packed, done, err := k.open(e)
+	if err != nil || !bytes.Equal(packed, gz) {
+		t.Fatalf("the compressed page as sent: %v", err)
+	}
+	done()
+	for range 2 {
+		html, done, err := k.html(e)
+		if err != nil || string(html) != page || string(html[e.bodyAt:e.bodyEnd]) != words {
+			t.Fatalf("the whole page inflated: %q, %v", html, err)
+		}
+		done()
 	}
 }
 
