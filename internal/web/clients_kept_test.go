@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -240,6 +241,13 @@ func TestKeptPageIsSentCompressedToWhoTakesIt(t *testing.T) {
 		}
 		if string(unpacked) != plain.Body || !strings.Contains(plain.Body, "</html>") {
 			t.Errorf("%s %s: the compressed page is not the page (%d bytes unpacked, %d plain)", who, path, len(unpacked), len(plain.Body))
+		}
+		// Sent whole, each with its length (the connection is not held
+		// open in chunks for a page that is ready).
+		for _, r := range []webtest.Response{plain, packed} {
+			if n := r.Header.Get("Content-Length"); n != strconv.Itoa(len(r.Body)) {
+				t.Errorf("%s %s: Content-Length %q for %d bytes", who, path, n, len(r.Body))
+			}
 		}
 		if len(packed.Body) >= len(plain.Body)/2 {
 			t.Errorf("%s %s: compressed to %d bytes of %d", who, path, len(packed.Body), len(plain.Body))

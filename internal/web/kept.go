@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -148,7 +149,7 @@ func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key ke
 		}
 		defer done()
 		c.Header("Content-Encoding", "gzip")
-		writeHTML(c, gz)
+		s.writeHTML(c, gz)
 		return nil
 	}
 	html, done, err := set.html(e)
@@ -157,7 +158,7 @@ func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key ke
 	}
 	defer done()
 	if e.whole && !flash {
-		writeHTML(c, html)
+		s.writeHTML(c, html)
 		return nil
 	}
 	data := H{}
@@ -185,10 +186,15 @@ func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key ke
 	return nil
 }
 
-// writeHTML sends a whole page (an error: the client went away). No
-// Content-Length, as in writeAround.
-func writeHTML(c *gin.Context, page []byte) {
+// writeHTML sends a whole page (an error: the client went away). Its
+// length goes with it when the session is unchanged: scs saves a changed
+// session at the first write and, if that fails, writes its error page
+// instead, which a length set here would then misstate (see writeAround).
+func (s *Server) writeHTML(c *gin.Context, page []byte) {
 	c.Header("Content-Type", "text/html; charset=utf-8")
+	if s.sessions.Status(c.Request.Context()) == scs.Unmodified {
+		c.Header("Content-Length", strconv.Itoa(len(page)))
+	}
 	c.Status(http.StatusOK)
 	_, _ = c.Writer.Write(page)
 }
