@@ -24,7 +24,8 @@
 //     order from round to round (-rounds), and the ratio printed is the
 //     median over the rounds;
 //
-// and at the end the RSS of the web processes. Everything listens on
+// and at the end the RSS of the web processes. Every request asks for its
+// page as a browser does (see browserEncodings). Everything listens on
 // 127.0.0.1 only and stops when the program ends.
 package main
 
