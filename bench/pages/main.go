@@ -684,6 +684,9 @@ func (c *client) fetch(path, want, encodings string) {
 	body := c.body.Bytes()
 	check := true
 	if res.Header.Get("Content-Encoding") == "gzip" {
+		if encodings == "" {
+			log.Fatalf("GET %s: compressed for a client that did not ask for it", path)
+		}
 		check = c.gets%checkEvery == 0
 		if check {
 			body = c.inflated(body)

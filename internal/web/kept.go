@@ -45,8 +45,10 @@ import (
 // a counselor's review and pair pages) are in the two sealed sets: each
 // page is kept encrypted (AES-256-GCM) under a key made when the process
 // starts and never written anywhere, and opened into a pooled buffer for
-// each showing. Words are then in memory as plain text only while a page
-// is being sent, as for any page read afresh.
+// each showing, which is wiped when the page has been sent (and a page
+// inflated for a showing is inflated by a reader of its own, not a pooled
+// one that would keep its last 32 KB). Words are then in memory as plain
+// text only while a page is being sent, as for any page read afresh.
 type keptBodies struct {
 	mu        sync.Mutex // held around every change to lru, so bytes (kept by its eviction callback) stays true
 	lru       *lru.Cache[keptKey, keptEntry]
@@ -54,7 +56,7 @@ type keptBodies struct {
 	maxBytes  int
 	seal      cipher.AEAD // nil: bodies are kept as they are
 	buffers   sync.Pool   // of *[]byte, for opening sealed pages and inflating whole ones
-	inflaters sync.Pool   // of *gzip.Reader
+	inflaters sync.Pool   // of *gzip.Reader, for sets without words
 }
 
 // keptKey is what a kept body was rendered for.
@@ -310,7 +312,9 @@ func (k *keptBodies) html(e keptEntry) ([]byte, func(), error) {
 	if z == nil {
 		z = new(gzip.Reader)
 	}
-	defer k.inflaters.Put(z)
+	if k.seal == nil { // a reader keeps what it inflated last: pooled only where there are no words
+		defer k.inflaters.Put(z)
+	}
 	buf := k.buffer()
 	page := bytes.NewBuffer((*buf)[:0])
 	if err = z.Reset(bytes.NewReader(b)); err == nil {
@@ -331,9 +335,16 @@ func (k *keptBodies) buffer() *[]byte {
 	return buf
 }
 
-// release returns a func that gives buf, now holding out, back to the pool.
+// release returns a func that gives buf, now holding out, back to the
+// pool; in a sealed set, wiped first.
 func (k *keptBodies) release(buf *[]byte, out []byte) func() {
-	return func() { *buf = out[:0]; k.buffers.Put(buf) }
+	return func() {
+		if k.seal != nil {
+			clear(out)
+		}
+		*buf = out[:0]
+		k.buffers.Put(buf)
+	}
 }
 
 // keeps says whether the set keeps anything (a server that reads its

@@ -66,6 +66,9 @@ func TestKeptClientBodiesAreSealed(t *testing.T) {
 			t.Fatalf("showing the kept body: %q, %v", body, err)
 		}
 		done()
+		if bytes.Contains(body, []byte("sentence")) {
+			t.Fatal("the words stay in the pooled buffer after the page was sent")
+		}
 	}
 	if _, ok := k.get(mend.Scope{UserID: 3, Timezone: "Europe/Paris"}, key, stamp); ok {
 		t.Error("a body kept in one timezone is used in another")
@@ -95,6 +98,9 @@ func TestKeptClientBodiesAreSealed(t *testing.T) {
 			t.Fatalf("the whole page inflated: %q, %v", html, err)
 		}
 		done()
+		if bytes.Contains(html, []byte("sentence")) {
+			t.Fatal("the words stay in the pooled buffer after the whole page was sent")
+		}
 	}
 }
 
