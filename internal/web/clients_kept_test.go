@@ -97,9 +97,7 @@ func TestEveryShowingOfAClientPageIsAudited(t *testing.T) {
 // audited; and it reads no table whose changes do not move the stamp.
 func TestKeptReviewPageShowsEachChangeAtOnce(t *testing.T) {
 	t.Parallel()
-	_, dsn := webtest.DemoDB(t)
-	d, _, log := loggedDB(t, dsn)
-	env := webtest.StartWithDB(t, d, dsn)
+	env, log := startLogged(t)
 	hw := giveHomework(t, env, clientA, "")
 	day := clientToday(t, env, clientA)
 	id := giveCheckin(t, env, clientA, hw, day, "counselor", "The first words of this check-in")
@@ -153,9 +151,7 @@ func TestKeptPageShowsAFlashMessageOnce(t *testing.T) {
 // audited; and it reads no table whose changes do not move the stamp.
 func TestKeptPairPageShowsEachChangeAtOnce(t *testing.T) {
 	t.Parallel()
-	_, dsn := webtest.DemoDB(t)
-	d, _, log := loggedDB(t, dsn)
-	env := webtest.StartWithDB(t, d, dsn)
+	env, log := startLogged(t)
 	co := env.Login(t, counselor)
 	id := env.PairOf(t, clientA)
 	path := fmt.Sprintf("/pairs/%d", id)

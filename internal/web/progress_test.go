@@ -115,9 +115,7 @@ func TestKeptProgressTabShowsEachChangeAtOnce(t *testing.T) {
 // measures) actually sent, so a new read cannot slip past this test.
 func TestEveryTableTheProgressTabReadsMovesTheStamp(t *testing.T) {
 	t.Parallel()
-	_, dsn := webtest.DemoDB(t)
-	d, _, log := loggedDB(t, dsn)
-	env := webtest.StartWithDB(t, d, dsn)
+	env, log := startLogged(t)
 	co := env.Login(t, counselor)
 	before := log.len()
 	wantPage(t, co.Get(fmt.Sprintf("/pairs/%d/progress", env.PairOf(t, clientA))), http.StatusOK)
@@ -131,9 +129,7 @@ func TestEveryTableTheProgressTabReadsMovesTheStamp(t *testing.T) {
 // homework with check-ins of both and a questionnaire due.
 func TestEveryTableTheClientPagesReadMovesTheStamp(t *testing.T) {
 	t.Parallel()
-	_, dsn := webtest.DemoDB(t)
-	d, _, log := loggedDB(t, dsn)
-	env := webtest.StartWithDB(t, d, dsn, func(c *config.Config) { c.DashboardCache = 0 })
+	env, log := startLogged(t, func(c *config.Config) { c.DashboardCache = 0 })
 	hw := giveHomework(t, env, clientA, "")
 	giveCheckin(t, env, "client1b@northside.example", hw, clientToday(t, env, clientA).AddDays(-1), "partner", "Shared with the partner.")
 	cl := env.Login(t, clientA)

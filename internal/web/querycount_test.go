@@ -13,7 +13,9 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/mend-practice/mend/internal/config"
 	"github.com/mend-practice/mend/internal/db"
+	"github.com/mend-practice/mend/internal/web/webtest"
 )
 
 // pqConn is what lib/pq's connection implements and the counter forwards.
@@ -163,6 +165,15 @@ func countedDB(t *testing.T, dsn string) (*sqlx.DB, *atomic.Int64) {
 
 // loggedDB opens dsn through the counter, which also keeps each
 // statement's text.
+// startLogged starts the server on a fresh copy of the demo whose
+// statements are logged, so a test can read what a page sent.
+func startLogged(t *testing.T, opts ...func(*config.Config)) (*webtest.Env, *statementLog) {
+	t.Helper()
+	_, dsn := webtest.DemoDB(t)
+	d, _, log := loggedDB(t, dsn)
+	return webtest.StartWithDB(t, d, dsn, opts...), log
+}
+
 func loggedDB(t *testing.T, dsn string) (*sqlx.DB, *atomic.Int64, *statementLog) {
 	t.Helper()
 	pc, err := pq.NewConnector(db.ConnString(dsn))
