@@ -56,6 +56,7 @@ type keptBodies struct {
 	maxBytes  int
 	seal      cipher.AEAD // nil: bodies are kept as they are
 	buffers   sync.Pool   // of *[]byte, for opening sealed pages and inflating whole ones
+	deflaters sync.Pool   // of *gzip.Writer, for compressing whole pages
 	inflaters sync.Pool   // of *gzip.Reader, for sets without words
 }
 
@@ -177,7 +178,7 @@ func (s *Server) showKept(c *gin.Context, page pageName, set *keptBodies, key ke
 		}
 		w := make([]byte, 0, len(before)+len(body)+len(after))
 		w = append(append(append(w, before...), body...), after...)
-		gz := s.gzipped(w)
+		gz := set.compress(w)
 		if gz == nil {
 			return // not kept whole: rendered around its body each time
 		}
@@ -374,18 +375,18 @@ func (k *keptBodies) put(key keptKey, e keptEntry) {
 	}
 }
 
-// gzipped returns page compressed, in a slice of its own length (nil if
-// compressing failed: the page is then sent as it is). Compressors are
+// compress returns page gzip-compressed, in a slice of its own length (nil
+// if compressing failed: the page is then not kept whole). Compressors are
 // reused: each holds about 1 MB.
-func (s *Server) gzipped(page []byte) []byte {
+func (k *keptBodies) compress(page []byte) []byte {
 	var b bytes.Buffer
-	z, _ := s.gzips.Get().(*gzip.Writer)
+	z, _ := k.deflaters.Get().(*gzip.Writer)
 	if z == nil {
 		z = gzip.NewWriter(&b)
 	} else {
 		z.Reset(&b)
 	}
-	defer s.gzips.Put(z)
+	defer k.deflaters.Put(z)
 	if _, err := z.Write(page); err != nil {
 		return nil
 	}

@@ -79,8 +79,7 @@ func TestKeptClientBodiesAreSealed(t *testing.T) {
 	// showing inflates it.
 	nav := strings.Repeat("<li><a href=\"/homework\">My homework</a></li>", 40)
 	page := "<html><body>" + words + nav + "</body></html>"
-	s := &Server{}
-	gz := s.gzipped([]byte(page))
+	gz := k.compress([]byte(page))
 	k.put(key, keptEntry{stamp: stamp, timezone: "UTC", body: gz, whole: true, bodyAt: 12, bodyEnd: 12 + len(words)})
 	stored, _ = k.lru.Peek(key)
 	if bytes.Contains(stored.body, gz) || len(stored.body) <= len(gz) || stored.size() >= len(page) {

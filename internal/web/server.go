@@ -95,7 +95,6 @@ type Server struct {
 	keptProgress *keptBodies    // pairs' progress tabs
 	keptClient   *keptBodies    // clients' home and homework pages, sealed
 	keptStaff    *keptBodies    // counselors' review and pair pages, sealed
-	gzips        sync.Pool      // of *gzip.Writer, for compressing kept pages
 	measures     *measure.Store // questionnaires given to pairs (issue 20)
 	reveals      *reveal.Store  // reveal exercises (issue 21)
 
