@@ -27,16 +27,22 @@ var (
 	historyText = textFields{vault.HistoryAnswers, vault.HistoryReflection, vault.HistorySafetyNote}
 )
 
-// seal encrypts a check-in's text for row id of the table fs names, under
-// the pair's data key, in the writing transaction. Empty text is NULL; an
-// empty list of answers too.
-func (s *Store) seal(ctx context.Context, tx *sqlx.Tx, practiceID, pairID int64, fs textFields, id int64,
-	answers Answers, reflection, safetyNote string) (sealedText, error) {
-	var out sealedText
+// sealer returns the sealer of a pair's data key for the writing
+// transaction: one key read (and lock against rotation) however many texts
+// the transaction seals.
+func (s *Store) sealer(ctx context.Context, tx *sqlx.Tx, practiceID, pairID int64) (*vault.Sealer, error) {
 	sl, err := s.Vault.Sealer(ctx, tx, vault.PairScope(practiceID, pairID))
 	if err != nil {
-		return out, fmt.Errorf("checkin: seal: %w", err)
+		return nil, fmt.Errorf("checkin: seal: %w", err)
 	}
+	return sl, nil
+}
+
+// seal encrypts a check-in's text for row id of the table fs names, with
+// the pair's sealer. Empty text is NULL; an empty list of answers too.
+func seal(sl *vault.Sealer, fs textFields, id int64, answers Answers, reflection, safetyNote string) (sealedText, error) {
+	var out sealedText
+	var err error
 	if len(answers) > 0 {
 		b, err := json.Marshal(answers)
 		if err != nil {

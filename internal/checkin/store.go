@@ -482,10 +482,19 @@ func (s *Store) Create(ctx context.Context, sc mend.Scope, assignmentID int64, i
 	// Retried once on a transient database failure: the client's words
 	// survive a PostgreSQL restart under the request.
 	err := db.InTxRetry(ctx, s.DB, func(tx *sqlx.Tx) error {
-		a, err := s.clientAssignment(ctx, tx, sc, assignmentID)
-		if err != nil {
+		// The new row's id comes with the homework: the ciphertext is bound
+		// to it, so it is needed before the text is sealed. (A refused
+		// check-in leaves a gap in the ids, as a rolled-back one does.)
+		var row struct {
+			assignment
+			NewID int64 `db:"new_id"`
+		}
+		err := s.stmts.On(s.DB, tx).Get(ctx, &row, `SELECT `+assignmentColumns+`,
+			nextval(pg_get_serial_sequence('checkins', 'id')) AS new_id`+clientAssignmentFrom, sc.PracticeID, sc.UserID, assignmentID)
+		if err := assignmentErr(err, "load homework"); err != nil {
 			return err
 		}
+		a := row.assignment
 		if a.Status != "active" {
 			return mend.Errorf(mend.ECONFLICT, "This homework is %s, so it no longer takes check-ins.", a.Status)
 		}
@@ -499,11 +508,12 @@ func (s *Store) Create(ctx context.Context, sc mend.Scope, assignmentID int64, i
 			return err
 		}
 		late := TimingOf(p, today) == Late
-		// The row's id comes first: the ciphertext is bound to it.
-		if err := s.stmts.On(s.DB, tx).Get(ctx, &id, `SELECT nextval(pg_get_serial_sequence('checkins', 'id'))`); err != nil {
-			return fmt.Errorf("checkin: new id: %w", err)
+		id = row.NewID
+		sl, err := s.sealer(ctx, tx, a.PracticeID, a.PairID)
+		if err != nil {
+			return err
 		}
-		sealed, err := s.seal(ctx, tx, a.PracticeID, a.PairID, checkinText, id, f.Answers, f.Reflection, f.SafetyNote)
+		sealed, err := seal(sl, checkinText, id, f.Answers, f.Reflection, f.SafetyNote)
 		if err != nil {
 			return err
 		}
@@ -577,9 +587,16 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 	}
 	var assignmentID int64
 	err := db.InTxRetry(ctx, s.DB, func(tx *sqlx.Tx) error {
-		var c Checkin
+		// The id of the history row that will keep what it says now comes
+		// with it: its text is sealed again for that row (a ciphertext is
+		// bound to its row, so it cannot simply be copied).
+		var c struct {
+			Checkin
+			HistoryID int64 `db:"history_id"`
+		}
 		err := s.stmts.On(s.DB, tx).Get(ctx, &c, `
-			SELECT `+ownerColumns+` FROM checkins c `+checkinJoins+`
+			SELECT `+ownerColumns+`, nextval(pg_get_serial_sequence('checkin_history', 'id')) AS history_id
+			FROM checkins c `+checkinJoins+`
 			WHERE c.id = $3 AND c.user_id = $2 AND c.practice_id = $1
 			FOR UPDATE OF c`, sc.PracticeID, sc.UserID, id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -592,7 +609,7 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 			return err
 		}
 		assignmentID = c.AssignmentID
-		if why := editBlock(c, s.today(sc)); why != "" {
+		if why := editBlock(c.Checkin, s.today(sc)); why != "" {
 			return mend.Errorf(mend.ECONFLICT, "%s", why)
 		}
 		questions := make([]string, len(c.Answers))
@@ -608,35 +625,34 @@ func (s *Store) Update(ctx context.Context, sc mend.Scope, id int64, in Input) (
 			// the edit form neither shows nor changes it.
 			f.Unsafe, f.SafetyNote = true, c.SafetyNote
 		}
-		// The earlier version's text is sealed again for its history row
-		// (a ciphertext is bound to its row, so it cannot simply be copied).
-		var historyID int64
-		if err := s.stmts.On(s.DB, tx).Get(ctx, &historyID, `SELECT nextval(pg_get_serial_sequence('checkin_history', 'id'))`); err != nil {
-			return fmt.Errorf("checkin: history id: %w", err)
-		}
-		old, err := s.seal(ctx, tx, sc.PracticeID, c.PairID, historyText, historyID, c.Answers, c.Reflection, c.SafetyNote)
+		sl, err := s.sealer(ctx, tx, sc.PracticeID, c.PairID)
 		if err != nil {
 			return err
 		}
-		if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `
-			INSERT INTO checkin_history (id, practice_id, checkin_id, version, status, trust_rating,
-				communication_rating, hope_rating, answers, reflection, visibility, safety_flag, safety_note, saved_at)
-			SELECT $2, practice_id, id, version, status, trust_rating, communication_rating, hope_rating,
-				$3, $4, visibility, safety_flag, $5, updated_at
-			FROM checkins WHERE id = $1`, id, historyID, old.SealedAnswers, old.SealedReflection, old.SealedSafetyNote); err != nil {
-			return fmt.Errorf("checkin: keep history: %w", err)
-		}
-		sealed, err := s.seal(ctx, tx, sc.PracticeID, c.PairID, checkinText, id, f.Answers, f.Reflection, f.SafetyNote)
+		old, err := seal(sl, historyText, c.HistoryID, c.Answers, c.Reflection, c.SafetyNote)
 		if err != nil {
 			return err
 		}
+		sealed, err := seal(sl, checkinText, id, f.Answers, f.Reflection, f.SafetyNote)
+		if err != nil {
+			return err
+		}
+		// One statement keeps the earlier version and writes the new one:
+		// the history's SELECT reads the row as it was before the UPDATE
+		// (every part of a statement sees the same snapshot).
 		if _, err := s.stmts.On(s.DB, tx).Exec(ctx, `
+			WITH kept AS (
+				INSERT INTO checkin_history (id, practice_id, checkin_id, version, status, trust_rating,
+					communication_rating, hope_rating, answers, reflection, visibility, safety_flag, safety_note, saved_at)
+				SELECT $11, practice_id, id, version, status, trust_rating, communication_rating, hope_rating,
+					$12, $13, visibility, safety_flag, $14, updated_at
+				FROM checkins WHERE id = $1)
 			UPDATE checkins SET status = $2, trust_rating = $3, communication_rating = $4, hope_rating = $5,
 				answers = $6, reflection = $7, visibility = $8, safety_flag = $9, safety_note = $10,
 				version = version + 1, updated_at = now()
 			WHERE id = $1`,
 			id, f.Status, f.Trust, f.Communication, f.Hope, sealed.SealedAnswers, sealed.SealedReflection, f.Visibility,
-			f.Unsafe, sealed.SealedSafetyNote); err != nil {
+			f.Unsafe, sealed.SealedSafetyNote, c.HistoryID, old.SealedAnswers, old.SealedReflection, old.SealedSafetyNote); err != nil {
 			return fmt.Errorf("checkin: update: %w", err)
 		}
 		if err := s.auditTx(ctx, tx, sc, audit.Entry{Action: "checkin.edit", ObjectType: "checkin", ObjectID: id, ClientID: sc.UserID}); err != nil {

@@ -111,6 +111,28 @@ func TestDashboardSummaryFollowsEveryChange(t *testing.T) {
 		}, look: func(r review.PairRow) bool { return r.Members[1].Done == 3 }},
 		{name: "the check-in is edited", change: func(t *testing.T) { exec(`UPDATE checkins SET trust_rating = 3 WHERE id = $1`, checkinID)(t) },
 			look: func(r review.PairRow) bool { return fmt.Sprint(r.Members[0].Trust) == "[3]" }},
+		{name: "the partner changes a rating of an earlier check-in", change: exec(`
+			UPDATE checkins SET hope_rating = 9 WHERE user_id = $1 AND period_start = $2`, b, today.AddDays(-8)),
+			look: func(r review.PairRow) bool { return fmt.Sprint(r.Members[1].Hope) == "[4 9 8]" }},
+		{name: "a check-in is reviewed and its visibility changed", change: func(t *testing.T) {
+			// Nothing the summary holds: its row is not even rewritten.
+			row := `SELECT xmin::text FROM dashboard_pairs WHERE pair_id = $1`
+			var before, after string
+			if err := f.DB.Get(&before, row, p.ID); err != nil {
+				t.Fatal(err)
+			}
+			exec(`UPDATE checkins SET visibility = 'counselor', reviewed_at = now(), version = version + 1 WHERE id = $1`, checkinID)(t)
+			if err := f.DB.Get(&after, row, p.ID); err != nil {
+				t.Fatal(err)
+			}
+			if after != before {
+				t.Errorf("the pair's summary row was written again (xmin %s, then %s) for a change it does not hold", before, after)
+			}
+		}, look: func(r review.PairRow) bool { return fmt.Sprint(r.Members[0].Trust) == "[3]" }},
+		{name: "a check-in moves to another period", change: func(t *testing.T) {
+			exec(`UPDATE checkins SET period_start = $2, period_end = $2, trust_rating = 2 WHERE id = $1`, checkinID, today.AddDays(-3))(t)
+		},
+			look: func(r review.PairRow) bool { return fmt.Sprint(r.Members[0].Trust) == "[2]" && r.Members[0].Done == 1 }},
 		{name: "a check-in is deleted", change: func(t *testing.T) { exec(`DELETE FROM checkins WHERE id = $1`, checkinID)(t) },
 			look: func(r review.PairRow) bool { return len(r.Members[0].Trust) == 0 }},
 		{name: "homework is assigned to one client", change: func(t *testing.T) {
