@@ -170,6 +170,20 @@ func TestDashboardSummaryFollowsEveryChange(t *testing.T) {
 			UPDATE pair_plan_steps SET position = CASE position WHEN 1 THEN 3 ELSE 1 END WHERE pair_plan_id = $1`, planID)(t)
 		},
 			look: func(r review.PairRow) bool { return r.PlanPosition == 3 }},
+		// A new check-in on homework on the client's missed list: the pair's
+		// row is computed again. On homework on neither list: only the
+		// client's figures are read again (migration 00175).
+		{name: "the partner checks in on homework they had missed", change: func(t *testing.T) {
+			f.checkin(t, hw, b, today.AddDays(-4), today.AddDays(-4), rating{3, 3, 3}, "partner")
+		}, look: func(r review.PairRow) bool {
+			return len(r.Members[1].Missing) == 0 && fmt.Sprint(r.Members[1].Trust) == "[3 4 6]"
+		}},
+		{name: "the partner checks in on homework they keep up with", change: func(t *testing.T) {
+			f.checkin(t, hw, b, today.AddDays(-3), today.AddDays(-3), rating{2, 2, 2}, "partner")
+		}, look: func(r review.PairRow) bool {
+			return fmt.Sprint(r.Members[1].Trust) == "[2 3 4]" && r.Members[1].Done == 5 &&
+				r.Members[1].LastPeriod.Time.Equal(time.Date(today.AddDays(-3).Year, today.AddDays(-3).Month, today.AddDays(-3).Day, 0, 0, 0, 0, time.UTC))
+		}},
 		{name: "the current homework is cancelled", change: exec(`UPDATE assignments SET status = 'cancelled', cancelled_at = now() WHERE id = $1`, hw),
 			look: func(r review.PairRow) bool { return r.CurrentID == 0 }},
 		{name: "a client changes their name", change: exec(`UPDATE users SET name = 'New Name' WHERE id = $1`, a),
@@ -178,6 +192,10 @@ func TestDashboardSummaryFollowsEveryChange(t *testing.T) {
 			look: func(r review.PairRow) bool { return true }},
 		{name: "the practice changes its timezone", read: true, change: exec(`UPDATE practices SET timezone = 'Pacific/Kiritimati' WHERE id = $1`, p.PracticeID),
 			look: func(r review.PairRow) bool { return true }},
+		{name: "the partner checks in from the other side of the date line", change: func(t *testing.T) {
+			// Only their figures are read again, for their own today there.
+			f.checkin(t, hw, b, today.AddDays(-2), today.AddDays(-2), rating{1, 1, 1}, "partner")
+		}, look: func(r review.PairRow) bool { return fmt.Sprint(r.Members[1].Trust) == "[1 2 3]" }},
 		{name: "a member leaves the pair", change: exec(`DELETE FROM pair_members WHERE pair_id = $1 AND user_id = $2`, p.ID, b),
 			look: nil}, // a pair without both members is not listed
 		{name: "a member joins the pair", change: exec(`INSERT INTO pair_members (pair_id, user_id, position, side) VALUES ($1, $2, 2, 'broke_trust')`, p.ID, b),
