@@ -13,6 +13,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/time/rate"
+
+	"github.com/mend-practice/mend/internal/db"
 )
 
 // Health is the state of delivery as a whole (table mail_health): whether
@@ -33,6 +35,9 @@ type Health struct {
 	failing    bool            // this process saw a failure and no success since
 	lines      *rate.Sometimes // the failure log's limit; nil: the next failure is logged
 	suppressed atomic.Int64    // failures since the last line
+	// stmts: Status runs on every showing of the pages that say whether
+	// email goes out (the pair page, the invitations shown).
+	stmts db.Statements
 }
 
 // HealthStatus is what the admin's mail page shows.
@@ -46,7 +51,7 @@ type HealthStatus struct {
 // Status reads the state of delivery.
 func (h *Health) Status(ctx context.Context) (HealthStatus, error) {
 	var st HealthStatus
-	err := h.DB.GetContext(ctx, &st, `SELECT failing_since, last_reply FROM mail_health`)
+	err := h.stmts.Get(ctx, h.DB, &st, `SELECT failing_since, last_reply FROM mail_health`)
 	if errors.Is(err, sql.ErrNoRows) {
 		return HealthStatus{}, nil
 	}

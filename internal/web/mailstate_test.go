@@ -14,7 +14,8 @@ import (
 // under that state. A request reads the state once: the page it keeps is
 // then the page for the state it was looked up under, which a second read
 // (made while the page was being made, after the lookup missed) could
-// contradict.
+// contradict. It is read with a prepared statement, as every page's
+// statements are.
 func TestPairPageReadsTheMailStateOnce(t *testing.T) {
 	t.Parallel()
 	env, log := startLogged(t, func(c *config.Config) { c.SMTPURL = "smtp://127.0.0.1:2525" })
@@ -27,8 +28,11 @@ func TestPairPageReadsTheMailStateOnce(t *testing.T) {
 		}
 		n := 0
 		for _, q := range log.since(before) {
-			if strings.Contains(q, "FROM mail_health") {
+			if strings.Contains(q, "FROM mail_health") && !strings.HasPrefix(q, "PREPARE ") {
 				n++
+				if !strings.HasPrefix(q, "EXECUTE ") {
+					t.Errorf("%s: the mail server's state was read with a statement sent as text, not prepared", showing)
+				}
 			}
 		}
 		if n != 1 {
