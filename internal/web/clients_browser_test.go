@@ -147,10 +147,7 @@ func TestBrowserSafetyFlagLeadsToCare(t *testing.T) {
 	// Quick exit: the page is replaced, the history does not grow.
 	before := m.Eval("history.length")
 	m.Press("a[data-quick-exit]")
-	for i := 0; i < 100 && m.Eval("location.href") != "about:blank#neutral"; i++ {
-		time.Sleep(100 * time.Millisecond)
-	}
-	if got := m.Eval("location.href"); got != "about:blank#neutral" {
+	if got := m.WaitLocation("about:blank#neutral", 10*time.Second); got != "about:blank#neutral" {
 		t.Fatalf("quick exit went to %q", got)
 	}
 	if after := m.Eval("history.length"); after != before {

@@ -169,6 +169,28 @@ func run[T any](p *Tab, what string, a chromedp.Action[T]) T {
 	return v
 }
 
+// WaitLocation waits up to d for the tab's address to become want, through
+// a navigation a script started (a read made while the page is being
+// replaced fails, and is tried again), and returns the last address read.
+func (p *Tab) WaitLocation(want string, d time.Duration) string {
+	p.t.Helper()
+	deadline, last := time.Now().Add(d), ""
+	for {
+		ctx, cancel := context.WithTimeout(p.ctx, StepTimeout)
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		cancel()
+		if err == nil {
+			if last = loc; loc == want {
+				return loc
+			}
+		}
+		if time.Now().After(deadline) {
+			return last
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func (p *Tab) safeLocation() string {
 	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
 	defer cancel()
