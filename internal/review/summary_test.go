@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,9 +131,10 @@ func TestDashboardSummaryFollowsEveryChange(t *testing.T) {
 			}
 		}, look: func(r review.PairRow) bool { return fmt.Sprint(r.Members[0].Trust) == "[3]" }},
 		{name: "a check-in moves to another period", change: func(t *testing.T) {
-			exec(`UPDATE checkins SET period_start = $2, period_end = $2, trust_rating = 2 WHERE id = $1`, checkinID, today.AddDays(-3))(t)
+			// Its period alone: the pair's row is computed again.
+			exec(`UPDATE checkins SET period_start = $2, period_end = $2 WHERE id = $1`, checkinID, today.AddDays(-3))(t)
 		},
-			look: func(r review.PairRow) bool { return fmt.Sprint(r.Members[0].Trust) == "[2]" && r.Members[0].Done == 1 }},
+			look: func(r review.PairRow) bool { return fmt.Sprint(r.Members[0].Trust) == "[3]" && r.Members[0].Done == 1 }},
 		{name: "a check-in is deleted", change: func(t *testing.T) { exec(`DELETE FROM checkins WHERE id = $1`, checkinID)(t) },
 			look: func(r review.PairRow) bool { return len(r.Members[0].Trust) == 0 }},
 		{name: "homework is assigned to one client", change: func(t *testing.T) {
@@ -193,9 +195,23 @@ func TestDashboardSummaryFollowsEveryChange(t *testing.T) {
 		{name: "the practice changes its timezone", read: true, change: exec(`UPDATE practices SET timezone = 'Pacific/Kiritimati' WHERE id = $1`, p.PracticeID),
 			look: func(r review.PairRow) bool { return true }},
 		{name: "the partner checks in from the other side of the date line", change: func(t *testing.T) {
-			// Only their figures are read again, for their own today there.
-			f.checkin(t, hw, b, today.AddDays(-2), today.AddDays(-2), rating{1, 1, 1}, "partner")
-		}, look: func(r review.PairRow) bool { return fmt.Sprint(r.Members[1].Trust) == "[1 2 3]" }},
+			// Only the partner's figures are read again, for their own today.
+			// The partner (UTC+14) is a calendar day ahead of the other client
+			// (UTC-10) and of the practice (UTC-11) at every hour, so a today
+			// taken in either of their timezones counts the check-in, on the
+			// window's last day, out of the done figure.
+			exec(`UPDATE users SET timezone = 'Pacific/Honolulu' WHERE id = $1`, a)(t)
+			exec(`UPDATE users SET timezone = 'Pacific/Kiritimati' WHERE id = $1`, b)(t)
+			exec(`UPDATE practices SET timezone = 'Pacific/Pago_Pago' WHERE id = $1`, p.PracticeID)(t)
+			f.dashboard(t, f.A) // computes the row for the new timezones
+			kiritimati, err := time.LoadLocation("Pacific/Kiritimati")
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := checkin.DateIn(f.now, kiritimati).AddDays(-checkin.GraceDays - 1)
+			mine := f.homework(t, p, "daily", nil, last, last.AddDays(10), 0)
+			f.checkin(t, mine, b, last, last, rating{1, 1, 1}, "partner")
+		}, look: func(r review.PairRow) bool { return strings.HasPrefix(fmt.Sprint(r.Members[1].Trust), "[1 ") }},
 		{name: "a member leaves the pair", change: exec(`DELETE FROM pair_members WHERE pair_id = $1 AND user_id = $2`, p.ID, b),
 			look: nil}, // a pair without both members is not listed
 		{name: "a member joins the pair", change: exec(`INSERT INTO pair_members (pair_id, user_id, position, side) VALUES ($1, $2, 2, 'broke_trust')`, p.ID, b),
