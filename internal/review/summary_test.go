@@ -311,6 +311,21 @@ func TestDashboardSummaryTurnsTheDayInEachClientsTimezone(t *testing.T) {
 				{at: "2018-11-04T03:00:00Z", stale: true, overdueA: true, overdueB: true},
 				{at: "2018-11-04T18:29:59Z", overdueA: true, overdueB: true},
 			}},
+		{name: "Havana's midnight twice", practice: "Europe/London", a: "America/Havana", b: "UTC", due: checkin.D(2024, time.November, 2),
+			steps: []struct {
+				at                        string
+				stale, overdueA, overdueB bool
+			}{
+				{at: "2024-11-03T03:59:59Z", stale: true, overdueB: true},
+				// 3 November begins in Havana at 00:00 daylight time (04:00
+				// UTC); at 01:00 the clocks go back to 00:00 standard time
+				// (05:00 UTC), a midnight that PostgreSQL reads as the later
+				// instant. The day has begun at the first.
+				{at: "2024-11-03T04:00:00Z", stale: true, overdueA: true, overdueB: true},
+				{at: "2024-11-03T04:30:00Z", overdueA: true, overdueB: true},
+				{at: "2024-11-03T05:00:00Z", overdueA: true, overdueB: true},
+				{at: "2024-11-03T23:59:59Z", overdueA: true, overdueB: true},
+			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
