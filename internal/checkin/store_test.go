@@ -3,6 +3,7 @@ package checkin_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -805,3 +806,47 @@ func TestHomeSortsHomework(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestRowsBelongToTheirHomeworksPair: every read of a partner's or a
+// practice's rows scopes by the rows' own pair_id and practice_id, so the
+// database holds a check-in (and a reveal answer) to its homework's pair
+// and practice, and a homework to its pair's practice (migration 00177).
+// A row claiming another pair, written by any code, is refused, and the
+// other pair's partner has nothing new to read.
+func TestRowsBelongToTheirHomeworksPair(t *testing.T) {
+	f := newFx(t)
+	day := checkin.DateIn(f.now, time.UTC)
+	hw := f.assign("x", "", day.AddDays(-3), day.AddDays(3), checkin.Daily)
+	mine, err := f.store.Create(ctx, f.scope("xa"), hw, good(day, checkin.ToPartner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := func(what, q string, args ...any) {
+		t.Helper()
+		_, err := f.db.Exec(q, args...)
+		var pe *pq.Error
+		if !errors.As(err, &pe) || pe.Code != "23503" {
+			t.Errorf("%s: got %v, want a foreign key violation", what, err)
+		}
+	}
+	insert := `INSERT INTO checkins (practice_id, pair_id, assignment_id, user_id, period_start, period_end, status,
+		trust_rating, communication_rating, hope_rating, visibility)
+		VALUES ($1, $2, $3, $4, $5, $5, 'done', 5, 5, 5, 'partner')`
+	refused("a check-in on pair x's homework filed under pair y", insert, f.ids["p1"], f.ids["y"], hw, f.ids["xa"], day.AddDays(-1))
+	refused("a check-in on pair x's homework filed under practice 2's pair z", insert, f.ids["p2"], f.ids["z"], hw, f.ids["xa"], day.AddDays(-2))
+	refused("a check-in moved to pair y", `UPDATE checkins SET pair_id = $2 WHERE id = $1`, mine, f.ids["y"])
+	refused("homework of pair x filed under practice 2", `UPDATE assignments SET practice_id = $2 WHERE id = $1`, hw, f.ids["p2"])
+	refused("a reveal answer on pair x's homework filed under pair y", `
+		INSERT INTO reveal_answers (practice_id, pair_id, assignment_id, user_id, period_start, period_end)
+		VALUES ($1, $2, $3, $4, $5, $5)`, f.ids["p1"], f.ids["y"], hw, f.ids["ya"], day)
+	if n := f.count(`SELECT count(*) FROM checkins WHERE pair_id = $1`, f.ids["y"]); n != 0 {
+		t.Errorf("pair y has %d check-ins", n)
+	}
+	shared, err := f.store.SharedWithMe(ctx, f.scope("yb"), 50, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shared) != 0 {
+		t.Errorf("pair y's partner reads %d shared check-ins", len(shared))
+	}
+}
