@@ -45,10 +45,11 @@ import (
 // a counselor's review and pair pages) are in the two sealed sets: each
 // page is kept encrypted (AES-256-GCM) under a key made when the process
 // starts and never written anywhere, and opened into a pooled buffer for
-// each showing, which is wiped when the page has been sent (and a page
-// inflated for a showing is inflated by a reader of its own, not a pooled
-// one that would keep its last 32 KB). Words are then in memory as plain
-// text only while a page is being sent, as for any page read afresh.
+// each showing, which is wiped when the page has been sent (and a page is
+// compressed and inflated by a compressor and a reader of its own, not
+// pooled ones that would keep the last window of it). Words are then in
+// memory as plain text only while a page is being made or sent, as for
+// any page read afresh.
 type keptBodies struct {
 	mu        sync.Mutex // held around every change to lru, so bytes (kept by its eviction callback) stays true
 	lru       *lru.Cache[keptKey, keptEntry]
@@ -56,7 +57,7 @@ type keptBodies struct {
 	maxBytes  int
 	seal      cipher.AEAD // nil: bodies are kept as they are
 	buffers   sync.Pool   // of *[]byte, for opening sealed pages and inflating whole ones
-	deflaters sync.Pool   // of *gzip.Writer, for compressing whole pages
+	deflaters sync.Pool   // of *gzip.Writer, for compressing whole pages of sets without words
 	inflaters sync.Pool   // of *gzip.Reader, for sets without words
 }
 
@@ -376,8 +377,12 @@ func (k *keptBodies) put(key keptKey, e keptEntry) {
 }
 
 // compress returns page gzip-compressed, in a slice of its own length (nil
-// if compressing failed: the page is then not kept whole). Compressors are
-// reused: each holds about 1 MB.
+// if compressing failed: the page is then not kept whole). Compressors
+// hold about 1 MB each and are reused where pages have no words: a
+// compressor keeps the last window of what it compressed (Reset does not
+// clear it), so a sealed set's page is compressed by a compressor of its
+// own, as html inflates it by a reader of its own. A page is compressed
+// once per change, not per showing.
 func (k *keptBodies) compress(page []byte) []byte {
 	var b bytes.Buffer
 	z, _ := k.deflaters.Get().(*gzip.Writer)
@@ -386,7 +391,9 @@ func (k *keptBodies) compress(page []byte) []byte {
 	} else {
 		z.Reset(&b)
 	}
-	defer k.deflaters.Put(z)
+	if k.seal == nil {
+		defer k.deflaters.Put(z)
+	}
 	if _, err := z.Write(page); err != nil {
 		return nil
 	}

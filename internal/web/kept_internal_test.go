@@ -80,6 +80,9 @@ func TestKeptClientBodiesAreSealed(t *testing.T) {
 	nav := strings.Repeat("<li><a href=\"/homework\">My homework</a></li>", 40)
 	page := "<html><body>" + words + nav + "</body></html>"
 	gz := k.compress([]byte(page))
+	if z := k.deflaters.Get(); z != nil {
+		t.Fatal("a sealed set's compressor went back to the pool, holding the last window of the page it compressed")
+	}
 	k.put(key, keptEntry{stamp: stamp, timezone: "UTC", body: gz, whole: true, bodyAt: 12, bodyEnd: 12 + len(words)})
 	stored, _ = k.lru.Peek(key)
 	if bytes.Contains(stored.body, gz) || len(stored.body) <= len(gz) || stored.size() >= len(page) {
