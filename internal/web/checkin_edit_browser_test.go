@@ -27,15 +27,8 @@ func TestBrowserClientChangesACheckIn(t *testing.T) {
 
 	maya := signInPhone(t, env, mayaEmail)
 	maya.Go(fmt.Sprintf("/homework/%d/checkins/new", hw))
-	maya.Choose("status", "Done")
-	maya.Choose("trust", "4")
-	maya.Choose("communication", "5")
-	maya.Choose("hope", "6")
-	maya.Type("answer_1", before)
-	maya.Choose("visibility", "My counselor and my partner")
-	if status := maya.Click("Send check-in"); status != http.StatusOK {
-		t.Fatalf("sending the check-in: status %d", status)
-	}
+	const reflection = "Calmer than the week before, and I said so out loud."
+	checkIn(t, maya, "Done", "4", "My counselor and my partner", before, reflection)
 	mine := env.ID(t, `SELECT id FROM checkins WHERE assignment_id = $1 AND user_id = $2`, hw, env.UserID(t, mayaEmail))
 
 	maya.Go(fmt.Sprintf("/checkins/%d/edit", mine))
@@ -54,11 +47,11 @@ func TestBrowserClientChangesACheckIn(t *testing.T) {
 	// new words alone.
 	daniel := signInPhone(t, env, danielEmail)
 	daniel.Go("/homework")
-	if text := daniel.TextOf(".shared-list, main"); !strings.Contains(text, "trust 8, communication 5, hope 6") {
+	if text := daniel.TextOf(".shared-list, main"); !strings.Contains(text, "trust 8, communication 5, hope 7") {
 		t.Errorf("the partner's home does not list the check-in with its new rating:\n%s", text)
 	}
 	daniel.Go(fmt.Sprintf("/shared/%d", mine))
-	if text := daniel.Text(); !strings.Contains(text, after) || strings.Contains(text, before) {
+	if text := daniel.Text(); !strings.Contains(text, after) || !strings.Contains(text, reflection) || strings.Contains(text, before) {
 		t.Errorf("the partner does not read the new words alone:\n%s", text)
 	}
 	lookAt(t, daniel, "edit-2-partner")
@@ -66,7 +59,7 @@ func TestBrowserClientChangesACheckIn(t *testing.T) {
 	counselor := signInAt(t, env, "counselor1@northside.example", 1280)
 	counselor.Go(fmt.Sprintf("/review/checkins/%d", mine))
 	text = counselor.Text()
-	for _, want := range []string{after, "Changed 1 time: earlier versions"} {
+	for _, want := range []string{after, reflection, "Changed 1 time: earlier versions"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the review page lacks %q:\n%s", want, text)
 		}
