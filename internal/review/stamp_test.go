@@ -221,3 +221,58 @@ func TestCheckinDuringReassignmentMovesTheNewCounselorsStamp(t *testing.T) {
 		t.Errorf("the new counselor's version is still %d after a check-in that committed after the move", st.Version)
 	}
 }
+
+// A transaction's changes become visible together, so it moves each
+// counselor's version once, at its first change (migration 00178): an
+// edit, which also writes a history row, must not pay for two. A mark
+// undone with a rolled-back savepoint is not counted as made.
+func TestATransactionMovesAStampOnce(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	p := f.Pair(t, f.A, "was_hurt", "broke_trust")
+	hw := f.homework(t, p, "daily", nil, day0.AddDays(-10), day0.AddDays(10), 0)
+	checkinID := f.checkin(t, hw, p.Members[0].UserID, day0.AddDays(-1), day0.AddDays(-1), rating{7, 6, 5}, "partner")
+	before := f.stamp(t, f.A).Version
+
+	tx, err := f.DB.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	version := func() (v int64) {
+		t.Helper()
+		if err := tx.Get(&v, `SELECT version FROM dashboard_marks WHERE counselor_id = $1`, f.A.UserID); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	run := func(q string, args ...any) {
+		t.Helper()
+		if _, err := tx.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	run(`SAVEPOINT s`)
+	run(`UPDATE checkins SET trust_rating = 2 WHERE id = $1`, checkinID)
+	run(`ROLLBACK TO SAVEPOINT s`)
+	run(`RELEASE SAVEPOINT s`)
+	if v := version(); v != before {
+		t.Fatalf("a rolled-back savepoint left version %d, want %d", v, before)
+	}
+	run(`UPDATE checkins SET trust_rating = 3 WHERE id = $1`, checkinID)
+	first := version()
+	if first == before {
+		t.Fatalf("the edit did not move the version (%d)", first)
+	}
+	run(`UPDATE checkins SET hope_rating = 3 WHERE id = $1`, checkinID)
+	run(`UPDATE pairs SET label = label || ' and co.' WHERE id = $1`, p.ID)
+	if v := version(); v != first {
+		t.Errorf("the transaction's later changes moved the version again: %d, then %d", first, v)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if v := f.stamp(t, f.A).Version; v != first {
+		t.Errorf("after the commit the version is %d, want %d", v, first)
+	}
+}

@@ -186,6 +186,19 @@ func TestDashboardSummaryFollowsEveryChange(t *testing.T) {
 			return fmt.Sprint(r.Members[1].Trust) == "[2 3 4]" && r.Members[1].Done == 5 &&
 				r.Members[1].LastPeriod.Time.Equal(time.Date(today.AddDays(-3).Year, today.AddDays(-3).Month, today.AddDays(-3).Day, 0, 0, 0, 0, time.UTC))
 		}},
+		// A rating alone reads only the client's latest ratings again
+		// (migration 00178): one older than the last three changes nothing
+		// shown, the latest one changes the trend and nothing else.
+		{name: "the partner changes a rating older than their last three", change: exec(`
+			UPDATE checkins SET trust_rating = 1 WHERE user_id = $1 AND period_start = $2`, b, today.AddDays(-9)),
+			look: func(r review.PairRow) bool {
+				return fmt.Sprint(r.Members[1].Trust) == "[2 3 4]" && r.Members[1].Done == 5
+			}},
+		{name: "the partner changes a rating of their latest check-in", change: exec(`
+			UPDATE checkins SET trust_rating = 9 WHERE user_id = $1 AND period_start = $2`, b, today.AddDays(-3)),
+			look: func(r review.PairRow) bool {
+				return fmt.Sprint(r.Members[1].Trust) == "[9 3 4]" && r.Members[1].Done == 5
+			}},
 		{name: "the current homework is cancelled", change: exec(`UPDATE assignments SET status = 'cancelled', cancelled_at = now() WHERE id = $1`, hw),
 			look: func(r review.PairRow) bool { return r.CurrentID == 0 }},
 		{name: "a client changes their name", change: exec(`UPDATE users SET name = 'New Name' WHERE id = $1`, a),
