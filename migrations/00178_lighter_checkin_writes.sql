@@ -10,50 +10,49 @@
 --   - An edit marked its counselor twice: once for the check-in's update,
 --     once for its history row. A transaction's changes become visible
 --     together, so one new version per counselor per transaction is
---     enough; a counselor whose mark this transaction already wrote (its
---     row's xmin is this transaction) is skipped. A mark written in a
---     subtransaction carries the subtransaction's xid and is not skipped,
---     which only costs a second write.
---   - checkins_member_end_idx carried the three ratings in its INCLUDE
---     list, so every edit that changed a rating changed an indexed column:
---     no HOT update, and a new entry in all eight indexes of checkins. The
---     readers of that index (the summary's last three check-ins) read three
---     rows of the heap instead; its count of check-ins in the window still
---     reads the index alone. checkins also leaves a tenth of each new page
---     free, so an edit soon after sending fits beside the row it replaces.
+--     enough. A mark now records the transaction that wrote it
+--     (dashboard_marks.xact), and a counselor whose mark this transaction
+--     already wrote is skipped: both the full 64-bit id in xact and the
+--     row's 32-bit xmin must be this transaction's. xmin alone comes round
+--     again after 2^32 transactions; xact alone could match a value
+--     restored from another cluster's dump. A mark undone with a
+--     rolled-back savepoint goes with its row version, so the next change
+--     marks again; a mark written inside a savepoint carries the
+--     subtransaction's xmin and is not skipped (a second write, no harm;
+--     Mend uses no savepoints).
+--   - (The index that kept a rating edit from being a HOT update is rebuilt
+--     by migration 00179, outside a transaction.)
 --   - An update that changed only ratings read the client's last sending
 --     time, period and done count again, none of which a rating changes;
 --     it now reads only the ratings (dashboard_pairs_ratings), and writes
 --     the row only if they differ.
---
--- Rebuilding the index reads every check-in once: about two seconds per
--- million, during which writes to check-ins wait (docs/operations.md).
+
+ALTER TABLE dashboard_marks ADD COLUMN xact xid8;
 
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION dashboard_mark(counselors bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     -- In id order: two transactions marking the same counselors cannot deadlock.
-    INSERT INTO dashboard_marks AS m (counselor_id, version)
-    SELECT s.c, nextval('dashboard_version_seq')
-    FROM (SELECT DISTINCT c FROM unnest(counselors) c WHERE c IS NOT NULL ORDER BY c) s
-    WHERE NOT EXISTS (SELECT 1 FROM dashboard_marks d
-                      WHERE d.counselor_id = s.c AND d.xmin = pg_current_xact_id()::xid)
-    ON CONFLICT (counselor_id) DO UPDATE SET version = EXCLUDED.version;
+    INSERT INTO dashboard_marks AS m (counselor_id, version, xact)
+    SELECT s.c, nextval('dashboard_version_seq'), pg_current_xact_id()
+    FROM (SELECT DISTINCT c FROM unnest(counselors) c
+          WHERE c IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM dashboard_marks d WHERE d.counselor_id = c
+                            AND d.xact = pg_current_xact_id() AND d.xmin = pg_current_xact_id()::xid)
+          ORDER BY c) s
+    ON CONFLICT (counselor_id) DO UPDATE SET version = EXCLUDED.version, xact = EXCLUDED.xact;
 END $$;
 -- +goose StatementEnd
-
-DROP INDEX checkins_member_end_idx;
-CREATE INDEX checkins_member_end_idx ON checkins (pair_id, user_id, period_end DESC, id DESC)
-    INCLUDE (period_start, created_at);
-ALTER TABLE checkins SET (fillfactor = 90);
 
 -- +goose StatementBegin
 -- dashboard_pairs_ratings reads one client's latest three ratings (as
 -- dashboard_pairs_member does) into their side of the pair's summary row,
--- and writes the row only if they changed. The caller holds the pair's
--- bucket lock (dashboard_pairs_checkins_update takes every lock first).
+-- and writes the row only if they changed.
 CREATE FUNCTION dashboard_pairs_ratings(pair bigint, client bigint) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+    -- The bucket lock of dashboard_pairs_refresh (migration 00174), as
+    -- dashboard_pairs_member takes it; its caller holds it already.
+    PERFORM pg_advisory_xact_lock(1816, (pair % 1024)::int);
     UPDATE dashboard_pairs d SET
         trust1 = CASE WHEN m.first THEN r.trust ELSE d.trust1 END,
         communication1 = CASE WHEN m.first THEN r.communication ELSE d.communication1 END,
@@ -151,10 +150,6 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 DROP FUNCTION dashboard_pairs_ratings(bigint, bigint);
-ALTER TABLE checkins RESET (fillfactor);
-DROP INDEX checkins_member_end_idx;
-CREATE INDEX checkins_member_end_idx ON checkins (pair_id, user_id, period_end DESC, id DESC)
-    INCLUDE (period_start, trust_rating, communication_rating, hope_rating, created_at);
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION dashboard_mark(counselors bigint[]) RETURNS void LANGUAGE sql AS $$
     INSERT INTO dashboard_marks AS m (counselor_id, version)
@@ -163,3 +158,4 @@ CREATE OR REPLACE FUNCTION dashboard_mark(counselors bigint[]) RETURNS void LANG
     ON CONFLICT (counselor_id) DO UPDATE SET version = EXCLUDED.version
 $$;
 -- +goose StatementEnd
+ALTER TABLE dashboard_marks DROP COLUMN IF EXISTS xact;

@@ -27,10 +27,12 @@ type account struct {
 	Timezone     string         `db:"timezone"`
 	Disabled     bool           `db:"disabled"`
 	// DashboardVersion is read by the session check only: a counselor's
-	// own version (dashboard_marks), and for a client the newest version
-	// of the counselors of their pairs, which every change a client's page
-	// shows moves too (the versions come from one sequence, so the newest
-	// of them is a value never seen before after any such change).
+	// own version (dashboard_marks), and for a client a 64-bit hash of the
+	// versions of all their pairs' counselors, which every change a
+	// client's page shows moves too. Not the newest of them: a change that
+	// drew its version before another counselor's newer one but committed
+	// after it would not move the newest
+	// (TestAClientsStampMovesWithEachOfTheirCounselors).
 	DashboardVersion int64 `db:"dashboard_version"`
 }
 

@@ -198,8 +198,9 @@ const checkColumns = `us.id IS NOT NULL AS indexed, coalesce(us.id, 0) AS id, co
 	coalesce(u.email, '') AS "account.email", coalesce(u.name, '') AS "account.name", coalesce(u.timezone, '') AS "account.timezone",
 	u.disabled_at IS NOT NULL AS "account.disabled",
 	coalesce(CASE WHEN u.role = 'client'
-		THEN (SELECT max(dm.version) FROM pair_members pm JOIN pairs p ON p.id = pm.pair_id
-		      JOIN dashboard_marks dm ON dm.counselor_id = p.counselor_id WHERE pm.user_id = u.id)
+		THEN (SELECT hashtextextended(string_agg(dm.counselor_id || ':' || dm.version, ',' ORDER BY dm.counselor_id), 0)
+		      FROM (SELECT DISTINCT p.counselor_id FROM pair_members pm JOIN pairs p ON p.id = pm.pair_id WHERE pm.user_id = u.id) c
+		      JOIN dashboard_marks dm ON dm.counselor_id = c.counselor_id)
 		ELSE (SELECT dm.version FROM dashboard_marks dm WHERE dm.counselor_id = u.id) END, 0) AS "account.dashboard_version",
 	coalesce(NOT us.last_seen > now() - make_interval(secs => $2), false) AS idle` // the condition of liveSQL(2)
 

@@ -44,7 +44,7 @@ type Scope struct {
 	Timezone   string
 	IP         string
 	// DashboardVersion is a counselor's version in dashboard_marks (for a
-	// client, the newest of their pairs' counselors') as the session check
+	// client, a hash of all their pairs' counselors') as the session check
 	// read it, before anything else this request reads: a kept dashboard,
 	// progress tab or client page is shown only while it is unchanged (see
 	// review.Stamp), without a statement of its own.

@@ -491,7 +491,7 @@ type Stamp struct {
 
 // Stamp returns the stamp of the caller's kept pages: the version the
 // session check read into the scope (auth.Sessions.Check), a counselor's
-// own or, for a client, the newest of their pairs' counselors' (every
+// own or, for a client, a hash of all their pairs' counselors' (every
 // change a client's home and homework pages show moves it too, migrations
 // 00060 to 00173), and the current slot, in which anyone's day turns at
 // the latest. The version is read before the page: a change committed in
