@@ -204,10 +204,11 @@ func (s *Server) writeHTML(c *gin.Context, page []byte) {
 }
 
 // The bytes of pages each set keeps at most. The web process runs under a
-// 48 MiB soft memory limit (web.MemoryLimit) to stay under 80 MB resident,
-// and about 17 MB of its heap is not pages (templates, the policy,
-// drivers' buffers): with 22 MB or more of pages kept uncompressed, the
-// heap sat at the limit and garbage collection took a third of the CPU.
+// 40 MiB soft memory limit (web.MemoryLimit) to stay under 80 MB resident,
+// and about 8 MB of its heap is not pages (templates, the policy, drivers'
+// buffers): with 22 MB or more of pages kept uncompressed (and the limit at
+// 48 MiB), the heap sat at the limit and garbage collection took a third of
+// the CPU.
 // Pages shown once are kept compressed (keptEntry.body), about a tenth of
 // their size: a dashboard of 150 pairs about 15 KB (3 MB: 200 counselors
 // at once), a progress tab 10 to 30 KB (4 MB: 130 or more tabs being
