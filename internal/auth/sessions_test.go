@@ -61,4 +61,19 @@ func TestAClientsStampMovesWithEachOfTheirCounselors(t *testing.T) {
 	if now := stamp(); now == kept {
 		t.Errorf("the client's stamp is still %d after their former counselor's change committed", now)
 	}
+
+	// An earlier pair with the same counselor: B's versions are hashed twice
+	// (the stamp joins pairs to marks without a DISTINCT), and a change of
+	// either pair still moves the stamp.
+	var second int64
+	must(t, d.Get(&second, `INSERT INTO pairs (practice_id, counselor_id, label, kind) VALUES ($1, $2, 'Kim', 'family') RETURNING id`,
+		practice, b))
+	d.MustExec(`INSERT INTO pair_members (pair_id, user_id, position, side, current) VALUES ($1, $2, 1, 'was_hurt', false)`, second, client)
+	for _, pair := range []int64{second, current} {
+		before := stamp()
+		d.MustExec(`UPDATE pairs SET label = label || '.' WHERE id = $1`, pair)
+		if now := stamp(); now == before {
+			t.Errorf("the client's stamp is still %d after a change of pair %d, one of two with the same counselor", now, pair)
+		}
+	}
 }
