@@ -24,8 +24,8 @@ import (
 // they show changes: a counselor's dashboard, and the progress tab, pair
 // page and review pages of their pairs; a client's home and homework
 // pages. Each is kept with the stamp it was read at (the viewer's data
-// version, for a client their pairs' counselors' newest, and the 15-minute
-// slot) and used only by the viewer it was rendered for, for the same page
+// version, for a client a hash of all their pairs' counselors' versions,
+// and the 15-minute slot) and used only by the viewer it was rendered for, for the same page
 // and query, while their stamp and timezone are unchanged. So it is never
 // staler than a fresh read: every change such a page shows moves the
 // version in the writing transaction (migrations 00060, 00120, 00140,
