@@ -356,7 +356,7 @@ type Draft struct {
 	// (the page then offers to edit it instead).
 	Existing int64
 	// Open are the periods the client may still check in for (current and
-	// late), newest first, for a choice on the form.
+	// late) and has not, newest first, for a choice on the form.
 	Open  []Period
 	Today Date
 }
@@ -388,7 +388,15 @@ func (s *Store) NewDraft(ctx context.Context, sc mend.Scope, assignmentID int64,
 	if err != nil {
 		return Draft{}, err
 	}
-	d := Draft{AssignmentID: a.ID, Title: a.Title, Questions: a.Questions, Cadence: a.Cadence, Open: open, Today: today}
+	// The periods offered are those without a check-in of the client's:
+	// one with a check-in is changed, not checked in on again.
+	free := make([]Period, 0, len(open))
+	for _, p := range open {
+		if mine[p.Start] == 0 {
+			free = append(free, p)
+		}
+	}
+	d := Draft{AssignmentID: a.ID, Title: a.Title, Questions: a.Questions, Cadence: a.Cadence, Open: free, Today: today}
 	if period != "" {
 		p, err := checkPeriod(sch, period, today)
 		if err != nil {
@@ -403,11 +411,8 @@ func (s *Store) NewDraft(ctx context.Context, sc mend.Scope, assignmentID int64,
 			return Draft{}, mend.Errorf(mend.ECONFLICT, "This homework has ended and no longer takes check-ins.")
 		}
 		d.Period = open[0]
-		for _, p := range open {
-			if mine[p.Start] == 0 {
-				d.Period = p
-				break
-			}
+		if len(free) > 0 {
+			d.Period = free[0]
 		}
 	}
 	d.Late = TimingOf(d.Period, today) == Late

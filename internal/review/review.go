@@ -240,7 +240,7 @@ func (in *FeedbackInput) validate() error {
 	in.Body = strings.TrimSpace(in.Body)
 	switch {
 	case in.Body == "":
-		fe.Add("body", "Write your feedback, or use “Mark reviewed” to finish without feedback.")
+		fe.Add("body", "Write your feedback before sending it.")
 	case !utf8.ValidString(in.Body):
 		fe.Add("body", "The feedback contains characters that cannot be stored.")
 	case utf8.RuneCountInString(in.Body) > MaxFeedback:

@@ -198,7 +198,19 @@ func (s *Server) checkinCreate(c *gin.Context) error {
 			}
 			return formPage{}, err
 		}
-		return formPage{Name: tplCheckinForm, Data: formData(d, H{"Action": pathTo("homework", id, "checkins")})}, nil
+		data := H{"Action": pathTo("homework", id, "checkins")}
+		if d.Existing != 0 {
+			// The client checked in for that period meanwhile (another tab,
+			// another device): link to that check-in, and offer the form,
+			// with what was typed, for a period still open, if one is.
+			data["Existing"] = pathTo("checkins", d.Existing, "edit")
+			data["ExistingPeriod"] = d.Period.Label()
+			if next, nerr := s.checkins.NewDraft(ctx, sc, id, ""); nerr == nil && next.Existing == 0 {
+				d = next
+				form.Values.Set("period", d.Period.Start.String())
+			}
+		}
+		return formPage{Name: tplCheckinForm, Data: formData(d, data)}, nil
 	})
 }
 

@@ -376,3 +376,36 @@ func TestSettingsPage(t *testing.T) {
 		t.Errorf("home does not say today is %s in Auckland", want)
 	}
 }
+
+// TestACheckinSentTwiceLeadsToTheFirst: a check-in form sent again for a
+// period the client has meanwhile checked in for (another tab, another
+// device) keeps what was typed, links to the check-in already sent, and
+// offers only the periods still open; no form offers a period the client
+// has checked in for, which had left a form whose every choice was
+// refused.
+func TestACheckinSentTwiceLeadsToTheFirst(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	hw := giveHomework(t, env, clientA, "")
+	today := clientToday(t, env, clientA)
+	a := env.Login(t, clientA)
+	path := fmt.Sprintf("/homework/%d/checkins", hw)
+	wantStatus(t, "the first check-in for today", a.PostForm(path, checkinForm(today, "counselor")), http.StatusSeeOther)
+	first := env.ID(t, `SELECT id FROM checkins WHERE assignment_id = $1 AND period_start = $2`, hw, today.String())
+	offered := []string{`<option value="` + today.String() + `"`, `name="period" value="` + today.String() + `"`}
+
+	res := a.Get(path + "/new?period=" + today.AddDays(-1).String())
+	wantStatus(t, "the form for yesterday", res, http.StatusOK)
+	wantNotInBody(t, "the form for yesterday", res.Body, offered...)
+
+	again := checkinForm(today, "counselor")
+	again.Set("reflection", "Typed in the second tab 4b7e")
+	res = a.PostForm(path, again)
+	wantStatus(t, "the same period sent again", res, http.StatusConflict)
+	wantBody(t, "the same period sent again", res.Body, "You have already checked in for",
+		fmt.Sprintf(`href="/checkins/%d/edit"`, first), "Change your check-in for", "Typed in the second tab 4b7e")
+	wantNotInBody(t, "the same period sent again", res.Body, offered...)
+	if n := countCheckins(t, env, hw); n != 1 {
+		t.Fatalf("%d check-ins after sending one period twice", n)
+	}
+}

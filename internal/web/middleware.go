@@ -77,31 +77,45 @@ func (s *Server) limitBody(c *gin.Context) {
 var pageParams = []string{"page", "hpage", "epage"}
 
 // refuseOddInput answers 422 before any handler runs when the URL, a path
-// parameter or a submitted form holds what no Mend field can: a NUL byte or
-// bytes that are not UTF-8 (PostgreSQL refuses both, which surfaced as a
-// 500), or a page number beyond any list. Handlers then only ever see text
-// they can store and compare.
+// parameter or a form field's name holds what no Mend field can: a NUL byte
+// or bytes that are not UTF-8 (PostgreSQL refuses both, which surfaced as a
+// 500), or a page number beyond any list. A form field's value that holds
+// one is noted for formOf, the one way handlers read a form, which refuses
+// the form with a message beside the field and what was typed kept (the
+// form pattern, postForm). Handlers then only ever see text they can store
+// and compare.
 func (s *Server) refuseOddInput(c *gin.Context) {
 	// ParseForm reads a urlencoded body once (within limitBody's cap); the
 	// handlers' PostForm calls read the parsed values. A body that does not
 	// parse is left to the handler, as before.
 	_ = c.Request.ParseForm()
-	checked := []url.Values{c.Request.URL.Query()}
-	if !formValidatesItsText[c.FullPath()] {
-		checked = append(checked, c.Request.PostForm)
-	}
-	for _, values := range checked {
-		for name, vs := range values {
+	for _, values := range []url.Values{c.Request.URL.Query(), c.Request.PostForm} {
+		for name := range values {
 			if !storable(name) {
 				s.fail(c, errUnstorable)
 				return
 			}
+		}
+	}
+	for _, vs := range c.Request.URL.Query() {
+		for _, v := range vs {
+			if !storable(v) {
+				s.fail(c, errUnstorable)
+				return
+			}
+		}
+	}
+	if !formValidatesItsText[c.FullPath()] {
+		var fields mend.FieldErrors
+		for name, vs := range c.Request.PostForm {
 			for _, v := range vs {
 				if !storable(v) {
-					s.fail(c, errUnstorable)
-					return
+					fields.Add(name, unstorableField)
 				}
 			}
+		}
+		if fields != nil {
+			c.Set(unstorableKey, &mend.Error{Code: mend.EINVALID, Message: unstorableForm, Fields: fields})
 		}
 	}
 	for _, p := range c.Params {
@@ -132,6 +146,15 @@ var formValidatesItsText = map[string]bool{
 
 var errUnstorable = mend.Errorf(mend.EINVALID, "The address or form holds characters that cannot be stored "+
 	"(a NUL byte, or text that is not UTF-8). Remove them and try again.")
+
+// unstorableKey holds, for formOf, the refusal of a form whose fields hold
+// characters that cannot be stored (see refuseOddInput).
+const unstorableKey = "mend.unstorable"
+
+const (
+	unstorableForm  = "Nothing was saved: a field holds characters that cannot be stored. Remove them and send again."
+	unstorableField = "This holds a character that cannot be stored (a NUL byte, or text that is not UTF-8). Remove it and send again."
+)
 
 // storable reports whether s is text PostgreSQL can hold.
 func storable(s string) bool {

@@ -83,8 +83,13 @@ func parsePage(fsys fs.FS, name string, files []string) (*template.Template, err
 }
 
 var templateFuncs = template.FuncMap{
-	// date shows a calendar date (checkin.Date) or the day of an instant.
-	"date": func(d interface{ Format(string) string }) string { return d.Format("Mon 2 Jan 2006") },
+	// date shows a calendar date. An instant has no date until a timezone
+	// is chosen: day shows it in one (the viewer's), as datetime does. date
+	// refuses an instant, so a template that passes one fails its tests
+	// rather than showing the date in UTC (an evening check-in in Chicago
+	// dated the next day).
+	"date": func(d checkin.Date) string { return d.Format("Mon 2 Jan 2006") },
+	"day":  func(t time.Time, tz string) string { return t.In(checkin.LoadZone(tz)).Format("Mon 2 Jan 2006") },
 	"datetime": func(t time.Time, tz string) string {
 		return t.In(checkin.LoadZone(tz)).Format("2 Jan 2006, 15:04 MST")
 	},
@@ -135,12 +140,17 @@ func (f *Form) Error(name string) string {
 func (f *Form) HasErrors() bool { return f != nil && len(f.Errors) > 0 }
 
 // formOf parses the request's form; a body that is too large or malformed
-// is a field-less validation error.
+// is a field-less validation error, and a field holding characters that
+// cannot be stored (refuseOddInput) a message beside that field.
 func formOf(c *gin.Context) (*Form, error) {
 	if err := c.Request.ParseForm(); err != nil {
 		return &Form{Values: url.Values{}}, mend.Errorf(mend.EINVALID, "The form could not be read. It may be too large.")
 	}
-	return &Form{Values: c.Request.PostForm}, nil
+	form := &Form{Values: c.Request.PostForm}
+	if refused, ok := c.Get(unstorableKey); ok {
+		return form, refused.(*mend.Error)
+	}
+	return form, nil
 }
 
 // H is a page's data; render adds Scope, Flash and Path.

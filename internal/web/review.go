@@ -215,7 +215,10 @@ func (s *Server) reviewFeedback(c *gin.Context) error {
 	}
 	ctx, sc := c.Request.Context(), scopeOf(c)
 	return s.postForm(c, func(form *Form) (formDone, error) {
-		seen, _ := strconv.Atoi(form.Get("version"))
+		seen, err := seenVersion(form)
+		if err != nil {
+			return formDone{}, err
+		}
 		in := review.FeedbackInput{Body: form.Get("body"), Audience: form.Get("audience"), Reviewed: form.Get("reviewed") == "yes", Seen: seen}
 		if err := s.reviews.AddFeedback(ctx, sc, id, in); err != nil {
 			return formDone{}, err
@@ -250,8 +253,11 @@ func (s *Server) reviewMark(c *gin.Context) error {
 		return err
 	}
 	form, err := formOf(c)
+	var seen int
 	if err == nil {
-		seen, _ := strconv.Atoi(form.Get("version"))
+		seen, err = seenVersion(form)
+	}
+	if err == nil {
 		err = s.reviews.MarkReviewed(c.Request.Context(), scopeOf(c), id, seen)
 	}
 	if mend.ErrorCode(err) == mend.ECONFLICT {
@@ -265,6 +271,23 @@ func (s *Server) reviewMark(c *gin.Context) error {
 		return err
 	}
 	return s.show(c, done)
+}
+
+// seenVersion is the version of the check-in a review form was drawn at
+// (0: not said). Anything else that is not a version is refused: read as
+// "not said", it would skip the check that the client has not changed
+// the check-in since the counselor read it.
+func seenVersion(form *Form) (int, error) {
+	v := form.Get("version")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, mend.FieldErrors{"version": "This form does not say which version of the check-in you read. " +
+			"Open the check-in again and send it from there."}.Err()
+	}
+	return n, nil
 }
 
 // nextReview goes on to the next check-in in the queue, or back to the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -282,5 +283,78 @@ func TestFeedbackToBothHidesWhoseCheckinItAnswers(t *testing.T) {
 	}
 	if p != o {
 		t.Errorf("the About lines differ, so Maya can tell one answers a check-in she cannot see:\n private: %s\n own:     %s", p, o)
+	}
+}
+
+// TestReviewFormsRefuseAVersionThatIsNone: a review form says which
+// version of the check-in the counselor read, so that a change by the
+// client since is not reviewed unseen. A version that is no number (too
+// large for one, or below 1) is refused, the typed feedback kept, and
+// nothing saved or marked; it used to be read as "not said", which skipped
+// that check.
+func TestReviewFormsRefuseAVersionThatIsNone(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	id := env.ID(t, `SELECT c.id FROM checkins c JOIN pairs p ON p.id = c.pair_id JOIN users u ON u.id = p.counselor_id
+		WHERE u.email = 'counselor1@northside.example' AND c.reviewed_at IS NULL ORDER BY c.id LIMIT 1`)
+	counselor := env.Login(t, "counselor1@northside.example")
+	feedback := func() int { return count(t, env, `SELECT count(*) FROM feedback WHERE checkin_id = $1`, id) }
+	reviewed := func() int {
+		return count(t, env, `SELECT count(*) FROM checkins WHERE id = $1 AND reviewed_at IS NOT NULL`, id)
+	}
+	before := feedback()
+	const typed = "Typed feedback that must not be lost 5e1b."
+	for _, v := range []string{"99999999999999999999999", "-3", "0", "two"} {
+		res := counselor.PostForm(fmt.Sprintf("/review/checkins/%d/feedback", id),
+			url.Values{"body": {typed}, "audience": {"client"}, "reviewed": {"yes"}, "version": {v}})
+		wantStatus(t, "feedback with version "+v, res, http.StatusUnprocessableEntity)
+		wantBody(t, "feedback with version "+v, res.Body, "This form does not say which version of the check-in you read.", typed)
+		wantStatus(t, "mark reviewed with version "+v, counselor.PostForm(fmt.Sprintf("/review/checkins/%d/reviewed", id),
+			url.Values{"version": {v}}), http.StatusUnprocessableEntity)
+		if n := feedback(); n != before {
+			t.Fatalf("version %s: feedback %d → %d", v, before, n)
+		}
+		if reviewed() != 0 {
+			t.Fatalf("version %s: the check-in was marked reviewed", v)
+		}
+	}
+}
+
+// TestUnstorableTextInAFormKeepsWhatWasTyped: a NUL byte or bytes that are
+// not UTF-8 in a form's field (feedback, a homework's note, a reveal
+// answer) are refused with a message beside that field, the rest of what
+// was typed kept in the form, and nothing saved; only the check-in forms
+// had done so before, every other form answered with a bare error page.
+func TestUnstorableTextInAFormKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	pairID := env.PairOf(t, clientA)
+	checkinID := env.ID(t, `SELECT c.id FROM checkins c WHERE c.pair_id = $1 AND c.reviewed_at IS NULL ORDER BY c.id LIMIT 1`, pairID)
+	step := strconv.FormatInt(env.ID(t, `SELECT id FROM steps WHERE key = 'patience' AND practice_id IS NULL`), 10)
+	co := env.Login(t, counselor)
+	const kept = "Words around the bad byte 8d2c"
+	const beside = "This holds a character that cannot be stored (a NUL byte, or text that is not UTF-8). Remove it and send again."
+	before := count(t, env, `SELECT (SELECT count(*) FROM feedback) + (SELECT count(*) FROM assignments)`)
+	for _, bad := range []string{"\x00", "\xff\xfe"} {
+		res := co.PostForm(fmt.Sprintf("/review/checkins/%d/feedback", checkinID),
+			url.Values{"body": {kept + bad}, "audience": {"client"}})
+		wantStatus(t, "feedback with unstorable text", res, http.StatusUnprocessableEntity)
+		wantBody(t, "feedback with unstorable text", res.Body, kept, beside, `aria-describedby="f-body-error"`)
+
+		res = co.PostForm(fmt.Sprintf("/pairs/%d/homework", pairID), url.Values{"step": {step}, "for": {"both"},
+			"cadence": {"daily"}, "note": {kept + bad}})
+		wantStatus(t, "homework note with unstorable text", res, http.StatusUnprocessableEntity)
+		wantBody(t, "homework note with unstorable text", res.Body, kept, beside, `aria-describedby="f-note-error"`)
+	}
+	if n := count(t, env, `SELECT (SELECT count(*) FROM feedback) + (SELECT count(*) FROM assignments)`); n != before {
+		t.Fatalf("refused forms saved rows: %d → %d", before, n)
+	}
+
+	hw, period := giveOpenReveal(t, env, clientA, "reveal-where-we-each-stand")
+	res := env.Login(t, clientA).PostForm(fmt.Sprintf("/homework/%d/reveal", hw), url.Values{"period": {period}, "answer_0": {kept + "\x00"}})
+	wantStatus(t, "reveal answer with a NUL byte", res, http.StatusUnprocessableEntity)
+	wantBody(t, "reveal answer with a NUL byte", res.Body, kept, beside)
+	if n := count(t, env, `SELECT count(*) FROM reveal_answers WHERE assignment_id = $1`, hw); n != 0 {
+		t.Fatalf("%d reveal answers saved from a refused form", n)
 	}
 }
