@@ -409,3 +409,38 @@ func TestACheckinSentTwiceLeadsToTheFirst(t *testing.T) {
 		t.Fatalf("%d check-ins after sending one period twice", n)
 	}
 }
+
+// TestACheckinSentAfterTheSessionEndedSaysItWasNotSaved: a client who
+// types a long reflection past the idle timeout and sends it is not left
+// on a bare sign-in page: it says that what they sent was not saved, and
+// signing in leads back to the form it came from. Nothing is saved.
+func TestACheckinSentAfterTheSessionEndedSaysItWasNotSaved(t *testing.T) {
+	t.Parallel()
+	env := webtest.Start(t)
+	hw := giveHomework(t, env, clientA, "")
+	today := clientToday(t, env, clientA)
+	a := env.Login(t, clientA)
+	formPath := fmt.Sprintf("/homework/%d/checkins/new?period=%s", hw, today)
+	wantStatus(t, "the check-in form", a.Get(formPath), http.StatusOK)
+	env.DB.MustExec(`UPDATE user_sessions SET last_seen = now() - interval '31 minutes' WHERE user_id = $1`, env.UserID(t, clientA))
+
+	form := checkinForm(today, "partner")
+	form.Set("reflection", "A long reflection typed past the timeout 61c0")
+	req, err := http.NewRequest(http.MethodPost, env.URL+fmt.Sprintf("/homework/%d/checkins", hw), strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", env.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Referer", env.URL+formPath)
+	res := a.Do(req)
+	wantRedirect(t, "a check-in sent after the session ended", res, "/login?ended=unsaved&next="+url.QueryEscape(formPath))
+	login := a.Get(res.Location)
+	wantBody(t, "the sign-in page", login.Body, "so what you last sent was not saved. Sign in, then send it again.",
+		`name="next" value="`+html.EscapeString(formPath)+`"`)
+	if n := countCheckins(t, env, hw); n != 0 {
+		t.Fatalf("%d check-ins saved from a session that had ended", n)
+	}
+	wantRedirect(t, "signing in again", a.PostForm("/login", url.Values{"email": {clientA}, "password": {"demo-password"}, "next": {formPath}}), formPath)
+}

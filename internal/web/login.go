@@ -26,8 +26,13 @@ func (s *Server) loginForm(c *gin.Context) error {
 		return nil
 	}
 	data := H{"Next": safeNext(c.Query("next"))}
-	if c.Query("signed_out") == "1" {
+	switch {
+	case c.Query("signed_out") == "1":
 		data["Flash"] = "You have signed out."
+	case c.Query("ended") == "unsaved":
+		data["Flash"] = "You were signed out (after a while without activity, or from another device), so what you last sent was not saved. Sign in, then send it again."
+	case c.Query("ended") == "1":
+		data["Flash"] = "You were signed out (after a while without activity, or from another device). Sign in to go on."
 	}
 	s.render(c, http.StatusOK, tplLogin, data)
 	return nil

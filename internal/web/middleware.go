@@ -234,16 +234,38 @@ func (s *Server) authorize(obj, act string) gin.HandlerFunc {
 			return
 		}
 		if sc.Anonymous() {
-			target := "/login"
-			if c.Request.Method == http.MethodGet {
-				target += "?next=" + url.QueryEscape(c.Request.URL.RequestURI())
-			}
-			c.Redirect(http.StatusSeeOther, target)
+			c.Redirect(http.StatusSeeOther, signInTarget(c))
 			return
 		}
 		s.auditDenied(c, obj)
 		s.fail(c, errNotFound)
 	}
+}
+
+// signInTarget is where an anonymous caller is sent: the sign-in page, then
+// back to the page asked for. A form sent after the session ended (a long
+// reflection typed past the idle timeout) was not saved: the sign-in page
+// says so and leads back to the page the form was on (the Referer, which
+// browsers send to the same origin), where it can be sent again.
+func signInTarget(c *gin.Context) string {
+	q := url.Values{}
+	ended := c.GetBool(sessionEndedKey)
+	switch {
+	case c.Request.Method == http.MethodGet:
+		q.Set("next", c.Request.URL.RequestURI())
+		if ended {
+			q.Set("ended", "1")
+		}
+	case ended:
+		q.Set("ended", "unsaved")
+		if ref, err := url.Parse(c.Request.Referer()); err == nil && ref.Host == c.Request.Host && ref.Path != "" {
+			q.Set("next", ref.RequestURI())
+		}
+	}
+	if len(q) == 0 {
+		return "/login"
+	}
+	return "/login?" + q.Encode()
 }
 
 // authzObjectKey holds, in the gin context, the casbin object of the route

@@ -14,6 +14,10 @@ const (
 	// mfaNextKey keeps, in the session, where to go once the second factor
 	// is done.
 	mfaNextKey = "mfa_next"
+	// sessionEndedKey marks (in the gin context) a request whose session
+	// had ended (idle too long, signed out elsewhere): the sign-in page then
+	// says so, and that a form sent with it was not saved.
+	sessionEndedKey = "mend.session_ended"
 )
 
 // checkSession gives loadScope the caller's Scope for a session of user
@@ -32,6 +36,7 @@ func (s *Server) checkSession(c *gin.Context, uid int64, ip string) (mend.Scope,
 	}
 	if !st.Found {
 		_ = s.sessions.Destroy(ctx)
+		c.Set(sessionEndedKey, true)
 		return anonymous, true
 	}
 	sc := st.Scope

@@ -128,7 +128,7 @@ func TestSessionCookieAndTimeouts(t *testing.T) {
 	env.DB.MustExec(`UPDATE user_sessions SET last_seen = now() - interval '29 minutes' WHERE token_hash = $1`, storedToken(ck.Value))
 	wantStatus(t, "29 minutes idle", c.Get("/dashboard"), http.StatusOK)
 	env.DB.MustExec(`UPDATE user_sessions SET last_seen = now() - interval '31 minutes' WHERE token_hash = $1`, storedToken(ck.Value))
-	wantRedirect(t, "31 minutes idle", c.Get("/dashboard"), "/login?next=%2Fdashboard")
+	wantRedirect(t, "31 minutes idle", c.Get("/dashboard"), "/login?ended=1&next=%2Fdashboard")
 	if n := count(t, env, `SELECT count(*) FROM user_sessions WHERE token_hash = $1`, storedToken(ck.Value)); n != 0 {
 		t.Error("the idle session is still listed as active")
 	}
@@ -202,7 +202,7 @@ func TestDisabledAccountLosesItsSession(t *testing.T) {
 	wantRedirect(t, "disable", res, "/admin")
 	wantBody(t, "admin page after disabling", admin.Get("/admin").Body, "is disabled and signed out everywhere", "Disabled")
 
-	wantRedirect(t, "disabled counselor's next request", counselor.Get("/dashboard"), "/login?next=%2Fdashboard")
+	wantRedirect(t, "disabled counselor's next request", counselor.Get("/dashboard"), "/login?ended=1&next=%2Fdashboard")
 	if n := count(t, env, `SELECT count(*) FROM sessions WHERE token = $1`, storedToken(token)); n != 0 {
 		t.Error("the disabled account's session is still stored")
 	}
