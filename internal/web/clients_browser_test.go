@@ -67,11 +67,15 @@ func TestBrowserSharedOnHomeworkForOneReachesThePartner(t *testing.T) {
 	}
 }
 
-// waitPath waits until the tab shows path (after a script-driven click).
-func waitPath(t *testing.T, tab interface{ Path() string }, path string) {
+// waitPath waits until the tab shows path (after a script-driven click),
+// its document parsed whole (reading its text any sooner read a part).
+func waitPath(t *testing.T, tab interface {
+	Path() string
+	Loaded() bool
+}, path string) {
 	t.Helper()
 	for i := 0; i < 100; i++ {
-		if tab.Path() == path {
+		if tab.Path() == path && tab.Loaded() {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -302,6 +302,14 @@ func (p *Tab) Path() string {
 	return run(p, "read location", chromedp.Evaluate[string](`location.pathname`))
 }
 
+// Loaded reports whether the current document has been parsed whole: the
+// location changes as soon as a navigation commits, before the new page's
+// body is all there.
+func (p *Tab) Loaded() bool {
+	p.t.Helper()
+	return run(p, "read ready state", chromedp.Evaluate[string](`document.readyState`)) != "loading"
+}
+
 // ScrollWidth is the page's width in CSS pixels; wider than the viewport
 // means it scrolls sideways.
 func (p *Tab) ScrollWidth() int {
