@@ -202,7 +202,7 @@ func TestDisabledAccountLosesItsSession(t *testing.T) {
 	wantRedirect(t, "disable", res, "/admin")
 	wantBody(t, "admin page after disabling", admin.Get("/admin").Body, "is disabled and signed out everywhere", "Disabled")
 
-	wantRedirect(t, "disabled counselor's next request", counselor.Get("/dashboard"), "/login?ended=1&next=%2Fdashboard")
+	wantRedirect(t, "disabled counselor's next request", counselor.Get("/dashboard"), "/login?next=%2Fdashboard")
 	if n := count(t, env, `SELECT count(*) FROM sessions WHERE token = $1`, storedToken(token)); n != 0 {
 		t.Error("the disabled account's session is still stored")
 	}
