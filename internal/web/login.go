@@ -30,7 +30,8 @@ func (s *Server) loginForm(c *gin.Context) error {
 	case c.Query("signed_out") == "1":
 		data["Flash"] = "You have signed out."
 	case c.Query("ended") == "unsaved":
-		data["Flash"] = "You were signed out (after a while without activity, or from another device), so what you last sent was not saved. Sign in, then send it again."
+		// Something was lost: an alert, not the flash of good news.
+		data["Error"] = "You were signed out (after a while without activity, or from another device), so what you last sent was not saved. Sign in, then send it again."
 	case c.Query("ended") == "1":
 		data["Flash"] = "You were signed out (after a while without activity, or from another device). Sign in to go on."
 	}
