@@ -22,23 +22,23 @@ func TestDatesAreTheReadersDay(t *testing.T) {
 	t.Parallel()
 	env := webtest.Start(t)
 	pairID := env.PairOf(t, clientA)
-	exec(t, env, `UPDATE users SET timezone = 'America/Chicago' WHERE email IN ($1, $2, $3)`, clientA, clientB, counselor)
+	env.DB.MustExec(`UPDATE users SET timezone = 'America/Chicago' WHERE email IN ($1, $2, $3)`, clientA, clientB, counselor)
 
 	// Maya's latest shared check-in, as Daniel reads it (his home, the
 	// list of what was shared with him).
 	shared := env.ID(t, `SELECT c.id FROM checkins c JOIN users u ON u.id = c.user_id
 		WHERE u.email = $1 AND c.visibility = 'partner' ORDER BY c.created_at DESC LIMIT 1`, clientA)
-	exec(t, env, `UPDATE checkins SET created_at = `+eveningInChicago+` WHERE id = $1`, shared)
+	env.DB.MustExec(`UPDATE checkins SET created_at = `+eveningInChicago+` WHERE id = $1`, shared)
 	// Feedback to both partners, as Maya reads it (her home, her feedback list).
 	feedback := env.ID(t, `SELECT f.id FROM feedback f WHERE f.pair_id = $1 AND f.audience = 'both' ORDER BY f.created_at DESC LIMIT 1`, pairID)
-	exec(t, env, `UPDATE feedback SET created_at = `+eveningInChicago+` WHERE id = $1`, feedback)
+	env.DB.MustExec(`UPDATE feedback SET created_at = `+eveningInChicago+` WHERE id = $1`, feedback)
 	// Maya's flagged check-in, as she reads it (its homework page, its edit form).
 	flagged := env.ID(t, `SELECT c.id FROM checkins c JOIN users u ON u.id = c.user_id
 		WHERE u.email = $1 AND c.safety_flag ORDER BY c.created_at DESC LIMIT 1`, clientA)
-	exec(t, env, `UPDATE safety_alerts SET created_at = `+eveningInChicago+` WHERE checkin_id = $1`, flagged)
+	env.DB.MustExec(`UPDATE safety_alerts SET created_at = `+eveningInChicago+` WHERE checkin_id = $1`, flagged)
 	flaggedHomework := env.ID(t, `SELECT assignment_id FROM checkins WHERE id = $1`, flagged)
 	// The pair, as its counselor reads its page.
-	exec(t, env, `UPDATE pairs SET created_at = `+eveningInChicago+` WHERE id = $1`, pairID)
+	env.DB.MustExec(`UPDATE pairs SET created_at = `+eveningInChicago+` WHERE id = $1`, pairID)
 
 	var at time.Time
 	if err := env.DB.Get(&at, `SELECT `+eveningInChicago); err != nil {
@@ -71,12 +71,4 @@ func TestDatesAreTheReadersDay(t *testing.T) {
 	}
 	body := env.Login(t, counselor).Get(fmt.Sprintf("/pairs/%d", pairID)).Body
 	wantBody(t, "the counselor's pair page", body, "Since "+local+at.In(chicago).Format(" 2006"))
-}
-
-// exec runs a statement that sets up a test, failing the test if it fails.
-func exec(t *testing.T, env *webtest.Env, query string, args ...any) {
-	t.Helper()
-	if _, err := env.DB.Exec(query, args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
 }
