@@ -89,7 +89,8 @@ func (s *Server) refuseOddInput(c *gin.Context) {
 	// handlers' PostForm calls read the parsed values. A body that does not
 	// parse is left to the handler, as before.
 	_ = c.Request.ParseForm()
-	for _, values := range []url.Values{c.Request.URL.Query(), c.Request.PostForm} {
+	q := c.Request.URL.Query() // parsed once: every request comes through here
+	for _, values := range []url.Values{q, c.Request.PostForm} {
 		for name := range values {
 			if !storable(name) {
 				s.fail(c, errUnstorable)
@@ -97,7 +98,7 @@ func (s *Server) refuseOddInput(c *gin.Context) {
 			}
 		}
 	}
-	for _, vs := range c.Request.URL.Query() {
+	for _, vs := range q {
 		for _, v := range vs {
 			if !storable(v) {
 				s.fail(c, errUnstorable)
@@ -124,7 +125,6 @@ func (s *Server) refuseOddInput(c *gin.Context) {
 			return
 		}
 	}
-	q := c.Request.URL.Query()
 	for _, name := range pageParams {
 		if v := q.Get(name); !paging.Valid(v) {
 			s.fail(c, mend.Errorf(mend.EINVALID, "There is no page %q: pages are numbered from 1. Go back and choose a page from the list.", v))
